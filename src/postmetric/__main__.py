@@ -1,0 +1,3 @@
+from postmetric.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,82 @@
+"""Settings: read once from `POSTMETRIC_*` environment variables and passed down.
+
+Nothing else in the package reads `os.environ`.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import secrets
+from functools import cached_property
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="POSTMETRIC_", extra="ignore", frozen=True)
+
+    data_dir: Path = Field(Path("data"), description="Where the embedded stores and caches live.")
+    database_url: str | None = Field(
+        None, description="SQLAlchemy URL of the metadata store; default SQLite in the data dir."
+    )
+    clickhouse_url: str | None = Field(None, description="Switches the event store to ClickHouse.")
+    redis_url: str | None = Field(None, description="Cookieless session cache and rate limits in Redis.")
+    secret_key: str | None = Field(
+        None, description="Signs sessions and keys the cookieless hash; generated into the data dir if unset."
+    )
+    trusted_proxies: Annotated[tuple[str, ...], NoDecode] = Field(
+        (), description="Comma list of IPs/CIDRs whose X-Forwarded-For is believed."
+    )
+    smtp_url: str | None = Field(None, description="smtp://user:pass@host:port for outgoing mail.")
+    base_url: str = Field("http://127.0.0.1:8000", description="Public URL of this instance.")
+    host: str = Field("127.0.0.1", description="Address `serve` binds to.")
+    port: int = Field(8000, description="Port `serve` listens on.")
+    ingest_rate_limit: str = Field(
+        "6000/minute", description="Events accepted per client IP (limits syntax); empty disables."
+    )
+    ingest_queue_size: int = Field(
+        50_000, ge=1, description="Events waiting for commit before ingestion answers 503."
+    )
+    ingest_batch_size: int = Field(5_000, ge=1, description="Most events written in one commit.")
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _split_proxies(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = [part.strip() for part in value.split(",") if part.strip()]
+        for network in value or ():
+            ipaddress.ip_network(network, strict=False)  # raises a readable ValueError
+        return tuple(value or ())
+
+    @cached_property
+    def trusted_networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+        return tuple(ipaddress.ip_network(n, strict=False) for n in self.trusted_proxies)
+
+    @property
+    def metadata_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir.resolve() / 'postmetric.sqlite'}"
+
+    @property
+    def events_path(self) -> Path:
+        return self.data_dir / "events.duckdb"
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.data_dir / "cache"
+
+    def ensure_data_dir(self) -> None:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+
+    def resolved_secret_key(self) -> str:
+        """The configured secret, else one generated once and kept in the data dir."""
+        if self.secret_key:
+            return self.secret_key
+        self.ensure_data_dir()
+        path = self.data_dir / "secret_key"
+        if not path.exists():
+            path.write_text(secrets.token_urlsafe(48))
+            path.chmod(0o600)
+        return path.read_text().strip()
