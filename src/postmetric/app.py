@@ -1,0 +1,147 @@
+"""`create_app(settings)`: the whole server as one ASGI app.
+
+Nothing is built at import time: the stores, caches and the writer thread are created in
+the app's lifespan from the settings passed in, and closed when it ends.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+
+from sqlalchemy.orm import sessionmaker
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from postmetric.accounts.keys import authenticate_site_key
+from postmetric.config import Settings
+from postmetric.ingest.geo import GeoDatabase
+from postmetric.ingest.pipeline import Enrichers
+from postmetric.ingest.service import Ingestion
+from postmetric.ingest.sessions import SESSION_TIMEOUT_SECONDS, SessionTracker
+from postmetric.ingest.useragent import UserAgentParser
+from postmetric.ingest.writer import EventWriter
+from postmetric.sites.directory import SiteDirectory
+from postmetric.sites.salts import cookieless_salts
+from postmetric.sites.settings import SiteSettings
+from postmetric.store.database import create_engine, migrate, session_factory
+from postmetric.store.duckdb_events import DuckDBEventStore
+from postmetric.store.events import EventStore
+from postmetric.web.ratelimit import RateLimiter
+from postmetric.web.responses import json_error, json_response
+from postmetric.web.routes import ingest
+
+log = logging.getLogger(__name__)
+Clock = Callable[[], float]
+
+
+@dataclass
+class Services:
+    """What the routes use, built once in the lifespan."""
+
+    settings: Settings
+    clock: Clock
+    sites: Callable[[str], SiteSettings | None]
+    authenticate_site_key: Callable[[str], int | None]
+    ingestion: Ingestion
+    ingest_limiter: RateLimiter | None
+    events: EventStore
+    sessions: SessionTracker
+    writer: EventWriter
+
+
+def create_app(settings: Settings, *, clock: Clock = time.time) -> Starlette:
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        async with _services(settings, clock) as services:
+            app.state.services = services
+            yield
+
+    return Starlette(
+        routes=[*ingest.routes, Route("/api/health", health)],
+        lifespan=lifespan,
+        exception_handlers={HTTPException: _http_error, Exception: _unexpected_error},
+    )
+
+
+async def health(request: Request) -> Response:
+    services: Services = request.app.state.services
+    return json_response({"status": "ok", "events_pending": services.writer.pending})
+
+
+@contextlib.asynccontextmanager
+async def _services(settings: Settings, clock: Clock) -> AsyncIterator[Services]:
+    settings.ensure_data_dir()
+    migrate(settings.metadata_url)
+    engine = create_engine(settings.metadata_url)
+    Session = session_factory(engine)
+    events = DuckDBEventStore(settings.events_path)
+    geo = GeoDatabase.open(settings.cache_dir)
+    sessions = SessionTracker(salts=_salt_source(Session), clock=clock)
+    sessions.warm(events.active_sessions(since=clock() - SESSION_TIMEOUT_SECONDS))
+    writer = EventWriter(events, max_pending=settings.ingest_queue_size, max_batch=settings.ingest_batch_size)
+    writer.start()
+    directory = SiteDirectory(Session, clock=clock)
+    services = Services(
+        settings=settings,
+        clock=clock,
+        sites=directory.get,
+        authenticate_site_key=_key_authenticator(Session, clock),
+        ingestion=Ingestion(Enrichers(directory.get, UserAgentParser(), geo, sessions), writer),
+        ingest_limiter=RateLimiter(settings.ingest_rate_limit) if settings.ingest_rate_limit else None,
+        events=events,
+        sessions=sessions,
+        writer=writer,
+    )
+    expiry = asyncio.create_task(_expire_visits(sessions, clock))
+    try:
+        yield services
+    finally:
+        expiry.cancel()
+        writer.close()
+        events.close()
+        geo.close()
+        engine.dispose()
+
+
+async def _expire_visits(sessions: SessionTracker, clock: Clock) -> None:
+    while True:
+        await asyncio.sleep(60)
+        sessions.expire(clock())
+
+
+def _salt_source(Session: sessionmaker) -> Callable[[date], tuple[bytes, bytes | None]]:
+    def salts(day: date) -> tuple[bytes, bytes | None]:
+        with Session() as session:
+            pair = cookieless_salts(session, today=day)
+            session.commit()
+            return pair
+
+    return salts
+
+
+def _key_authenticator(Session: sessionmaker, clock: Clock) -> Callable[[str], int | None]:
+    def authenticate(raw_key: str) -> int | None:
+        with Session() as session:
+            key = authenticate_site_key(session, raw_key, now=datetime.fromtimestamp(clock(), timezone.utc))
+            session.commit()
+            return key.site_id if key is not None else None
+
+    return authenticate
+
+
+async def _http_error(request: Request, exc: HTTPException) -> Response:
+    return json_error(str(exc.detail), exc.status_code, exc.headers)
+
+
+async def _unexpected_error(request: Request, exc: Exception) -> Response:
+    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    return json_error("internal error; the server log has the details", 500)

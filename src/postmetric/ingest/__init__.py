@@ -1,0 +1,1 @@
+"""Ingestion: a tracker hit or API call becomes a stored event."""

@@ -1,0 +1,90 @@
+"""The one object that flows through the ingestion pipeline, and why it may be dropped."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from postmetric.sites.settings import SiteSettings
+
+
+class EventType(StrEnum):
+    PAGEVIEW = "pageview"
+    GOAL = "goal"
+    OUTBOUND = "outbound"
+    ENGAGEMENT = "engagement"
+    IDENTIFY = "identify"
+    PAYMENT = "payment"
+
+
+class DropReason(StrEnum):
+    """Why a well-formed event was not stored; sent back in `X-Postmetric-Dropped`."""
+
+    BOT = "bot"
+    UNKNOWN_SITE = "unknown_site"
+    HOSTNAME_NOT_ALLOWED = "hostname_not_allowed"
+    EXCLUDED_IP = "excluded_ip"
+    EXCLUDED_COUNTRY = "excluded_country"
+    EXCLUDED_HOSTNAME = "excluded_hostname"
+    EXCLUDED_PATH = "excluded_path"
+
+
+@dataclass(slots=True)
+class Event:
+    """An event as it is enriched, step by step. Fields start empty and are filled by the steps."""
+
+    # What the client sent (already validated by IngestRequest).
+    site_public_id: str
+    type: EventType
+    name: str
+    href: str
+    timestamp: float  # unix seconds, UTC
+    ip: str
+    user_agent: str
+    referrer: str = ""
+    title: str = ""
+    client_visitor_id: uuid.UUID | None = None
+    client_session_id: uuid.UUID | None = None
+    viewport_width: int | None = None
+    viewport_height: int | None = None
+    props: dict[str, str] = field(default_factory=dict)
+    scroll_depth: int | None = None
+    engaged_ms: int | None = None
+    click_ids: dict[str, str] = field(default_factory=dict)
+
+    # Site resolution.
+    site: SiteSettings | None = None
+    site_id: int = 0
+
+    # Enrichment.
+    hostname: str = ""
+    pathname: str = ""
+    query: str = ""
+    entry_page: str = ""
+    referrer_host: str = ""
+    utm_source: str = ""
+    utm_medium: str = ""
+    utm_campaign: str = ""
+    utm_term: str = ""
+    utm_content: str = ""
+    ref: str = ""
+    source: str = ""
+    channel: str = ""
+    country: str = ""
+    region: str = ""
+    city: str = ""
+    browser: str = ""
+    browser_version: str = ""
+    os: str = ""
+    os_version: str = ""
+    device: str = ""
+
+    # Identity.
+    visitor_id: uuid.UUID | None = None
+    session_id: uuid.UUID | None = None
+    session_started_at: float = 0.0
+
+    drop_reason: DropReason | None = None

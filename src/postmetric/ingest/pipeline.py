@@ -1,0 +1,215 @@
+"""The ingestion pipeline: an ordered list of small steps over one `Event`.
+
+A step fills in fields of the event or returns a `DropReason`, which stops the
+pipeline. Steps are pure but for the lookups handed to them in `Enrichers`; the only
+write happens after the pipeline, in the `EventWriter`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
+from ipaddress import IPv4Network, IPv6Network, ip_address, ip_network
+from urllib.parse import parse_qsl, urlsplit
+
+from postmetric.ingest.acquisition import classify
+from postmetric.ingest.event import DropReason, Event
+from postmetric.ingest.geo import GeoDatabase
+from postmetric.ingest.sessions import SessionTracker
+from postmetric.ingest.useragent import UserAgentParser
+from postmetric.sites.settings import SiteSettings
+
+# Ad platforms' click-id parameters, read from the landing URL (and `adClickIds`).
+CLICK_ID_PARAMS = frozenset(
+    {"gclid", "gbraid", "wbraid", "dclid", "fbclid", "msclkid", "ttclid", "twclid",
+     "li_fat_id", "epik", "rdt_cid", "sccid", "yclid", "srsltid"}
+)
+UTM_PARAMS = ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content")
+REF_PARAMS = ("ref", "source", "via")
+LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "[::1]", "::1", "0.0.0.0"})
+
+
+@dataclass(frozen=True, slots=True)
+class Enrichers:
+    """The lookups the steps need, built once per app."""
+
+    sites: Callable[[str], SiteSettings | None]
+    user_agents: UserAgentParser
+    geo: GeoDatabase
+    sessions: SessionTracker
+
+
+Step = Callable[[Event, Enrichers], DropReason | None]
+
+
+def drop_bots(event: Event, ctx: Enrichers) -> DropReason | None:
+    ua = ctx.user_agents.parse(event.user_agent)
+    if ua.is_bot:
+        return DropReason.BOT
+    event.browser, event.browser_version = ua.browser, ua.browser_version
+    event.os, event.os_version, event.device = ua.os, ua.os_version, ua.device
+    return None
+
+
+def put_site(event: Event, ctx: Enrichers) -> DropReason | None:
+    site = ctx.sites(event.site_public_id)
+    if site is None:
+        return DropReason.UNKNOWN_SITE
+    event.site, event.site_id = site, site.id
+    return None
+
+
+def put_url_parts(event: Event, ctx: Enrichers) -> DropReason | None:
+    url = urlsplit(event.href)
+    event.hostname = _strip_www((url.hostname or "").lower())
+    event.pathname = url.path or "/"
+    if url.fragment:  # the tracker sends the hash only with data-hash-routing on
+        event.pathname += "#" + url.fragment
+    event.query = url.query
+    if url.query:
+        for key, value in parse_qsl(url.query):
+            if key in CLICK_ID_PARAMS:
+                event.click_ids.setdefault(key, value[:255])
+            elif key.startswith("utm_") and key in UTM_PARAMS:
+                setattr(event, key, value[:255])
+            elif key in REF_PARAMS and not event.ref:
+                event.ref = value[:255]
+    return None
+
+
+def drop_foreign_hostname(event: Event, ctx: Enrichers) -> DropReason | None:
+    site = event.site
+    host = event.hostname
+    if _is_same_site(host, site.domain) or any(
+        _hostname_matches(host, pattern) for pattern in site.allowed_hostnames
+    ):
+        return None
+    return DropReason.HOSTNAME_NOT_ALLOWED
+
+
+def drop_excluded_ip(event: Event, ctx: Enrichers) -> DropReason | None:
+    if event.site.excluded_ips and _ip_in(event.ip, _networks(event.site.excluded_ips)):
+        return DropReason.EXCLUDED_IP
+    return None
+
+
+def put_location(event: Event, ctx: Enrichers) -> DropReason | None:
+    location = ctx.geo.lookup(event.ip)
+    event.country, event.region, event.city = location.country, location.region, location.city
+    return None
+
+
+def drop_excluded_country(event: Event, ctx: Enrichers) -> DropReason | None:
+    if event.country and event.country in event.site.excluded_countries:
+        return DropReason.EXCLUDED_COUNTRY
+    return None
+
+
+def drop_excluded_hostname(event: Event, ctx: Enrichers) -> DropReason | None:
+    if any(_hostname_matches(event.hostname, p) for p in event.site.excluded_hostnames):
+        return DropReason.EXCLUDED_HOSTNAME
+    return None
+
+
+def drop_excluded_path(event: Event, ctx: Enrichers) -> DropReason | None:
+    patterns = event.site.excluded_paths
+    if patterns and _path_pattern(patterns).match(event.pathname):
+        return DropReason.EXCLUDED_PATH
+    return None
+
+
+def put_referrer(event: Event, ctx: Enrichers) -> DropReason | None:
+    if not event.referrer:
+        return None
+    try:
+        host = _strip_www((urlsplit(event.referrer).hostname or "").lower())
+    except ValueError:  # e.g. an invalid IPv6 literal: treat as no referrer
+        host = ""
+    # Same-site and local referrers are internal navigation, not sources.
+    if host in LOCAL_HOSTS or host == event.hostname or _is_same_site(host, event.site.domain):
+        host = ""
+    event.referrer_host = host
+    return None
+
+
+def put_acquisition(event: Event, ctx: Enrichers) -> DropReason | None:
+    acquisition = classify(
+        referrer_host=event.referrer_host,
+        utm_source=event.utm_source,
+        utm_medium=event.utm_medium,
+        utm_campaign=event.utm_campaign,
+        ref=event.ref,
+        click_ids=frozenset(event.click_ids),
+    )
+    event.source, event.channel = acquisition.source, acquisition.channel
+    return None
+
+
+def put_identity(event: Event, ctx: Enrichers) -> DropReason | None:
+    ctx.sessions.assign(event)
+    return None
+
+
+# Order matters: cheap drops first; country exclusion needs the location; the identity
+# step comes last because it copies the visit's attributes onto the event.
+STEPS: tuple[Step, ...] = (
+    drop_bots,
+    put_site,
+    put_url_parts,
+    drop_foreign_hostname,
+    drop_excluded_ip,
+    put_location,
+    drop_excluded_country,
+    drop_excluded_hostname,
+    drop_excluded_path,
+    put_referrer,
+    put_acquisition,
+    put_identity,
+)
+
+
+def run(event: Event, ctx: Enrichers, steps: tuple[Step, ...] = STEPS) -> Event:
+    """Run the steps in order; a drop sets `event.drop_reason` and stops."""
+    for step in steps:
+        reason = step(event, ctx)
+        if reason is not None:
+            event.drop_reason = reason
+            break
+    return event
+
+
+def _strip_www(host: str) -> str:
+    return host[4:] if host.startswith("www.") else host
+
+
+def _is_same_site(host: str, domain: str) -> bool:
+    return host == domain or host.endswith("." + domain)
+
+
+def _hostname_matches(host: str, pattern: str) -> bool:
+    """`pattern` is a hostname, or `*.example.com` for every subdomain of it."""
+    if pattern.startswith("*."):
+        return _is_same_site(host, pattern[2:])
+    return host == _strip_www(pattern)
+
+
+@lru_cache(maxsize=1024)
+def _networks(specs: tuple[str, ...]) -> tuple[IPv4Network | IPv6Network, ...]:
+    return tuple(ip_network(spec, strict=False) for spec in specs)
+
+
+def _ip_in(ip: str, networks: tuple[IPv4Network | IPv6Network, ...]) -> bool:
+    try:
+        address = ip_address(ip)
+    except ValueError:
+        return False
+    return any(address in network for network in networks)
+
+
+@lru_cache(maxsize=1024)
+def _path_pattern(patterns: tuple[str, ...]) -> re.Pattern[str]:
+    """Path patterns use `*` for any characters (including `/`), matched on the whole path."""
+    alternatives = "|".join(re.escape(p).replace(r"\*", ".*") for p in patterns)
+    return re.compile(f"(?:{alternatives})\\Z", re.DOTALL)
