@@ -1,0 +1,1 @@
+"""Accounts: users, passwords, site keys and account tokens."""

@@ -1,0 +1,33 @@
+"""Domain errors: what went wrong, in words a user can act on.
+
+Raised by `accounts/` and `sites/`; the CLI prints them and `web/` maps them to HTTP responses
+(ValidationError → 422, AlreadyExists → 409, NotFound → 404).
+"""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """Base of the errors a user caused and can fix; `str(error)` is the message to show."""
+
+
+class ValidationError(DomainError):
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+class AlreadyExists(DomainError):
+    def __init__(self, kind: str, field: str, value: str) -> None:
+        super().__init__(f"a {kind} with {field} {value!r} already exists")
+        self.kind = kind
+        self.field = field
+        self.value = value
+
+
+class NotFound(DomainError):
+    def __init__(self, kind: str, ref: object) -> None:
+        super().__init__(f"{kind} {ref!r} not found")
+        self.kind = kind
+        self.ref = ref
