@@ -12,6 +12,19 @@ CHROME_UA = (
 )
 
 
+class Clock:
+    """A settable clock for code that takes `clock` as a parameter."""
+
+    def __init__(self, now: float) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
 def stored_event(**fields) -> Event:
     """An event as the pipeline leaves it: enriched and with identity."""
     event = Event(

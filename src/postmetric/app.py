@@ -84,7 +84,7 @@ async def _services(settings: Settings, clock: Clock) -> AsyncIterator[Services]
     engine = create_engine(settings.metadata_url)
     Session = session_factory(engine)
     events = DuckDBEventStore(settings.events_path)
-    geo = GeoDatabase.open(settings.cache_dir)
+    geo = GeoDatabase.open(settings.derived_data_dir)
     sessions = SessionTracker(salts=_salt_source(Session), clock=clock)
     sessions.warm(events.active_sessions(since=clock() - SESSION_TIMEOUT_SECONDS))
     writer = EventWriter(events, max_pending=settings.ingest_queue_size, max_batch=settings.ingest_batch_size)

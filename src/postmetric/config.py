@@ -22,6 +22,9 @@ class Settings(BaseSettings):
     database_url: str | None = Field(
         None, description="SQLAlchemy URL of the metadata store; default SQLite in the data dir."
     )
+    cache_dir: Path | None = Field(
+        None, description="Derived data (the extracted geolocation database); default `<data dir>/cache`."
+    )
     clickhouse_url: str | None = Field(None, description="Switches the event store to ClickHouse.")
     redis_url: str | None = Field(None, description="Cookieless session cache and rate limits in Redis.")
     secret_key: str | None = Field(
@@ -64,8 +67,8 @@ class Settings(BaseSettings):
         return self.data_dir / "events.duckdb"
 
     @property
-    def cache_dir(self) -> Path:
-        return self.data_dir / "cache"
+    def derived_data_dir(self) -> Path:
+        return self.cache_dir or self.data_dir / "cache"
 
     def ensure_data_dir(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)

@@ -6,16 +6,10 @@ from datetime import date
 from postmetric.ingest.event import Event, EventType
 from postmetric.ingest.sessions import SESSION_TIMEOUT_SECONDS, ActiveSession, SessionTracker
 
+from factories import Clock
+
 DAY = 86_400
 MIDNIGHT = 1_780_012_800.0  # 2026-05-29T00:00:00Z
-
-
-class Clock:
-    def __init__(self, now: float) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
 
 
 class DailySalts:

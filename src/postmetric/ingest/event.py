@@ -54,6 +54,9 @@ class Event:
     scroll_depth: int | None = None
     engaged_ms: int | None = None
     click_ids: dict[str, str] = field(default_factory=dict)
+    # Server-side events sent without a `userAgent` carry the backend's own user agent:
+    # the site key vouches for them, so the bot check would only drop real events.
+    check_bots: bool = True
 
     # Site resolution.
     site: SiteSettings | None = None

@@ -46,7 +46,7 @@ Step = Callable[[Event, Enrichers], DropReason | None]
 
 def drop_bots(event: Event, ctx: Enrichers) -> DropReason | None:
     ua = ctx.user_agents.parse(event.user_agent)
-    if ua.is_bot:
+    if ua.is_bot and event.check_bots:
         return DropReason.BOT
     event.browser, event.browser_version = ua.browser, ua.browser_version
     event.os, event.os_version, event.device = ua.os, ua.os_version, ua.device

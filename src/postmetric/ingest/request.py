@@ -145,6 +145,7 @@ def _to_event(p: Payload, *, ip: str, user_agent: str, now: float, server_side: 
         raise IngestError("href must be an absolute http(s) URL")
 
     timestamp = now
+    check_bots = True
     if server_side:
         if p.timestamp is not None:
             timestamp = _unix_seconds(p.timestamp)
@@ -157,6 +158,8 @@ def _to_event(p: Payload, *, ip: str, user_agent: str, now: float, server_side: 
                 raise IngestError(f"ip is not an IP address: {p.ip!r}") from None
         if p.userAgent is not None:
             user_agent = p.userAgent
+        else:
+            check_bots = False
 
     return Event(
         site_public_id=p.websiteId,
@@ -176,6 +179,7 @@ def _to_event(p: Payload, *, ip: str, user_agent: str, now: float, server_side: 
         scroll_depth=p.scrollDepth,
         engaged_ms=p.engagedMs,
         click_ids=dict(p.adClickIds) if p.adClickIds else {},
+        check_bots=check_bots,
     )
 
 

@@ -1,0 +1,74 @@
+"""A real app on temp stores, driven in-process; a site to send events to."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import pytest
+from starlette.testclient import TestClient
+
+from postmetric.accounts.keys import create_site_key
+from postmetric.accounts.users import create_user
+from postmetric.app import create_app
+from postmetric.config import Settings
+from postmetric.sites.service import create_site, update_site_settings
+from postmetric.store.database import create_engine, migrate, session_factory
+
+from factories import CHROME_UA, Clock
+
+
+@dataclass
+class SiteUnderTest:
+    id: int
+    public_id: str
+    key: str
+
+
+@pytest.fixture(scope="session")
+def derived_data_dir(tmp_path_factory):
+    """The extracted geolocation database, shared by every test (extraction takes ~1 s)."""
+    return tmp_path_factory.mktemp("derived")
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock(time.time())
+
+
+@pytest.fixture
+def settings(tmp_path, derived_data_dir) -> Settings:
+    return Settings(data_dir=tmp_path / "data", cache_dir=derived_data_dir, ingest_rate_limit="")
+
+
+@pytest.fixture
+def site_changes() -> dict:
+    """Override in a test module (or parametrize) to create the site with other settings."""
+    return {}
+
+
+@pytest.fixture
+def site(settings, site_changes) -> SiteUnderTest:
+    settings.ensure_data_dir()
+    migrate(settings.metadata_url)
+    engine = create_engine(settings.metadata_url)
+    with session_factory(engine)() as session:
+        owner = create_user(session, email="owner@example.com", password="correct horse")
+        created = create_site(session, owner=owner, domain="example.com", timezone="Europe/Berlin")
+        if site_changes:
+            update_site_settings(session, created, **site_changes)
+        _, key = create_site_key(session, site=created, name="server")
+        session.commit()
+        result = SiteUnderTest(created.id, created.public_id, key)
+    engine.dispose()
+    return result
+
+
+@pytest.fixture
+def client(settings, clock, site):
+    with TestClient(create_app(settings, clock=clock), headers={"User-Agent": CHROME_UA}) as test_client:
+        yield test_client
+
+
+def stored_events(client: TestClient) -> list[dict]:
+    return client.app.state.services.events.fetch("SELECT * FROM events ORDER BY timestamp, pathname")
