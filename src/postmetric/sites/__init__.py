@@ -1,0 +1,1 @@
+"""Sites: their settings, the cached directory ingestion reads, and cookieless salts."""
