@@ -29,16 +29,17 @@ def metadata_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         return
     server_url = os.environ.get(POSTGRES_URL_VARIABLE)
     if not server_url:
-        pytest.skip(f"{POSTGRES_URL_VARIABLE} is unset (e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test)")
+        pytest.skip(
+            f"{POSTGRES_URL_VARIABLE} is unset (e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test)"
+        )
     schema = f"test_{secrets.token_hex(8)}"
     admin = create_engine(server_url)
     with admin.begin() as connection:
         connection.execute(text(f'CREATE SCHEMA "{schema}"'))
     try:
         # The URL's query becomes psycopg connect arguments: every connection starts in the schema.
-        yield make_url(server_url).update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(
-            hide_password=False
-        )
+        url = make_url(server_url).update_query_dict({"options": f"-csearch_path={schema}"})
+        yield url.render_as_string(hide_password=False)
     finally:
         with admin.begin() as connection:
             connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))

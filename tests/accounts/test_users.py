@@ -21,7 +21,9 @@ def test_create_user_stores_a_lower_case_email_and_an_argon2_hash(db_session):
     assert user.created_at.tzinfo is not None
 
 
-@pytest.mark.parametrize("email", ["", "ada", "ada@example", "ada@@example.com", "a da@example.com", "@example.com"])
+@pytest.mark.parametrize(
+    "email", ["", "ada", "ada@example", "ada@@example.com", "a da@example.com", "@example.com"]
+)
 def test_create_user_refuses_an_invalid_email(db_session, email):
     with pytest.raises(ValidationError, match="not an email address") as error:
         create_user(db_session, email=email, password=PASSWORD)

@@ -39,7 +39,9 @@ def queries(metadata_engine):
 def site(sessions):
     with sessions.begin() as session:
         owner = create_user(session, email="owner@example.com", password="long enough")
-        return create_site(session, owner=owner, domain="example.com", timezone="Europe/Berlin", currency="EUR")
+        return create_site(
+            session, owner=owner, domain="example.com", timezone="Europe/Berlin", currency="EUR"
+        )
 
 
 @pytest.fixture
@@ -76,7 +78,9 @@ def test_get_returns_the_sites_settings(directory, site):
 
 
 def test_settings_are_immutable_and_carry_every_exclusion(directory, sessions, site):
-    change(sessions, site, excluded_countries=["DE"], excluded_ips=["10.0.0.0/8"], excluded_paths=["/admin/*"])
+    change(
+        sessions, site, excluded_countries=["DE"], excluded_ips=["10.0.0.0/8"], excluded_paths=["/admin/*"]
+    )
     settings = directory.get(site.public_id)
     assert settings.excluded_countries == frozenset({"DE"})
     assert settings.excluded_ips == ("10.0.0.0/8",)

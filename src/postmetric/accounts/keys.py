@@ -63,7 +63,9 @@ def authenticate_site_key(
         return None
     # Looking up the hash rather than comparing raw keys: the database's comparison timing can leak
     # at most a prefix of a sha256, which says nothing about the key.
-    key = session.scalar(select(ApiKey).where(ApiKey.key_hash == hash_secret(raw), ApiKey.revoked_at.is_(None)))
+    key = session.scalar(
+        select(ApiKey).where(ApiKey.key_hash == hash_secret(raw), ApiKey.revoked_at.is_(None))
+    )
     if key is None or (site_id is not None and key.site_id != site_id):
         return None
     _mark_used(key, now)
@@ -97,7 +99,9 @@ def authenticate_account_token(session: Session, raw: str, *, now: datetime) -> 
     if not raw.startswith(ACCOUNT_TOKEN_PREFIX):
         return None
     token = session.scalar(
-        select(AccountToken).where(AccountToken.token_hash == hash_secret(raw), AccountToken.revoked_at.is_(None))
+        select(AccountToken).where(
+            AccountToken.token_hash == hash_secret(raw), AccountToken.revoked_at.is_(None)
+        )
     )
     if token is None:
         return None
@@ -107,7 +111,9 @@ def authenticate_account_token(session: Session, raw: str, *, now: datetime) -> 
 
 def revoke_account_token(session: Session, *, user: User, token_id: int, now: datetime) -> AccountToken:
     """Revoke one of `user`'s tokens; revoking twice keeps the first revocation time."""
-    token = session.scalar(select(AccountToken).where(AccountToken.id == token_id, AccountToken.user_id == user.id))
+    token = session.scalar(
+        select(AccountToken).where(AccountToken.id == token_id, AccountToken.user_id == user.id)
+    )
     if token is None:
         raise NotFound("account token", token_id)
     if token.revoked_at is None:

@@ -35,7 +35,9 @@ def cookieless_salts(
     Commits: pass a session of its own, not one carrying other work.
     """
     yesterday = today - timedelta(days=1)
-    rows = session.execute(select(CookielessSalt.day, CookielessSalt.salt).where(CookielessSalt.day >= yesterday))
+    rows = session.execute(
+        select(CookielessSalt.day, CookielessSalt.salt).where(CookielessSalt.day >= yesterday)
+    )
     salts: dict[date, bytes] = {day: salt for day, salt in rows}
     if today not in salts:
         salt = rng.token_bytes(SALT_BYTES)
@@ -46,7 +48,9 @@ def cookieless_salts(
         except IntegrityError:
             # Another node created today's salt first; every node must hash with the same one.
             session.rollback()
-            salts[today] = session.scalars(select(CookielessSalt.salt).where(CookielessSalt.day == today)).one()
+            salts[today] = session.scalars(
+                select(CookielessSalt.salt).where(CookielessSalt.day == today)
+            ).one()
     session.execute(delete(CookielessSalt).where(CookielessSalt.day < yesterday))
     session.commit()
     return salts[today], salts.get(yesterday)

@@ -133,7 +133,9 @@ def _retention_days(value: object) -> int | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValidationError("retention_days", "must be a number of days (at least 1), or null to keep forever")
+        raise ValidationError(
+            "retention_days", "must be a number of days (at least 1), or null to keep forever"
+        )
     return value
 
 
@@ -164,7 +166,8 @@ def _ensure_domain_free(session: Session, domain: str) -> None:
 
 def _new_public_id(session: Session, rng: Rng) -> str:
     while True:  # 62**12 ids: a collision is rare enough that retrying is the whole strategy
-        public_id = PUBLIC_ID_PREFIX + "".join(rng.choice(PUBLIC_ID_ALPHABET) for _ in range(PUBLIC_ID_LENGTH))
+        random_part = "".join(rng.choice(PUBLIC_ID_ALPHABET) for _ in range(PUBLIC_ID_LENGTH))
+        public_id = PUBLIC_ID_PREFIX + random_part
         if session.scalar(select(Site.id).where(Site.public_id == public_id)) is None:
             return public_id
 

@@ -1,0 +1,191 @@
+"""The `postmetric` command line: parse arguments, build Settings once, call one domain function.
+
+Secondary responsibilities:
+1. Apply metadata migrations before every command.
+2. Print results as JSON on stdout, and user errors as `error: …` on stderr with exit status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import pydantic
+from sqlalchemy import make_url
+from sqlalchemy.orm import Session
+
+from postmetric.accounts.keys import create_account_token, create_site_key
+from postmetric.accounts.users import create_user, get_user_by_email
+from postmetric.config import Settings
+from postmetric.errors import DomainError, NotFound
+from postmetric.sites.service import create_site, get_site
+from postmetric.store.database import create_engine, migrate, session_factory
+from postmetric.store.metadata import User
+
+USER_ERROR = 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="postmetric", description="Self-hostable, revenue-first web analytics."
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="run the server (ingest, API, dashboard, webhooks, jobs)")
+    serve.add_argument("--host", help="address to bind (default: POSTMETRIC_HOST or 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port to listen on (default: POSTMETRIC_PORT or 8000)")
+    serve.add_argument(
+        "--data-dir", type=Path, help="where data lives (default: POSTMETRIC_DATA_DIR or ./data)"
+    )
+    serve.set_defaults(run=_serve)
+
+    users = _actions(commands, "users", "manage accounts")
+    create = users.add_parser("create", help="create an account; prints {id, email}")
+    create.add_argument("--email", required=True)
+    create.add_argument("--password", required=True, help="at least 8 characters")
+    create.set_defaults(run=_create_user)
+
+    sites = _actions(commands, "sites", "manage sites")
+    create = sites.add_parser("create", help="create a site; prints it, with its public id")
+    create.add_argument("--owner", required=True, help="email of the owning account")
+    create.add_argument("--domain", required=True, help="e.g. example.com")
+    create.add_argument("--name", help="display name (default: the domain)")
+    create.add_argument("--timezone", default="UTC", help="IANA time zone for reports (default: UTC)")
+    create.add_argument("--currency", default="USD", help="ISO 4217 code for revenue (default: USD)")
+    create.set_defaults(run=_create_site)
+
+    keys = _actions(commands, "keys", "manage site API keys")
+    create = keys.add_parser("create", help="create a site key; prints it once")
+    create.add_argument("--site", required=True, help="site id, public id or domain")
+    create.add_argument("--name", default="default", help="label to tell keys apart (default: default)")
+    create.set_defaults(run=_create_site_key)
+
+    tokens = _actions(commands, "tokens", "manage account tokens")
+    create = tokens.add_parser("create", help="create an account token; prints it once")
+    create.add_argument("--user", required=True, help="email of the account")
+    create.add_argument("--name", default="default", help="label to tell tokens apart (default: default)")
+    create.set_defaults(run=_create_account_token)
+
+    migrate_ = commands.add_parser("migrate", help="apply metadata migrations (also done at every start)")
+    migrate_.set_defaults(run=_migrated)
+    return parser
+
+
+def _actions(commands: argparse._SubParsersAction, name: str, help_text: str) -> argparse._SubParsersAction:
+    """`postmetric NAME ACTION`: a command group whose actions are added to what this returns."""
+    return commands.add_parser(name, help=help_text).add_subparsers(required=True, metavar="ACTION")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        args = _parser().parse_args(argv)
+    except SystemExit as exit_:  # --help, or a usage error argparse has already explained
+        return int(exit_.code or 0)
+    try:
+        data_dir = getattr(args, "data_dir", None)
+        settings = Settings(data_dir=data_dir) if data_dir is not None else Settings()
+        settings.ensure_data_dir()
+        migrate(settings.metadata_url)
+        return args.run(settings, args)
+    except pydantic.ValidationError as error:
+        return _fail(f"invalid POSTMETRIC_* configuration: {error}")
+    except DomainError as error:
+        return _fail(str(error))
+
+
+def _fail(message: str) -> int:
+    print(f"error: {message}", file=sys.stderr)
+    return USER_ERROR
+
+
+def _print_json(value: object) -> int:
+    print(json.dumps(value))
+    return 0
+
+
+def _in_session(settings: Settings, work: Callable[[Session], object]) -> int:
+    """Run `work` in one transaction and print what it returns."""
+    engine = create_engine(settings.metadata_url)
+    try:
+        with session_factory(engine).begin() as session:
+            result = work(session)
+    finally:
+        engine.dispose()
+    return _print_json(result)
+
+
+def _user(session: Session, email: str) -> User:
+    user = get_user_by_email(session, email)
+    if user is None:
+        raise NotFound("user", email)
+    return user
+
+
+def _serve(settings: Settings, args: argparse.Namespace) -> int:
+    # Imported here: the web stack is heavy, and the other commands do not need it.
+    from postmetric.web.server import serve
+
+    serve(
+        settings,
+        host=settings.host if args.host is None else args.host,
+        port=settings.port if args.port is None else args.port,
+    )
+    return 0
+
+
+def _create_user(settings: Settings, args: argparse.Namespace) -> int:
+    def work(session: Session) -> dict[str, object]:
+        user = create_user(session, email=args.email, password=args.password)
+        return {"id": user.id, "email": user.email}
+
+    return _in_session(settings, work)
+
+
+def _create_site(settings: Settings, args: argparse.Namespace) -> int:
+    def work(session: Session) -> dict[str, object]:
+        site = create_site(
+            session,
+            owner=_user(session, args.owner),
+            domain=args.domain,
+            name=args.name,
+            timezone=args.timezone,
+            currency=args.currency,
+        )
+        return {
+            "id": site.id,
+            "public_id": site.public_id,
+            "domain": site.domain,
+            "name": site.name,
+            "timezone": site.timezone,
+            "currency": site.currency,
+        }
+
+    return _in_session(settings, work)
+
+
+def _create_site_key(settings: Settings, args: argparse.Namespace) -> int:
+    def work(session: Session) -> dict[str, object]:
+        site = get_site(session, args.site)
+        if site is None:
+            raise NotFound("site", args.site)
+        key, raw = create_site_key(session, site=site, name=args.name)
+        return {"key": raw, "site": site.public_id, "name": key.name}
+
+    return _in_session(settings, work)
+
+
+def _create_account_token(settings: Settings, args: argparse.Namespace) -> int:
+    def work(session: Session) -> dict[str, object]:
+        user = _user(session, args.user)
+        token, raw = create_account_token(session, user=user, name=args.name)
+        return {"token": raw, "user": user.email, "name": token.name}
+
+    return _in_session(settings, work)
+
+
+def _migrated(settings: Settings, args: argparse.Namespace) -> int:
+    # main() has just migrated; say which database, so the operator knows it was the intended one.
+    return _print_json({"database": make_url(settings.metadata_url).render_as_string(hide_password=True)})
