@@ -35,9 +35,11 @@ from postmetric.sites.settings import SiteSettings
 from postmetric.store.database import create_engine, migrate, session_factory
 from postmetric.store.duckdb_events import DuckDBEventStore
 from postmetric.store.events import EventStore
+from postmetric.store.journal import EventJournal
 from postmetric.web.ratelimit import RateLimiter
 from postmetric.web.responses import json_error, json_response
 from postmetric.web.routes import ingest
+from postmetric.web.routes.ingest import FastEventsEndpoint
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], float]
@@ -58,18 +60,19 @@ class Services:
     writer: EventWriter
 
 
-def create_app(settings: Settings, *, clock: Clock = time.time) -> Starlette:
+def create_app(settings: Settings, *, clock: Clock = time.time) -> FastEventsEndpoint:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async with _services(settings, clock) as services:
             app.state.services = services
             yield
 
-    return Starlette(
+    app = Starlette(
         routes=[*ingest.routes, Route("/api/health", health)],
         lifespan=lifespan,
         exception_handlers={HTTPException: _http_error, Exception: _unexpected_error},
     )
+    return FastEventsEndpoint(app, services_of=lambda: app.state.services)
 
 
 async def health(request: Request) -> Response:
@@ -85,9 +88,12 @@ async def _services(settings: Settings, clock: Clock) -> AsyncIterator[Services]
     Session = session_factory(engine)
     events = DuckDBEventStore(settings.events_path)
     geo = GeoDatabase.open(settings.derived_data_dir)
+    writer = EventWriter(events, EventJournal(settings.data_dir / "journal"), max_pending=settings.ingest_queue_size)
+    recovered = writer.recover()
+    if recovered:
+        log.info("loaded %d journaled events left by the previous run", recovered)
     sessions = SessionTracker(salts=_salt_source(Session), clock=clock)
     sessions.warm(events.active_sessions(since=clock() - SESSION_TIMEOUT_SECONDS))
-    writer = EventWriter(events, max_pending=settings.ingest_queue_size, max_batch=settings.ingest_batch_size)
     writer.start()
     directory = SiteDirectory(Session, clock=clock)
     services = Services(

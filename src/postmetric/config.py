@@ -41,9 +41,8 @@ class Settings(BaseSettings):
         "6000/minute", description="Events accepted per client IP (limits syntax); empty disables."
     )
     ingest_queue_size: int = Field(
-        50_000, ge=1, description="Events waiting for commit before ingestion answers 503."
+        100_000, ge=1, description="Events waiting to be journaled or loaded before ingestion answers 503."
     )
-    ingest_batch_size: int = Field(5_000, ge=1, description="Most events written in one commit.")
 
     @field_validator("trusted_proxies", mode="before")
     @classmethod

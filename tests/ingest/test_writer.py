@@ -1,4 +1,4 @@
-"""Group commit: callers return only after their events are in the store."""
+"""Group commit into the journal, then bulk loads into the store; nothing acknowledged is lost."""
 
 import asyncio
 
@@ -6,6 +6,7 @@ import pytest
 
 from postmetric.ingest.writer import EventWriter, QueueFull, StoreUnavailable
 from postmetric.store.duckdb_events import DuckDBEventStore
+from postmetric.store.journal import EventJournal
 
 from factories import stored_event
 
@@ -17,45 +18,85 @@ def store(tmp_path):
     store.close()
 
 
-async def test_concurrent_writers_share_commits_and_every_event_is_stored(store):
-    writer = EventWriter(store, max_pending=10_000, max_batch=5_000)
+def new_writer(store, tmp_path, **options) -> EventWriter:
+    writer = EventWriter(store, EventJournal(tmp_path / "journal"), **({"max_pending": 10_000} | options))
+    writer.recover()
     writer.start()
+    return writer
+
+
+def count(store) -> int:
+    return store.fetch("SELECT count(*) AS n FROM events")[0]["n"]
+
+
+async def test_concurrent_writers_share_journal_records_and_every_event_is_stored(store, tmp_path):
+    writer = new_writer(store, tmp_path)
     await asyncio.gather(*(writer.write([stored_event(pathname=f"/{i}")]) for i in range(500)))
-    writer.close()
-    [row] = store.fetch("SELECT count(*) AS n, count(DISTINCT pathname) AS paths FROM events")
-    assert row == {"n": 500, "paths": 500}
     assert writer.events_written == 500
-    assert writer.batches_written < 500  # requests arriving together shared a write
+    assert writer.groups_written < 500  # requests arriving together shared an fsync
+    writer.flush()
+    assert store.fetch("SELECT count(DISTINCT pathname) AS paths FROM events") == [{"paths": 500}]
+    writer.close()
+    assert count(store) == 500
 
 
-async def test_a_full_queue_refuses_instead_of_growing(store):
-    writer = EventWriter(store, max_pending=3, max_batch=100)
-    writer.start()
+async def test_the_loader_moves_rows_without_being_asked(store, tmp_path):
+    writer = new_writer(store, tmp_path, load_interval=0.05)
+    await writer.write([stored_event()])
+    for _ in range(200):
+        if count(store) == 1:
+            break
+        await asyncio.sleep(0.05)
+    assert count(store) == 1 and writer.pending == 0
+    writer.close()
+
+
+async def test_a_full_queue_refuses_instead_of_growing(store, tmp_path):
+    writer = new_writer(store, tmp_path, max_pending=3)
     with pytest.raises(QueueFull):
         await writer.write([stored_event() for _ in range(4)])
     writer.close()
-    assert store.fetch("SELECT count(*) AS n FROM events") == [{"n": 0}]
+    assert count(store) == 0
 
 
-async def test_a_failing_store_is_reported_to_every_caller(tmp_path):
-    store = DuckDBEventStore(tmp_path / "events.duckdb")
-    store.close()  # every write now fails inside DuckDB
-    writer = EventWriter(store, max_pending=100, max_batch=100)
+async def test_journaled_rows_not_yet_loaded_are_recovered_once(store, tmp_path):
+    """A process that dies after journaling leaves rows that the next start loads, exactly once."""
+    journal = EventJournal(tmp_path / "journal")
+    crashed = EventWriter(store, journal, max_pending=100, load_interval=3600)
+    crashed.recover()
+    crashed.start()
+    await crashed.write([stored_event(pathname="/a"), stored_event(pathname="/b")])
+    await crashed.write([stored_event(pathname="/c")])
+    journal.close()  # the process is gone: nothing was loaded
+    assert count(store) == 0
+
+    for _ in range(2):  # recovering twice must not load twice
+        restarted = EventWriter(store, EventJournal(tmp_path / "journal"), max_pending=100)
+        restarted.recover()
+        restarted.start()
+        restarted.close()
+    assert sorted(r["pathname"] for r in store.fetch("SELECT pathname FROM events")) == ["/a", "/b", "/c"]
+    assert len(list((tmp_path / "journal").glob("*.journal"))) == 1
+
+
+async def test_a_failing_journal_is_reported_to_every_caller(store, tmp_path):
+    journal = EventJournal(tmp_path / "journal")
+    writer = EventWriter(store, journal, max_pending=100)
+    writer.recover()
     writer.start()
+    journal.close()  # every append now fails with a real OSError
     results = await asyncio.gather(writer.write([stored_event()]), writer.write([stored_event()]),
                                    return_exceptions=True)
     assert all(isinstance(r, StoreUnavailable) for r in results)
     assert writer.pending == 0
-    writer.close()
 
 
-async def test_close_writes_what_is_queued_and_then_refuses(store):
-    writer = EventWriter(store, max_pending=100, max_batch=100)
-    writer.start()
+async def test_close_journals_and_loads_what_is_queued_and_then_refuses(store, tmp_path):
+    writer = new_writer(store, tmp_path, load_interval=3600)
     pending = asyncio.ensure_future(writer.write([stored_event()]))
     await asyncio.sleep(0)
-    writer.close()
+    await asyncio.to_thread(writer.close)
     await pending
-    assert store.fetch("SELECT count(*) AS n FROM events") == [{"n": 1}]
+    assert count(store) == 1
     with pytest.raises(StoreUnavailable):
         await writer.write([stored_event()])

@@ -1,7 +1,8 @@
 """The DuckDB event store keeps every column and survives reopening."""
 
 from postmetric.store.duckdb_events import DuckDBEventStore
-from postmetric.store.events import COLUMN_NAMES
+from postmetric.store.events import COLUMN_NAMES, event_row
+from postmetric.store.journal import Position
 
 from factories import stored_event
 
@@ -10,16 +11,17 @@ def test_insert_keeps_every_column_and_reopening_keeps_the_rows(tmp_path):
     path = tmp_path / "events.duckdb"
     store = DuckDBEventStore(path)
     event = stored_event(
-        pathname="/pricing", query="utm_source=x", title="Pricing", referrer="https://t.co/abc",
+        pathname="/pricing", query="utm_source=x", title='Say "hi", then\nleave — ünïcode', referrer="https://t.co/abc",
         referrer_host="t.co", source="X", channel="Organic Social", utm_source="x", utm_medium="social",
         utm_campaign="launch", utm_term="t", utm_content="c", ref="hn", click_ids={"twclid": "1"},
         country="DE", region="Berlin", city="Berlin", browser_version="131.0", os_version="10",
         viewport_width=1280, viewport_height=720, props={"plan": "pro"}, scroll_depth=50, engaged_ms=900,
     )
-    store.insert([event, stored_event()])
+    store.insert([event_row(event), event_row(stored_event())], journal_position=Position(3, 120))
     store.close()
 
     reopened = DuckDBEventStore(path)
+    assert reopened.journal_position() == Position(3, 120)
     rows = reopened.fetch("SELECT *, epoch(timestamp) AS ts FROM events ORDER BY pathname DESC")
     assert len(rows) == 2
     row = rows[0]
@@ -28,7 +30,7 @@ def test_insert_keeps_every_column_and_reopening_keeps_the_rows(tmp_path):
     assert (row["visitor_id"], row["session_id"]) == (event.visitor_id, event.session_id)
     expected = {
         "site_id": 1, "type": "pageview", "name": "pageview", "hostname": "example.com", "pathname": "/pricing",
-        "query": "utm_source=x", "title": "Pricing", "referrer": "https://t.co/abc", "referrer_host": "t.co",
+        "query": "utm_source=x", "title": 'Say "hi", then\nleave — ünïcode', "referrer": "https://t.co/abc", "referrer_host": "t.co",
         "source": "X", "channel": "Organic Social", "utm_source": "x", "utm_medium": "social",
         "utm_campaign": "launch", "utm_term": "t", "utm_content": "c", "ref": "hn",
         "click_ids": '{"twclid":"1"}', "country": "DE", "region": "Berlin", "city": "Berlin",
@@ -37,7 +39,8 @@ def test_insert_keeps_every_column_and_reopening_keeps_the_rows(tmp_path):
         "scroll_depth": 50, "engaged_ms": 900,
     }
     assert {k: row[k] for k in expected} == expected
-    assert rows[1]["props"] == "{}" and rows[1]["scroll_depth"] is None
+    assert rows[1]["props"] == "{}" and rows[1]["scroll_depth"] is None and rows[1]["viewport_width"] is None
+    assert rows[1]["title"] == "" and rows[1]["utm_term"] == ""
     reopened.close()
 
 
@@ -48,7 +51,7 @@ def test_active_sessions_returns_each_visit_with_its_first_attributes(tmp_path):
     later = stored_event(timestamp=1500.0, session_started_at=1000.0, entry_page="/in", source="Google",
                          click_ids={"gclid": "g"}, visitor_id=first.visitor_id, session_id=first.session_id)
     old = stored_event(timestamp=10.0, session_started_at=10.0)
-    store.insert([first, later, old])
+    store.insert([event_row(e) for e in (first, later, old)])
     [session] = store.active_sessions(since=900.0)
     assert (session.visitor_id, session.session_id) == (first.visitor_id, first.session_id)
     assert (session.started_at, session.last_seen) == (1000.0, 1500.0)

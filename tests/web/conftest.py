@@ -71,4 +71,6 @@ def client(settings, clock, site):
 
 
 def stored_events(client: TestClient) -> list[dict]:
+    """What the store holds once every acknowledged event is loaded."""
+    client.app.state.services.writer.flush()
     return client.app.state.services.events.fetch("SELECT * FROM events ORDER BY timestamp, pathname")

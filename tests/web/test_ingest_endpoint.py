@@ -197,8 +197,8 @@ def test_a_full_write_queue_answers_503_with_retry_after(settings, clock, site):
         assert stored_events(client) == []
 
 
-def test_a_failing_store_answers_503_and_acknowledges_nothing(client, site):
-    client.app.state.services.events.close()
+def test_a_failing_journal_answers_503_and_acknowledges_nothing(client, site):
+    client.app.state.services.writer._journal.close()  # appends now fail with a real OSError
     response = client.post("/api/events", content=body(site))
     assert response.status_code == 503 and response.headers["retry-after"] == "5"
     assert "could not write" in response.json()["error"]
@@ -226,6 +226,7 @@ def test_server_side_batch_with_backfill_fields(client, site):
                            headers={"Authorization": f"Bearer {site.key}", "User-Agent": "backend/1.0"})
     assert response.status_code == 202
     assert response.json() == {"ok": True, "accepted": 2, "dropped": [{"index": 1, "reason": "bot"}]}
+    client.app.state.services.writer.flush()
     rows = client.app.state.services.events.fetch(
         "SELECT epoch(timestamp) AS ts, pathname, country, name, props FROM events ORDER BY timestamp")
     assert rows[0] == {"ts": 1767323045.0, "pathname": "/old", "country": "GB", "name": "pageview", "props": "{}"}

@@ -9,8 +9,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Protocol
 
+import orjson
+
 from postmetric.ingest.event import Event
-from postmetric.ingest.sessions import VISIT_FIELDS, ActiveSession
+from postmetric.ingest.sessions import ActiveSession
+from postmetric.store.journal import Position
 
 # (name, logical type) — the dialects map logical types to their own.
 EVENT_COLUMNS: tuple[tuple[str, str], ...] = (
@@ -54,10 +57,35 @@ EVENT_COLUMNS: tuple[tuple[str, str], ...] = (
 COLUMN_NAMES = tuple(name for name, _ in EVENT_COLUMNS)
 
 
-class EventStore(Protocol):
-    """Where enriched events are kept. `insert` returns only once the rows are durable."""
+Row = Sequence[Any]
 
-    def insert(self, events: Sequence[Event]) -> None: ...
+
+def event_row(e: Event) -> tuple:
+    """The event's values in EVENT_COLUMNS order; timestamps in integer microseconds."""
+    return (
+        e.site_id, int(e.timestamp * 1_000_000), e.type.value, e.name, e.visitor_id, e.session_id,
+        int(e.session_started_at * 1_000_000), e.hostname, e.pathname, e.query, e.title,
+        e.entry_page, e.referrer, e.referrer_host, e.source, e.channel,
+        e.utm_source, e.utm_medium, e.utm_campaign, e.utm_term, e.utm_content, e.ref,
+        orjson.dumps(e.click_ids).decode() if e.click_ids else "{}",
+        e.country, e.region, e.city, e.browser, e.browser_version, e.os, e.os_version,
+        e.device, e.viewport_width, e.viewport_height,
+        orjson.dumps(e.props).decode() if e.props else "{}",
+        e.scroll_depth, e.engaged_ms,
+    )
+
+
+class EventStore(Protocol):
+    """Where enriched events are kept."""
+
+    def insert(self, rows: Sequence[Row], *, journal_position: Position | None = None) -> None:
+        """Store `rows` (EVENT_COLUMNS order) and, in the same transaction, the journal position
+        they reach, so a replay after a crash never loads a row twice."""
+        ...
+
+    def journal_position(self) -> Position | None:
+        """How far into the ingestion journal the stored rows reach."""
+        ...
 
     def active_sessions(self, since: float) -> list[ActiveSession]:
         """Visits with an event at or after `since` (unix seconds): their latest state."""
@@ -69,5 +97,3 @@ class EventStore(Protocol):
 
     def close(self) -> None: ...
 
-
-__all__ = ["EVENT_COLUMNS", "COLUMN_NAMES", "VISIT_FIELDS", "EventStore"]

@@ -19,6 +19,9 @@ def serve(settings: Settings, *, host: str | None = None, port: int | None = Non
         loop="uvloop",
         http="httptools",
         access_log=False,
+        # Client addresses are decided by postmetric.web.client_ip from POSTMETRIC_TRUSTED_PROXIES;
+        # uvicorn's own X-Forwarded-For rewriting would bypass that setting.
+        proxy_headers=False,
         lifespan="on",
         timeout_graceful_shutdown=10,
     )
