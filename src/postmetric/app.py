@@ -36,6 +36,7 @@ from postmetric.store.database import create_engine, migrate, session_factory
 from postmetric.store.duckdb_events import DuckDBEventStore
 from postmetric.store.events import EventStore
 from postmetric.store.journal import EventJournal
+from postmetric.web.client_ip import TrustedProxies
 from postmetric.web.ratelimit import RateLimiter
 from postmetric.web.responses import json_error, json_response
 from postmetric.web.routes import ingest
@@ -55,6 +56,7 @@ class Services:
     authenticate_site_key: Callable[[str], int | None]
     ingestion: Ingestion
     ingest_limiter: RateLimiter | None
+    trusted_proxies: TrustedProxies
     events: EventStore
     sessions: SessionTracker
     writer: EventWriter
@@ -103,6 +105,7 @@ async def _services(settings: Settings, clock: Clock) -> AsyncIterator[Services]
         authenticate_site_key=_key_authenticator(Session, clock),
         ingestion=Ingestion(Enrichers(directory.get, UserAgentParser(), geo, sessions), writer),
         ingest_limiter=RateLimiter(settings.ingest_rate_limit) if settings.ingest_rate_limit else None,
+        trusted_proxies=TrustedProxies(settings.trusted_networks),
         events=events,
         sessions=sessions,
         writer=writer,

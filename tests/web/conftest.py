@@ -66,7 +66,7 @@ def site(settings, site_changes) -> SiteUnderTest:
 
 @pytest.fixture
 def client(settings, clock, site):
-    with TestClient(create_app(settings, clock=clock), headers={"User-Agent": CHROME_UA}) as test_client:
+    with TestClient(create_app(settings, clock=clock), headers={"user-agent": CHROME_UA}) as test_client:
         yield test_client
 
 

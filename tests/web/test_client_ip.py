@@ -4,9 +4,9 @@ from ipaddress import ip_network
 
 import pytest
 
-from postmetric.web.client_ip import client_ip
+from postmetric.web.client_ip import TrustedProxies, client_ip
 
-TRUSTED = (ip_network("10.0.0.0/8"), ip_network("127.0.0.1/32"))
+TRUSTED = TrustedProxies([ip_network("10.0.0.0/8"), ip_network("127.0.0.1/32")])
 
 
 @pytest.mark.parametrize(
@@ -30,4 +30,4 @@ def test_client_ip(peer, headers, expected):
 
 
 def test_without_trusted_proxies_the_peer_is_the_client():
-    assert client_ip("127.0.0.1", {"x-forwarded-for": "198.51.100.7"}, ()) == "127.0.0.1"
+    assert client_ip("127.0.0.1", {"x-forwarded-for": "198.51.100.7"}, TrustedProxies([])) == "127.0.0.1"

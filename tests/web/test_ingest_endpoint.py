@@ -177,7 +177,7 @@ def test_the_pixel_stores_an_event_and_returns_a_gif(client, site):
 
 def test_per_ip_rate_limit(settings, clock, site):
     limited = settings.model_copy(update={"ingest_rate_limit": "2/minute"})
-    with TestClient(create_app(limited, clock=clock), headers={"User-Agent": CHROME_UA}) as client:
+    with TestClient(create_app(limited, clock=clock), headers={"user-agent": CHROME_UA}) as client:
         codes = [client.post("/api/events", content=body(site), headers={"X-Postmetric-IP": "81.2.69.142"}).status_code
                  for _ in range(3)]
         other = client.post("/api/events", content=body(site), headers={"X-Postmetric-IP": "8.8.8.8"})
@@ -189,7 +189,7 @@ def test_per_ip_rate_limit(settings, clock, site):
 
 def test_a_full_write_queue_answers_503_with_retry_after(settings, clock, site):
     tiny = settings.model_copy(update={"ingest_queue_size": 1})
-    with TestClient(create_app(tiny, clock=clock), headers={"User-Agent": CHROME_UA}) as client:
+    with TestClient(create_app(tiny, clock=clock), headers={"user-agent": CHROME_UA}) as client:
         response = client.post("/api/v1/events", content=b"[" + body(site) + b"," + body(site) + b"]",
                                headers={"Authorization": f"Bearer {site.key}"})
         assert response.status_code == 503 and response.headers["retry-after"] == "1"

@@ -2,13 +2,28 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from ipaddress import IPv4Network, IPv6Network, ip_address
+from collections.abc import Iterable, Mapping
+from functools import lru_cache
+from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_address
 
-Networks = tuple[IPv4Network | IPv6Network, ...]
+
+class TrustedProxies:
+    """The proxies whose `X-Forwarded-For` is believed; membership is memoised per address
+    string, because parsing an address costs more than the rest of the lookup."""
+
+    def __init__(self, networks: Iterable[IPv4Network | IPv6Network]) -> None:
+        self._networks = tuple(networks)
+        self.__contains__ = lru_cache(maxsize=4096)(self._contains)
+
+    def __bool__(self) -> bool:
+        return bool(self._networks)
+
+    def _contains(self, value: str) -> bool:
+        address = _address(value)
+        return address is not None and any(address in network for network in self._networks)
 
 
-def client_ip(peer: str, headers: Mapping[str, str], trusted: Networks) -> str:
+def client_ip(peer: str, headers: Mapping[str, str], trusted: TrustedProxies) -> str:
     """1. `X-Postmetric-IP`, sent by first-party proxies (Next.js rewrites, workers) whose
     egress addresses the operator cannot list; a forged one only misplaces its sender.
     2. From a trusted proxy: the right-most address of `X-Forwarded-For` that is not itself
@@ -16,31 +31,23 @@ def client_ip(peer: str, headers: Mapping[str, str], trusted: Networks) -> str:
     3. Otherwise the peer address.
     """
     forwarded_by_proxy = headers.get("x-postmetric-ip")
-    if forwarded_by_proxy and _valid(forwarded_by_proxy.strip()):
+    if forwarded_by_proxy and _address(forwarded_by_proxy.strip()) is not None:
         return forwarded_by_proxy.strip()
-    if trusted and _in(peer, trusted):
+    if trusted and trusted.__contains__(peer):
         chain = headers.get("x-forwarded-for")
         if chain:
             for hop in reversed(chain.split(",")):
                 hop = hop.strip()
-                if not _valid(hop):
+                if _address(hop) is None:
                     break
-                if not _in(hop, trusted):
+                if not trusted.__contains__(hop):
                     return hop
     return peer
 
 
-def _valid(value: str) -> bool:
+@lru_cache(maxsize=65_536)
+def _address(value: str) -> IPv4Address | IPv6Address | None:
     try:
-        ip_address(value)
+        return ip_address(value)
     except ValueError:
-        return False
-    return True
-
-
-def _in(value: str, networks: Networks) -> bool:
-    try:
-        address = ip_address(value)
-    except ValueError:
-        return False
-    return any(address in network for network in networks)
+        return None

@@ -71,17 +71,20 @@ class FastEventsEndpoint:
         return self.app.state
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] != EVENTS_PATH or scope["method"] not in ("POST", "OPTIONS"):
+        if scope["type"] != "http" or scope["path"] != EVENTS_PATH:
             await self.app(scope, receive, send)
             return
         if scope["method"] == "OPTIONS":
             await _send(send, 204, _PREFLIGHT, b"")
             return
+        if scope["method"] != "POST":
+            await _send(send, 405, [*_JSON, (b"allow", b"POST, OPTIONS")], b'{"error":"Method Not Allowed"}')
+            return
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
         services = self.services_of()
         try:
             check_body_headers(headers, MAX_BODY_BYTES)
-            body = await read_body(_receive_chunks(receive), MAX_BODY_BYTES)
+            body = await _read_asgi_body(receive)
             ip = admit(services, scope["client"][0] if scope.get("client") else "", headers)
             event = parse_event(body, ip=ip, user_agent=headers.get("user-agent", ""), now=services.clock())
             await ingest(services, [event])
@@ -123,7 +126,7 @@ async def post_server_events(request: Request) -> Response:
         site_id = await _authenticated_site(services, request.headers)
         check_body_headers(request.headers, MAX_SERVER_BODY_BYTES)
         body = await read_body(request.stream(), MAX_SERVER_BODY_BYTES)
-        ip = client_ip(_peer(request), request.headers, services.settings.trusted_networks)
+        ip = client_ip(_peer(request), request.headers, services.trusted_proxies)
         events = parse_server_events(body, ip=ip, user_agent=request.headers.get("user-agent", ""),
                                      now=services.clock())
         for index, event in enumerate(events):
@@ -167,7 +170,7 @@ async def read_body(chunks: AsyncIterator[bytes], limit: int) -> bytes:
 
 def admit(services, peer: str, headers: Mapping[str, str]) -> str:
     """The client's IP, once it is within its ingestion rate limit."""
-    ip = client_ip(peer, headers, services.settings.trusted_networks)
+    ip = client_ip(peer, headers, services.trusted_proxies)
     limiter = services.ingest_limiter
     if limiter is not None and not limiter.hit(ip):
         raise Refused(429, "too many events from this address; slow down",
@@ -194,14 +197,27 @@ async def _authenticated_site(services, headers: Mapping[str, str]) -> int:
     return site_id
 
 
-async def _receive_chunks(receive: Receive) -> AsyncIterator[bytes]:
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            return
-        yield message.get("body", b"")
-        if not message.get("more_body", False):
-            return
+async def _read_asgi_body(receive: Receive) -> bytes:
+    message = await receive()
+    if not message.get("more_body", False):  # the usual case: the whole body in one message
+        body = message.get("body", b"")
+        if not body:
+            raise Refused(400, "the request body is empty; send one JSON event")
+        if len(body) > MAX_BODY_BYTES:
+            raise Refused(413, f"the request body is larger than {MAX_BODY_BYTES} bytes")
+        return body
+
+    async def chunks() -> AsyncIterator[bytes]:
+        current = message
+        while True:
+            yield current.get("body", b"")
+            if not current.get("more_body", False):
+                return
+            current = await receive()
+            if current["type"] == "http.disconnect":
+                return
+
+    return await read_body(chunks(), MAX_BODY_BYTES)
 
 
 async def _send(send: Send, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
