@@ -131,15 +131,9 @@ class Connection(asyncio.Protocol):
             self.done.set_result(None)
 
 
-async def drive(url: str, requests: list[bytes], connections: int, duration: float, warmup: float) -> Results:
+async def drive(url: str, requests: list[bytes], connections: int, duration: float) -> Results:
     parts = urlsplit(url)
     loop = asyncio.get_running_loop()
-    if warmup:
-        await _run(loop, parts, requests, connections, warmup)
-    return await _run(loop, parts, requests, connections, duration)
-
-
-async def _run(loop, parts, requests, connections, duration) -> Results:
     results = Results()
     started = time.perf_counter()
     deadline = started + duration
@@ -171,6 +165,24 @@ def rss_mb(pid: int) -> tuple[float, float]:
     """(current, peak) resident memory of a process, from /proc."""
     fields = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line)
     return int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def measured(url: str, requests: list[bytes], args, server_pid: int | None) -> dict:
+    """Drive the server; add the CPU both sides spent per request during the measured run."""
+    if args.warmup:
+        asyncio.run(drive(url, requests, args.connections, args.warmup))
+    server_cpu, own_cpu = (cpu_seconds(server_pid) if server_pid else 0.0), time.process_time()
+    figures = summary(asyncio.run(drive(url, requests, args.connections, args.duration)))
+    if server_pid:
+        figures["server_cpu_us"] = (cpu_seconds(server_pid) - server_cpu) / figures["requests"] * 1e6
+    figures["generator_cpu_us"] = (time.process_time() - own_cpu) / figures["requests"] * 1e6
+    return figures
 
 
 def free_port() -> int:
@@ -240,6 +252,9 @@ def count_stored(data_dir: Path) -> int:
 
 def print_run(name: str, figures: dict, rss: tuple[float, float] | None) -> None:
     memory = f", server RSS {rss[0]:.0f} MB (peak {rss[1]:.0f} MB)" if rss else ""
+    if "server_cpu_us" in figures:
+        memory += f", CPU per request: server {figures['server_cpu_us']:.0f} µs"
+    memory += f", load generator {figures['generator_cpu_us']:.0f} µs"
     print(f"{name:<28} {figures['events_per_second']:>9,.0f} events/s   p50 {figures['p50_ms']:6.1f} ms   "
           f"p99 {figures['p99_ms']:6.1f} ms   max {figures['max_ms']:6.1f} ms   "
           f"{figures['requests']:,} requests {figures['statuses']}{memory}", flush=True)
@@ -274,7 +289,7 @@ def main(argv: list[str] | None = None) -> int:
             wait_until_up(url, server, "/api/health") if server else None
             requests = realistic_requests(urlsplit(url).netloc, public_id, args.distinct, rng)
             print("generated requests; driving postmetric ...", flush=True)
-            figures = summary(asyncio.run(drive(url, requests, args.connections, args.duration, args.warmup)))
+            figures = measured(url, requests, args, server.pid if server else None)
             rss = rss_mb(server.pid) if server else None
             print_run("postmetric POST /api/events", figures, rss)
         finally:
@@ -292,7 +307,7 @@ def main(argv: list[str] | None = None) -> int:
             noop_url = f"http://127.0.0.1:{port}"
             wait_until_up(noop_url, noop, "/api/events")
             print("driving the no-op Starlette endpoint ...", flush=True)
-            noop_figures = summary(asyncio.run(drive(noop_url, requests, args.connections, args.duration, args.warmup)))
+            noop_figures = measured(noop_url, requests, args, noop.pid)
             print_run("no-op Starlette endpoint", noop_figures, rss_mb(noop.pid))
         finally:
             stop(noop)

@@ -1,7 +1,7 @@
 """The DuckDB event store keeps every column and survives reopening."""
 
 from postmetric.store.duckdb_events import DuckDBEventStore
-from postmetric.store.events import COLUMN_NAMES, event_row
+from postmetric.store.events import COLUMN_NAMES, encode_rows, event_row
 from postmetric.store.journal import Position
 
 from factories import stored_event
@@ -17,7 +17,7 @@ def test_insert_keeps_every_column_and_reopening_keeps_the_rows(tmp_path):
         country="DE", region="Berlin", city="Berlin", browser_version="131.0", os_version="10",
         viewport_width=1280, viewport_height=720, props={"plan": "pro"}, scroll_depth=50, engaged_ms=900,
     )
-    store.insert([event_row(event), event_row(stored_event())], journal_position=Position(3, 120))
+    store.load(encode_rows([event_row(event), event_row(stored_event())]), journal_position=Position(3, 120))
     store.close()
 
     reopened = DuckDBEventStore(path)
@@ -51,7 +51,7 @@ def test_active_sessions_returns_each_visit_with_its_first_attributes(tmp_path):
     later = stored_event(timestamp=1500.0, session_started_at=1000.0, entry_page="/in", source="Google",
                          click_ids={"gclid": "g"}, visitor_id=first.visitor_id, session_id=first.session_id)
     old = stored_event(timestamp=10.0, session_started_at=10.0)
-    store.insert([event_row(e) for e in (first, later, old)])
+    store.load(encode_rows(event_row(e) for e in (first, later, old)))
     [session] = store.active_sessions(since=900.0)
     assert (session.visitor_id, session.session_id) == (first.visitor_id, first.session_id)
     assert (session.started_at, session.last_seen) == (1000.0, 1500.0)

@@ -20,7 +20,7 @@ from collections import deque
 from collections.abc import Sequence
 
 from postmetric.ingest.event import Event
-from postmetric.store.events import EventStore, Row, event_row
+from postmetric.store.events import EventStore, encode_rows, event_row
 from postmetric.store.journal import EventJournal, Position
 
 log = logging.getLogger(__name__)
@@ -56,8 +56,9 @@ class EventWriter:
         self._load_lock = threading.Lock()  # one load at a time (loader thread or flush)
         self._queue: deque[tuple[Sequence[Event], asyncio.Future[None]]] = deque()
         self._queued = 0
-        # Journal records not yet in the store: (rows, journal position after them), oldest first.
-        self._unloaded: deque[tuple[list[Row], Position]] = deque()
+        # Journal records not yet in the store: (CSV rows, row count, journal position after
+        # them), oldest first.
+        self._unloaded: deque[tuple[bytes, int, Position]] = deque()
         self._unloaded_rows = 0
         self._closing = False
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -68,8 +69,10 @@ class EventWriter:
 
     def recover(self) -> int:
         """Load what an earlier process journaled but did not load; return how many rows."""
-        self._unloaded.extend(self._journal.replay(self._store.journal_position()))
-        self._unloaded_rows = sum(len(rows) for rows, _ in self._unloaded)
+        for payload, position in self._journal.replay(self._store.journal_position()):
+            # Lines, not rows (a quoted value may hold a newline): only used to size loads.
+            self._unloaded.append((payload, payload.count(b"\n"), position))
+        self._unloaded_rows = sum(rows for _, rows, _ in self._unloaded)
         recovered = self._unloaded_rows
         self._load()
         self._journal.open_for_append()
@@ -127,20 +130,20 @@ class EventWriter:
                 if not self._queue:
                     return
                 group, count = self._take_group()
-            rows = [event_row(event) for events, _ in group for event in events]
+            payload = encode_rows(event_row(event) for events, _ in group for event in events)
             error: BaseException | None = None
             try:
-                position = self._journal.append(rows)
+                position = self._journal.append(payload)
             except Exception as exc:  # the callers get a 503; the log says why
-                log.exception("journaling %d events failed", len(rows))
+                log.exception("journaling %d events failed", count)
                 error = exc
             with self._lock:
                 self._queued -= count
                 if error is None:
-                    self._unloaded.append((rows, position))
-                    self._unloaded_rows += len(rows)
+                    self._unloaded.append((payload, count, position))
+                    self._unloaded_rows += count
                     self.groups_written += 1
-                    self.events_written += len(rows)
+                    self.events_written += count
                     if self._unloaded_rows >= self._load_batch:
                         self._loadable.notify()
             self._loop.call_soon_threadsafe(_settle, [future for _, future in group], error)
@@ -173,16 +176,16 @@ class EventWriter:
             while True:
                 with self._lock:
                     taken, count = [], 0
-                    for rows, position in self._unloaded:
-                        if taken and count + len(rows) > self._load_batch:
+                    for payload, rows, position in self._unloaded:
+                        if taken and count + rows > self._load_batch:
                             break
-                        taken.append(rows)
-                        count += len(rows)
+                        taken.append(payload)
+                        count += rows
                         end = position
                 if not taken:
                     return
                 # Rows and the position after them commit together: a replay never loads twice.
-                self._store.insert([row for rows in taken for row in rows], journal_position=end)
+                self._store.load(b"".join(taken), journal_position=end)
                 with self._lock:
                     for _ in taken:
                         self._unloaded.popleft()

@@ -3,15 +3,14 @@
 1. Rows arrive in large batches from the ingestion journal's loader, one transaction
    each, together with the journal position they reach.
 2. Reads use a cursor per call, so they run beside the loader.
-3. A batch goes in through a CSV staging file that DuckDB reads itself. Binding Python
-   lists as parameters was as fast, but converted every value while holding the GIL,
-   stealing a quarter of the event loop's time during loads; reading a file, DuckDB
-   releases the GIL.
+3. A batch arrives as CSV (the journal's own format) and goes in through a staging file
+   that DuckDB reads itself. Binding Python lists as parameters was as fast, but converted
+   every value while holding the GIL, stealing a quarter of the event loop's time during
+   loads; reading a file, DuckDB releases the GIL.
 """
 
 from __future__ import annotations
 
-import csv
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -21,7 +20,7 @@ import duckdb
 import orjson
 
 from postmetric.ingest.sessions import VISIT_FIELDS, ActiveSession
-from postmetric.store.events import COLUMN_NAMES, EVENT_COLUMNS, Row
+from postmetric.store.events import COLUMN_NAMES, CSV_NULL, EVENT_COLUMNS
 from postmetric.store.journal import Position
 
 _TYPES = {
@@ -37,9 +36,6 @@ _TYPES = {
 
 _CSV_TYPES = {"timestamp": "BIGINT", "uuid": "UUID", "uint32": "UINTEGER", "uint32?": "BIGINT",
               "uint8?": "BIGINT", "string": "VARCHAR", "json": "VARCHAR"}
-# Python 3.11's csv module quotes an empty field for None like any string, so missing
-# numbers travel as -1 and become NULL again in SQL.
-_NULLABLE = tuple(i for i, (_, logical) in enumerate(EVENT_COLUMNS) if logical.endswith("?"))
 
 CREATE_TABLES = (
     "CREATE TABLE IF NOT EXISTS events (\n    "
@@ -63,18 +59,8 @@ def _from_csv(name: str, logical: str) -> str:
     if logical == "timestamp":
         return f"make_timestamp({name})"
     if logical.endswith("?"):
-        return f"nullif({name}, -1)"
+        return f"nullif({name}, {CSV_NULL})"
     return name
-
-
-def _csv_row(row: Row) -> Row:
-    if all(row[i] is not None for i in _NULLABLE):
-        return row
-    patched = list(row)
-    for i in _NULLABLE:
-        if patched[i] is None:
-            patched[i] = -1
-    return patched
 
 
 class DuckDBEventStore:
@@ -88,16 +74,15 @@ class DuckDBEventStore:
         self._staging = path.with_name(path.name + ".load.csv")
         self._insert_sql = _insert_from_csv(self._staging)
 
-    def insert(self, rows: Sequence[Row], *, journal_position: Position | None = None) -> None:
-        if not rows and journal_position is None:
+    def load(self, rows_csv: bytes, *, journal_position: Position | None = None) -> None:
+        if not rows_csv and journal_position is None:
             return
         with self._write_lock:
             db = self._connection
             db.execute("BEGIN")
             try:
-                if rows:
-                    with self._staging.open("w", newline="") as staging:
-                        csv.writer(staging, quoting=csv.QUOTE_NONNUMERIC, lineterminator="\n").writerows(map(_csv_row, rows))
+                if rows_csv:
+                    self._staging.write_bytes(rows_csv)
                     db.execute(self._insert_sql)
                 if journal_position is not None:
                     db.execute("DELETE FROM journal_checkpoint")

@@ -6,7 +6,9 @@ columns; what the columns mean is decided by ingestion and stats.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import csv
+import io
+from collections.abc import Iterable, Sequence
 from typing import Any, Protocol
 
 import orjson
@@ -75,11 +77,35 @@ def event_row(e: Event) -> tuple:
     )
 
 
+# Every nullable column is a number; Python 3.11's csv module would write None as a
+# quoted empty string like any other, so a missing number travels as -1.
+_NULLABLE = tuple(i for i, (_, logical) in enumerate(EVENT_COLUMNS) if logical.endswith("?"))
+CSV_NULL = -1
+
+
+def encode_rows(rows: Iterable[Row]) -> bytes:
+    """Rows as CSV, the format of the journal and of bulk loads: strings always quoted,
+    numbers bare, one row per line (a quoted value may contain newlines)."""
+    buffer = io.StringIO()
+    csv.writer(buffer, quoting=csv.QUOTE_NONNUMERIC, lineterminator="\n").writerows(map(_csv_row, rows))
+    return buffer.getvalue().encode()
+
+
+def _csv_row(row: Row) -> Row:
+    if all(row[i] is not None for i in _NULLABLE):
+        return row
+    patched = list(row)
+    for i in _NULLABLE:
+        if patched[i] is None:
+            patched[i] = CSV_NULL
+    return patched
+
+
 class EventStore(Protocol):
     """Where enriched events are kept."""
 
-    def insert(self, rows: Sequence[Row], *, journal_position: Position | None = None) -> None:
-        """Store `rows` (EVENT_COLUMNS order) and, in the same transaction, the journal position
+    def load(self, rows_csv: bytes, *, journal_position: Position | None = None) -> None:
+        """Store the rows of `encode_rows` and, in the same transaction, the journal position
         they reach, so a replay after a crash never loads a row twice."""
         ...
 

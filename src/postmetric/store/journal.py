@@ -11,7 +11,7 @@ before its first row, so at 64 connections acknowledgements would wait on it; an
 append costs ~0.3 ms, and the store then loads 10,000 rows for the price of one insert.
 
 Format: segment files `<number>.journal`; each record is `<u32 length><u32 crc32>` then
-`length` bytes of JSON (one list of rows). A record cut short by a crash fails its
+`length` bytes of payload (CSV rows, see `store.events.encode_rows`). A record cut short by a crash fails its
 length or CRC check; it was never acknowledged, and is cut off.
 """
 
@@ -20,11 +20,8 @@ from __future__ import annotations
 import os
 import struct
 import zlib
-from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, NamedTuple
-
-import orjson
+from typing import NamedTuple
 
 _HEADER = struct.Struct("<II")
 SEGMENT_BYTES = 16 * 1024 * 1024
@@ -52,12 +49,12 @@ class EventJournal:
     def append_position(self) -> Position:
         return Position(self._segment, self._offset)
 
-    def replay(self, after: Position | None) -> list[tuple[list[list[Any]], Position]]:
-        """Every record written after `after`: its rows and the position at its end.
+    def replay(self, after: Position | None) -> list[tuple[bytes, Position]]:
+        """Every record written after `after`: its payload and the position at its end.
 
         Call before `open_for_append`. A torn record at the tail is cut off.
         """
-        records: list[tuple[list[list[Any]], Position]] = []
+        records: list[tuple[bytes, Position]] = []
         for segment in self._segments():
             if after is not None and segment < after.segment:
                 continue
@@ -71,7 +68,7 @@ class EventJournal:
                 if len(payload) < length or zlib.crc32(payload) != crc:
                     break
                 offset = start + length
-                records.append((orjson.loads(payload), Position(segment, offset)))
+                records.append((payload, Position(segment, offset)))
             if offset < len(data):  # a write the crash interrupted; never acknowledged
                 with path.open("r+b") as f:
                     f.truncate(offset)
@@ -83,9 +80,8 @@ class EventJournal:
         self._segment = (segments[-1] + 1) if segments else 1
         self._open_segment()
 
-    def append(self, rows: Sequence[Sequence[Any]]) -> Position:
-        """Write `rows` as one record and make it durable; return the position after it."""
-        payload = orjson.dumps(rows)
+    def append(self, payload: bytes) -> Position:
+        """Write `payload` as one record and make it durable; return the position after it."""
         record = _HEADER.pack(len(payload), zlib.crc32(payload)) + payload
         if self._offset and self._offset + len(record) > self.segment_bytes:
             os.close(self._file)
