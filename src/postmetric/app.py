@@ -115,7 +115,7 @@ async def _services(settings: Settings, clock: Clock) -> AsyncIterator[Services]
         yield services
     finally:
         expiry.cancel()
-        writer.close()
+        await writer.close()
         events.close()
         geo.close()
         engine.dispose()

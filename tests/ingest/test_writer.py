@@ -36,7 +36,7 @@ async def test_concurrent_writers_share_journal_records_and_every_event_is_store
     assert writer.groups_written < 500  # requests arriving together shared an fsync
     writer.flush()
     assert store.fetch("SELECT count(DISTINCT pathname) AS paths FROM events") == [{"paths": 500}]
-    writer.close()
+    await writer.close()
     assert count(store) == 500
 
 
@@ -48,14 +48,14 @@ async def test_the_loader_moves_rows_without_being_asked(store, tmp_path):
             break
         await asyncio.sleep(0.05)
     assert count(store) == 1 and writer.pending == 0
-    writer.close()
+    await writer.close()
 
 
 async def test_a_full_queue_refuses_instead_of_growing(store, tmp_path):
     writer = new_writer(store, tmp_path, max_pending=3)
     with pytest.raises(QueueFull):
         await writer.write([stored_event() for _ in range(4)])
-    writer.close()
+    await writer.close()
     assert count(store) == 0
 
 
@@ -67,14 +67,15 @@ async def test_journaled_rows_not_yet_loaded_are_recovered_once(store, tmp_path)
     crashed.start()
     await crashed.write([stored_event(pathname="/a"), stored_event(pathname="/b")])
     await crashed.write([stored_event(pathname="/c")])
-    journal.close()  # the process is gone: nothing was loaded
+    crashed._committer.cancel()  # the process is gone: nothing was loaded
+    journal.close()
     assert count(store) == 0
 
     for _ in range(2):  # recovering twice must not load twice
         restarted = EventWriter(store, EventJournal(tmp_path / "journal"), max_pending=100)
         restarted.recover()
         restarted.start()
-        restarted.close()
+        await restarted.close()
     assert sorted(r["pathname"] for r in store.fetch("SELECT pathname FROM events")) == ["/a", "/b", "/c"]
     assert len(list((tmp_path / "journal").glob("*.journal"))) == 1
 
@@ -89,13 +90,14 @@ async def test_a_failing_journal_is_reported_to_every_caller(store, tmp_path):
                                    return_exceptions=True)
     assert all(isinstance(r, StoreUnavailable) for r in results)
     assert writer.pending == 0
+    await writer.close()
 
 
 async def test_close_journals_and_loads_what_is_queued_and_then_refuses(store, tmp_path):
     writer = new_writer(store, tmp_path, load_interval=3600)
     pending = asyncio.ensure_future(writer.write([stored_event()]))
     await asyncio.sleep(0)
-    await asyncio.to_thread(writer.close)
+    await writer.close()
     await pending
     assert count(store) == 1
     with pytest.raises(StoreUnavailable):

@@ -1,9 +1,11 @@
 """Durable acknowledgement with group commit, then bulk loading into the event store.
 
-1. `write()` queues events; one journal thread takes everything that queued up while its
-   previous append ran, appends it to the journal as one fsynced record, and then wakes
-   every waiting caller at once. Under load, groups grow by themselves; when idle, a
-   lone event is written at once.
+1. `write()` encodes its events into the open group at once, on the event loop. A
+   committer task writes the group to the journal as one record, waits for `fdatasync`
+   on a helper thread, and then wakes every caller of that group at once; events arriving
+   meanwhile form the next group. Under load, groups grow by themselves; when idle, a lone
+   event is written at once. Encoding at arrival keeps the commit itself to a write and an
+   fsync, so the loop is rarely left with nothing to do while the disk works.
 2. A loader thread moves journaled rows into the event store every `load_interval`
    seconds (sooner past `load_batch` rows), each load one transaction carrying the
    journal position, so stats lag ingestion by about a second and a crash loses nothing.
@@ -18,9 +20,10 @@ import logging
 import threading
 from collections import deque
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 from postmetric.ingest.event import Event
-from postmetric.store.events import EventStore, encode_rows, event_row
+from postmetric.store.events import EventStore, RowEncoder, event_row
 from postmetric.store.journal import EventJournal, Position
 
 log = logging.getLogger(__name__)
@@ -41,29 +44,30 @@ class EventWriter:
         journal: EventJournal,
         *,
         max_pending: int,
-        max_group: int = 5_000,
         load_interval: float = 1.0,
         load_batch: int = 20_000,
     ) -> None:
         self._store = store
         self._journal = journal
         self._max_pending = max_pending
-        self._max_group = max_group
         self._load_interval = load_interval
         self._load_batch = load_batch
-        self._lock = threading.Condition()  # guards everything below; wakes the journal thread
-        self._loadable = threading.Condition(self._lock)  # wakes the loader
-        self._load_lock = threading.Lock()  # one load at a time (loader thread or flush)
-        self._queue: deque[tuple[Sequence[Event], asyncio.Future[None]]] = deque()
+        # Loop-thread state: the open group, encoded, and its callers.
+        self._group = RowEncoder()
+        self._group_futures: list[asyncio.Future[None]] = []
         self._queued = 0
-        # Journal records not yet in the store: (CSV rows, row count, journal position after
-        # them), oldest first.
+        self._has_work: asyncio.Event | None = None
+        self._committer: asyncio.Task | None = None
+        self._syncer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="journal-sync")
+        self._closing = False
+        # Shared with the loader thread, under `_lock`: journal records not yet in the store,
+        # as (CSV rows, row count, journal position after them), oldest first.
+        self._lock = threading.Condition()
         self._unloaded: deque[tuple[bytes, int, Position]] = deque()
         self._unloaded_rows = 0
-        self._closing = False
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._journal_thread = threading.Thread(target=self._journal_loop, name="event-journal", daemon=True)
-        self._loader_thread = threading.Thread(target=self._loader_loop, name="event-loader", daemon=True)
+        self._load_lock = threading.Lock()  # one load at a time (loader thread or flush)
+        self._loader = threading.Thread(target=self._loader_loop, name="event-loader", daemon=True)
+        self._loader_stop = False
         self.groups_written = 0
         self.events_written = 0
 
@@ -80,9 +84,9 @@ class EventWriter:
         return recovered
 
     def start(self) -> None:
-        self._loop = asyncio.get_running_loop()
-        self._journal_thread.start()
-        self._loader_thread.start()
+        self._has_work = asyncio.Event()
+        self._committer = asyncio.get_running_loop().create_task(self._commit_loop())
+        self._loader.start()
 
     @property
     def pending(self) -> int:
@@ -93,81 +97,79 @@ class EventWriter:
         """Return once `events` are durable; raise QueueFull or StoreUnavailable."""
         if not events:
             return
-        future = self._loop.create_future()
-        with self._lock:
-            if self._closing:
-                raise StoreUnavailable("the server is shutting down")
-            if self.pending + len(events) > self._max_pending:
-                raise QueueFull(f"{self.pending} events are waiting to be written")
-            self._queue.append((events, future))
-            self._queued += len(events)
-            self._lock.notify()
+        if self._closing:
+            raise StoreUnavailable("the server is shutting down")
+        if self.pending + len(events) > self._max_pending:
+            raise QueueFull(f"{self.pending} events are waiting to be written")
+        for event in events:
+            self._group.add(event_row(event))
+        future = asyncio.get_running_loop().create_future()
+        self._group_futures.append(future)
+        self._queued += len(events)
+        self._has_work.set()
         await future
 
     def flush(self) -> None:
         """Load every journaled row into the store now."""
         self._load()
 
-    def close(self) -> None:
-        """Journal what is queued, load everything, stop both threads."""
+    async def close(self) -> None:
+        """Journal what is queued, load everything, stop."""
+        self._closing = True
+        if self._committer is not None:
+            self._has_work.set()
+            await self._committer
         with self._lock:
-            self._closing = True
+            self._loader_stop = True
             self._lock.notify_all()
-        if self._journal_thread.is_alive():
-            self._journal_thread.join()
-        with self._lock:
-            self._loadable.notify_all()
-        if self._loader_thread.is_alive():
-            self._loader_thread.join()
+        if self._loader.is_alive():
+            await asyncio.to_thread(self._loader.join)
+        self._syncer.shutdown()
         self._load()
         self._journal.close()
 
-    def _journal_loop(self) -> None:
+    async def _commit_loop(self) -> None:
+        loop = asyncio.get_running_loop()
         while True:
-            with self._lock:
-                while not self._queue and not self._closing:
-                    self._lock.wait()
-                if not self._queue:
+            if not self._group_futures:
+                if self._closing:
                     return
-                group, count = self._take_group()
-            payload = encode_rows(event_row(event) for events, _ in group for event in events)
+                self._has_work.clear()
+                await self._has_work.wait()
+                continue
+            count, payload, futures = self._group.rows, self._group.take(), self._group_futures
+            self._group_futures = []
             error: BaseException | None = None
             try:
-                position = self._journal.append(payload)
+                position = self._journal.write(payload)
+                await loop.run_in_executor(self._syncer, self._journal.sync)
             except Exception as exc:  # the callers get a 503; the log says why
                 log.exception("journaling %d events failed", count)
                 error = exc
-            with self._lock:
-                self._queued -= count
-                if error is None:
+            self._queued -= count
+            if error is None:
+                self.groups_written += 1
+                self.events_written += count
+                with self._lock:
                     self._unloaded.append((payload, count, position))
                     self._unloaded_rows += count
-                    self.groups_written += 1
-                    self.events_written += count
                     if self._unloaded_rows >= self._load_batch:
-                        self._loadable.notify()
-            self._loop.call_soon_threadsafe(_settle, [future for _, future in group], error)
-
-    def _take_group(self) -> tuple[list[tuple[Sequence[Event], asyncio.Future[None]]], int]:
-        group, count = [], 0
-        while self._queue and (not group or count + len(self._queue[0][0]) <= self._max_group):
-            item = self._queue.popleft()
-            group.append(item)
-            count += len(item[0])
-        return group, count
+                        self._lock.notify()
+            _settle(futures, error)
 
     def _loader_loop(self) -> None:
         while True:
             with self._lock:
-                self._loadable.wait_for(
-                    lambda: self._closing or self._unloaded_rows >= self._load_batch, timeout=self._load_interval
+                self._lock.wait_for(
+                    lambda: self._loader_stop or self._unloaded_rows >= self._load_batch,
+                    timeout=self._load_interval,
                 )
-                closing = self._closing
+                stop = self._loader_stop
             try:
                 self._load()
             except Exception:  # rows stay in memory and in the journal; the next round retries
                 log.exception("loading events into the store failed; retrying")
-            if closing:
+            if stop:
                 return
 
     def _load(self) -> None:

@@ -83,12 +83,33 @@ _NULLABLE = tuple(i for i, (_, logical) in enumerate(EVENT_COLUMNS) if logical.e
 CSV_NULL = -1
 
 
-def encode_rows(rows: Iterable[Row]) -> bytes:
+class RowEncoder:
     """Rows as CSV, the format of the journal and of bulk loads: strings always quoted,
-    numbers bare, one row per line (a quoted value may contain newlines)."""
-    buffer = io.StringIO()
-    csv.writer(buffer, quoting=csv.QUOTE_NONNUMERIC, lineterminator="\n").writerows(map(_csv_row, rows))
-    return buffer.getvalue().encode()
+    numbers bare, one row per line (a quoted value may contain newlines). Rows are
+    added one at a time as events arrive; `take()` returns what was added since."""
+
+    def __init__(self) -> None:
+        self._buffer = io.StringIO()
+        self._writer = csv.writer(self._buffer, quoting=csv.QUOTE_NONNUMERIC, lineterminator="\n")
+        self.rows = 0
+
+    def add(self, row: Row) -> None:
+        self._writer.writerow(_csv_row(row))
+        self.rows += 1
+
+    def take(self) -> bytes:
+        data = self._buffer.getvalue().encode()
+        self._buffer.seek(0)
+        self._buffer.truncate()
+        self.rows = 0
+        return data
+
+
+def encode_rows(rows: Iterable[Row]) -> bytes:
+    encoder = RowEncoder()
+    for row in rows:
+        encoder.add(row)
+    return encoder.take()
 
 
 def _csv_row(row: Row) -> Row:

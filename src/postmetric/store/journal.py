@@ -35,7 +35,8 @@ class Position(NamedTuple):
 
 
 class EventJournal:
-    """Not thread-safe: one thread appends; `discard_before` may run on another (it only unlinks)."""
+    """Not thread-safe: one thread writes (`sync` may run on a helper thread while that thread
+    waits); `discard_before` may run on another thread (it only unlinks)."""
 
     def __init__(self, directory: Path, *, segment_bytes: int = SEGMENT_BYTES) -> None:
         self.directory = directory
@@ -82,15 +83,24 @@ class EventJournal:
 
     def append(self, payload: bytes) -> Position:
         """Write `payload` as one record and make it durable; return the position after it."""
+        position = self.write(payload)
+        self.sync()
+        return position
+
+    def write(self, payload: bytes) -> Position:
+        """Write `payload` as one record, not yet durable: `sync()` makes every write so far durable."""
         record = _HEADER.pack(len(payload), zlib.crc32(payload)) + payload
         if self._offset and self._offset + len(record) > self.segment_bytes:
+            os.fdatasync(self._file)  # the full segment's last writes, before its file is let go
             os.close(self._file)
             self._segment += 1
             self._open_segment()
         os.write(self._file, record)
-        os.fdatasync(self._file)
         self._offset += len(record)
         return Position(self._segment, self._offset)
+
+    def sync(self) -> None:
+        os.fdatasync(self._file)
 
     def discard_before(self, position: Position) -> None:
         """Delete segments wholly before `position` (their rows are in the store)."""
