@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 from postmetric.ingest.event import Event, EventType
+from postmetric.ingest.sessions import VISIT_FIELDS, Visit
 
 CHROME_UA = (
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
@@ -25,17 +26,26 @@ class Clock:
         self.now += seconds
 
 
-def stored_event(**fields) -> Event:
-    """An event as the pipeline leaves it: enriched and with identity."""
+def stored_event(*, visitor_id=None, session_id=None, session_started_at=None, **fields) -> Event:
+    """An event as the pipeline leaves it: enriched, in a visit. Visit attributes
+    (VISIT_FIELDS) given as keywords become the visit's."""
     event = Event(
         site_public_id="pm_test", type=EventType.PAGEVIEW, name="pageview", href="https://example.com/",
-        timestamp=1_780_000_000.0, ip="", user_agent=CHROME_UA,
+        timestamp=fields.pop("timestamp", 1_780_000_000.0), ip="", user_agent=CHROME_UA,
     )
     event.site_id = 1
-    event.hostname, event.pathname, event.entry_page = "example.com", "/", "/"
-    event.visitor_id, event.session_id = uuid.uuid4(), uuid.uuid4()
-    event.session_started_at = event.timestamp
-    event.browser, event.os, event.device = "Chrome", "Windows", "desktop"
+    event.hostname, event.pathname = "example.com", "/"
+    visit_values = {"entry_page": "/", "click_ids": "{}", "browser": "Chrome", "os": "Windows", "device": "desktop"}
     for name, value in fields.items():
-        setattr(event, name, value)
+        if name in VISIT_FIELDS:
+            visit_values[name] = value
+        else:
+            setattr(event, name, value)
+    event.visit = Visit(
+        visitor_id=visitor_id or str(uuid.uuid4()),
+        session_id=session_id or str(uuid.uuid4()),
+        started_at=event.timestamp if session_started_at is None else session_started_at,
+        last_seen=event.timestamp,
+        attributes=tuple(visit_values.get(name, "") for name in VISIT_FIELDS),
+    )
     return event

@@ -32,7 +32,7 @@ def test_every_field_is_read():
     )
     assert event.type is EventType.GOAL and event.name == "signup"
     assert event.referrer == "https://news.ycombinator.com/" and event.title == "Home"
-    assert (event.client_visitor_id, event.client_session_id) == (vid, sid)
+    assert (event.client_visitor_id, event.client_session_id) == (str(vid), str(sid))
     assert (event.viewport_width, event.viewport_height) == (1280, 720)
     assert event.props == {"plan": "pro", "seats": "3", "trial": "true"}
     assert (event.scroll_depth, event.engaged_ms, event.click_ids) == (55, 1200, {"gclid": "abc"})

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from postmetric.ingest.sessions import Visit
     from postmetric.sites.settings import SiteSettings
 
 
@@ -46,8 +46,8 @@ class Event:
     user_agent: str
     referrer: str = ""
     title: str = ""
-    client_visitor_id: uuid.UUID | None = None
-    client_session_id: uuid.UUID | None = None
+    client_visitor_id: str | None = None  # lower-case UUID text
+    client_session_id: str | None = None
     viewport_width: int | None = None
     viewport_height: int | None = None
     props: dict[str, str] = field(default_factory=dict)
@@ -85,9 +85,7 @@ class Event:
     os_version: str = ""
     device: str = ""
 
-    # Identity.
-    visitor_id: uuid.UUID | None = None
-    session_id: uuid.UUID | None = None
-    session_started_at: float = 0.0
+    # Identity: the visit this event belongs to (ids, start, visit-level attributes).
+    visit: Visit | None = None
 
     drop_reason: DropReason | None = None

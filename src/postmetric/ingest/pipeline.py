@@ -28,6 +28,10 @@ CLICK_ID_PARAMS = frozenset(
 )
 UTM_PARAMS = ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content")
 REF_PARAMS = ("ref", "source", "via")
+HREF = re.compile(r"https?://([^/?#]*)([^?#]*)(?:\?([^#]*))?(?:#(.*))?", re.DOTALL | re.IGNORECASE)
+INTERESTING_QUERY = re.compile(
+    "(?:^|&)(?:utm_|" + "|".join(sorted(CLICK_ID_PARAMS | set(REF_PARAMS))) + ")", re.IGNORECASE
+)
 LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "[::1]", "::1", "0.0.0.0"})
 
 
@@ -62,14 +66,16 @@ def put_site(event: Event, ctx: Enrichers) -> DropReason | None:
 
 
 def put_url_parts(event: Event, ctx: Enrichers) -> DropReason | None:
-    url = urlsplit(event.href)
-    event.hostname = _strip_www((url.hostname or "").lower())
-    event.pathname = url.path or "/"
-    if url.fragment:  # the tracker sends the hash only with data-hash-routing on
-        event.pathname += "#" + url.fragment
-    event.query = url.query
-    if url.query:
-        for key, value in parse_qsl(url.query):
+    # One regex instead of urlsplit: a third of this step's time, and `href` is already
+    # known to be an absolute http(s) URL.
+    netloc, path, query, fragment = HREF.match(event.href).groups()
+    event.hostname = _strip_www(_host_of(netloc))
+    event.pathname = path or "/"
+    if fragment:  # the tracker sends the hash only with data-hash-routing on
+        event.pathname += "#" + fragment
+    event.query = query or ""
+    if query and INTERESTING_QUERY.search(query):
+        for key, value in parse_qsl(query):
             if key in CLICK_ID_PARAMS:
                 event.click_ids.setdefault(key, value[:255])
             elif key.startswith("utm_") and key in UTM_PARAMS:
@@ -178,6 +184,14 @@ def run(event: Event, ctx: Enrichers, steps: tuple[Step, ...] = STEPS) -> Event:
             event.drop_reason = reason
             break
     return event
+
+
+def _host_of(netloc: str) -> str:
+    """The lower-case host of `user:pass@host:port` (IPv6 literals keep their brackets off)."""
+    host = netloc.rpartition("@")[2]
+    if host.startswith("["):
+        return host[1 : host.find("]")].lower() if "]" in host else host[1:].lower()
+    return host.partition(":")[0].lower()
 
 
 def _strip_www(host: str) -> str:

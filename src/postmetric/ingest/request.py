@@ -7,7 +7,6 @@ Everything downstream trusts the `Event`; every problem with the input becomes a
 from __future__ import annotations
 
 import re
-import uuid
 from collections.abc import Mapping
 from datetime import datetime, timezone
 from ipaddress import ip_address
@@ -31,6 +30,7 @@ TYPE_ALIASES = {"custom": EventType.GOAL, "external_link": EventType.OUTBOUND} |
 }
 GOAL_NAME = re.compile(r"^[a-z0-9_:-]{1,64}$")
 PROP_KEY = re.compile(r"^[a-z0-9_-]{1,64}$")
+UUID_TEXT = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\Z")
 
 Str64 = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
 Str255 = Annotated[str, msgspec.Meta(max_length=255)]
@@ -183,13 +183,12 @@ def _to_event(p: Payload, *, ip: str, user_agent: str, now: float, server_side: 
     )
 
 
-def _uuid_field(field: str, value: str | None) -> uuid.UUID | None:
+def _uuid_field(field: str, value: str | None) -> str | None:
     if value is None or value == "":
         return None
-    try:
-        return uuid.UUID(value)
-    except ValueError:
+    if not UUID_TEXT.match(value):
         raise IngestError(f"{field} must be a UUID") from None
+    return value.lower()
 
 
 def _props(props: dict[str, PropValue]) -> dict[str, str]:

@@ -7,7 +7,10 @@
    tried, so a visit in progress at midnight keeps its visitor.
 3. Every event of a visit carries the visit's attributes (entry page, source, channel,
    UTM, location, device) as they were at its first event, so `visit:*` dimensions are
-   plain columns for the stats engine.
+   plain columns for the stats engine. The event keeps a reference to its `Visit`
+   rather than copies: the row builder reads them from there.
+
+Ids are lower-case UUID strings throughout.
 """
 
 from __future__ import annotations
@@ -18,12 +21,15 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
+from operator import attrgetter
+
+import orjson
 
 from postmetric.ingest.event import Event
 
 SESSION_TIMEOUT_SECONDS = 30 * 60
 
-# The attributes of a visit, copied from its first event onto every later one.
+# The attributes of a visit, taken from its first event (click_ids as JSON text).
 VISIT_FIELDS = (
     "entry_page",
     "referrer",
@@ -46,17 +52,22 @@ VISIT_FIELDS = (
     "os_version",
     "device",
 )
+_CLICK_IDS = VISIT_FIELDS.index("click_ids")
+_visit_attributes = attrgetter(*VISIT_FIELDS)
 
 SaltSource = Callable[[date], tuple[bytes, bytes | None]]
 
 
 @dataclass(slots=True)
 class Visit:
-    visitor_id: uuid.UUID
-    session_id: uuid.UUID
+    visitor_id: str
+    session_id: str
     started_at: float
     last_seen: float
     attributes: tuple
+
+    def attribute(self, name: str):
+        return self.attributes[VISIT_FIELDS.index(name)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,8 +75,8 @@ class ActiveSession:
     """A visit found in the event store, used to warm the cache after a restart."""
 
     site_id: int
-    visitor_id: uuid.UUID
-    session_id: uuid.UUID
+    visitor_id: str
+    session_id: str
     started_at: float
     last_seen: float
     attributes: tuple
@@ -103,30 +114,21 @@ class SessionTracker:
             if now > visit.last_seen:
                 visit.last_seen = now
             self._visits.move_to_end(key)
-            for name, value in zip(VISIT_FIELDS, visit.attributes):
-                setattr(event, name, value)
         else:
             # A client's own session id is kept for its first visit; an expired one is replaced.
             if visit is None and key[1] == "s":
                 session_id = event.client_session_id
             else:
-                session_id = uuid.uuid4()
+                session_id = str(uuid.uuid4())
             if not event.entry_page:
                 event.entry_page = event.pathname
-            visit = Visit(
-                visitor_id=visitor_id,
-                session_id=session_id,
-                started_at=now,
-                last_seen=now,
-                attributes=tuple(getattr(event, name) for name in VISIT_FIELDS),
-            )
+            attributes = list(_visit_attributes(event))
+            attributes[_CLICK_IDS] = orjson.dumps(event.click_ids).decode() if event.click_ids else "{}"
+            visit = Visit(visitor_id, session_id, now, now, tuple(attributes))
             self._visits[key] = visit
-            self._visits.move_to_end(key)
             if len(self._visits) > self._max_visits:
                 self.expire(self._clock())
-        event.visitor_id = visit.visitor_id
-        event.session_id = visit.session_id
-        event.session_started_at = visit.started_at
+        event.visit = visit
 
     def expire(self, now: float) -> None:
         """Forget visits idle past the timeout; past `max_visits`, forget the least recent."""
@@ -144,7 +146,7 @@ class SessionTracker:
             self._visits[(s.site_id, "s", s.session_id)] = visit
             self._visits[(s.site_id, "v", s.visitor_id)] = visit
 
-    def _derived_visitor(self, event: Event) -> tuple[uuid.UUID, tuple]:
+    def _derived_visitor(self, event: Event) -> tuple[str, tuple]:
         # Salts follow the processing day, not the event's: a backfill of last year's
         # events must not mint (and keep) salts for days long gone.
         today, yesterday = self._salts_for(self._clock())
@@ -166,5 +168,5 @@ class SessionTracker:
         return self._salt_pair
 
 
-def _keyed_uuid(salt: bytes, material: bytes) -> uuid.UUID:
-    return uuid.UUID(bytes=hashlib.blake2b(material, key=salt, digest_size=16).digest())
+def _keyed_uuid(salt: bytes, material: bytes) -> str:
+    return str(uuid.UUID(bytes=hashlib.blake2b(material, key=salt, digest_size=16).digest()))

@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-import orjson
 
 from postmetric.ingest.sessions import VISIT_FIELDS, ActiveSession
 from postmetric.store.events import COLUMN_NAMES, CSV_NULL, EVENT_COLUMNS
@@ -102,7 +101,7 @@ class DuckDBEventStore:
         visit_columns = ", ".join(f"arg_max({name}, timestamp)" for name in VISIT_FIELDS)
         rows = self._cursor().execute(
             f"""
-            SELECT site_id, visitor_id, session_id, epoch_us(min(session_started_at)),
+            SELECT site_id, visitor_id::VARCHAR, session_id::VARCHAR, epoch_us(min(session_started_at)),
                    epoch_us(max(timestamp)), {visit_columns}
             FROM events
             WHERE timestamp >= make_timestamp(?::BIGINT)
@@ -117,7 +116,7 @@ class DuckDBEventStore:
                 session_id=row[2],
                 started_at=row[3] / 1_000_000,
                 last_seen=row[4] / 1_000_000,
-                attributes=tuple(_visit_value(name, value) for name, value in zip(VISIT_FIELDS, row[5:])),
+                attributes=tuple(row[5:]),
             )
             for row in rows
         ]
@@ -133,8 +132,3 @@ class DuckDBEventStore:
 
     def _cursor(self) -> duckdb.DuckDBPyConnection:
         return self._connection.cursor()
-
-
-def _visit_value(name: str, value: Any) -> Any:
-    # click_ids is a dict on the event and JSON in the store.
-    return orjson.loads(value) if name == "click_ids" else value

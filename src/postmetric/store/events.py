@@ -14,10 +14,11 @@ from typing import Any, Protocol
 import orjson
 
 from postmetric.ingest.event import Event
-from postmetric.ingest.sessions import ActiveSession
+from postmetric.ingest.sessions import VISIT_FIELDS, ActiveSession
 from postmetric.store.journal import Position
 
-# (name, logical type) — the dialects map logical types to their own.
+# (name, logical type) — the dialects map logical types to their own. An event's own
+# columns come first, then its visit's attributes in VISIT_FIELDS order.
 EVENT_COLUMNS: tuple[tuple[str, str], ...] = (
     ("site_id", "uint32"),
     ("timestamp", "timestamp"),
@@ -30,32 +31,12 @@ EVENT_COLUMNS: tuple[tuple[str, str], ...] = (
     ("pathname", "string"),
     ("query", "string"),
     ("title", "string"),
-    ("entry_page", "string"),
-    ("referrer", "string"),
-    ("referrer_host", "string"),
-    ("source", "string"),
-    ("channel", "string"),
-    ("utm_source", "string"),
-    ("utm_medium", "string"),
-    ("utm_campaign", "string"),
-    ("utm_term", "string"),
-    ("utm_content", "string"),
-    ("ref", "string"),
-    ("click_ids", "json"),
-    ("country", "string"),
-    ("region", "string"),
-    ("city", "string"),
-    ("browser", "string"),
-    ("browser_version", "string"),
-    ("os", "string"),
-    ("os_version", "string"),
-    ("device", "string"),
     ("viewport_width", "uint32?"),
     ("viewport_height", "uint32?"),
     ("props", "json"),
     ("scroll_depth", "uint8?"),
     ("engaged_ms", "uint32?"),
-)
+) + tuple((name, "json" if name == "click_ids" else "string") for name in VISIT_FIELDS)
 COLUMN_NAMES = tuple(name for name, _ in EVENT_COLUMNS)
 
 
@@ -64,16 +45,12 @@ Row = Sequence[Any]
 
 def event_row(e: Event) -> tuple:
     """The event's values in EVENT_COLUMNS order; timestamps in integer microseconds."""
+    visit = e.visit
     return (
-        e.site_id, int(e.timestamp * 1_000_000), e.type.value, e.name, e.visitor_id, e.session_id,
-        int(e.session_started_at * 1_000_000), e.hostname, e.pathname, e.query, e.title,
-        e.entry_page, e.referrer, e.referrer_host, e.source, e.channel,
-        e.utm_source, e.utm_medium, e.utm_campaign, e.utm_term, e.utm_content, e.ref,
-        orjson.dumps(e.click_ids).decode() if e.click_ids else "{}",
-        e.country, e.region, e.city, e.browser, e.browser_version, e.os, e.os_version,
-        e.device, e.viewport_width, e.viewport_height,
-        orjson.dumps(e.props).decode() if e.props else "{}",
-        e.scroll_depth, e.engaged_ms,
+        e.site_id, int(e.timestamp * 1_000_000), e.type.value, e.name, visit.visitor_id, visit.session_id,
+        int(visit.started_at * 1_000_000), e.hostname, e.pathname, e.query, e.title,
+        e.viewport_width, e.viewport_height, orjson.dumps(e.props).decode() if e.props else "{}",
+        e.scroll_depth, e.engaged_ms, *visit.attributes,
     )
 
 
