@@ -58,3 +58,18 @@ def test_active_sessions_returns_each_visit_with_its_first_attributes(tmp_path):
     assert (session.started_at, session.last_seen) == (1000.0, 1500.0)
     assert session.attributes == first.visit.attributes
     store.close()
+
+
+def test_the_per_event_encoder_writes_the_same_csv_as_encoding_the_row():
+    from postmetric.store.events import RowEncoder
+
+    events = [stored_event(title='a "quoted", title', props={"k": "v"}, scroll_depth=3, source="X"),
+              stored_event(viewport_width=1280, viewport_height=800, engaged_ms=5)]
+    events.append(stored_event(pathname="/same-visit"))
+    events[2].visit = events[0].visit
+    encoder = RowEncoder()
+    for event in events:
+        encoder.add_event(event)
+    assert encoder.rows == 3
+    assert encoder.take() == encode_rows(event_row(e) for e in events)
+    assert encoder.take() == b""

@@ -65,6 +65,7 @@ class Visit:
     started_at: float
     last_seen: float
     attributes: tuple
+    encoded_attributes: str | None = None  # a cache for the event store's row encoder
 
     def attribute(self, name: str):
         return self.attributes[VISIT_FIELDS.index(name)]

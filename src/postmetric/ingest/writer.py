@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 from postmetric.ingest.event import Event
-from postmetric.store.events import EventStore, RowEncoder, event_row
+from postmetric.store.events import EventStore, RowEncoder
 from postmetric.store.journal import EventJournal, Position
 
 log = logging.getLogger(__name__)
@@ -102,7 +102,7 @@ class EventWriter:
         if self.pending + len(events) > self._max_pending:
             raise QueueFull(f"{self.pending} events are waiting to be written")
         for event in events:
-            self._group.add(event_row(event))
+            self._group.add_event(event)
         future = asyncio.get_running_loop().create_future()
         self._group_futures.append(future)
         self._queued += len(events)

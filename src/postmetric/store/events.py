@@ -68,10 +68,29 @@ class RowEncoder:
     def __init__(self) -> None:
         self._buffer = io.StringIO()
         self._writer = csv.writer(self._buffer, quoting=csv.QUOTE_NONNUMERIC, lineterminator="\n")
+        self._own_writer = csv.writer(self._buffer, quoting=csv.QUOTE_NONNUMERIC, lineterminator="")
         self.rows = 0
 
     def add(self, row: Row) -> None:
         self._writer.writerow(_csv_row(row))
+        self.rows += 1
+
+    def add_event(self, e: Event) -> None:
+        """`add(event_row(e))`, cheaper: a visit's attributes are encoded once, on its first
+        event, and reused for the rest (they are half of every row)."""
+        visit = e.visit
+        if visit.encoded_attributes is None:
+            visit.encoded_attributes = "," + encode_rows([visit.attributes]).decode()
+        self._own_writer.writerow((
+            e.site_id, int(e.timestamp * 1_000_000), e.type.value, e.name, visit.visitor_id, visit.session_id,
+            int(visit.started_at * 1_000_000), e.hostname, e.pathname, e.query, e.title,
+            CSV_NULL if e.viewport_width is None else e.viewport_width,
+            CSV_NULL if e.viewport_height is None else e.viewport_height,
+            orjson.dumps(e.props).decode() if e.props else "{}",
+            CSV_NULL if e.scroll_depth is None else e.scroll_depth,
+            CSV_NULL if e.engaged_ms is None else e.engaged_ms,
+        ))
+        self._buffer.write(visit.encoded_attributes)
         self.rows += 1
 
     def take(self) -> bytes:
