@@ -173,19 +173,23 @@ class EventWriter:
                 return
 
     def _load(self) -> None:
-        """Move journaled records into the store, up to `load_batch` rows per transaction."""
+        """Move the records journaled so far into the store, up to `load_batch` rows per
+        transaction. Records arriving meanwhile wait for the next round: chasing them would
+        turn one large load a second into a stream of small ones, each paying DuckDB's
+        fixed cost per statement."""
         with self._load_lock:
-            while True:
+            with self._lock:
+                remaining = len(self._unloaded)
+            while remaining:
                 with self._lock:
                     taken, count = [], 0
                     for payload, rows, position in self._unloaded:
-                        if taken and count + rows > self._load_batch:
+                        if len(taken) == remaining or (taken and count + rows > self._load_batch):
                             break
                         taken.append(payload)
                         count += rows
                         end = position
-                if not taken:
-                    return
+                remaining -= len(taken)
                 # Rows and the position after them commit together: a replay never loads twice.
                 self._store.load(b"".join(taken), journal_position=end)
                 with self._lock:
