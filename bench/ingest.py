@@ -33,7 +33,7 @@ from urllib.parse import urlsplit
 import uvloop
 
 ROOT = Path(__file__).resolve().parent.parent
-BUDGET = {"events_per_second": 10_000, "p99_ms": 50.0, "rss_mb": 300.0, "share_of_noop": 0.5}
+BUDGET = {"events_per_second": 10_000, "p99_ms": 50.0, "memory_mb": 300.0, "share_of_noop": 0.5}
 
 USER_AGENTS = [
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36",
@@ -161,10 +161,10 @@ def summary(results: Results) -> dict:
     }
 
 
-def rss_mb(pid: int) -> tuple[float, float]:
-    """(current, peak) resident memory of a process, from /proc."""
+def rss_mb(pid: int) -> tuple[float, float, float, float]:
+    """(current, peak, anonymous, file-backed) resident memory of a process, from /proc."""
     fields = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line)
-    return int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024
+    return tuple(int(fields[name].split()[0]) / 1024 for name in ("VmRSS", "VmHWM", "RssAnon", "RssFile"))
 
 
 def cpu_seconds(pid: int) -> float:
@@ -250,8 +250,9 @@ def count_stored(data_dir: Path) -> int:
         return db.execute("SELECT count(*) FROM events").fetchone()[0]
 
 
-def print_run(name: str, figures: dict, rss: tuple[float, float] | None) -> None:
-    memory = f", server RSS {rss[0]:.0f} MB (peak {rss[1]:.0f} MB)" if rss else ""
+def print_run(name: str, figures: dict, rss: tuple[float, ...] | None) -> None:
+    memory = (f", server RSS {rss[0]:.0f} MB (peak {rss[1]:.0f} MB; {rss[2]:.0f} MB private, "
+              f"{rss[3]:.0f} MB mapped files)" if rss else "")
     if "server_cpu_us" in figures:
         memory += f", CPU per request: server {figures['server_cpu_us']:.0f} µs"
     memory += f", load generator {figures['generator_cpu_us']:.0f} µs"
@@ -319,7 +320,10 @@ def main(argv: list[str] | None = None) -> int:
         ("p99 latency ms", figures["p99_ms"], f"<= {BUDGET['p99_ms']}", figures["p99_ms"] <= BUDGET["p99_ms"]),
     ]
     if rss:
-        checks.append(("server peak RSS MB", rss[1], f"<= {BUDGET['rss_mb']:.0f}", rss[1] <= BUDGET["rss_mb"]))
+        # The geolocation database is memory-mapped: its pages count in RSS but are the
+        # kernel's page cache, shared and reclaimable. Both figures are printed.
+        checks.append(("server private MB", rss[2], f"<= {BUDGET['memory_mb']:.0f}", rss[2] <= BUDGET["memory_mb"]))
+        checks.append(("server peak RSS MB", rss[1], f"<= {BUDGET['memory_mb']:.0f}", rss[1] <= BUDGET["memory_mb"]))
     if noop_figures:
         share = figures["events_per_second"] / noop_figures["events_per_second"]
         checks.append(("share of no-op", share, f">= {BUDGET['share_of_noop']:.0%}", share >= BUDGET["share_of_noop"]))
