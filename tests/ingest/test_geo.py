@@ -17,13 +17,8 @@ from postmetric.ingest.geo import GEO_ATTRIBUTION, UNKNOWN_LOCATION, GeoDatabase
 
 
 @pytest.fixture(scope="session")
-def geo_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> pathlib.Path:
-    return tmp_path_factory.mktemp("geo")
-
-
-@pytest.fixture(scope="session")
-def db(geo_cache_dir: pathlib.Path):
-    database = GeoDatabase.open(geo_cache_dir)  # unpacks once per session (~0.5 s)
+def db(derived_data_dir: pathlib.Path):
+    database = GeoDatabase.open(derived_data_dir)  # unpacks once per session (~0.5 s)
     yield database
     database.close()
 
@@ -74,13 +69,13 @@ def test_public_filter_agrees_with_ipaddress(ip: str) -> None:
     assert (geo._public_address(ip) is not None) == (addr.is_global and not addr.is_multicast)
 
 
-def test_second_open_reuses_the_file(db: GeoDatabase, geo_cache_dir: pathlib.Path) -> None:
+def test_second_open_reuses_the_file(db: GeoDatabase, derived_data_dir: pathlib.Path) -> None:
     before = db.path.stat().st_mtime_ns
-    with GeoDatabase.open(geo_cache_dir) as again:
+    with GeoDatabase.open(derived_data_dir) as again:
         assert again.path == db.path
         assert again.lookup("1.1.1.1").country == "AU"
     assert db.path.stat().st_mtime_ns == before
-    assert [p.name for p in geo_cache_dir.iterdir()] == [db.path.name]  # no temp files left
+    assert [p.name for p in derived_data_dir.iterdir()] == [db.path.name]  # no temp files left
 
 
 def test_damaged_cached_copy_is_unpacked_again(tmp_path: pathlib.Path, db: GeoDatabase) -> None:

@@ -25,12 +25,6 @@ class SiteUnderTest:
     key: str
 
 
-@pytest.fixture(scope="session")
-def derived_data_dir(tmp_path_factory):
-    """The extracted geolocation database, shared by every test (extraction takes ~1 s)."""
-    return tmp_path_factory.mktemp("derived")
-
-
 @pytest.fixture
 def clock() -> Clock:
     return Clock(time.time())

@@ -1,0 +1,97 @@
+"""The pipeline's steps, run for real (user agents, geolocation, sources, sessions) on one event."""
+
+import pytest
+
+from postmetric.ingest import pipeline
+from postmetric.ingest.event import DropReason, Event, EventType
+from postmetric.ingest.geo import GeoDatabase
+from postmetric.ingest.pipeline import Enrichers
+from postmetric.ingest.sessions import SessionTracker
+from postmetric.ingest.useragent import UserAgentParser
+from postmetric.sites.settings import SiteSettings
+
+from factories import CHROME_UA, Clock
+
+NOW = 1_780_000_000.0
+SITE = SiteSettings(
+    id=7, public_id="pm_AbCdEf123456", domain="example.com", timezone="UTC", currency="EUR",
+    allowed_hostnames=("docs.example.org",), excluded_ips=(), excluded_countries=frozenset(),
+    excluded_hostnames=(), excluded_paths=(), cookieless=False, retention_days=None,
+)
+
+
+@pytest.fixture(scope="module")
+def enrichers(derived_data_dir):
+    geo = GeoDatabase.open(derived_data_dir)
+    sessions = SessionTracker(salts=lambda day: (b"s" * 32, None), clock=Clock(NOW))
+    yield Enrichers({SITE.public_id: SITE}.get, UserAgentParser(), geo, sessions)
+    geo.close()
+
+
+def run(enrichers, href, referrer="", ip="81.2.69.142", user_agent=CHROME_UA) -> Event:
+    event = Event(site_public_id=SITE.public_id, type=EventType.PAGEVIEW, name="pageview", href=href,
+                  timestamp=NOW, ip=ip, user_agent=user_agent, referrer=referrer)
+    return pipeline.run(event, enrichers)
+
+
+@pytest.mark.parametrize(
+    "href, hostname, pathname, query",
+    [
+        ("https://example.com", "example.com", "/", ""),
+        ("https://WWW.Example.COM/Pricing", "example.com", "/Pricing", ""),
+        ("https://user:pw@blog.example.com:8443/a/b?x=1", "blog.example.com", "/a/b", "x=1"),
+        ("http://example.com/app#/settings/billing", "example.com", "/app#/settings/billing", ""),
+        ("https://example.com/?q=1#top", "example.com", "/#top", "q=1"),
+        ("https://docs.example.org/guide", "docs.example.org", "/guide", ""),
+    ],
+)
+def test_url_parts(enrichers, href, hostname, pathname, query):
+    event = run(enrichers, href)
+    assert event.drop_reason is None
+    assert (event.hostname, event.pathname, event.query) == (hostname, pathname, query)
+
+
+def test_campaign_parameters_and_click_ids_come_from_the_landing_url(enrichers):
+    event = run(enrichers, "https://example.com/?utm_source=Newsletter&utm_medium=email&utm_campaign=nov"
+                           "&utm_term=t&utm_content=c&gclid=abc&via=friend", ip="1.1.1.1")  # a new visit
+    assert (event.utm_source, event.utm_medium, event.utm_campaign, event.utm_term, event.utm_content) == (
+        "Newsletter", "email", "nov", "t", "c")
+    assert event.click_ids == {"gclid": "abc"} and event.ref == "friend"
+    assert event.visit.attribute("source") == "Newsletter"
+
+
+def test_a_query_without_campaign_parameters_sets_none(enrichers):
+    event = run(enrichers, "https://example.com/search?q=utm&page=2")
+    assert (event.utm_source, event.ref, event.click_ids) == ("", "", {})
+
+
+@pytest.mark.parametrize(
+    "referrer, referrer_host, source, channel",
+    [
+        ("https://www.google.de/", "google.de", "Google", "Organic Search"),
+        ("https://example.com/previous", "", "", "Direct"),
+        ("https://app.example.com/", "", "", "Direct"),
+        ("http://localhost:3000/", "", "", "Direct"),
+        ("https://chatgpt.com/", "chatgpt.com", "ChatGPT", "AI Assistants"),
+        ("not a url", "", "", "Direct"),
+        ("https://[::1", "", "", "Direct"),
+    ],
+)
+def test_referrers(enrichers, referrer, referrer_host, source, channel):
+    event = run(enrichers, "https://example.com/", referrer=referrer)
+    assert (event.referrer_host, event.source, event.channel) == (referrer_host, source, channel)
+
+
+def test_enrichment_from_user_agent_and_address(enrichers):
+    event = run(enrichers, "https://example.com/")
+    assert (event.browser, event.os, event.device) == ("Chrome", "Windows", "desktop")
+    assert (event.country, event.region, event.city) == ("GB", "England", "London")
+    private = run(enrichers, "https://example.com/", ip="192.168.1.10")
+    assert (private.country, private.city) == ("", "")
+
+
+def test_drops_stop_the_pipeline_before_identity(enrichers):
+    bot = run(enrichers, "https://example.com/", user_agent="curl/8.5.0")
+    assert bot.drop_reason is DropReason.BOT and bot.visit is None
+    foreign = run(enrichers, "https://example.net/")
+    assert foreign.drop_reason is DropReason.HOSTNAME_NOT_ALLOWED and foreign.visit is None
