@@ -23,6 +23,7 @@ from starlette.routing import Route
 
 from postmetric.accounts.keys import authenticate_site_key
 from postmetric.config import Settings
+from postmetric.errors import NotYetAvailable
 from postmetric.ingest.geo import GeoDatabase
 from postmetric.ingest.pipeline import Enrichers
 from postmetric.ingest.service import Ingestion
@@ -63,6 +64,11 @@ class Services:
 
 
 def create_app(settings: Settings, *, clock: Clock = time.time) -> FastEventsEndpoint:
+    if settings.clickhouse_url:
+        raise NotYetAvailable("POSTMETRIC_CLICKHOUSE_URL", "the ClickHouse event store")
+    if settings.redis_url:
+        raise NotYetAvailable("POSTMETRIC_REDIS_URL", "the Redis session cache")
+
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async with _services(settings, clock) as services:

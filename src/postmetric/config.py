@@ -28,7 +28,7 @@ class Settings(BaseSettings):
     clickhouse_url: str | None = Field(None, description="Switches the event store to ClickHouse.")
     redis_url: str | None = Field(None, description="Cookieless session cache and rate limits in Redis.")
     secret_key: str | None = Field(
-        None, description="Signs sessions and keys the cookieless hash; generated into the data dir if unset."
+        None, description="Signs dashboard sessions and share links; generated into the data dir if unset."
     )
     trusted_proxies: Annotated[tuple[str, ...], NoDecode] = Field(
         (), description="Comma list of IPs/CIDRs whose X-Forwarded-For is believed."

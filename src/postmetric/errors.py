@@ -31,3 +31,10 @@ class NotFound(DomainError):
         super().__init__(f"{kind} {ref!r} not found")
         self.kind = kind
         self.ref = ref
+
+
+class NotYetAvailable(DomainError):
+    """A configured feature this version does not have yet: refusing beats ignoring it."""
+
+    def __init__(self, setting: str, feature: str) -> None:
+        super().__init__(f"{setting} is set, but {feature} is not available in this version yet; unset it")
