@@ -175,13 +175,13 @@ def cpu_seconds(pid: int) -> float:
 
 def measured(url: str, requests: list[bytes], args, server_pid: int | None) -> dict:
     """Drive the server; add the CPU both sides spent per request during the measured run."""
-    if args.warmup:
-        asyncio.run(drive(url, requests, args.connections, args.warmup))
+    warmup = asyncio.run(drive(url, requests, args.connections, args.warmup)) if args.warmup else Results()
     server_cpu, own_cpu = (cpu_seconds(server_pid) if server_pid else 0.0), time.process_time()
     figures = summary(asyncio.run(drive(url, requests, args.connections, args.duration)))
     if server_pid:
         figures["server_cpu_us"] = (cpu_seconds(server_pid) - server_cpu) / figures["requests"] * 1e6
     figures["generator_cpu_us"] = (time.process_time() - own_cpu) / figures["requests"] * 1e6
+    figures["acknowledged_total"] = figures["statuses"].get(202, 0) + warmup.statuses.get(202, 0)
     return figures
 
 
@@ -277,6 +277,7 @@ def main(argv: list[str] | None = None) -> int:
           f"{args.distinct:,} distinct events", flush=True)
     rng = random.Random(42)
 
+    lost = False
     with tempfile.TemporaryDirectory(prefix="postmetric-bench-") as tmp:
         data_dir = Path(tmp) / "data"
         server = None
@@ -297,8 +298,10 @@ def main(argv: list[str] | None = None) -> int:
             if server:
                 stop(server)
         if server:
-            print(f"stored after shutdown: {count_stored(data_dir):,} events "
-                  f"(every acknowledged one, warm-up included)")
+            stored, acknowledged = count_stored(data_dir), figures["acknowledged_total"]
+            lost = stored != acknowledged
+            print(f"stored after shutdown: {stored:,} of {acknowledged:,} acknowledged events (warm-up included)"
+                  + ("  <-- MISMATCH" if lost else ""))
 
     noop_figures = None
     if not args.skip_noop:
@@ -329,7 +332,7 @@ def main(argv: list[str] | None = None) -> int:
         checks.append(("share of no-op", share, f">= {BUDGET['share_of_noop']:.0%}", share >= BUDGET["share_of_noop"]))
     for name, value, target, ok in checks:
         print(f"  {name:<20} {value:>10,.2f}   target {target:<10} {'ok' if ok else 'MISSED'}")
-    return 0
+    return 1 if lost else 0
 
 
 if __name__ == "__main__":

@@ -1,0 +1,35 @@
+"""The README documents what users configure and see: a test fails when it falls behind the code."""
+
+from pathlib import Path
+
+import pytest
+
+from postmetric.config import Settings
+from postmetric.ingest.event import DropReason, EventType
+from postmetric.ingest.request import TYPE_ALIASES
+
+README = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+
+
+@pytest.mark.parametrize("field", sorted(Settings.model_fields))
+def test_every_setting_is_documented(field):
+    assert f"`POSTMETRIC_{field.upper()}`" in README
+
+
+@pytest.mark.parametrize("reason", [r.value for r in DropReason])
+def test_every_drop_reason_is_documented(reason):
+    assert f"`{reason}`" in README
+
+
+@pytest.mark.parametrize("name", sorted({t.value for t in EventType} | set(TYPE_ALIASES)))
+def test_every_event_type_is_documented(name):
+    assert f"`{name}`" in README
+
+
+@pytest.mark.parametrize("command", ["serve", "users create", "sites create", "keys create", "tokens create", "migrate"])
+def test_every_cli_command_is_documented(command):
+    assert f"`{command}" in README
+
+
+def test_the_two_commands_are_there():
+    assert "make run" in README and "make test" in README
