@@ -6,7 +6,6 @@ Nothing else in the package reads `os.environ`.
 from __future__ import annotations
 
 import ipaddress
-import secrets
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated
@@ -28,7 +27,7 @@ class Settings(BaseSettings):
     clickhouse_url: str | None = Field(None, description="Switches the event store to ClickHouse.")
     redis_url: str | None = Field(None, description="Cookieless session cache and rate limits in Redis.")
     secret_key: str | None = Field(
-        None, description="Signs dashboard sessions and share links; generated into the data dir if unset."
+        None, description="Signs dashboard sessions and share links (from the dashboard release on)."
     )
     trusted_proxies: Annotated[tuple[str, ...], NoDecode] = Field(
         (), description="Comma list of IPs/CIDRs whose X-Forwarded-For is believed."
@@ -71,14 +70,3 @@ class Settings(BaseSettings):
 
     def ensure_data_dir(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
-
-    def resolved_secret_key(self) -> str:
-        """The configured secret, else one generated once and kept in the data dir."""
-        if self.secret_key:
-            return self.secret_key
-        self.ensure_data_dir()
-        path = self.data_dir / "secret_key"
-        if not path.exists():
-            path.write_text(secrets.token_urlsafe(48))
-            path.chmod(0o600)
-        return path.read_text().strip()

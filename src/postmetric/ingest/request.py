@@ -80,23 +80,12 @@ _decode_many = msgspec.json.Decoder(Payload | list[Payload]).decode
 
 def parse_event(body: bytes, *, ip: str, user_agent: str, now: float) -> Event:
     """A browser's `POST /api/events` body. Server-only fields are ignored."""
-    try:
-        payload = _decode_one(body)
-    except msgspec.ValidationError as exc:
-        raise IngestError(f"invalid event: {exc}") from None
-    except msgspec.DecodeError as exc:
-        raise IngestError(f"malformed JSON: {exc}") from None
-    return _to_event(payload, ip=ip, user_agent=user_agent, now=now, server_side=False)
+    return _to_event(_decode(_decode_one, body), ip=ip, user_agent=user_agent, now=now, server_side=False)
 
 
 def parse_server_events(body: bytes, *, ip: str, user_agent: str, now: float) -> list[Event]:
     """`POST /api/v1/events`: one event or an array of up to MAX_BATCH_EVENTS."""
-    try:
-        decoded = _decode_many(body)
-    except msgspec.ValidationError as exc:
-        raise IngestError(f"invalid event: {exc}") from None
-    except msgspec.DecodeError as exc:
-        raise IngestError(f"malformed JSON: {exc}") from None
+    decoded = _decode(_decode_many, body)
     payloads = decoded if isinstance(decoded, list) else [decoded]
     if not payloads:
         raise IngestError("the array of events is empty")
@@ -127,6 +116,15 @@ def parse_query_params(params: Mapping[str, str], *, ip: str, user_agent: str, n
     except msgspec.ValidationError as exc:
         raise IngestError(f"invalid event: {exc}") from None
     return _to_event(payload, ip=ip, user_agent=user_agent, now=now, server_side=False)
+
+
+def _decode(decode, body: bytes):
+    try:
+        return decode(body)
+    except msgspec.ValidationError as exc:  # a subclass of DecodeError: check it first
+        raise IngestError(f"invalid event: {exc}") from None
+    except msgspec.DecodeError as exc:
+        raise IngestError(f"malformed JSON: {exc}") from None
 
 
 def _to_event(p: Payload, *, ip: str, user_agent: str, now: float, server_side: bool) -> Event:

@@ -10,6 +10,7 @@ same steps.
 from __future__ import annotations
 
 import base64
+import logging
 from collections.abc import AsyncIterator, Mapping
 
 import orjson
@@ -34,6 +35,7 @@ from postmetric.ingest.writer import QueueFull, StoreUnavailable
 from postmetric.web.client_ip import client_ip
 from postmetric.web.responses import CORS_HEADERS, json_error, json_response
 
+log = logging.getLogger(__name__)
 EVENTS_PATH = "/api/events"
 ACCEPTED = b'{"ok":true}'
 PIXEL = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
@@ -94,6 +96,10 @@ class FastEventsEndpoint:
             return
         except IngestError as exc:
             await _send(send, exc.status, _JSON, orjson.dumps({"error": exc.message}))
+            return
+        except Exception:  # a bug, not the client's fault: log it, answer in JSON like the rest
+            log.exception("unhandled error on POST %s", EVENTS_PATH)
+            await _send(send, 500, _JSON, b'{"error":"internal error; the server log has the details"}')
             return
         if event.drop_reason is None:
             await _send(send, 202, _JSON, ACCEPTED)
