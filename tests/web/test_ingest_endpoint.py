@@ -236,3 +236,16 @@ def test_server_side_batch_with_backfill_fields(client, site):
 def test_health(client):
     response = client.get("/api/health")
     assert response.status_code == 200 and response.json() == {"status": "ok", "events_pending": 0}
+
+
+def test_a_visit_in_progress_survives_a_restart(settings, clock, site):
+    ids = {"visitorId": str(uuid.uuid4()), "sessionId": str(uuid.uuid4())}
+    with TestClient(create_app(settings, clock=clock), headers={"user-agent": CHROME_UA}) as client:
+        client.post("/api/events", content=body(site, href="https://example.com/landing?utm_source=hn", **ids))
+    clock.advance(600)
+    with TestClient(create_app(settings, clock=clock), headers={"user-agent": CHROME_UA}) as client:
+        client.post("/api/events", content=body(site, href="https://example.com/docs", **ids))
+        first, second = stored_events(client)
+    assert second["session_id"] == first["session_id"]
+    assert (second["entry_page"], second["utm_source"], second["source"]) == ("/landing", "hn", first["source"])
+    assert second["session_started_at"] == first["session_started_at"]
