@@ -219,8 +219,8 @@ def postmetric(env: dict, *args: str) -> dict:
 
 
 def start_postmetric(data_dir: Path, port: int) -> tuple[subprocess.Popen, str]:
-    env = {**os.environ, "POSTMETRIC_DATA_DIR": str(data_dir), "POSTMETRIC_TRUSTED_PROXIES": "127.0.0.1",
-           "POSTMETRIC_INGEST_RATE_LIMIT": ""}
+    # The default configuration, rate limit included, behind a proxy on 127.0.0.1.
+    env = {**os.environ, "POSTMETRIC_DATA_DIR": str(data_dir), "POSTMETRIC_TRUSTED_PROXIES": "127.0.0.1"}
     postmetric(env, "users", "create", "--email", "bench@example.com", "--password", "benchmark-password")
     site = postmetric(env, "sites", "create", "--owner", "bench@example.com", "--domain", "example.com")
     server = subprocess.Popen([sys.executable, "-m", "postmetric", "serve", "--port", str(port)], env=env,

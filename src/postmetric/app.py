@@ -110,7 +110,7 @@ async def _services(settings: Settings, clock: Clock) -> AsyncIterator[Services]
         sites=directory.get,
         authenticate_site_key=_key_authenticator(Session, clock),
         ingestion=Ingestion(Enrichers(directory.get, UserAgentParser(), geo, sessions), writer),
-        ingest_limiter=RateLimiter(settings.ingest_rate_limit) if settings.ingest_rate_limit else None,
+        ingest_limiter=RateLimiter(settings.ingest_rate_limit, clock=clock) if settings.ingest_rate_limit else None,
         trusted_proxies=TrustedProxies(settings.trusted_networks),
         events=events,
         sessions=sessions,
