@@ -60,10 +60,11 @@ def test_active_sessions_returns_each_visit_with_its_first_attributes(tmp_path):
     store.close()
 
 
-def test_the_per_event_encoder_writes_the_same_csv_as_encoding_the_row():
+def test_the_per_event_encoder_writes_the_same_csv_as_encoding_the_row(tmp_path):
     from postmetric.store.events import RowEncoder
 
-    events = [stored_event(title='a "quoted", title', props={"k": "v"}, scroll_depth=3, source="X"),
+    events = [stored_event(title='a "quoted", title\non two lines', props={"k": 'say "hi"'}, scroll_depth=3,
+                           source='"X"', hostname='odd"host', query='q="1",2', referrer="https://r.example/\r\n"),
               stored_event(viewport_width=1280, viewport_height=800, engaged_ms=5)]
     events.append(stored_event(pathname="/same-visit"))
     events[2].visit = events[0].visit
@@ -73,3 +74,13 @@ def test_the_per_event_encoder_writes_the_same_csv_as_encoding_the_row():
     assert encoder.rows == 3
     assert encoder.take() == encode_rows(event_row(e) for e in events)
     assert encoder.take() == b""
+    # and DuckDB reads back exactly what went in
+    store = DuckDBEventStore(tmp_path / "events.duckdb")
+    for event in events:
+        encoder.add_event(event)
+    store.load(encoder.take())
+    rows = store.fetch("SELECT title, props, hostname, query, referrer, source FROM events ORDER BY pathname, title DESC")
+    assert rows[0] == {"title": 'a "quoted", title\non two lines', "props": '{"k":"say \\"hi\\""}',
+                       "hostname": 'odd"host', "query": 'q="1",2', "referrer": "https://r.example/\r\n",
+                       "source": '"X"'}
+    store.close()

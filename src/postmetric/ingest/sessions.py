@@ -65,7 +65,7 @@ class Visit:
     started_at: float
     last_seen: float
     attributes: tuple
-    encoded_attributes: str | None = None  # a cache for the event store's row encoder
+    encoded_attributes: str | None = None  # the visit's columns as CSV, cached by the row encoder
 
     def attribute(self, name: str):
         return self.attributes[VISIT_FIELDS.index(name)]
