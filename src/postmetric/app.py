@@ -1,6 +1,6 @@
 """`create_app(settings)`: the whole server as one ASGI app.
 
-Nothing is built at import time: the stores, caches and the writer thread are created in
+Nothing is built at import time: the stores, caches and the event writer are created in
 the app's lifespan from the settings passed in, and closed when it ends.
 """
 
@@ -96,7 +96,7 @@ async def _services(settings: Settings, clock: Clock) -> AsyncIterator[Services]
     Session = session_factory(engine)
     events = DuckDBEventStore(settings.events_path)
     geo = GeoDatabase.open(settings.derived_data_dir)
-    writer = EventWriter(events, EventJournal(settings.data_dir / "journal"), max_pending=settings.ingest_queue_size)
+    writer = EventWriter(events, EventJournal(settings.journal_dir), max_pending=settings.ingest_queue_size)
     recovered = writer.recover()
     if recovered:
         log.info("loaded %d journaled events left by the previous run", recovered)

@@ -65,6 +65,10 @@ class Settings(BaseSettings):
         return self.data_dir / "events.duckdb"
 
     @property
+    def journal_dir(self) -> Path:
+        return self.data_dir / "journal"
+
+    @property
     def derived_data_dir(self) -> Path:
         return self.cache_dir or self.data_dir / "cache"
 
