@@ -72,15 +72,17 @@ def create_app(settings: Settings, *, clock: Clock = time.time) -> FastEventsEnd
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async with _services(settings, clock) as services:
-            app.state.services = services
+            app.state.services = endpoint.services = services
             yield
 
-    app = Starlette(
-        routes=[*ingest.routes, Route("/api/health", health)],
-        lifespan=lifespan,
-        exception_handlers={HTTPException: _http_error, Exception: _unexpected_error},
+    endpoint = FastEventsEndpoint(
+        Starlette(
+            routes=[*ingest.routes, Route("/api/health", health)],
+            lifespan=lifespan,
+            exception_handlers={HTTPException: _http_error, Exception: _unexpected_error},
+        )
     )
-    return FastEventsEndpoint(app, services_of=lambda: app.state.services)
+    return endpoint
 
 
 async def health(request: Request) -> Response:
