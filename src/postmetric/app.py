@@ -102,7 +102,7 @@ async def _services(settings: Settings, clock: Clock) -> AsyncIterator[Services]
     recovered = writer.recover()
     if recovered:
         log.info("loaded %d journaled events left by the previous run", recovered)
-    sessions = SessionTracker(salts=_salt_source(Session), clock=clock)
+    sessions = SessionTracker(salts=_salt_source(Session), clock=clock, max_visits=settings.session_cache_size)
     sessions.warm(events.active_sessions(since=clock() - SESSION_TIMEOUT_SECONDS))
     writer.start()
     directory = SiteDirectory(Session, clock=clock)

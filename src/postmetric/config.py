@@ -39,6 +39,9 @@ class Settings(BaseSettings):
     ingest_rate_limit: str = Field(
         "6000/minute", description="Events accepted per client IP (limits syntax); empty disables."
     )
+    session_cache_size: int = Field(
+        200_000, ge=1, description="Visits kept in memory (about 1 KB each); past it the least recent are forgotten."
+    )
     ingest_queue_size: int = Field(
         100_000, ge=1, description="Events waiting to be journaled or loaded before ingestion answers 503."
     )

@@ -102,3 +102,24 @@ async def test_close_journals_and_loads_what_is_queued_and_then_refuses(store, t
     assert count(store) == 1
     with pytest.raises(StoreUnavailable):
         await writer.write([stored_event()])
+
+
+async def test_events_written_after_the_journal_was_removed_are_still_recovered(store, tmp_path):
+    import shutil
+
+    first = new_writer(store, tmp_path)
+    await first.write([stored_event(pathname="/before")])
+    await first.close()
+    shutil.rmtree(tmp_path / "journal")  # e.g. a restore of the DuckDB file alone
+
+    journal = EventJournal(tmp_path / "journal")
+    crashed = EventWriter(store, journal, max_pending=100, load_interval=3600)
+    crashed.recover()
+    crashed.start()
+    await crashed.write([stored_event(pathname="/after")])
+    crashed._committer.cancel()  # the process dies before loading
+    journal.close()
+
+    restarted = new_writer(store, tmp_path)
+    await restarted.close()
+    assert sorted(r["pathname"] for r in store.fetch("SELECT pathname FROM events")) == ["/after", "/before"]

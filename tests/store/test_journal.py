@@ -60,3 +60,12 @@ def test_appending_starts_a_new_segment_after_existing_ones(tmp_path):
     again.open_for_append()
     assert again.append(b"2\n").segment == 2
     again.close()
+
+
+def test_numbering_continues_after_the_stores_checkpoint_even_without_files(tmp_path):
+    """If the journal's files are gone but the store remembers segment 7, new records must not
+    reuse lower numbers: a later replay after segment 7 would skip them."""
+    journal = EventJournal(tmp_path)
+    journal.open_for_append(after=Position(7, 1234))
+    assert journal.append(b"1\n").segment == 8
+    journal.close()

@@ -86,7 +86,7 @@ class ActiveSession:
 class SessionTracker:
     """Assigns visitor and session ids. Used from one thread (the event loop)."""
 
-    def __init__(self, *, salts: SaltSource, clock: Callable[[], float], max_visits: int = 500_000) -> None:
+    def __init__(self, *, salts: SaltSource, clock: Callable[[], float], max_visits: int = 200_000) -> None:
         self._salts = salts
         self._clock = clock
         self._max_visits = max_visits

@@ -79,7 +79,7 @@ class EventWriter:
         self._unloaded_rows = sum(rows for _, rows, _ in self._unloaded)
         recovered = self._unloaded_rows
         self._load()
-        self._journal.open_for_append()
+        self._journal.open_for_append(after=self._store.journal_position())
         self._journal.discard_before(self._journal.append_position)
         return recovered
 

@@ -75,10 +75,11 @@ class EventJournal:
                     f.truncate(offset)
         return records
 
-    def open_for_append(self) -> None:
-        """Start a fresh segment after the existing ones."""
+    def open_for_append(self, after: Position | None = None) -> None:
+        """Start a fresh segment after the existing ones and after `after` (the store's
+        checkpoint), so numbering never goes back even if the journal's files were removed."""
         segments = self._segments()
-        self._segment = (segments[-1] + 1) if segments else 1
+        self._segment = max(segments[-1] if segments else 0, after.segment if after else 0) + 1
         self._open_segment()
 
     def append(self, payload: bytes) -> Position:
