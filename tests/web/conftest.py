@@ -62,9 +62,3 @@ def site(settings, site_changes) -> SiteUnderTest:
 def client(settings, clock, site):
     with TestClient(create_app(settings, clock=clock), headers={"user-agent": CHROME_UA}) as test_client:
         yield test_client
-
-
-def stored_events(client: TestClient) -> list[dict]:
-    """What the store holds once every acknowledged event is loaded."""
-    client.app.state.services.writer.flush()
-    return client.app.state.services.events.fetch("SELECT * FROM events ORDER BY timestamp, pathname")

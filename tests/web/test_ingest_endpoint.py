@@ -10,7 +10,7 @@ from postmetric.app import create_app
 from starlette.testclient import TestClient
 
 from factories import CHROME_UA
-from conftest import stored_events
+from web_support import stored_events
 
 GOOGLEBOT = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"
 
