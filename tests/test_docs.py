@@ -33,3 +33,18 @@ def test_every_cli_command_is_documented(command):
 
 def test_the_two_commands_are_there():
     assert "make run" in README and "make test" in README
+
+
+@pytest.mark.parametrize(
+    "attribute",
+    ["data-website-id", "data-domain", "data-api-url", "data-allowed-hostnames", "data-allow-localhost",
+     "data-allow-file-protocol", "data-debug", "data-disable-console", "data-disable-payments",
+     "data-cookieless", "data-hash-routing", "data-exclude", "data-postmetric-goal", "data-postmetric-scroll"],
+)
+def test_every_script_attribute_is_documented(attribute):
+    assert f"`{attribute}" in README
+
+
+def test_the_script_snippet_and_install_notes_are_there():
+    for needle in ("getVisitorId()", "Next.js", "React", "Vue", "WordPress", "Stripe Checkout", "postmetric.q"):
+        assert needle in README

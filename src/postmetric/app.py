@@ -40,7 +40,7 @@ from postmetric.store.journal import EventJournal
 from postmetric.web.client_ip import TrustedProxies
 from postmetric.web.ratelimit import RateLimiter
 from postmetric.web.responses import json_error, json_response
-from postmetric.web.routes import ingest
+from postmetric.web.routes import ingest, tracker
 from postmetric.web.routes.ingest import FastEventsEndpoint
 
 log = logging.getLogger(__name__)
@@ -77,7 +77,7 @@ def create_app(settings: Settings, *, clock: Clock = time.time) -> FastEventsEnd
 
     endpoint = FastEventsEndpoint(
         Starlette(
-            routes=[*ingest.routes, Route("/api/health", health)],
+            routes=[*ingest.routes, *tracker.routes, Route("/api/health", health)],
             lifespan=lifespan,
             exception_handlers={HTTPException: _http_error, Exception: _unexpected_error},
         )
