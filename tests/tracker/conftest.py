@@ -178,13 +178,15 @@ def snippet(live_server):
     return tag
 
 
-@pytest.fixture(scope="session")
+# Module scope, not session: sync Playwright keeps an event loop running in this thread
+# until it stops, which would break later tests that call asyncio.run().
+@pytest.fixture(scope="module")
 def playwright_instance():
     with sync_playwright() as playwright:
         yield playwright
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(playwright_instance):
     browser = playwright_instance.chromium.launch(
         executable_path=CHROMIUM, headless=True, args=[*CHROMIUM_ARGS, "--disable-blink-features=AutomationControlled"],
@@ -194,7 +196,7 @@ def browser(playwright_instance):
     browser.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def automated_browser(playwright_instance):
     """Chromium as automation tools start it: `navigator.webdriver` is true."""
     browser = playwright_instance.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
