@@ -101,3 +101,29 @@ def test_payment_detection_can_be_disabled(live_server, site, pages, page_url, s
     page.wait_for_load_state("networkidle")
     events = live_server.stored_events(site.id, expect=1)
     assert [e["type"] for e in events] == ["pageview"]
+
+
+def test_visibility_goal_waits_for_its_delay_and_threshold(live_server, site, pages, page_url, snippet, page):
+    body = ('<div style="height:3000px"></div>'
+            '<div id="slow" style="height:400px" data-postmetric-scroll="slow_seen" '
+            'data-postmetric-scroll-delay="1500">slow</div>'
+            '<div style="height:3000px"></div>'
+            '<div id="tall" style="height:2000px" data-postmetric-scroll="tall_seen" '
+            'data-postmetric-scroll-threshold="0.9">tall</div>'
+            '<div style="height:3000px"></div>')
+    pages.add("/", html(snippet(site), body=body))
+    page.goto(page_url(site, "/"))
+    live_server.stored_events(site.id, expect=1)
+    # in view for less than its delay: no goal
+    page.evaluate("document.getElementById('slow').scrollIntoView({block: 'center'})")
+    page.wait_for_timeout(300)
+    page.evaluate("window.scrollTo(0, 0)")
+    # the tall element can never be 90 % visible in an 800 px viewport
+    page.evaluate("document.getElementById('tall').scrollIntoView({block: 'start'})")
+    page.wait_for_timeout(1700)
+    page.wait_for_load_state("networkidle")
+    assert of_type(live_server.stored_events(site.id), "goal") == []
+    # in view past its delay: the goal
+    page.evaluate("document.getElementById('slow').scrollIntoView({block: 'center'})")
+    goals = of_type(live_server.wait_for(site.id, lambda events: of_type(events, "goal")), "goal")
+    assert [g["name"] for g in goals] == ["slow_seen"]
