@@ -1,0 +1,222 @@
+"""JSON query → `Query`, once, with a user-facing error for every problem (SPEC §5).
+
+Date ranges are resolved here, in the query's timezone, against `now` (a parameter, so
+tests need no clock).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from postmetric.stats import registry
+from postmetric.stats.query import DateRange, Filter, FilterExpression, Logical, Query, QueryError
+
+KNOWN_FIELDS = frozenset({
+    "site_id", "date_range", "metrics", "dimensions", "filters", "order_by", "include", "pagination",
+    "timezone", "attribution",
+})
+KNOWN_INCLUDE = frozenset({"comparison", "time_labels", "total_rows"})
+EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+def parse_query(raw: object, *, site_timezone: str, now: datetime) -> Query:
+    if not isinstance(raw, dict):
+        raise QueryError("query", "must be a JSON object")
+    unknown = sorted(set(raw) - KNOWN_FIELDS)
+    if unknown:
+        raise QueryError(unknown[0], f"is not a query field; known fields: {', '.join(sorted(KNOWN_FIELDS))}")
+
+    site_id = raw.get("site_id")
+    if not isinstance(site_id, str) or not site_id.strip():
+        raise QueryError("site_id", "is required: the site's public id or domain")
+    tz_name = raw.get("timezone", site_timezone)
+    tz = _timezone(tz_name)
+    metrics = _metrics(raw.get("metrics"))
+    dimensions = _dimensions(raw.get("dimensions", []))
+    include = raw.get("include", {})
+    if not isinstance(include, dict):
+        raise QueryError("include", "must be an object")
+    unknown = sorted(set(include) - KNOWN_INCLUDE)
+    if unknown:
+        raise QueryError(f"include.{unknown[0]}", f"is not known; known: {', '.join(sorted(KNOWN_INCLUDE))}")
+    comparison = include.get("comparison")
+    if comparison is not None and comparison not in registry.COMPARISONS:
+        raise QueryError("include.comparison", f"must be one of {', '.join(registry.COMPARISONS)} or null")
+    pagination = raw.get("pagination", {})
+    if not isinstance(pagination, dict):
+        raise QueryError("pagination", "must be an object")
+    attribution = raw.get("attribution", "first_touch")
+    if attribution not in registry.ATTRIBUTIONS:
+        raise QueryError("attribution", f"must be one of {', '.join(registry.ATTRIBUTIONS)}")
+    if "percentage" in metrics and not dimensions:
+        raise QueryError("metrics", "percentage needs a dimension to divide by")
+
+    return Query(
+        site_id=site_id.strip(),
+        date_range=_date_range(raw.get("date_range"), tz, now),
+        metrics=metrics,
+        dimensions=dimensions,
+        filters=_filters(raw.get("filters", [])),
+        order_by=_order_by(raw.get("order_by", []), metrics, dimensions),
+        comparison=comparison,
+        time_labels=_boolean("include.time_labels", include.get("time_labels", False)),
+        total_rows=_boolean("include.total_rows", include.get("total_rows", False)),
+        limit=_integer("pagination.limit", pagination.get("limit", 100), 1, registry.MAX_LIMIT),
+        offset=_integer("pagination.offset", pagination.get("offset", 0), 0, None),
+        timezone=tz_name,
+        attribution=attribution,
+    )
+
+
+def _timezone(name: object) -> ZoneInfo:
+    if not isinstance(name, str):
+        raise QueryError("timezone", "must be an IANA time zone name such as Europe/Berlin")
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise QueryError("timezone", f"{name!r} is not a known IANA time zone") from None
+
+
+def _metrics(value: object) -> tuple[str, ...]:
+    if not isinstance(value, list) or not value:
+        raise QueryError("metrics", "must be a non-empty list of metric names")
+    for metric in value:
+        if metric not in registry.METRICS:
+            raise QueryError("metrics", f"unknown metric {metric!r}; known: {', '.join(registry.METRICS)}")
+    if len(set(value)) != len(value):
+        raise QueryError("metrics", "lists a metric twice")
+    return tuple(value)
+
+
+def _dimensions(value: object) -> tuple[str, ...]:
+    if not isinstance(value, list):
+        raise QueryError("dimensions", "must be a list of dimension names")
+    for dimension in value:
+        if not isinstance(dimension, str) or not registry.is_dimension(dimension):
+            raise QueryError("dimensions", f"unknown dimension {dimension!r}")
+    if sum(d in registry.TIME_DIMENSIONS for d in value) > 1:
+        raise QueryError("dimensions", "at most one time dimension")
+    if len(set(value)) != len(value):
+        raise QueryError("dimensions", "lists a dimension twice")
+    return tuple(value)
+
+
+def _filters(value: object) -> tuple[FilterExpression, ...]:
+    if not isinstance(value, list):
+        raise QueryError("filters", "must be a list of filters like [\"is\", \"visit:country\", [\"DE\"]]")
+    return tuple(_filter(item, f"filters[{i}]") for i, item in enumerate(value))
+
+
+def _filter(item: object, path: str) -> FilterExpression:
+    if not isinstance(item, list) or not item or not isinstance(item[0], str):
+        raise QueryError(path, "must be [operator, dimension, [values]] or [\"and\"|\"or\", [filters]] or [\"not\", filter]")
+    operator = item[0]
+    if operator in ("and", "or"):
+        if len(item) != 2 or not isinstance(item[1], list) or not item[1]:
+            raise QueryError(path, f"{operator} takes a non-empty list of filters")
+        return Logical(operator, tuple(_filter(child, f"{path}[1][{i}]") for i, child in enumerate(item[1])))
+    if operator == "not":
+        if len(item) != 2:
+            raise QueryError(path, "not takes exactly one filter")
+        return Logical("not", (_filter(item[1], f"{path}[1]"),))
+    if operator not in registry.FILTER_OPERATORS:
+        raise QueryError(path, f"unknown operator {operator!r}; known: "
+                               f"{', '.join(registry.FILTER_OPERATORS + registry.LOGICAL_OPERATORS)}")
+    if len(item) != 3:
+        raise QueryError(path, "must be [operator, dimension, [values]]")
+    _, dimension, values = item
+    if not isinstance(dimension, str) or not registry.is_filterable(dimension):
+        raise QueryError(path, f"cannot filter by {dimension!r}")
+    if not isinstance(values, list) or not values or not all(isinstance(v, str) for v in values):
+        raise QueryError(path, "values must be a non-empty list of strings")
+    if operator in ("matches", "matches_not"):
+        for pattern in values:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise QueryError(path, f"invalid regular expression {pattern!r}: {exc}") from None
+    return Filter(operator, dimension, tuple(values))
+
+
+def _order_by(value: object, metrics: tuple[str, ...], dimensions: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    if not isinstance(value, list):
+        raise QueryError("order_by", "must be a list of [name, \"asc\"|\"desc\"]")
+    order = []
+    for i, item in enumerate(value):
+        if not (isinstance(item, list) and len(item) == 2 and item[1] in ("asc", "desc")):
+            raise QueryError(f"order_by[{i}]", "must be [name, \"asc\"|\"desc\"]")
+        if item[0] not in metrics and item[0] not in dimensions:
+            raise QueryError(f"order_by[{i}]", f"{item[0]!r} is neither a queried metric nor a dimension")
+        order.append((item[0], item[1]))
+    return tuple(order)
+
+
+def _boolean(field: str, value: object) -> bool:
+    if not isinstance(value, bool):
+        raise QueryError(field, "must be true or false")
+    return value
+
+
+def _integer(field: str, value: object, low: int, high: int | None) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < low or (high is not None and value > high):
+        bounds = f"between {low} and {high}" if high is not None else f"at least {low}"
+        raise QueryError(field, f"must be an integer {bounds}")
+    return value
+
+
+def _date_range(value: object, tz: ZoneInfo, now: datetime) -> DateRange:
+    if value is None:
+        raise QueryError("date_range", f"is required: one of {', '.join(registry.DATE_RANGES)} or [start, end]")
+    local_now = now.astimezone(tz)
+    today = local_now.date()
+    if isinstance(value, str):
+        if value not in registry.DATE_RANGES:
+            raise QueryError("date_range", f"unknown range {value!r}; known: {', '.join(registry.DATE_RANGES)}")
+        tomorrow = _midnight(today + timedelta(days=1), tz)
+        if value == "realtime":
+            return DateRange(now - timedelta(minutes=30), now)
+        if value == "24h":
+            return DateRange(now - timedelta(hours=24), now)
+        if value == "day":
+            return DateRange(_midnight(today, tz), tomorrow)
+        if value in ("7d", "30d"):
+            return DateRange(_midnight(today - timedelta(days=int(value[:-1]) - 1), tz), tomorrow)
+        if value == "month":
+            return DateRange(_midnight(today.replace(day=1), tz), _midnight(_add_months(today.replace(day=1), 1), tz))
+        if value in ("6mo", "12mo"):
+            first = _add_months(today.replace(day=1), -(int(value[:-2]) - 1))
+            return DateRange(_midnight(first, tz), _midnight(_add_months(today.replace(day=1), 1), tz))
+        if value == "year":
+            return DateRange(_midnight(date(today.year, 1, 1), tz), _midnight(date(today.year + 1, 1, 1), tz))
+        return DateRange(EPOCH, tomorrow)  # "all"
+    if not (isinstance(value, list) and len(value) == 2 and all(isinstance(v, str) for v in value)):
+        raise QueryError("date_range", "must be a range name or [start, end] as ISO dates or datetimes")
+    start, end = (_instant(v, tz, is_end=i == 1) for i, v in enumerate(value))
+    if start >= end:
+        raise QueryError("date_range", "start must be before end")
+    return DateRange(start, end)
+
+
+def _instant(text: str, tz: ZoneInfo, *, is_end: bool) -> datetime:
+    """An ISO date means the whole day (an end date is inclusive); a datetime is taken as given."""
+    try:
+        if len(text) == 10:
+            day = date.fromisoformat(text)
+            return _midnight(day + timedelta(days=1) if is_end else day, tz)
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise QueryError("date_range", f"{text!r} is not an ISO date (2026-11-26) or datetime") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=tz)
+    return moment.astimezone(timezone.utc)
+
+
+def _midnight(day: date, tz: ZoneInfo) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=tz).astimezone(timezone.utc)
+
+
+def _add_months(first_of_month: date, months: int) -> date:
+    index = first_of_month.year * 12 + first_of_month.month - 1 + months
+    return date(index // 12, index % 12 + 1, 1)

@@ -1,0 +1,56 @@
+"""The query model: what `parse_query` makes of a JSON query, and what compilers read."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+
+class QueryError(Exception):
+    """An invalid query; the message names the field and says what is wrong (HTTP 400)."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+@dataclass(frozen=True, slots=True)
+class Filter:
+    operator: str  # one of registry.FILTER_OPERATORS
+    dimension: str
+    values: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Logical:
+    operator: str  # "and" | "or" | "not" (exactly one child)
+    children: tuple[Filter | Logical, ...]
+
+
+FilterExpression = Filter | Logical
+
+
+@dataclass(frozen=True, slots=True)
+class DateRange:
+    """`start` inclusive, `end` exclusive, both aware UTC datetimes."""
+
+    start: datetime
+    end: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Query:
+    site_id: str
+    date_range: DateRange
+    metrics: tuple[str, ...]
+    dimensions: tuple[str, ...] = ()
+    filters: tuple[FilterExpression, ...] = ()
+    order_by: tuple[tuple[str, str], ...] = ()
+    comparison: str | None = None
+    time_labels: bool = False
+    total_rows: bool = False
+    limit: int = 100
+    offset: int = 0
+    timezone: str = "UTC"
+    attribution: str = "first_touch"
