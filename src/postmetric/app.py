@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import sessionmaker
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -36,6 +37,7 @@ from postmetric.sites.settings import SiteSettings
 from postmetric.store.database import create_engine, migrate, session_factory
 from postmetric.store.duckdb_events import DuckDBEventStore
 from postmetric.store.events import EventStore
+from postmetric.store.metadata import Site
 from postmetric.store.journal import EventJournal
 from postmetric.web.client_ip import TrustedProxies
 from postmetric.web.ratelimit import RateLimiter
@@ -118,6 +120,7 @@ async def _services(settings: Settings, clock: Clock) -> AsyncIterator[Services]
         sessions=sessions,
         writer=writer,
     )
+    _hint_first_steps(Session, settings)
     expiry = asyncio.create_task(_expire_visits(sessions, clock))
     try:
         yield services
@@ -127,6 +130,19 @@ async def _services(settings: Settings, clock: Clock) -> AsyncIterator[Services]
         events.close()
         geo.close()
         engine.dispose()
+
+
+def _hint_first_steps(Session: sessionmaker, settings: Settings) -> None:
+    """A newcomer's first `make run` shows an empty instance: say what to do next."""
+    with Session() as session:
+        if session.scalar(select(func.count()).select_from(Site)):
+            return
+    log.info(
+        "no site yet: create one with `.venv/bin/postmetric users create --email you@example.com --password ...` "
+        "and `.venv/bin/postmetric sites create --owner you@example.com --domain example.com`, then paste "
+        '<script defer data-website-id="<public id>" src="%s/js/script.js"></script> into your pages',
+        settings.base_url,
+    )
 
 
 async def _expire_visits(sessions: SessionTracker, clock: Clock) -> None:

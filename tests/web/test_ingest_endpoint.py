@@ -252,3 +252,11 @@ def test_a_visit_in_progress_survives_a_restart(settings, clock, site):
     assert second["session_id"] == first["session_id"]
     assert (second["entry_page"], second["utm_source"], second["source"]) == ("/landing", "hn", first["source"])
     assert second["session_started_at"] == first["session_started_at"]
+
+
+def test_an_empty_instance_says_how_to_start(tmp_path, derived_data_dir, clock, caplog):
+    empty = Settings(data_dir=tmp_path / "empty", cache_dir=derived_data_dir)
+    with caplog.at_level("INFO", logger="postmetric.app"):
+        with TestClient(create_app(empty, clock=clock)):
+            pass
+    assert "no site yet: create one with" in caplog.text and "postmetric sites create" in caplog.text
