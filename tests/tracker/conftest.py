@@ -72,7 +72,7 @@ class LiveServer:
         while True:
             self.services.writer.flush()
             rows = self.services.events.fetch(
-                "SELECT * FROM events WHERE site_id = ? ORDER BY timestamp", [site_id]
+                "SELECT * FROM events WHERE site_id = $site ORDER BY timestamp", {"site": site_id}
             )
             if len(rows) >= expect or time.monotonic() >= deadline:
                 return rows

@@ -12,7 +12,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -63,6 +63,8 @@ def _from_csv(name: str, logical: str) -> str:
 
 
 class DuckDBEventStore:
+    dialect = "duckdb"
+
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self._connection = duckdb.connect(str(path))
@@ -121,8 +123,8 @@ class DuckDBEventStore:
             for row in rows
         ]
 
-    def fetch(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
-        cursor = self._cursor().execute(sql, list(params))
+    def fetch(self, sql: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+        cursor = self._cursor().execute(sql, dict(params or {}))
         names = [d[0] for d in cursor.description]
         return [dict(zip(names, row)) for row in cursor.fetchall()]
 

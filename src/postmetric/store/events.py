@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Protocol
 
 import orjson
@@ -143,8 +143,11 @@ class EventStore(Protocol):
         """Visits with an event at or after `since` (unix seconds): their latest state."""
         ...
 
-    def fetch(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
-        """Run a read-only query in the store's own SQL dialect."""
+    dialect: str  # "duckdb" | "clickhouse": the SQL `fetch` speaks
+
+    def fetch(self, sql: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+        """Run a read-only query in the store's own SQL dialect, with named parameters
+        (`$name` in DuckDB, `{name:Type}` in ClickHouse)."""
         ...
 
     def close(self) -> None: ...
