@@ -33,7 +33,7 @@ def test_the_spec_example_parses():
     assert query.filters == (Filter("is", "visit:country", ("DE", "FR")), Filter("contains", "event:page", ("/blog",)))
     assert (query.order_by, query.comparison, query.total_rows, query.limit) == (
         (("revenue", "desc"),), "previous_period", True, 100)
-    assert query.date_range == DateRange(utc(2026, 2, 27, 23), utc(2026, 3, 29, 22))
+    assert query.date_range == DateRange(utc(2026, 2, 27, 23), utc(2026, 3, 29, 22), "30d")
 
 
 @pytest.mark.parametrize("metric", registry.METRICS)
@@ -76,7 +76,7 @@ def test_logical_filters_nest():
     ],
 )
 def test_date_ranges_resolve_in_the_query_timezone(label, start, end):
-    assert parse(date_range=label).date_range == DateRange(start, end)
+    assert parse(date_range=label).date_range == DateRange(start, end, label if isinstance(label, str) else None)
 
 
 @pytest.mark.parametrize(

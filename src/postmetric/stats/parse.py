@@ -169,34 +169,39 @@ def _integer(field: str, value: object, low: int, high: int | None) -> int:
 def _date_range(value: object, tz: ZoneInfo, now: datetime) -> DateRange:
     if value is None:
         raise QueryError("date_range", f"is required: one of {', '.join(registry.DATE_RANGES)} or [start, end]")
-    local_now = now.astimezone(tz)
-    today = local_now.date()
     if isinstance(value, str):
         if value not in registry.DATE_RANGES:
             raise QueryError("date_range", f"unknown range {value!r}; known: {', '.join(registry.DATE_RANGES)}")
-        tomorrow = _midnight(today + timedelta(days=1), tz)
-        if value == "realtime":
-            return DateRange(now - timedelta(minutes=30), now)
-        if value == "24h":
-            return DateRange(now - timedelta(hours=24), now)
-        if value == "day":
-            return DateRange(_midnight(today, tz), tomorrow)
-        if value in ("7d", "30d"):
-            return DateRange(_midnight(today - timedelta(days=int(value[:-1]) - 1), tz), tomorrow)
-        if value == "month":
-            return DateRange(_midnight(today.replace(day=1), tz), _midnight(_add_months(today.replace(day=1), 1), tz))
-        if value in ("6mo", "12mo"):
-            first = _add_months(today.replace(day=1), -(int(value[:-2]) - 1))
-            return DateRange(_midnight(first, tz), _midnight(_add_months(today.replace(day=1), 1), tz))
-        if value == "year":
-            return DateRange(_midnight(date(today.year, 1, 1), tz), _midnight(date(today.year + 1, 1, 1), tz))
-        return DateRange(EPOCH, tomorrow)  # "all"
+        start, end = _named_range(value, tz, now)
+        return DateRange(start, end, value)
     if not (isinstance(value, list) and len(value) == 2 and all(isinstance(v, str) for v in value)):
         raise QueryError("date_range", "must be a range name or [start, end] as ISO dates or datetimes")
     start, end = (_instant(v, tz, is_end=i == 1) for i, v in enumerate(value))
     if start >= end:
         raise QueryError("date_range", "start must be before end")
     return DateRange(start, end)
+
+
+def _named_range(name: str, tz: ZoneInfo, now: datetime) -> tuple[datetime, datetime]:
+    today = now.astimezone(tz).date()
+    tomorrow = _midnight(today + timedelta(days=1), tz)
+    first_of_month = today.replace(day=1)
+    if name == "realtime":
+        return now - timedelta(minutes=30), now
+    if name == "24h":
+        return now - timedelta(hours=24), now
+    if name == "day":
+        return _midnight(today, tz), tomorrow
+    if name in ("7d", "30d"):
+        return _midnight(today - timedelta(days=int(name[:-1]) - 1), tz), tomorrow
+    if name == "month":
+        return _midnight(first_of_month, tz), _midnight(_add_months(first_of_month, 1), tz)
+    if name in ("6mo", "12mo"):
+        first = _add_months(first_of_month, -(int(name[:-2]) - 1))
+        return _midnight(first, tz), _midnight(_add_months(first_of_month, 1), tz)
+    if name == "year":
+        return _midnight(date(today.year, 1, 1), tz), _midnight(date(today.year + 1, 1, 1), tz)
+    return EPOCH, tomorrow  # "all"; the engine starts it at the site's first visit
 
 
 def _instant(text: str, tz: ZoneInfo, *, is_end: bool) -> datetime:

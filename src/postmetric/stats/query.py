@@ -33,10 +33,12 @@ FilterExpression = Filter | Logical
 
 @dataclass(frozen=True, slots=True)
 class DateRange:
-    """`start` inclusive, `end` exclusive, both aware UTC datetimes."""
+    """`start` inclusive, `end` exclusive, both aware UTC datetimes; `name` is the range asked
+    for ("30d", "realtime", ...) or None for explicit dates."""
 
     start: datetime
     end: datetime
+    name: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
