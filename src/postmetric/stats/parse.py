@@ -52,6 +52,7 @@ def parse_query(raw: object, *, site_timezone: str, now: datetime) -> Query:
         raise QueryError("attribution", f"must be one of {', '.join(registry.ATTRIBUTIONS)}")
     if "percentage" in metrics and not dimensions:
         raise QueryError("metrics", "percentage needs a dimension to divide by")
+    _check_combinations(metrics, dimensions)
 
     return Query(
         site_id=site_id.strip(),
@@ -88,6 +89,19 @@ def _metrics(value: object) -> tuple[str, ...]:
     if len(set(value)) != len(value):
         raise QueryError("metrics", "lists a metric twice")
     return tuple(value)
+
+
+def _check_combinations(metrics: tuple[str, ...], dimensions: tuple[str, ...]) -> None:
+    for metric in metrics:
+        if metric in registry.PENDING_METRICS:
+            raise QueryError("metrics", f"{metric} is not available yet: {registry.PENDING_METRICS[metric]}")
+    for dimension in dimensions:
+        per_event = dimension in registry.PER_EVENT_ONLY_DIMENSIONS or dimension.startswith("event:props:")
+        visit_metric = next((m for m in metrics if m in registry.VISIT_METRICS), None)
+        if per_event and visit_metric:
+            raise QueryError(
+                "metrics", f"{visit_metric} describes whole visits and cannot be split by {dimension}; "
+                           "use visitors, events or conversions, or a visit:* or event:page dimension")
 
 
 def _dimensions(value: object) -> tuple[str, ...]:

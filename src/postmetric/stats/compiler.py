@@ -1,0 +1,424 @@
+"""`Query` → one SQL statement over the `events` table, in any dialect.
+
+What is counted (SPEC §5; the oracle in tests/stats says the same in plain Python):
+
+- A visit and all its events belong to the range and time bucket in which the visit began
+  (`session_started_at`), so a visit across midnight counts once, on its first day, with
+  its whole duration. The `realtime` range is the exception: it looks at when events
+  happened (who is here now), and a visit then counts in each minute it was active.
+- Engagement events are measurements, not activity: they never make a visitor, visit or
+  event appear, but they extend a visit's duration.
+- Filters are evaluated per event. `visit:*` values are stamped on every event of their
+  visit, so they select whole visits; `event:*` filters select events, and the visits
+  (with all their pageviews, duration and bounce) that contain one.
+- Visit metrics (visits, bounce rate, duration, views per visit) and the exit page come
+  from the visit's *span*: its events in the query's scope and bucket, all types included.
+
+Three plans, from cheapest to most general, chosen by what the query needs:
+- events only: no visit metric and no exit page, so one GROUP BY over matching events;
+- spans only: nothing per event (no `event:*` dimension or filter), so one GROUP BY per
+  visit, then per group — one pass over the events;
+- both: spans joined to the matching events.
+Ratios are computed by the engine from the sums returned here, so every dialect rounds alike.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+from postmetric.stats import registry
+from postmetric.stats.dialects import Dialect, ParamKind
+from postmetric.stats.query import Filter, FilterExpression, Logical, Query
+
+# Sums the engine needs for each metric; "total_visitors" is over all groups together.
+RAW_COLUMNS: dict[str, tuple[str, ...]] = {
+    "visitors": ("visitors",),
+    "pageviews": ("pageviews",),
+    "events": ("events",),
+    "conversions": ("conversions",),
+    "visits": ("visits",),
+    "views_per_visit": ("visits", "visit_pageviews"),
+    "bounce_rate": ("visits", "bounces"),
+    "visit_duration": ("visits", "duration_us"),
+    "percentage": ("visitors", "total_visitors"),
+}
+_EVENT_RAW = ("visitors", "pageviews", "events", "conversions")
+_VISIT_RAW = ("visits", "visit_pageviews", "bounces", "duration_us")
+INTERACTIONS = ("goal", "outbound")
+_IS_PAGEVIEW = "type = 'pageview'"  # events that keep a one-pageview visit from bouncing
+
+
+@dataclass(frozen=True, slots=True)
+class Compiled:
+    sql: str
+    params: dict[str, object]
+    dimension_columns: tuple[str, ...]  # result columns holding the dimension values, in order
+    raw_columns: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """Which events a statement reads: one site, `start` ≤ anchor < `end` (UTC)."""
+
+    site_id: int
+    start: datetime
+    end: datetime
+    by_event_time: bool = False  # realtime: anchor on the event's own time, not its visit's start
+
+
+def compile_query(
+    query: Query, scope: Scope, dialect: Dialect, *, paginate: bool = True, order: bool = True
+) -> Compiled:
+    return _Compiler(query, scope, dialect).compile(paginate=paginate, order=order)
+
+
+def time_unit(query: Query) -> str | None:
+    for dimension in query.dimensions:
+        if dimension in registry.TIME_DIMENSIONS:
+            return dimension.partition(":")[2]
+    return None
+
+
+@dataclass
+class _Compiler:
+    query: Query
+    scope: Scope
+    dialect: Dialect
+    params: dict[str, object] = field(default_factory=dict)
+
+    def compile(self, *, paginate: bool, order: bool) -> Compiled:
+        q = self.query
+        raw = tuple(dict.fromkeys(c for m in q.metrics for c in RAW_COLUMNS[m]))
+        needs_spans = any(c in _VISIT_RAW for c in raw) or self._uses("visit:exit_page")
+        per_event = any(d.startswith("event:") for d in q.dimensions) or any(
+            f.dimension.startswith("event:") for f in _leaves(q.filters)
+        )
+        dims = [f"d{i}" for i in range(len(q.dimensions))]
+        if not needs_spans:
+            body = self._events_plan(dims, raw)
+        elif not per_event:
+            body = self._spans_plan(dims, raw)
+        else:
+            body = self._joined_plan(dims, raw)
+        sql = f"SELECT * FROM (\n{body}\n) AS result"
+        if order:
+            sql += "\nORDER BY " + ", ".join(self._order(dims))
+        if paginate:
+            sql += f"\nLIMIT {self._param(q.limit, 'int')} OFFSET {self._param(q.offset, 'int')}"
+        return Compiled(sql, self.params, tuple(dims), raw)
+
+    # -- plans -------------------------------------------------------------------------
+
+    def _events_plan(self, dims: list[str], raw: tuple[str, ...]) -> str:
+        matched = self._matched(dims, join_spans=False)
+        return self._final(dims, raw, f"WITH matched AS ({matched})", visit_groups=None)
+
+    def _joined_plan(self, dims: list[str], raw: tuple[str, ...]) -> str:
+        spans = self._spans_cte()
+        matched = self._matched(dims, join_spans=True)
+        visit_groups = self._visit_groups(dims)
+        return self._final(dims, raw, f"WITH spans AS ({spans}),\nmatched AS ({matched})", visit_groups)
+
+    def _spans_plan(self, dims: list[str], raw: tuple[str, ...]) -> str:
+        """Everything from one row per visit span: every filter and dimension is constant
+        within a visit, so the span carries the event sums as well."""
+        d = self.dialect
+        exit_filters = [f for f in self.query.filters if _mentions(f, "visit:exit_page")]
+        event_filters = [f for f in self.query.filters if not _mentions(f, "visit:exit_page")]
+        dim_exprs = [self._dimension(name) for name in self.query.dimensions]
+        # Dimensions other than the exit page are columns of the event (or the bucket) and
+        # join the GROUP BY; the exit page is computed by it.
+        grouped = [(alias, expr) for alias, expr, name in zip(dims, dim_exprs, self.query.dimensions)
+                   if name != "visit:exit_page"]
+        exit_alias = [alias for alias, name in zip(dims, self.query.dimensions) if name == "visit:exit_page"]
+        # Columns the exit-page filters also read are constant within a visit: carry them.
+        carried = sorted({_COLUMNS[leaf.dimension] for f in exit_filters for leaf in _leaves([f])
+                          if leaf.dimension != "visit:exit_page"})
+        grouped += [(column, column) for column in carried if column not in dict(grouped)]
+        select = [f"{expr} AS {alias}" for alias, expr in grouped]
+        where = " AND ".join([self._filter(f, {}) for f in event_filters] or ["1 = 1"])
+        spans = (
+            "SELECT session_id, " + ("bucket, " if self._bucketed else "")
+            + "".join(s + ", " for s in select)
+            + f"min(visitor_id) AS visitor_id, {self._span_sums()},"
+            + f" sum(CASE WHEN type <> 'engagement' THEN 1 ELSE 0 END) AS events,"
+            + " sum(CASE WHEN type = 'goal' THEN 1 ELSE 0 END) AS conversions"
+            + f"\n  FROM {self._scoped()} WHERE {where}"
+            + "\n  GROUP BY session_id" + (", bucket" if self._bucketed else "")
+            + "".join(", " + alias for alias, _ in grouped)
+        )
+        having = ["events > 0"] + [self._filter(f, {"visit:exit_page": "exit_page"}) for f in exit_filters]
+        columns = [alias for alias in dims if alias not in exit_alias] + [f"exit_page AS {a}" for a in exit_alias]
+        group_rows = (
+            f"SELECT {', '.join(columns + ['visitor_id', 'pageviews', 'interactive', 'duration_us', 'events', 'conversions']) }"
+            f" FROM spans WHERE {' AND '.join(having)}"
+        )
+        aggregates = {
+            "visitors": d.count_distinct("visitor_id"),
+            "pageviews": "sum(pageviews)",
+            "events": "sum(events)",
+            "conversions": "sum(conversions)",
+            "visits": "count(*)",
+            "visit_pageviews": "sum(pageviews)",
+            "bounces": "sum(CASE WHEN pageviews = 1 AND interactive = 0 THEN 1 ELSE 0 END)",
+            "duration_us": "sum(duration_us)",
+        }
+        needed = [c for c in raw if c != "total_visitors"]
+        select_final = dims + [f"{aggregates[c]} AS {c}" for c in needed]
+        extras = ["count(*) OVER () AS total_rows"]
+        if "total_visitors" in raw:
+            extras.append(f"(SELECT {d.count_distinct('visitor_id')} FROM grouped_rows) AS total_visitors")
+        return (
+            f"WITH spans AS ({spans}),\ngrouped_rows AS ({group_rows})\n"
+            f"SELECT {', '.join(select_final + extras)}\nFROM grouped_rows"
+            + (f"\nGROUP BY {', '.join(dims)}" if dims else "")
+        )
+
+    # -- pieces ------------------------------------------------------------------------
+
+    @property
+    def _bucketed(self) -> bool:
+        return time_unit(self.query) is not None
+
+    def _anchor(self) -> str:
+        return "timestamp" if self.scope.by_event_time else "session_started_at"
+
+    def _scoped(self) -> str:
+        """The events of the scope, with their time bucket when the query has one."""
+        s, d = self.scope, self.dialect
+        anchor = self._anchor()
+        bucket = ""
+        if self._bucketed:
+            bucket = f", {d.bucket_start(time_unit(self.query), self._local(anchor))} AS bucket"
+        return (
+            f"(SELECT *{bucket} FROM events WHERE site_id = {self._param(s.site_id, 'int')}"
+            f" AND {anchor} >= {self._param(_micros(s.start), 'timestamp')}"
+            f" AND {anchor} < {self._param(_micros(s.end), 'timestamp')})"
+        )
+
+    def _local(self, column: str) -> str:
+        segments = offset_segments(self.query.timezone, self.scope.start, self.scope.end)
+        if len(segments) == 1:
+            offset = segments[0][1]
+            return column if offset == 0 else self.dialect.add_seconds(column, str(offset))
+        cases = " ".join(
+            f"WHEN {column} < {self.dialect.timestamp_constant(_micros(until))} THEN {offset}"
+            for (_, offset), (until, _) in zip(segments, segments[1:])
+        )
+        return self.dialect.add_seconds(column, f"(CASE {cases} ELSE {segments[-1][1]} END)")
+
+    def _span_sums(self) -> str:
+        d = self.dialect
+        kinds = ", ".join(f"'{t}'" for t in INTERACTIONS)
+        return (
+            "sum(CASE WHEN type = 'pageview' THEN 1 ELSE 0 END) AS pageviews,"
+            f" max(CASE WHEN type IN ({kinds}) THEN 1 ELSE 0 END) AS interactive,"
+            f" {d.epoch_micros('max(timestamp)')} - {d.epoch_micros('min(timestamp)')} AS duration_us,"
+            f" {d.last_by('pathname', '(timestamp, pathname)', _IS_PAGEVIEW)} AS exit_page"
+        )
+
+    def _spans_cte(self) -> str:
+        key = "session_id, bucket" if self._bucketed else "session_id"
+        return f"SELECT {key}, {self._span_sums()}\n  FROM {self._scoped()} AS e GROUP BY {key}"
+
+    def _matched(self, dims: list[str], *, join_spans: bool) -> str:
+        q = self.query
+        # Joined to the spans, two names exist on both sides: say whose.
+        overrides = (
+            {"visit:exit_page": "spans.exit_page", **dict.fromkeys(registry.TIME_DIMENSIONS, "e.bucket")}
+            if join_spans else {}
+        )
+        columns = [f"{self._dimension(name, overrides)} AS {alias}" for alias, name in zip(dims, q.dimensions)]
+        columns += ["e.visitor_id AS visitor_id", "e.session_id AS session_id", "e.type AS type"]
+        if join_spans and self._bucketed:
+            columns.append("e.bucket AS bucket")
+        source = f"{self._scoped()} AS e"
+        if join_spans:
+            key = "spans.session_id = e.session_id" + (" AND spans.bucket = e.bucket" if self._bucketed else "")
+            source += f" JOIN spans ON {key}"
+        conditions = [self._where(q.filters, overrides)]
+        if "event:goal" in q.dimensions:
+            conditions.append("e.type = 'goal'")
+        return f"SELECT {', '.join(columns)}\n  FROM {source} WHERE {' AND '.join(conditions)}"
+
+    def _visit_groups(self, dims: list[str]) -> str:
+        key = ", session_id" + (", bucket" if self._bucketed else "")
+        join = "spans.session_id = m.session_id" + (" AND spans.bucket = m.bucket" if self._bucketed else "")
+        select_dims = "".join(f"m.{d}, " for d in dims)
+        return (
+            f"SELECT {select_dims}count(*) AS visits, sum(spans.pageviews) AS visit_pageviews,"
+            " sum(CASE WHEN spans.pageviews = 1 AND spans.interactive = 0 THEN 1 ELSE 0 END) AS bounces,"
+            " sum(spans.duration_us) AS duration_us"
+            f"\n  FROM (SELECT DISTINCT {''.join(d + ', ' for d in dims)}{key.lstrip(', ')} FROM matched) AS m"
+            f" JOIN spans ON {join}"
+            + (f"\n  GROUP BY {', '.join('m.' + d for d in dims)}" if dims else "")
+        )
+
+    def _final(self, dims: list[str], raw: tuple[str, ...], ctes: str, visit_groups: str | None) -> str:
+        d = self.dialect
+        event_aggregates = {
+            "visitors": d.count_distinct("visitor_id"),
+            "pageviews": "sum(CASE WHEN type = 'pageview' THEN 1 ELSE 0 END)",
+            "events": "count(*)",
+            "conversions": "sum(CASE WHEN type = 'goal' THEN 1 ELSE 0 END)",
+        }
+        event_raw = [c for c in raw if c in _EVENT_RAW]
+        visit_raw = [c for c in raw if c in _VISIT_RAW]
+        event_groups = (
+            f"SELECT {', '.join(dims + [f'{event_aggregates[c]} AS {c}' for c in event_raw] or ['count(*) AS events'])}"
+            " FROM matched" + (f" GROUP BY {', '.join(dims)}" if dims else "")
+        )
+        ctes += f",\nevent_groups AS ({event_groups})"
+        source = "event_groups AS g"
+        if visit_groups is not None:
+            ctes += f",\nvisit_groups AS ({visit_groups})"
+            on = " AND ".join(f"g.{x} = v.{x}" for x in dims) or "1 = 1"
+            source += f" JOIN visit_groups AS v ON {on}"
+        columns = [f"g.{x} AS {x}" for x in dims]
+        columns += [f"g.{c} AS {c}" for c in event_raw] + [f"v.{c} AS {c}" for c in visit_raw]
+        columns.append("count(*) OVER () AS total_rows")
+        if "total_visitors" in raw:
+            columns.append(f"(SELECT {d.count_distinct('visitor_id')} FROM matched) AS total_visitors")
+        return f"{ctes}\nSELECT {', '.join(columns)}\nFROM {source}"
+
+    def _order(self, dims: list[str]) -> list[str]:
+        q, d = self.query, self.dialect
+        by_name = dict(zip(q.dimensions, dims))
+        sort_keys = {
+            "visitors": "visitors", "pageviews": "pageviews", "events": "events", "conversions": "conversions",
+            "visits": "visits", "percentage": "visitors",
+            "views_per_visit": d.ratio("visit_pageviews", "visits"),
+            "bounce_rate": d.ratio("bounces", "visits"),
+            "visit_duration": d.ratio("duration_us", "visits"),
+        }
+        order = list(q.order_by)
+        if not order:
+            order = [(x, "asc") for x in q.dimensions if x in registry.TIME_DIMENSIONS]
+            order.append((q.metrics[0], "desc"))
+        clauses = [f"{by_name.get(name) or sort_keys[name]} {direction.upper()}" for name, direction in order]
+        # Dimension values break ties, so pages of results never overlap.
+        clauses += [f"{x} ASC" for x in dims]
+        return clauses
+
+    def _where(self, filters: tuple[FilterExpression, ...] | list[FilterExpression],
+               overrides: dict[str, str] | None = None) -> str:
+        conditions = ["type <> 'engagement'"] + [self._filter(f, overrides or {}) for f in filters]
+        return " AND ".join(conditions)
+
+    def _filter(self, expression: FilterExpression, overrides: dict[str, str]) -> str:
+        if isinstance(expression, Logical):
+            if expression.operator == "not":
+                return f"(NOT {self._filter(expression.children[0], overrides)})"
+            joiner = f" {expression.operator.upper()} "
+            return "(" + joiner.join(self._filter(c, overrides) for c in expression.children) + ")"
+        return self._condition(expression, self._dimension(expression.dimension, overrides))
+
+    def _condition(self, f: Filter, expr: str) -> str:
+        d = self.dialect
+        negated = f.operator.endswith("_not")
+        operator = f.operator.removesuffix("_not")
+        if operator == "is":
+            test = d.is_in(expr, self._param(f.values, "strings"))
+        else:
+            spell = d.contains if operator == "contains" else d.matches
+            test = "(" + " OR ".join(spell(expr, self._param(v, "string")) for v in f.values) + ")"
+        return f"(NOT {test})" if negated else test
+
+    def _dimension(self, name: str, overrides: dict[str, str] | None = None) -> str:
+        if overrides and name in overrides:
+            return overrides[name]
+        if name in registry.TIME_DIMENSIONS:
+            return "bucket"
+        if name == "visit:exit_page":
+            return "exit_page"
+        if name.startswith("event:props:"):
+            return self.dialect.prop(self._param(name.removeprefix("event:props:"), "string"))
+        return _COLUMNS[name]
+
+    def _uses(self, name: str) -> bool:
+        return name in self.query.dimensions or any(f.dimension == name for f in _leaves(self.query.filters))
+
+    def _param(self, value: object, kind: ParamKind) -> str:
+        name = f"p{len(self.params)}"
+        self.params[name] = self.dialect.param_value(value, kind)
+        return self.dialect.param(name, kind)
+
+
+_COLUMNS = {
+    "event:page": "pathname",
+    "event:hostname": "hostname",
+    "event:name": "name",
+    "event:goal": "(CASE WHEN type = 'goal' THEN name ELSE '' END)",
+    "visit:entry_page": "entry_page",
+    "visit:source": "source",
+    "visit:referrer": "referrer",
+    "visit:channel": "channel",
+    "visit:utm_source": "utm_source",
+    "visit:utm_medium": "utm_medium",
+    "visit:utm_campaign": "utm_campaign",
+    "visit:utm_term": "utm_term",
+    "visit:utm_content": "utm_content",
+    "visit:country": "country",
+    "visit:region": "region",
+    "visit:city": "city",
+    "visit:browser": "browser",
+    "visit:browser_version": "browser_version",
+    "visit:os": "os",
+    "visit:os_version": "os_version",
+    "visit:device": "device",
+}
+
+
+def _leaves(filters: tuple[FilterExpression, ...] | list[FilterExpression]) -> Iterator[Filter]:
+    for f in filters:
+        if isinstance(f, Logical):
+            yield from _leaves(f.children)
+        else:
+            yield f
+
+
+def _mentions(expression: FilterExpression, dimension: str) -> bool:
+    return any(leaf.dimension == dimension for leaf in _leaves([expression]))
+
+
+def _micros(moment: datetime) -> int:
+    return round(moment.timestamp() * 1_000_000)
+
+
+@lru_cache(maxsize=256)
+def offset_segments(tz_name: str, start: datetime, end: datetime) -> tuple[tuple[datetime, int], ...]:
+    """The UTC offsets (seconds) of `tz_name` over [start, end): ((from, offset), ...), where
+    each offset holds from its instant until the next one's. Found by stepping a day at a
+    time and bisecting to the second where the offset changes."""
+    tz = ZoneInfo(tz_name)
+
+    def offset(moment: datetime) -> int:
+        return int(moment.astimezone(tz).utcoffset().total_seconds())
+
+    segments = [(start, offset(start))]
+    day = timedelta(days=1)
+    cursor = start
+    while cursor < end:
+        step_end = min(cursor + day, end)
+        current = segments[-1][1]
+        if offset(step_end) != current:
+            low, high = cursor, step_end  # offset(low) == current != offset(high)
+            while high - low > timedelta(seconds=1):
+                middle = low + (high - low) / 2
+                middle = middle.replace(microsecond=0)
+                if middle <= low:
+                    break
+                if offset(middle) == current:
+                    low = middle
+                else:
+                    high = middle
+            segments.append((high, offset(high)))
+        cursor = step_end
+    return tuple(segments)
+
+
+__all__ = ["Compiled", "Scope", "compile_query", "offset_segments", "time_unit", "timezone"]

@@ -1,0 +1,165 @@
+"""The SQL that differs between DuckDB and ClickHouse. The compiler writes everything
+else once; a dialect only spells functions, parameters and constants its own way.
+
+Values from a query always travel as named parameters; only numbers the engine computes
+itself (bucket boundaries, offsets) are written into the SQL text.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+# Parameter kinds the compiler uses, in each dialect's type names.
+ParamKind = str  # "int" | "string" | "strings" | "timestamp"
+
+
+class Dialect(Protocol):
+    name: str
+
+    def param(self, name: str, kind: ParamKind) -> str:
+        """Where a parameter goes in the SQL text."""
+        ...
+
+    def param_value(self, value: object, kind: ParamKind) -> object:
+        """The parameter's value as the driver wants it (timestamps arrive as integer µs)."""
+        ...
+
+    def timestamp_constant(self, micros: int) -> str: ...
+
+    def count_distinct(self, expr: str) -> str: ...
+
+    def last_by(self, value: str, key: str, condition: str) -> str:
+        """`value` of the row with the greatest `key` among rows where `condition` holds, '' if none."""
+        ...
+
+    def add_seconds(self, timestamp: str, seconds: str) -> str: ...
+
+    def epoch_micros(self, timestamp: str) -> str: ...
+
+    def bucket_start(self, unit: str, local_timestamp: str) -> str:
+        """The start of the `unit` bucket holding `local_timestamp`, as integer epoch seconds
+        of that wall-clock time read as UTC."""
+        ...
+
+    def contains(self, text: str, needle: str) -> str: ...
+
+    def matches(self, text: str, pattern: str) -> str: ...
+
+    def is_in(self, expr: str, values: str) -> str: ...
+
+    def prop(self, key: str) -> str:
+        """The value of event property `key` (a parameter holding the key), '(none)' if absent."""
+        ...
+
+    def ratio(self, numerator: str, denominator: str) -> str:
+        """A float division that yields 0 for a zero denominator."""
+        ...
+
+
+class DuckDB:
+    name = "duckdb"
+    _TYPES = {"int": "BIGINT", "string": "VARCHAR", "strings": "VARCHAR[]"}
+
+    def param(self, name: str, kind: ParamKind) -> str:
+        if kind == "timestamp":
+            return f"make_timestamp(${name}::BIGINT)"
+        return f"${name}::{self._TYPES[kind]}"
+
+    def param_value(self, value: object, kind: ParamKind) -> object:
+        if kind == "strings":
+            return list(value)  # type: ignore[call-overload]
+        return value
+
+    def timestamp_constant(self, micros: int) -> str:
+        return f"make_timestamp({int(micros)}::BIGINT)"
+
+    def count_distinct(self, expr: str) -> str:
+        return f"count(DISTINCT {expr})"
+
+    def last_by(self, value: str, key: str, condition: str) -> str:
+        return f"coalesce(arg_max({value}, {key}) FILTER (WHERE {condition}), '')"
+
+    def add_seconds(self, timestamp: str, seconds: str) -> str:
+        return f"({timestamp} + to_seconds({seconds}))"
+
+    def epoch_micros(self, timestamp: str) -> str:
+        return f"epoch_us({timestamp})"
+
+    def bucket_start(self, unit: str, local_timestamp: str) -> str:
+        return f"epoch(date_trunc('{_UNITS[unit]}', {local_timestamp}))::BIGINT"
+
+    def contains(self, text: str, needle: str) -> str:
+        return f"contains({text}, {needle})"
+
+    def matches(self, text: str, pattern: str) -> str:
+        return f"regexp_matches({text}, {pattern})"
+
+    def is_in(self, expr: str, values: str) -> str:
+        return f"list_contains({values}, {expr})"
+
+    def prop(self, key: str) -> str:
+        return f"coalesce(json_extract_string(props, '$.\"' || {key} || '\"'), '(none)')"
+
+    def ratio(self, numerator: str, denominator: str) -> str:
+        return f"(CASE WHEN {denominator} = 0 THEN 0.0 ELSE {numerator} / {denominator} END)"
+
+
+class ClickHouse:
+    name = "clickhouse"
+    _TYPES = {"int": "Int64", "string": "String", "strings": "Array(String)", "timestamp": "Int64"}
+    _TRUNCATE = {
+        "minute": "toStartOfMinute({})",
+        "hour": "toStartOfHour({})",
+        "day": "toStartOfDay({})",
+        "week": "toDateTime(toMonday({}), 'UTC')",
+        "month": "toDateTime(toStartOfMonth({}), 'UTC')",
+    }
+
+    def param(self, name: str, kind: ParamKind) -> str:
+        placeholder = f"{{{name}:{self._TYPES[kind]}}}"
+        if kind == "timestamp":
+            return f"fromUnixTimestamp64Micro({placeholder}, 'UTC')"
+        return placeholder
+
+    def param_value(self, value: object, kind: ParamKind) -> object:
+        if kind == "strings":
+            return list(value)  # type: ignore[call-overload]
+        return value
+
+    def timestamp_constant(self, micros: int) -> str:
+        return f"fromUnixTimestamp64Micro(toInt64({int(micros)}), 'UTC')"
+
+    def count_distinct(self, expr: str) -> str:
+        return f"uniqExact({expr})"
+
+    def last_by(self, value: str, key: str, condition: str) -> str:
+        return f"argMaxIf({value}, {key}, {condition})"
+
+    def add_seconds(self, timestamp: str, seconds: str) -> str:
+        return f"addSeconds({timestamp}, {seconds})"
+
+    def epoch_micros(self, timestamp: str) -> str:
+        return f"toUnixTimestamp64Micro({timestamp})"
+
+    def bucket_start(self, unit: str, local_timestamp: str) -> str:
+        return f"toInt64(toUnixTimestamp({self._TRUNCATE[unit].format(local_timestamp)}))"
+
+    def contains(self, text: str, needle: str) -> str:
+        return f"(position({text}, {needle}) > 0)"
+
+    def matches(self, text: str, pattern: str) -> str:
+        return f"match({text}, {pattern})"
+
+    def is_in(self, expr: str, values: str) -> str:
+        return f"has({values}, {expr})"
+
+    def prop(self, key: str) -> str:
+        return f"if(JSONHas(props, {key}), JSONExtractString(props, {key}), '(none)')"
+
+    def ratio(self, numerator: str, denominator: str) -> str:
+        return f"if({denominator} = 0, 0.0, {numerator} / {denominator})"
+
+
+_UNITS = {"minute": "minute", "hour": "hour", "day": "day", "week": "week", "month": "month"}
+
+DIALECTS: dict[str, Dialect] = {"duckdb": DuckDB(), "clickhouse": ClickHouse()}

@@ -1,0 +1,270 @@
+"""Run a `Query` against an event store and shape the answer of SPEC §5.
+
+The SQL returns sums per group; ratios, rounding, time labels, comparisons and the
+filling of empty time buckets happen here, once for every dialect.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from datetime import date, datetime, time, timedelta, timezone
+from fractions import Fraction
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from postmetric.stats import registry
+from postmetric.stats.compiler import Scope, compile_query, time_unit
+from postmetric.stats.dialects import DIALECTS
+from postmetric.stats.query import Filter, FilterExpression, Logical, Query, QueryError
+from postmetric.store.events import EventStore
+
+Number = int | float
+# Metrics whose change is told in points, not percent: a bounce rate going from 40 to 50
+# changed by 10 points, not by 25 %.
+CHANGE_IN_POINTS = frozenset({"bounce_rate"})
+
+
+class StatsEngine:
+    def __init__(self, store: EventStore) -> None:
+        self._store = store
+        self._dialect = DIALECTS[store.dialect]
+
+    def run(self, query: Query, *, site_id: int, currency: str = "USD") -> dict[str, Any]:
+        scope = self._scope(query, site_id)
+        unit = time_unit(query)
+        labels = bucket_labels(unit, query.timezone, scope.start, scope.end) if unit else None
+        fill = bool(query.time_labels and unit and len(query.dimensions) == 1)
+        if fill and len(labels) > registry.MAX_LIMIT:
+            raise QueryError("dimensions", f"{len(labels)} time:{unit} buckets are too many to list; "
+                                           "choose a larger interval or a shorter date range")
+        rows = self._groups(query, scope, paginate=not fill)
+        results = [_result(query, row) for row in rows]
+        total_rows = rows[0]["total_rows"] if rows else 0
+        if fill:
+            results = _filled(query, results, labels)
+            total_rows = len(results)
+            results = results[query.offset: query.offset + query.limit]
+        if not query.dimensions and not results:
+            results = [{"dimensions": [], "metrics": [0 for _ in query.metrics]}]
+
+        meta: dict[str, Any] = {"currency": currency}
+        if query.comparison:
+            previous = comparison_scope(query, scope)
+            _compare(query, results, self._groups(query, previous, paginate=False, order=False), labels,
+                     bucket_labels(unit, query.timezone, previous.start, previous.end) if unit else None)
+            meta["comparison_date_range"] = _iso_range(previous, query.timezone)
+        if query.total_rows:
+            meta["total_rows"] = total_rows
+        if query.time_labels and labels is not None:
+            meta["time_labels"] = labels
+        return {"results": results, "meta": meta, "query": normalised(query, scope)}
+
+    def _groups(self, query: Query, scope: Scope, *, paginate: bool, order: bool = True) -> list[dict[str, Any]]:
+        compiled = compile_query(query, scope, self._dialect, paginate=paginate, order=order)
+        rows = self._store.fetch(compiled.sql, compiled.params)
+        unit = time_unit(query)
+        for row in rows:
+            for column, dimension in zip(compiled.dimension_columns, query.dimensions):
+                value = row.pop(column)
+                row[dimension] = _label(unit, value) if dimension in registry.TIME_DIMENSIONS else str(value)
+        return rows
+
+    def _scope(self, query: Query, site_id: int) -> Scope:
+        start, end = query.date_range.start, query.date_range.end
+        if query.date_range.name == "all":
+            start = self._first_visit_day(site_id, query.timezone, end)
+        return Scope(site_id, start, end, by_event_time=query.date_range.name == "realtime")
+
+    def _first_visit_day(self, site_id: int, tz_name: str, end: datetime) -> datetime:
+        """Where `all` begins: local midnight of the site's first visit (of `end`'s last day if none)."""
+        d = self._dialect
+        rows = self._store.fetch(
+            f"SELECT {d.epoch_micros('min(session_started_at)')} AS first, count(*) AS n"
+            f" FROM events WHERE site_id = {d.param('site', 'int')}",
+            {"site": d.param_value(site_id, "int")},
+        )
+        tz = ZoneInfo(tz_name)
+        if not rows or not rows[0]["n"]:
+            first = end - timedelta(microseconds=1)
+        else:
+            first = datetime.fromtimestamp(rows[0]["first"] / 1_000_000, timezone.utc)
+        return datetime.combine(first.astimezone(tz).date(), time(0), tzinfo=tz).astimezone(timezone.utc)
+
+
+# -- metrics -----------------------------------------------------------------------------
+
+
+def metric_value(metric: str, raw: Mapping[str, Any]) -> Number:
+    """A metric from the sums of its group (see compiler.RAW_COLUMNS), rounded half up."""
+
+    def get(name: str) -> int:
+        return int(raw.get(name) or 0)
+
+    visits = get("visits")
+    if metric == "views_per_visit":
+        return float(_round(Fraction(get("visit_pageviews"), visits), 2)) if visits else 0
+    if metric == "bounce_rate":
+        return int(_round(Fraction(100 * get("bounces"), visits), 0)) if visits else 0
+    if metric == "visit_duration":
+        return int(_round(Fraction(get("duration_us"), visits * 1_000_000), 0)) if visits else 0
+    if metric == "percentage":
+        total = get("total_visitors")
+        return float(_round(Fraction(100 * get("visitors"), total), 1)) if total else 0
+    return get(metric)
+
+
+def change(metric: str, current: Number, previous: Number) -> Number | None:
+    """Change from `previous` to `current`: in % (one decimal), in points for rates; None
+    when it cannot be told (growth from zero)."""
+    if metric in CHANGE_IN_POINTS:
+        return current - previous
+    if previous == 0:
+        return 0 if current == 0 else None
+    return float(_round(Fraction(current - previous) * 100 / Fraction(previous), 1))
+
+
+def _round(value: Fraction, digits: int) -> Fraction:
+    scale = 10**digits
+    scaled = value * scale
+    rounded = (scaled + Fraction(1, 2)).__floor__() if scaled >= 0 else -((-scaled + Fraction(1, 2)).__floor__())
+    return Fraction(rounded, scale)
+
+
+def _result(query: Query, row: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "dimensions": [row[d] for d in query.dimensions],
+        "metrics": [metric_value(m, row) for m in query.metrics],
+    }
+
+
+def _filled(query: Query, results: list[dict[str, Any]], labels: list[str]) -> list[dict[str, Any]]:
+    by_label = {r["dimensions"][0]: r for r in results}
+    zero = [0 for _ in query.metrics]
+    filled = [by_label.get(label, {"dimensions": [label], "metrics": zero}) for label in labels]
+    descending = query.order_by and query.order_by[0][1] == "desc" and query.order_by[0][0] == query.dimensions[0]
+    return filled[::-1] if descending else filled
+
+
+def _compare(query: Query, results: list[dict[str, Any]], previous_rows: Sequence[Mapping[str, Any]],
+             labels: list[str] | None, previous_labels: list[str] | None) -> None:
+    """Attach each result's comparison; time buckets pair up by position (the 3rd day of this
+    period with the 3rd day of the last)."""
+    previous = {}
+    for row in previous_rows:
+        key = tuple(row[d] for d in query.dimensions)
+        previous[key] = [metric_value(m, row) for m in query.metrics]
+    unit_index = next((i for i, d in enumerate(query.dimensions) if d in registry.TIME_DIMENSIONS), None)
+    if unit_index is not None and labels is not None and previous_labels is not None:
+        rekeyed = {}
+        for key, values in previous.items():
+            i = previous_labels.index(key[unit_index]) if key[unit_index] in previous_labels else None
+            if i is not None and i < len(labels):
+                rekeyed[key[:unit_index] + (labels[i],) + key[unit_index + 1:]] = values
+        previous = rekeyed
+    if not query.dimensions and not previous:
+        previous = {(): [0 for _ in query.metrics]}
+    for result in results:
+        before = previous.get(tuple(result["dimensions"]), [0 for _ in query.metrics])
+        result["comparison"] = {
+            "metrics": before,
+            "change": [change(m, now, then) for m, now, then in zip(query.metrics, result["metrics"], before)],
+        }
+
+
+def comparison_scope(query: Query, scope: Scope) -> Scope:
+    if query.comparison == "previous_period":
+        length = scope.end - scope.start
+        return replace(scope, start=scope.start - length, end=scope.start)
+    tz = ZoneInfo(query.timezone)
+    return replace(scope, start=_year_before(scope.start, tz), end=_year_before(scope.end, tz))
+
+
+def _year_before(moment: datetime, tz: ZoneInfo) -> datetime:
+    local = moment.astimezone(tz).replace(tzinfo=None)
+    try:
+        earlier = local.replace(year=local.year - 1)
+    except ValueError:  # 29 February
+        earlier = local.replace(year=local.year - 1, day=28)
+    return earlier.replace(tzinfo=tz).astimezone(timezone.utc)
+
+
+# -- time labels -------------------------------------------------------------------------
+
+_LABEL_FORMATS = {"minute": "%Y-%m-%d %H:%M:00", "hour": "%Y-%m-%d %H:00:00",
+                  "day": "%Y-%m-%d", "week": "%Y-%m-%d", "month": "%Y-%m-%d"}
+
+
+def _label(unit: str | None, bucket_start: Any) -> str:
+    """A bucket's label from its start: wall-clock epoch seconds from the SQL."""
+    wall_clock = datetime(1970, 1, 1) + timedelta(seconds=int(bucket_start))
+    return wall_clock.strftime(_LABEL_FORMATS[unit or "day"])
+
+
+def bucket_labels(unit: str, tz_name: str, start: datetime, end: datetime) -> list[str]:
+    """Labels of every `unit` bucket from `start` to `end` in the zone's wall-clock time."""
+    tz = ZoneInfo(tz_name)
+    labels: list[str] = []
+    if unit in ("minute", "hour"):
+        # Every wall-clock minute or hour touched, also across DST changes and in zones
+        # whose offset is not a whole hour; stepping 15 minutes in UTC meets them all.
+        fmt = _LABEL_FORMATS[unit]
+        step = timedelta(minutes=1 if unit == "minute" else 15)
+        touched = dict.fromkeys((start + step * i).astimezone(tz).strftime(fmt)
+                                for i in range(int((end - start) / step) + 1) if start + step * i < end)
+        touched[(end - timedelta(microseconds=1)).astimezone(tz).strftime(fmt)] = None
+        return list(touched)
+    local_end = end.astimezone(tz).replace(tzinfo=None)
+    day = start.astimezone(tz).date()
+    if unit == "week":
+        day -= timedelta(days=day.weekday())
+    elif unit == "month":
+        day = day.replace(day=1)
+    while datetime.combine(day, time(0)) < local_end:
+        labels.append(day.isoformat())
+        day = _next_bucket(unit, day)
+    return labels
+
+
+def _next_bucket(unit: str, day: date) -> date:
+    if unit == "day":
+        return day + timedelta(days=1)
+    if unit == "week":
+        return day + timedelta(days=7)
+    return date(day.year + day.month // 12, day.month % 12 + 1, 1)
+
+
+# -- the query, echoed -------------------------------------------------------------------
+
+
+def normalised(query: Query, scope: Scope) -> dict[str, Any]:
+    """The query as it was understood: defaults filled in, the date range resolved."""
+    return {
+        "site_id": query.site_id,
+        "date_range": _iso_range(scope, query.timezone),
+        "metrics": list(query.metrics),
+        "dimensions": list(query.dimensions),
+        "filters": [_filter_json(f) for f in query.filters],
+        "order_by": [list(o) for o in query.order_by],
+        "include": {"comparison": query.comparison, "time_labels": query.time_labels,
+                    "total_rows": query.total_rows},
+        "pagination": {"limit": query.limit, "offset": query.offset},
+        "timezone": query.timezone,
+        "attribution": query.attribution,
+    }
+
+
+def _iso_range(scope: Scope, tz_name: str) -> list[str]:
+    tz = ZoneInfo(tz_name)
+    return [scope.start.astimezone(tz).isoformat(), scope.end.astimezone(tz).isoformat()]
+
+
+def _filter_json(expression: FilterExpression) -> list[Any]:
+    if isinstance(expression, Filter):
+        return [expression.operator, expression.dimension, list(expression.values)]
+    if expression.operator == "not":
+        return ["not", _filter_json(expression.children[0])]
+    return [expression.operator, [_filter_json(c) for c in expression.children]]
+
+
+__all__ = ["StatsEngine", "bucket_labels", "change", "comparison_scope", "metric_value", "normalised", "Logical"]
