@@ -1,0 +1,242 @@
+"""The ClickHouse event store, run in-process on chdb: ClickHouse SQL without a server,
+so the ClickHouse dialect can be tested like the DuckDB one.
+
+1. A batch arrives as CSV and goes in through a staging file that ClickHouse reads
+   itself (`file()`), as in the DuckDB store; the INSERT ... SELECT turns microseconds
+   into DateTime64 and -1 into NULL.
+2. `fetch` binds `{name:Type}` parameters through chdb's `params=`: each value travels
+   beside the SQL and is parsed as its declared type, never as SQL. chdb hands values to
+   ClickHouse as text without escaping them, so `_param_text` writes that text.
+3. Results are read as JSONCompact, several times faster than Arrow's `to_pylist()` for
+   a few thousand rows (and Arrow sends DateTime as UInt32); its column types say which
+   strings are dates. Datetimes come back UTC-aware, whatever their column's time zone;
+   UUIDs as str.
+4. chdb runs one embedded server per process, on one directory: a store on another
+   directory cannot open until this one is closed.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import orjson
+from chdb import session
+
+from postmetric.ingest.sessions import VISIT_FIELDS, ActiveSession
+from postmetric.store.events import COLUMN_NAMES, CSV_NULL, EVENT_COLUMNS
+from postmetric.store.journal import Position
+
+_TYPES = {
+    "uint32": "UInt32",
+    "uint32?": "Nullable(UInt32)",
+    "uint8?": "Nullable(UInt8)",
+    "timestamp": "DateTime64(6, 'UTC')",
+    "string": "String",
+    "json": "String DEFAULT '{}'",
+    "uuid": "UUID",
+}
+# Columns with at most a few thousand distinct values: dictionary-encoded.
+_LOW_CARDINALITY = {"type", "name", "channel", "country", "region", "browser", "browser_version", "os",
+                    "os_version", "device"}
+
+_CSV_TYPES = {"uint32": "UInt32", "uint32?": "Int64", "uint8?": "Int64", "timestamp": "Int64",
+              "string": "String", "json": "String", "uuid": "UUID"}
+
+
+def column_type(name: str, logical: str) -> str:
+    return "LowCardinality(String)" if name in _LOW_CARDINALITY else _TYPES[logical]
+
+
+CREATE_TABLES = (
+    "CREATE TABLE IF NOT EXISTS events (\n    "
+    + ",\n    ".join(f"{name} {column_type(name, logical)}" for name, logical in EVENT_COLUMNS)
+    # Reads are "one site, a time range"; a visit's events then sit together.
+    + "\n) ENGINE = MergeTree ORDER BY (site_id, toDate(timestamp), session_id, timestamp)",
+    # Append-only: positions only grow, and the largest is the checkpoint.
+    "CREATE TABLE IF NOT EXISTS journal_checkpoint (segment UInt64, byte_offset UInt64) "
+    "ENGINE = MergeTree ORDER BY tuple()",
+)
+
+_SESSION_SETTINGS = (
+    "SET session_timezone = 'UTC'",
+    # Datetimes as ISO text in UTC ending in Z, whatever their column's zone.
+    "SET date_time_output_format = 'iso'",
+    "SET output_format_json_quote_64bit_integers = 0",
+    # A string cut mid-character (substring() counts bytes) must not break the JSON.
+    "SET output_format_json_validate_utf8 = 1",
+)
+
+
+def _insert_from_csv() -> str:
+    structure = ", ".join(f"{name} {_CSV_TYPES[logical]}" for name, logical in EVENT_COLUMNS)
+    select = ", ".join(_from_csv(name, logical) for name, logical in EVENT_COLUMNS)
+    return (
+        f"INSERT INTO events ({', '.join(COLUMN_NAMES)}) SELECT {select} "
+        f"FROM file({{staging:String}}, 'CSV', '{structure}') "
+        # A first row that looked like column names would otherwise be skipped as a header.
+        "SETTINGS input_format_csv_detect_header = 0, format_csv_allow_single_quotes = 0"
+    )
+
+
+def _from_csv(name: str, logical: str) -> str:
+    if logical == "timestamp":
+        return f"fromUnixTimestamp64Micro({name}, 'UTC')"
+    if logical.endswith("?"):
+        return f"nullIf({name}, {CSV_NULL})"
+    return name
+
+
+class ChdbEventStore:
+    dialect = "clickhouse"
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._session = session.Session(str(path))
+        for statement in _SESSION_SETTINGS + CREATE_TABLES:
+            self._session.query(statement)
+        # chdb's session is thread-safe, but closing it under a running query is not.
+        self._lock = threading.Lock()
+        self._staging = path.with_name(path.name + ".load.csv")
+        self._insert_sql = _insert_from_csv()
+
+    def load(self, rows_csv: bytes, *, journal_position: Position | None = None) -> None:
+        if not rows_csv and journal_position is None:
+            return
+        with self._lock:
+            try:
+                if rows_csv:
+                    self._staging.write_bytes(rows_csv)
+                    self._session.query(self._insert_sql, params={"staging": str(self._staging)})
+                # No transactions in ClickHouse: a crash between the two inserts leaves the
+                # rows without their checkpoint, and the journal replays the batch (twice
+                # stored). The crash-safe ClickHouse store is a later issue.
+                if journal_position is not None:
+                    segment, offset = journal_position
+                    self._session.query(
+                        "INSERT INTO journal_checkpoint VALUES ({segment:UInt64}, {offset:UInt64})",
+                        params={"segment": str(segment), "offset": str(offset)},
+                    )
+            finally:
+                self._staging.unlink(missing_ok=True)
+
+    def journal_position(self) -> Position | None:
+        rows = self.fetch(
+            "SELECT segment, byte_offset FROM journal_checkpoint ORDER BY segment DESC, byte_offset DESC LIMIT 1"
+        )
+        return Position(rows[0]["segment"], rows[0]["byte_offset"]) if rows else None
+
+    def active_sessions(self, since: float) -> list[ActiveSession]:
+        rows = self.fetch(
+            f"""
+            SELECT site_id, visitor_id, session_id,
+                   toUnixTimestamp64Micro(min(session_started_at)) AS started_us,
+                   toUnixTimestamp64Micro(max(timestamp)) AS last_seen_us,
+                   argMax(({", ".join(VISIT_FIELDS)}), timestamp) AS attributes
+            FROM events
+            WHERE timestamp >= fromUnixTimestamp64Micro({{since:Int64}}, 'UTC')
+            GROUP BY site_id, visitor_id, session_id
+            """,
+            {"since": int(since * 1_000_000)},
+        )
+        return [
+            ActiveSession(
+                site_id=row["site_id"],
+                visitor_id=row["visitor_id"],
+                session_id=row["session_id"],
+                started_at=row["started_us"] / 1_000_000,
+                last_seen=row["last_seen_us"] / 1_000_000,
+                attributes=tuple(row["attributes"]),
+            )
+            for row in rows
+        ]
+
+    def fetch(self, sql: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+        """Run one read-only statement. Parameters: str, int, float, bool, None, datetime
+        (naive = UTC; declare it `DateTime64(6, 'UTC')` or `DateTime('UTC')`, as its text is
+        read in the declared zone), date, UUID, and lists or tuples of these for `Array(T)`."""
+        texts = {name: _param_text(value) for name, value in (params or {}).items()}
+        with self._lock:
+            result = self._session.query(sql, "JSONCompact", params=texts)
+        return _rows(result.bytes())
+
+    def close(self) -> None:
+        with self._lock:
+            self._session.close()
+
+
+def _rows(data: bytes) -> list[dict[str, Any]]:
+    if not data:
+        return []
+    result = orjson.loads(data)
+    rows = result["data"]
+    for i, column in enumerate(result["meta"]):
+        parse = _parser(column["type"])
+        if parse is not None:
+            for row in rows:
+                if row[i] is not None:
+                    row[i] = parse(row[i])
+    names = [column["name"] for column in result["meta"]]
+    return [dict(zip(names, row)) for row in rows]
+
+
+def _parser(clickhouse_type: str) -> Callable[[str], Any] | None:
+    """Top-level date columns only; inside arrays or tuples they stay ISO strings."""
+    base = clickhouse_type.removeprefix("LowCardinality(").removeprefix("Nullable(")
+    if base.startswith("DateTime"):
+        return datetime.fromisoformat
+    if base.startswith("Date"):
+        return date.fromisoformat
+    return None
+
+
+# ClickHouse reads a parameter as its type's text in the escaped (TSV) format; inside an
+# array, elements are literals in the quoted format.
+_ESCAPED = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n"})
+_QUOTED = str.maketrans({"\\": "\\\\", "'": "\\'"})
+
+
+def _param_text(value: Any) -> str:
+    if value is None:
+        return "\\N"
+    if isinstance(value, (list, tuple)):
+        return _array_text(value)
+    return _text(value).translate(_ESCAPED)
+
+
+def _array_text(values: list | tuple) -> str:
+    return "[" + ",".join(map(_literal, values)) + "]"
+
+
+def _literal(value: Any) -> str:
+    if value is None:
+        return "NULL"
+    if isinstance(value, (list, tuple)):
+        return _array_text(value)
+    if isinstance(value, (int, float)):
+        return _text(value)
+    return "'" + _text(value).translate(_QUOTED) + "'"
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, str):
+        return str(value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(int(value))
+    if isinstance(value, float):
+        return repr(float(value))
+    if isinstance(value, datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(timezone.utc)
+        text = value.strftime("%Y-%m-%d %H:%M:%S")
+        # A fraction would not parse as DateTime (whole seconds).
+        return f"{text}.{value.microsecond:06d}" if value.microsecond else text
+    if isinstance(value, (date, UUID)):
+        return str(value)
+    raise TypeError(f"cannot pass {type(value).__name__} as a ClickHouse query parameter")
