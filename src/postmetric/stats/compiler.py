@@ -49,7 +49,10 @@ RAW_COLUMNS: dict[str, tuple[str, ...]] = {
 _EVENT_RAW = ("visitors", "pageviews", "events", "conversions")
 _VISIT_RAW = ("visits", "visit_pageviews", "bounces", "duration_us")
 INTERACTIONS = ("goal", "outbound")
-_IS_PAGEVIEW = "type = 'pageview'"  # events that keep a one-pageview visit from bouncing
+_IS_PAGEVIEW = "type = 'pageview'"
+_SPAN_COLUMNS = ("span_visitor", "span_pageviews", "span_interactive", "span_duration_us", "span_events",
+                 "span_conversions")
+_BOUNCES = "sum(CASE WHEN span_pageviews = 1 AND span_interactive = 0 THEN 1 ELSE 0 END)"  # events that keep a one-pageview visit from bouncing
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,7 +110,7 @@ class _Compiler:
         sql = f"SELECT * FROM (\n{body}\n) AS result"
         if order:
             sql += "\nORDER BY " + ", ".join(self._order(dims))
-        if paginate:
+        if paginate and q.dimensions:  # one row without dimensions: nothing to page through
             sql += f"\nLIMIT {self._param(q.limit, 'int')} OFFSET {self._param(q.offset, 'int')}"
         return Compiled(sql, self.params, tuple(dims), raw)
 
@@ -144,34 +147,34 @@ class _Compiler:
         spans = (
             "SELECT session_id, " + ("bucket, " if self._bucketed else "")
             + "".join(s + ", " for s in select)
-            + f"min(visitor_id) AS visitor_id, {self._span_sums()},"
-            + f" sum(CASE WHEN type <> 'engagement' THEN 1 ELSE 0 END) AS events,"
-            + " sum(CASE WHEN type = 'goal' THEN 1 ELSE 0 END) AS conversions"
+            + f"min(visitor_id) AS span_visitor, {self._span_sums()},"
+            + " sum(CASE WHEN type <> 'engagement' THEN 1 ELSE 0 END) AS span_events,"
+            + " sum(CASE WHEN type = 'goal' THEN 1 ELSE 0 END) AS span_conversions"
             + f"\n  FROM {self._scoped()} WHERE {where}"
             + "\n  GROUP BY session_id" + (", bucket" if self._bucketed else "")
             + "".join(", " + alias for alias, _ in grouped)
         )
-        having = ["events > 0"] + [self._filter(f, {"visit:exit_page": "exit_page"}) for f in exit_filters]
+        having = ["span_events > 0"] + [self._filter(f, {"visit:exit_page": "exit_page"}) for f in exit_filters]
         columns = [alias for alias in dims if alias not in exit_alias] + [f"exit_page AS {a}" for a in exit_alias]
         group_rows = (
-            f"SELECT {', '.join(columns + ['visitor_id', 'pageviews', 'interactive', 'duration_us', 'events', 'conversions']) }"
+            f"SELECT {', '.join(columns + [c for c in _SPAN_COLUMNS])}"
             f" FROM spans WHERE {' AND '.join(having)}"
         )
         aggregates = {
-            "visitors": d.count_distinct("visitor_id"),
-            "pageviews": "sum(pageviews)",
-            "events": "sum(events)",
-            "conversions": "sum(conversions)",
+            "visitors": d.count_distinct("span_visitor"),
+            "pageviews": "sum(span_pageviews)",
+            "events": "sum(span_events)",
+            "conversions": "sum(span_conversions)",
             "visits": "count(*)",
-            "visit_pageviews": "sum(pageviews)",
-            "bounces": "sum(CASE WHEN pageviews = 1 AND interactive = 0 THEN 1 ELSE 0 END)",
-            "duration_us": "sum(duration_us)",
+            "visit_pageviews": "sum(span_pageviews)",
+            "bounces": _BOUNCES,
+            "duration_us": "sum(span_duration_us)",
         }
         needed = [c for c in raw if c != "total_visitors"]
         select_final = dims + [f"{aggregates[c]} AS {c}" for c in needed]
         extras = ["count(*) OVER () AS total_rows"]
         if "total_visitors" in raw:
-            extras.append(f"(SELECT {d.count_distinct('visitor_id')} FROM grouped_rows) AS total_visitors")
+            extras.append(f"(SELECT {d.count_distinct('span_visitor')} FROM grouped_rows) AS total_visitors")
         return (
             f"WITH spans AS ({spans}),\ngrouped_rows AS ({group_rows})\n"
             f"SELECT {', '.join(select_final + extras)}\nFROM grouped_rows"
@@ -215,9 +218,9 @@ class _Compiler:
         d = self.dialect
         kinds = ", ".join(f"'{t}'" for t in INTERACTIONS)
         return (
-            "sum(CASE WHEN type = 'pageview' THEN 1 ELSE 0 END) AS pageviews,"
-            f" max(CASE WHEN type IN ({kinds}) THEN 1 ELSE 0 END) AS interactive,"
-            f" {d.epoch_micros('max(timestamp)')} - {d.epoch_micros('min(timestamp)')} AS duration_us,"
+            "sum(CASE WHEN type = 'pageview' THEN 1 ELSE 0 END) AS span_pageviews,"
+            f" max(CASE WHEN type IN ({kinds}) THEN 1 ELSE 0 END) AS span_interactive,"
+            f" {d.epoch_micros('max(timestamp)')} - {d.epoch_micros('min(timestamp)')} AS span_duration_us,"
             f" {d.last_by('pathname', '(timestamp, pathname)', _IS_PAGEVIEW)} AS exit_page"
         )
 
@@ -250,9 +253,8 @@ class _Compiler:
         join = "spans.session_id = m.session_id" + (" AND spans.bucket = m.bucket" if self._bucketed else "")
         select_dims = "".join(f"m.{d}, " for d in dims)
         return (
-            f"SELECT {select_dims}count(*) AS visits, sum(spans.pageviews) AS visit_pageviews,"
-            " sum(CASE WHEN spans.pageviews = 1 AND spans.interactive = 0 THEN 1 ELSE 0 END) AS bounces,"
-            " sum(spans.duration_us) AS duration_us"
+            f"SELECT {select_dims}count(*) AS visits, sum(span_pageviews) AS visit_pageviews,"
+            f" {_BOUNCES} AS bounces, sum(span_duration_us) AS duration_us"
             f"\n  FROM (SELECT DISTINCT {''.join(d + ', ' for d in dims)}{key.lstrip(', ')} FROM matched) AS m"
             f" JOIN spans ON {join}"
             + (f"\n  GROUP BY {', '.join('m.' + d for d in dims)}" if dims else "")
