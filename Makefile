@@ -9,7 +9,7 @@ TRACKER_SOURCES := $(wildcard tracker/src/*.ts) tracker/build.mjs tracker/packag
 TRACKER_BUILD := src/postmetric/static/js/script.js
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: install run test bench-ingest clean
+.PHONY: install run test bench-ingest bench-query clean
 
 install: $(STAMP) $(TRACKER_BUILD)
 
@@ -39,6 +39,9 @@ test: install $(CHROMIUM)
 
 bench-ingest: install
 	$(BIN)/python bench/ingest.py
+
+bench-query: install
+	$(BIN)/python bench/query.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info tracker/node_modules src/postmetric/static/js

@@ -1,0 +1,43 @@
+"""The stats benchmark runs end to end at a small size and prints sane figures."""
+
+import importlib.util
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.slow
+BENCH = Path(__file__).resolve().parents[2] / "bench" / "query.py"
+_spec = importlib.util.spec_from_file_location("bench_query", BENCH)
+bench_query = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(bench_query)
+
+
+def number(text: str) -> int:
+    return int(text.replace(",", ""))
+
+
+def test_small_stats_benchmark_times_every_panel_on_generated_events(tmp_path):
+    done = subprocess.run(
+        [sys.executable, str(BENCH), "--sizes", "20000", "--runs", "2", "--cache-dir", str(tmp_path)],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    out = done.stdout
+    assert out.startswith("machine: ") and "DuckDB " in out
+    assert (tmp_path / "events-20000-1.duckdb").exists()
+    events, visitors, visits = map(number, re.search(
+        r"== 20,000 events .*: ([\d,]+) events, ([\d,]+) visitors, ([\d,]+) visits", out).groups())
+    assert 0 < visitors < visits < events < 20_000  # the rest belong to the other sites
+
+    for name, _, on_dashboard in bench_query.PANELS:
+        row = re.search(rf"^  {re.escape('* ' if on_dashboard else '  ')}{re.escape(name)} +([\d.]+) +([\d.]+) "
+                        r"+([\d.]+)  (ok|MISSED) ", out, re.MULTILINE)
+        assert row, f"no figures for {name!r}:\n{out}"
+    headline = re.search(r"^  \* headline .*visitors ([\d,]+), visits ([\d,]+)", out, re.MULTILINE)
+    assert 0 < number(headline[1]) <= number(headline[2]) and number(headline[1]) <= visitors
+    all_time = re.search(r"^    headline, all time .*visitors ([\d,]+), visits ([\d,]+)", out, re.MULTILINE)
+    assert (number(all_time[1]), number(all_time[2])) == (visitors, visits)
+    assert re.search(r"whole dashboard \(sum of \* p50s\) +[\d.]+ ms", out)
