@@ -39,6 +39,9 @@ class Settings(BaseSettings):
     ingest_rate_limit: str = Field(
         "6000/minute", description="Events accepted per client IP (limits syntax); empty disables."
     )
+    api_rate_limit: str = Field(
+        "600/minute", description="Stats API requests per site key or account token (limits syntax); empty disables."
+    )
     session_cache_size: int = Field(
         200_000, ge=1, description="Visits kept in memory (about 1 KB each); past it the least recent are forgotten."
     )

@@ -21,3 +21,26 @@ def test_per_second_and_per_hour_rates():
     clock = Clock(0.0)
     assert RateLimiter("10/second", clock=clock).window_seconds == 1
     assert RateLimiter("100/hour", clock=clock).window_seconds == 3600
+
+
+def test_check_counts_like_hit_and_tells_what_is_left_of_the_window():
+    clock = Clock(120.5)
+    limiter = RateLimiter("2/minute", clock=clock)
+    first = limiter.check("key")
+    assert (first.allowed, first.limit, first.remaining, first.reset) == (True, 2, 1, 180)
+    assert first.headers() == {"X-RateLimit-Limit": "2", "X-RateLimit-Remaining": "1", "X-RateLimit-Reset": "180"}
+    assert limiter.hit("key")  # hit and check share one count
+    clock.advance(10)
+    over = limiter.check("key")
+    assert (over.allowed, over.remaining, over.retry_after) == (False, 0, 50)
+    assert over.headers()["Retry-After"] == "50"
+    assert limiter.check("other").allowed
+    clock.advance(49.5)  # 180 s: the next window
+    assert limiter.check("key") == first.__class__(True, 2, 1, 240, 60)
+
+
+def test_retry_after_is_never_zero():
+    clock = Clock(179.9)
+    limiter = RateLimiter("1/minute", clock=clock)
+    limiter.check("key")
+    assert limiter.check("key").retry_after == 1
