@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Protocol
 
 # Parameter kinds the compiler uses, in each dialect's type names.
-ParamKind = str  # "int" | "string" | "strings" | "timestamp"
+ParamKind = str  # "int" | "string" | "strings" | "timestamp" | "uuid"
 
 
 class Dialect(Protocol):
@@ -58,7 +58,7 @@ class Dialect(Protocol):
 
 class DuckDB:
     name = "duckdb"
-    _TYPES = {"int": "BIGINT", "string": "VARCHAR", "strings": "VARCHAR[]"}
+    _TYPES = {"int": "BIGINT", "string": "VARCHAR", "strings": "VARCHAR[]", "uuid": "UUID"}
 
     def param(self, name: str, kind: ParamKind) -> str:
         if kind == "timestamp":
@@ -106,7 +106,7 @@ class DuckDB:
 
 class ClickHouse:
     name = "clickhouse"
-    _TYPES = {"int": "Int64", "string": "String", "strings": "Array(String)", "timestamp": "Int64"}
+    _TYPES = {"int": "Int64", "string": "String", "strings": "Array(String)", "timestamp": "Int64", "uuid": "UUID"}
     _TRUNCATE = {
         "minute": "toStartOfMinute({})",
         "hour": "toStartOfHour({})",
