@@ -191,6 +191,9 @@ def test_percentage_pagination_and_order(stats):
                  include={"total_rows": True})
     assert rows(page) == [("/blog/one", 2), ("/about", 1)]
     assert page["meta"]["total_rows"] == 4
+    past_the_end = stats(dimensions=["event:page"], metrics=["visitors"], pagination={"limit": 2, "offset": 10},
+                         include={"total_rows": True})
+    assert (past_the_end["results"], past_the_end["meta"]["total_rows"]) == ([], 4)
     by_bounce = stats(dimensions=["event:page"], metrics=["bounce_rate"], order_by=[["bounce_rate", "desc"]])
     assert rows(by_bounce) == [("/blog/one", 50), ("/", 33), ("/about", 0), ("/pricing", 0)]
 

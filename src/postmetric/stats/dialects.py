@@ -15,6 +15,7 @@ ParamKind = str  # "int" | "string" | "strings" | "timestamp" | "uuid"
 
 class Dialect(Protocol):
     name: str
+    sessions_table: str  # how to read the newest row of every visit
 
     def param(self, name: str, kind: ParamKind) -> str:
         """Where a parameter goes in the SQL text."""
@@ -58,6 +59,7 @@ class Dialect(Protocol):
 
 class DuckDB:
     name = "duckdb"
+    sessions_table = "sessions"
     _TYPES = {"int": "BIGINT", "string": "VARCHAR", "strings": "VARCHAR[]", "uuid": "UUID"}
 
     def param(self, name: str, kind: ParamKind) -> str:
@@ -106,6 +108,7 @@ class DuckDB:
 
 class ClickHouse:
     name = "clickhouse"
+    sessions_table = "sessions FINAL"  # a ReplacingMergeTree: older rows of a visit linger until merged
     _TYPES = {"int": "Int64", "string": "String", "strings": "Array(String)", "timestamp": "Int64", "uuid": "UUID"}
     _TRUNCATE = {
         "minute": "toStartOfMinute({})",

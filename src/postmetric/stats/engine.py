@@ -41,6 +41,9 @@ class StatsEngine:
         rows = self._groups(query, scope, paginate=not fill)
         results = [_result(query, row) for row in rows]
         total_rows = rows[0]["total_rows"] if rows else 0
+        if not rows and query.offset and query.total_rows:  # a page past the end still tells the total
+            first_page = self._groups(replace(query, offset=0, limit=1), scope, paginate=True)
+            total_rows = first_page[0]["total_rows"] if first_page else 0
         if fill:
             results = _filled(query, results, labels)
             total_rows = len(results)

@@ -28,6 +28,8 @@ import orjson
 from chdb import session
 
 from postmetric.ingest.sessions import VISIT_FIELDS, ActiveSession
+from postmetric.stats.dialects import DIALECTS
+from postmetric.stats.spans import session_rows
 from postmetric.store.events import COLUMN_NAMES, CSV_NULL, EVENT_COLUMNS
 from postmetric.store.journal import Position
 
@@ -57,6 +59,11 @@ CREATE_TABLES = (
     + ",\n    ".join(f"{name} {column_type(name, logical)}" for name, logical in EVENT_COLUMNS)
     # Reads are "one site, a time range"; a visit's events then sit together.
     + "\n) ENGINE = MergeTree ORDER BY (site_id, toDate(timestamp), session_id, timestamp)",
+    # One row per visit (stats.spans.SESSION_COLUMNS), inserted again whenever a load
+    # brings events of that visit; the newest row of a visit wins (read with FINAL).
+    "CREATE TABLE IF NOT EXISTS sessions ENGINE = ReplacingMergeTree "
+    "ORDER BY (site_id, toDate(session_started_at), session_id) AS "
+    + session_rows(DIALECTS["clickhouse"], "false") + " SETTINGS prefer_column_name_to_alias = 1",
     # Append-only: positions only grow, and the largest is the checkpoint.
     "CREATE TABLE IF NOT EXISTS journal_checkpoint (segment UInt64, byte_offset UInt64) "
     "ENGINE = MergeTree ORDER BY tuple()",
@@ -73,7 +80,7 @@ _SESSION_SETTINGS = (
 
 
 def _insert_from_csv() -> str:
-    structure = ", ".join(f"{name} {_CSV_TYPES[logical]}" for name, logical in EVENT_COLUMNS)
+    structure = _csv_structure()
     select = ", ".join(_from_csv(name, logical) for name, logical in EVENT_COLUMNS)
     return (
         f"INSERT INTO events ({', '.join(COLUMN_NAMES)}) SELECT {select} "
@@ -81,6 +88,23 @@ def _insert_from_csv() -> str:
         # A first row that looked like column names would otherwise be skipped as a header.
         "SETTINGS input_format_csv_detect_header = 0, format_csv_allow_single_quotes = 0"
     )
+
+
+def _refresh_sessions() -> str:
+    """Rewrite the visits of the staged batch from all their events."""
+    staged = f"file({{staging:String}}, 'CSV', '{_csv_structure()}')"
+    where = (
+        f"session_started_at >= fromUnixTimestamp64Micro((SELECT min(session_started_at) FROM {staged}), 'UTC')"
+        f" AND session_id IN (SELECT session_id FROM {staged})"
+    )
+    return (
+        "INSERT INTO sessions " + session_rows(DIALECTS["clickhouse"], where)
+        + " SETTINGS prefer_column_name_to_alias = 1, input_format_csv_detect_header = 0"
+    )
+
+
+def _csv_structure() -> str:
+    return ", ".join(f"{name} {_CSV_TYPES[logical]}" for name, logical in EVENT_COLUMNS)
 
 
 def _from_csv(name: str, logical: str) -> str:
@@ -103,6 +127,7 @@ class ChdbEventStore:
         self._lock = threading.Lock()
         self._staging = path.with_name(path.name + ".load.csv")
         self._insert_sql = _insert_from_csv()
+        self._refresh_sql = _refresh_sessions()
 
     def load(self, rows_csv: bytes, *, journal_position: Position | None = None) -> None:
         if not rows_csv and journal_position is None:
@@ -112,6 +137,7 @@ class ChdbEventStore:
                 if rows_csv:
                     self._staging.write_bytes(rows_csv)
                     self._session.query(self._insert_sql, params={"staging": str(self._staging)})
+                    self._session.query(self._refresh_sql, params={"staging": str(self._staging)})
                 # No transactions in ClickHouse: a crash between the two inserts leaves the
                 # rows without their checkpoint, and the journal replays the batch (twice
                 # stored). The crash-safe ClickHouse store is a later issue.
@@ -123,6 +149,13 @@ class ChdbEventStore:
                     )
             finally:
                 self._staging.unlink(missing_ok=True)
+
+    def rebuild_sessions(self) -> None:
+        """Recompute the whole sessions table, after events were written around `load`."""
+        with self._lock:
+            self._session.query("TRUNCATE TABLE sessions")
+            self._session.query("INSERT INTO sessions " + session_rows(DIALECTS["clickhouse"], "true")
+                                + " SETTINGS prefer_column_name_to_alias = 1")
 
     def journal_position(self) -> Position | None:
         rows = self.fetch(

@@ -19,6 +19,8 @@ from typing import Any
 import duckdb
 
 from postmetric.ingest.sessions import VISIT_FIELDS, ActiveSession
+from postmetric.stats.dialects import DIALECTS
+from postmetric.stats.spans import session_rows
 from postmetric.store.events import COLUMN_NAMES, CSV_NULL, EVENT_COLUMNS
 from postmetric.store.journal import Position
 
@@ -41,14 +43,27 @@ CREATE_TABLES = (
     + ",\n    ".join(f"{name} {_TYPES[logical]}" for name, logical in EVENT_COLUMNS)
     + "\n)",
     "CREATE TABLE IF NOT EXISTS journal_checkpoint (segment BIGINT NOT NULL, byte_offset BIGINT NOT NULL)",
+    # One row per visit (stats.spans.SESSION_COLUMNS), rewritten whenever a load brings
+    # events of that visit: what visit-level stats read instead of grouping events.
+    "CREATE TABLE IF NOT EXISTS sessions AS " + session_rows(DIALECTS["duckdb"], "false"),
+)
+# A visit's events share its start, so the start bounds the rows to look at (zone maps
+# skip the rest) before the visit ids are matched.
+_BATCH_VISITS = (
+    "session_started_at >= (SELECT min(b.session_started_at) FROM batch AS b)"
+    " AND session_id IN (SELECT b.session_id FROM batch AS b)"
+)
+REFRESH_SESSIONS = (
+    f"DELETE FROM sessions WHERE {_BATCH_VISITS}",
+    "INSERT INTO sessions " + session_rows(DIALECTS["duckdb"], _BATCH_VISITS),
 )
 
 
-def _insert_from_csv(path: Path) -> str:
+def _stage_from_csv(path: Path) -> str:
     columns = ", ".join(f"'{name}': '{_CSV_TYPES[logical]}'" for name, logical in EVENT_COLUMNS)
     select = ", ".join(_from_csv(name, logical) for name, logical in EVENT_COLUMNS)
     return (
-        f"INSERT INTO events ({', '.join(COLUMN_NAMES)}) SELECT {select} FROM read_csv("
+        f"CREATE OR REPLACE TEMP TABLE batch AS SELECT {select} FROM read_csv("
         f"'{path}', header = false, auto_detect = false, columns = {{{columns}}}, "
         "delim = ',', quote = '\"', escape = '\"', new_line = '\\n', allow_quoted_nulls = false)"
     )
@@ -56,9 +71,9 @@ def _insert_from_csv(path: Path) -> str:
 
 def _from_csv(name: str, logical: str) -> str:
     if logical == "timestamp":
-        return f"make_timestamp({name})"
+        return f"make_timestamp({name}) AS {name}"
     if logical.endswith("?"):
-        return f"nullif({name}, {CSV_NULL})"
+        return f"nullif({name}, {CSV_NULL}) AS {name}"
     return name
 
 
@@ -73,7 +88,7 @@ class DuckDBEventStore:
             self._connection.execute(statement)
         self._write_lock = threading.Lock()
         self._staging = path.with_name(path.name + ".load.csv")
-        self._insert_sql = _insert_from_csv(self._staging)
+        self._stage_sql = _stage_from_csv(self._staging)
 
     def load(self, rows_csv: bytes, *, journal_position: Position | None = None) -> None:
         if not rows_csv and journal_position is None:
@@ -84,7 +99,11 @@ class DuckDBEventStore:
             try:
                 if rows_csv:
                     self._staging.write_bytes(rows_csv)
-                    db.execute(self._insert_sql)
+                    db.execute(self._stage_sql)
+                    db.execute(f"INSERT INTO events ({', '.join(COLUMN_NAMES)}) SELECT * FROM batch")
+                    for statement in REFRESH_SESSIONS:
+                        db.execute(statement)
+                    db.execute("DROP TABLE batch")
                 if journal_position is not None:
                     db.execute("DELETE FROM journal_checkpoint")
                     db.execute("INSERT INTO journal_checkpoint VALUES (?, ?)", list(journal_position))
@@ -94,6 +113,15 @@ class DuckDBEventStore:
                 raise
             finally:
                 self._staging.unlink(missing_ok=True)
+
+    def rebuild_sessions(self) -> None:
+        """Recompute the whole sessions table, after events were written around `load`."""
+        with self._write_lock:
+            db = self._connection
+            db.execute("BEGIN")
+            db.execute("DELETE FROM sessions")
+            db.execute("INSERT INTO sessions " + session_rows(DIALECTS["duckdb"], "true"))
+            db.execute("COMMIT")
 
     def journal_position(self) -> Position | None:
         row = self._cursor().execute("SELECT segment, byte_offset FROM journal_checkpoint").fetchone()
