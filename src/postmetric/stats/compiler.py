@@ -15,11 +15,11 @@ What is counted (SPEC §5; the oracle in tests/stats says the same in plain Pyth
   from the visit's *span*: its events in the query's scope and bucket, all types included.
 
 Three plans, from cheapest to most general, chosen by what the query needs:
-- events only: no visit metric and no exit page, so one GROUP BY over matching events;
 - spans only: nothing per event (no `event:*` dimension or filter), so the visits' rows
   of the store's `sessions` table (one per visit, see stats/spans.py) are all it reads —
   a few times fewer rows than events, and no GROUP BY per visit (realtime groups its
   minutes' spans from the events instead);
+- events only: no visit metric and no exit page, so one GROUP BY over matching events;
 - both: spans joined to the matching events.
 Ratios are computed by the engine from the sums returned here, so every dialect rounds alike.
 """
@@ -100,7 +100,9 @@ class _Compiler:
             f.dimension.startswith("event:") for f in _leaves(q.filters)
         )
         dims = [f"d{i}" for i in range(len(q.dimensions))]
-        if not needs_spans:
+        if not per_event and not self.scope.by_event_time:
+            body = self._spans_plan(dims, raw)  # the sessions table: a row per visit
+        elif not needs_spans:
             body = self._events_plan(dims, raw)
         elif not per_event:
             body = self._spans_plan(dims, raw)
