@@ -5,7 +5,7 @@ realistic events over 90 days in the embedded DuckDB event store.
     .venv/bin/python bench/query.py --sizes 20000 --cache-dir /tmp/pm   # a small run (CI)
 
 The events are generated inside DuckDB (hash-seeded, so a size and seed always give the same
-file) and cached as `<cache dir>/events-<size>-<seed>.duckdb`; `--regenerate` rebuilds it.
+file) and cached as `<cache dir>/events-<size>-<seed>-<schema>.duckdb`; `--regenerate` rebuilds it.
 Visitors come back in later visits; a visit's attributes are stamped on each of its events,
 as ingestion does; sources and channels are named by ingestion's own `classify`. Rows are
 stored in timestamp order, as the live store appends them. The data ends at NOW.
@@ -14,6 +14,7 @@ stored in timestamp order, as the live store appends them. The data ends at NOW.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import math
 import os
@@ -31,7 +32,7 @@ from postmetric.ingest.acquisition import classify
 from postmetric.ingest.pipeline import CLICK_ID_PARAMS
 from postmetric.stats.engine import StatsEngine
 from postmetric.stats.parse import parse_query
-from postmetric.store.duckdb_events import DuckDBEventStore
+from postmetric.store.duckdb_events import CREATE_TABLES, DuckDBEventStore
 from postmetric.store.events import COLUMN_NAMES
 
 NOW = datetime(2026, 5, 31, 18, 0, tzinfo=timezone.utc)
@@ -40,6 +41,7 @@ SITE_ID = 1
 # (events up to, per-panel p50 ms, whole dashboard ms); a size uses the first row it fits.
 BUDGETS = ((1_000_000, 50.0, 300.0), (math.inf, 150.0, 1000.0))
 DEFAULT_CACHE = Path.home() / ".cache" / "postmetric-bench"
+DATA_VERSION = 1  # bump when the generated events change
 
 # --- What the generated traffic looks like -------------------------------------------------
 # Per 10 M events: ≈ 2 M visitors, 3 M visits, 2.5 pageviews per visit.
@@ -245,15 +247,15 @@ def generate(path: Path, events: int, seed: int, log) -> None:
 
     visitors = int(events / EVENTS_PER_VISITOR * 1.03) + 50
     step(f"{visitors:,} visitors", f"""
-        CREATE TEMP TABLE visitors AS
-        SELECT v.v, v.site_id, v.visitor_id, v.sessions, v.gap_days, g.k AS geo, a.k AS ua,
+        CREATE TEMP TABLE drawn_visitors AS
+        SELECT v.v, v.site_id, v.visitor_id, v.visits, v.gap_days, g.k AS geo, a.k AS ua,
                r.hour * 3600 + v.u_second * 3600 AS first_s
         FROM (
             SELECT v, CASE WHEN u(1, v) < 0.95 THEN 1 WHEN u(1, v) < 0.985 THEN 2 ELSE 3 END AS site_id,
                    id128(2, v) AS visitor_id, u(4, v) AS u_geo, u(5, v) AS u_ua, u(6, v) AS u_hour,
                    u(7, v) AS u_second,
                    CASE WHEN u(8, v) < {RETURNING_SHARE}
-                        THEN 2 + least(10, floor(-ln(1 - u(9, v)) / ln(2)))::INT ELSE 1 END AS sessions,
+                        THEN 2 + least(10, floor(-ln(1 - u(9, v)) / ln(2)))::INT ELSE 1 END AS visits,
                    -- a returning visitor comes back every gap_days (± 3 h), so its visits never
                    -- come within 30 minutes of each other, even wrapped around the 90 days
                    [1, 2, 3, 7, 7][1 + floor(u(10, v) * 5)::INT] AS gap_days
@@ -264,7 +266,7 @@ def generate(path: Path, events: int, seed: int, log) -> None:
         ASOF JOIN rhythm r ON v.u_hour >= r.lo
     """, visitors)
     step("visits", f"""
-        CREATE TEMP TABLE sessions AS
+        CREATE TEMP TABLE drawn_visits AS
         SELECT s.*, a.k AS acq FROM (
             SELECT v.v * 16 + j AS sid, v.site_id, v.visitor_id, v.geo, v.ua, j,
                    (((v.first_s + j * v.gap_days * 86400
@@ -275,14 +277,14 @@ def generate(path: Path, events: int, seed: int, log) -> None:
                    END AS pageviews,
                    -- half of the later visits come back directly (Direct is the first profile)
                    CASE WHEN j > 0 AND u(14, v.v * 16 + j) < 0.5 THEN 0.0 ELSE u(15, v.v * 16 + j) END AS u_acq
-            FROM visitors v, range(v.sessions) r(j)
+            FROM drawn_visitors v, range(v.visits) r(j)
         ) s
         ASOF JOIN acq a ON s.u_acq >= a.lo
     """)
     # Per pageview: the page, seconds on it (under the 30-minute visit timeout), and which
     # events follow it on the same page: identify, goal, outbound, engagement, in that order.
     step("pageviews", f"""
-        CREATE TEMP TABLE views AS
+        CREATE TEMP TABLE drawn_views AS
         SELECT v.*, p.k AS page,
                (sum(dwell_us) OVER w - dwell_us)::BIGINT AS offset_us,
                sum(n) OVER w - n AS seq,
@@ -297,7 +299,7 @@ def generate(path: Path, events: int, seed: int, log) -> None:
                    u(24, s.sid * 32 + i) < {ENGAGEMENT} AS engagement,
                    1 + identify::INT + goal::INT + outbound::INT + engagement::INT AS n,
                    u(25, s.sid * 32 + i) AS u_page
-            FROM sessions s, range(s.pageviews) r(i)
+            FROM drawn_visits s, range(s.pageviews) r(i)
         ) v
         ASOF JOIN pages p ON v.u_page >= p.lo
         WINDOW w AS (PARTITION BY v.sid ORDER BY v.i)
@@ -305,11 +307,11 @@ def generate(path: Path, events: int, seed: int, log) -> None:
     # Exactly `events` events: visits in a random order until the count is reached (the last
     # one cut short); a visit ending after NOW is moved back to end before it.
     step("visit budgets", f"""
-        CREATE TEMP TABLE budgets AS
+        CREATE TEMP TABLE drawn_budgets AS
         SELECT * FROM (
             SELECT sid, $1 - (sum(n) OVER (ORDER BY u(31, sid) ROWS UNBOUNDED PRECEDING) - n) AS budget,
                    visit_us
-            FROM (SELECT sid, sum(n) AS n, any_value(visit_us) AS visit_us FROM views GROUP BY sid)
+            FROM (SELECT sid, sum(n) AS n, any_value(visit_us) AS visit_us FROM drawn_views GROUP BY sid)
         ) WHERE budget > 0
     """, events)
     log("  writing the events in timestamp order ...")
@@ -323,7 +325,7 @@ def generate(path: Path, events: int, seed: int, log) -> None:
                                       CASE WHEN outbound THEN ['outbound'] ELSE [] END,
                                       CASE WHEN engagement THEN ['engagement'] ELSE [] END)) AS type,
                    unnest(range(n)) AS sub
-            FROM views v JOIN budgets b USING (sid) JOIN sessions s USING (sid)
+            FROM drawn_views v JOIN drawn_budgets b USING (sid) JOIN drawn_visits s USING (sid)
         ), timed AS (
             SELECT *, visit_start_us + offset_us + CASE type
                    WHEN 'pageview' THEN 0 WHEN 'identify' THEN 1000000
@@ -363,14 +365,19 @@ def generate(path: Path, events: int, seed: int, log) -> None:
         ASOF JOIN goals g ON t.u_goal >= g.lo
         ORDER BY t_us
     """, start)
-    db.execute("""
-        CREATE TABLE bench_data AS
-        SELECT count(*) AS events, count(DISTINCT visitor_id) AS visitors, count(DISTINCT session_id) AS visits,
-               $2::DOUBLE AS generation_s
-        FROM events WHERE site_id = $1
-    """, [SITE_ID, time.perf_counter() - started])
-    db.execute("CHECKPOINT")
     db.close()
+    t = time.perf_counter()
+    store = DuckDBEventStore(building)
+    store.rebuild_sessions()  # the store's derived tables, which its `load` keeps up to date
+    store.close()
+    log(f"  sessions table ({time.perf_counter() - t:.1f} s)")
+    with duckdb.connect(str(building)) as db:
+        db.execute("""
+            CREATE TABLE bench_data AS
+            SELECT count(*) AS events, count(DISTINCT visitor_id) AS visitors, count(DISTINCT session_id) AS visits,
+                   $2::DOUBLE AS generation_s
+            FROM events WHERE site_id = $1
+        """, [SITE_ID, time.perf_counter() - started])
     building.rename(path)
 
 
@@ -497,6 +504,12 @@ def bench(path: Path, size: int, runs: int, generated_now: bool) -> bool:
     return ok
 
 
+def cache_key() -> str:
+    """Names the store's schema and the generator's version: a cached file made for another
+    schema (a derived table it lacks, say) is never reused."""
+    return hashlib.sha256(repr((DATA_VERSION, CREATE_TABLES)).encode()).hexdigest()[:8]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="1000000,10000000", help="event counts, comma-separated")
@@ -508,7 +521,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"machine: {machine()}", flush=True)
     ok = True
     for size in (int(s.replace("_", "")) for s in args.sizes.split(",")):
-        path = args.cache_dir / f"events-{size}-{args.seed}.duckdb"
+        path = args.cache_dir / f"events-{size}-{args.seed}-{cache_key()}.duckdb"
         generated_now = args.regenerate or not path.exists()
         if generated_now:
             print(f"generating {size:,} events into {path} ...", file=sys.stderr, flush=True)
