@@ -115,6 +115,9 @@ def test_date_ranges_resolve_in_the_query_timezone(label, start, end):
         ({"filters": [["is", "time:day", ["x"]]]}, "filters[0]", "cannot filter by 'time:day'"),
         ({"filters": [["is", "event:page", []]]}, "filters[0]", "non-empty list of strings"),
         ({"filters": [["matches", "event:page", ["(unclosed"]]]}, "filters[0]", "invalid regular expression"),
+        # Valid for Python's re, not for RE2, the engine DuckDB and ClickHouse match with.
+        ({"filters": [["matches", "event:page", ["^/(?!admin)"]]]}, "filters[0]", "RE2 syntax"),
+        ({"filters": [["matches_not", "event:page", [r"(a)\1"]]]}, "filters[0]", "invalid escape sequence"),
         ({"filters": [["and", [["is", "event:page", [1]]]]]}, "filters[0][1][0]", "list of strings"),
         ({"filters": [["not", ["is", "event:page", ["/"]], "extra"]]}, "filters[0]", "exactly one filter"),
         ({"filters": "visit:country=DE"}, "filters", "must be a list"),

@@ -6,9 +6,10 @@ tests need no clock).
 
 from __future__ import annotations
 
-import re
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import re2
 
 from postmetric.stats import registry
 from postmetric.stats.query import DateRange, Filter, FilterExpression, Logical, Query, QueryError
@@ -19,6 +20,10 @@ KNOWN_FIELDS = frozenset({
 })
 KNOWN_INCLUDE = frozenset({"comparison", "time_labels", "total_rows"})
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+# Patterns are checked by RE2 itself, the engine DuckDB and ClickHouse match with: Python's
+# `re` accepts lookarounds and backreferences that would fail there.
+_RE2_QUIET = re2.Options()
+_RE2_QUIET.log_errors = False
 
 
 def parse_query(raw: object, *, site_timezone: str, now: datetime) -> Query:
@@ -148,9 +153,11 @@ def _filter(item: object, path: str) -> FilterExpression:
     if operator in ("matches", "matches_not"):
         for pattern in values:
             try:
-                re.compile(pattern)
-            except re.error as exc:
-                raise QueryError(path, f"invalid regular expression {pattern!r}: {exc}") from None
+                re2.compile(pattern, _RE2_QUIET)
+            except re2.error as exc:
+                reason = exc.args[0].decode() if exc.args and isinstance(exc.args[0], bytes) else str(exc)
+                raise QueryError(path, f"invalid regular expression {pattern!r} ({reason}); "
+                                       "patterns use RE2 syntax, as DuckDB and ClickHouse do") from None
     return Filter(operator, dimension, tuple(values))
 
 
