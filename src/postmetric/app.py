@@ -34,6 +34,7 @@ from postmetric.ingest.writer import EventWriter
 from postmetric.sites.directory import SiteDirectory
 from postmetric.sites.salts import cookieless_salts
 from postmetric.sites.settings import SiteSettings
+from postmetric.stats.engine import StatsEngine
 from postmetric.store.database import create_engine, migrate, session_factory
 from postmetric.store.duckdb_events import DuckDBEventStore
 from postmetric.store.events import EventStore
@@ -42,7 +43,7 @@ from postmetric.store.journal import EventJournal
 from postmetric.web.client_ip import TrustedProxies
 from postmetric.web.ratelimit import RateLimiter
 from postmetric.web.responses import json_error, json_response
-from postmetric.web.routes import ingest, tracker
+from postmetric.web.routes import docs, ingest, stats, tracker
 from postmetric.web.routes.ingest import FastEventsEndpoint
 
 log = logging.getLogger(__name__)
@@ -63,6 +64,10 @@ class Services:
     events: EventStore
     sessions: SessionTracker
     writer: EventWriter
+    metadata: sessionmaker  # sessions on the metadata database, for blocking code in threads
+    stats: StatsEngine
+    api_limiter: RateLimiter | None  # per site key / account token, for the stats API
+    stopping: asyncio.Event  # set when the app shuts down: long-lived responses (event streams) end
 
 
 def create_app(settings: Settings, *, clock: Clock = time.time) -> FastEventsEndpoint:
@@ -79,7 +84,7 @@ def create_app(settings: Settings, *, clock: Clock = time.time) -> FastEventsEnd
 
     endpoint = FastEventsEndpoint(
         Starlette(
-            routes=[*ingest.routes, *tracker.routes, Route("/api/health", health)],
+            routes=[*ingest.routes, *tracker.routes, *stats.routes, *docs.routes, Route("/api/health", health)],
             lifespan=lifespan,
             exception_handlers={HTTPException: _http_error, Exception: _unexpected_error},
         )
@@ -119,12 +124,17 @@ async def _services(settings: Settings, clock: Clock) -> AsyncIterator[Services]
         events=events,
         sessions=sessions,
         writer=writer,
+        metadata=Session,
+        stats=StatsEngine(events),
+        api_limiter=RateLimiter(settings.api_rate_limit, clock=clock) if settings.api_rate_limit else None,
+        stopping=asyncio.Event(),
     )
     _hint_first_steps(Session, settings)
     expiry = asyncio.create_task(_expire_visits(sessions, clock))
     try:
         yield services
     finally:
+        services.stopping.set()
         expiry.cancel()
         await writer.close()
         events.close()

@@ -1,0 +1,173 @@
+"""The stats API (SPEC §5): the query endpoint, DataFast-style reports, realtime, visitor profiles.
+
+Every route needs `Authorization: Bearer <site key | account token>` (`web/auth.py`), counts
+against the caller's rate limit, and answers errors as `{"error": "<field>: <message>"}`:
+400 for a bad query or parameter, 401 for a missing or dead key, 404 for a site the caller
+cannot see (exactly as for one that does not exist), 429 over the rate limit.
+
+Queries run in the thread pool: the engine blocks for up to a few hundred milliseconds, and
+the event loop is shared with ingestion.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+import anyio
+import orjson
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+from starlette.routing import Route
+
+from postmetric.stats.parse import parse_query
+from postmetric.stats.query import QueryError
+from postmetric.stats.visitors import parse_visitor_id, visitor_profile
+from postmetric.web.analytics import REPORTS, realtime_snapshot, run_report
+from postmetric.web.auth import (
+    ApiError,
+    Caller,
+    VisibleSite,
+    api_endpoint,
+    authenticate,
+    bearer_key,
+    require_site,
+    visible_site,
+)
+from postmetric.web.responses import json_response
+
+MAX_QUERY_BYTES = 64 * 1024
+# Seconds between two frames of the realtime stream.
+STREAM_INTERVAL_SECONDS = 5.0
+NO_STORE = {"Cache-Control": "no-store"}
+
+
+@api_endpoint
+async def post_query(request: Request, caller: Caller) -> Response:
+    """`POST /api/v1/query`: a SPEC §5 query in, the engine's answer out."""
+    services = request.app.state.services
+    raw = await _json_body(request)
+    if not isinstance(raw, dict):
+        raise ApiError(400, "query: must be a JSON object")
+    ref = raw.get("site_id")
+    if not isinstance(ref, str) or not ref.strip():
+        raise ApiError(400, "site_id: is required: the site's public id or domain")
+    site = await require_site(request, caller, ref)
+    try:
+        query = parse_query(raw, site_timezone=site.timezone, now=_now(services))
+        result = await run_in_threadpool(services.stats.run, query, site_id=site.id, currency=site.currency)
+    except QueryError as error:
+        raise ApiError(400, str(error)) from None
+    return json_response(result)
+
+
+def analytics_endpoint(report: str):
+    @api_endpoint
+    async def get_report(request: Request, caller: Caller) -> Response:
+        """`GET /api/v1/analytics/<report>`: see `web/analytics.py` for parameters and shapes."""
+        services = request.app.state.services
+        params = request.query_params
+        site = await require_site(request, caller, params.get("site_id"))
+        filters = [(name, value) for name, value in params.multi_items() if name.startswith("filter_")]
+        try:
+            body = await run_in_threadpool(run_report, services.stats, report, params, filters, site,
+                                           now=_now(services))
+        except QueryError as error:
+            raise ApiError(400, str(error)) from None
+        return json_response(body, headers=NO_STORE if report == "realtime" else None)
+
+    get_report.__name__ = f"get_{report.replace('-', '_')}"
+    return get_report
+
+
+@api_endpoint
+async def get_realtime(request: Request, caller: Caller) -> Response:
+    """`GET /api/v1/realtime`: visitors in the last 5 minutes, top pages, sources, countries."""
+    services = request.app.state.services
+    site = await require_site(request, caller, request.query_params.get("site_id"))
+    snapshot = await run_in_threadpool(realtime_snapshot, services.stats, site, now=_now(services))
+    return json_response(snapshot, headers=NO_STORE)
+
+
+@api_endpoint
+async def get_realtime_stream(request: Request, caller: Caller) -> Response:
+    """`GET /api/v1/realtime/stream`: the realtime snapshot as Server-Sent Events.
+
+    A `realtime` frame at once, then one every STREAM_INTERVAL_SECONDS, until the client goes
+    away (Starlette cancels the generator) or the app shuts down (`services.stopping`). Before
+    each later frame the key is checked again: a key revoked mid-stream gets an `error` frame and
+    the stream ends, so an open stream never outlives its key.
+    """
+    services = request.app.state.services
+    site = await require_site(request, caller, request.query_params.get("site_id"))
+    raw_key = bearer_key(request.headers)
+
+    async def frames():
+        while True:
+            snapshot = await run_in_threadpool(realtime_snapshot, services.stats, site, now=_now(services))
+            yield _frame("realtime", snapshot)
+            with anyio.move_on_after(STREAM_INTERVAL_SECONDS):
+                await services.stopping.wait()
+            if services.stopping.is_set():
+                return
+            if not await run_in_threadpool(_still_visible, services, raw_key, site):
+                yield _frame("error", {"error": "the API key is unknown or revoked"})
+                return
+
+    return StreamingResponse(frames(), media_type="text/event-stream",
+                             headers={**NO_STORE, "X-Accel-Buffering": "no"})
+
+
+@api_endpoint
+async def get_visitor(request: Request, caller: Caller) -> Response:
+    """`GET /api/v1/visitors/{visitor_id}`: the visitor profile of `stats/visitors.py`."""
+    services = request.app.state.services
+    text = request.path_params["visitor_id"]
+    visitor_id = parse_visitor_id(text)
+    if visitor_id is None:
+        raise ApiError(400, f"visitor_id: {text!r} is not a visitor id (a UUID)")
+    site = await require_site(request, caller, request.query_params.get("site_id"))
+    profile = await run_in_threadpool(visitor_profile, services.events, site_id=site.id, visitor_id=visitor_id)
+    if profile is None:
+        raise ApiError(404, f"visitor_id: visitor {visitor_id!r} not found on this site")
+    return json_response(profile)
+
+
+async def _json_body(request: Request) -> Any:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > MAX_QUERY_BYTES:
+        raise ApiError(413, f"body: larger than {MAX_QUERY_BYTES} bytes")
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_QUERY_BYTES:
+            raise ApiError(413, f"body: larger than {MAX_QUERY_BYTES} bytes")
+    if not body.strip():
+        raise ApiError(400, "body: is empty; send a JSON query")
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError as error:
+        raise ApiError(400, f"body: is not valid JSON ({error})") from None
+
+
+def _still_visible(services, raw_key: str, site: VisibleSite) -> bool:
+    caller = authenticate(services.metadata, raw_key, now=_now(services))
+    return caller is not None and visible_site(services.metadata, caller, site.public_id) is not None
+
+
+def _frame(event: str, data: dict[str, Any]) -> bytes:
+    return b"event: " + event.encode() + b"\ndata: " + orjson.dumps(data) + b"\n\n"
+
+
+def _now(services) -> datetime:
+    return datetime.fromtimestamp(services.clock(), timezone.utc)
+
+
+routes = [
+    Route("/api/v1/query", post_query, methods=["POST"]),
+    *(Route(f"/api/v1/analytics/{report}", analytics_endpoint(report), methods=["GET"]) for report in REPORTS),
+    Route("/api/v1/realtime", get_realtime, methods=["GET"]),
+    Route("/api/v1/realtime/stream", get_realtime_stream, methods=["GET"]),
+    Route("/api/v1/visitors/{visitor_id}", get_visitor, methods=["GET"]),
+]
