@@ -137,14 +137,15 @@ def _report_parameters(report: str) -> list[dict[str, Any]]:
                            "example": "visitors,sessions", "description": "Comma list of the row keys to return."})
     operators = ", ".join(OPERATORS)
     for name, dimension in FILTERS.items():
-        parameters.append({
-            "name": f"filter_{name}", "in": "query", "schema": {"type": "string"},
-            "example": "is:DE,FR" if name == "country" else "contains:/blog" if name == "page" else None,
-            "description": f"Filter by {dimension}: `<operator>:<comma list>`, operators {operators}.",
-        })
-        if parameters[-1]["example"] is None:
-            del parameters[-1]["example"]
+        parameter = {"name": f"filter_{name}", "in": "query", "schema": {"type": "string"},
+                     "description": f"Filter by {dimension}: `<operator>:<comma list>`, operators {operators}."}
+        if name in _FILTER_EXAMPLES:
+            parameter["example"] = _FILTER_EXAMPLES[name]
+        parameters.append(parameter)
     return parameters
+
+
+_FILTER_EXAMPLES = {"country": "is:DE,FR", "page": "contains:/blog", "referrer": "is:Direct/None"}
 
 
 def _report_path(report: str) -> dict[str, Any]:
