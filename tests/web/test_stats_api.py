@@ -196,7 +196,8 @@ def test_timeseries_by_hour_in_another_timezone(client, visits):
                   {"browser": "Safari", "visitors": 1, "pageviews": 1}]),
     ("operating-systems", [{"operating_system": "Windows", "visitors": 2, "pageviews": 4},
                            {"operating_system": "iOS", "visitors": 1, "pageviews": 1}]),
-    ("devices", [{"device": "desktop", "visitors": 2, "pageviews": 4}, {"device": "mobile", "visitors": 1, "pageviews": 1}]),
+    ("devices", [{"device": "desktop", "visitors": 2, "pageviews": 4},
+                 {"device": "mobile", "visitors": 1, "pageviews": 1}]),
     ("hostnames", [{"hostname": "example.com", "visitors": 3, "pageviews": 5}]),
     ("goals", [{"goal": "signup", "completions": 1, "visitors": 1}]),
 ])

@@ -84,7 +84,8 @@ _REPORT_EXAMPLES: dict[str, Any] = {
         "avg_session_duration": 146000, "views_per_visit": 2.38, "currency": "EUR"}]},
     "timeseries": {
         "status": "success", "fields": ["visitors", "sessions", "pageviews"], "interval": "day",
-        "timezone": "Europe/Berlin", "currency": "EUR", "totals": {"visitors": 830, "sessions": 1010, "pageviews": 2300},
+        "timezone": "Europe/Berlin", "currency": "EUR",
+        "totals": {"visitors": 830, "sessions": 1010, "pageviews": 2300},
         "data": [{"name": "17 Nov", "timestamp": "2026-11-17T00:00:00+01:00", "visitors": 410, "sessions": 500,
                   "pageviews": 1130},
                  {"name": "18 Nov", "timestamp": "2026-11-18T00:00:00+01:00", "visitors": 420, "sessions": 510,
@@ -235,7 +236,8 @@ OPENAPI: dict[str, Any] = {
                                                           **_json(EVENT_EXAMPLE)}},
             "responses": {
                 "202": {"description": "Stored (or dropped on purpose).", "content": _json({"ok": True})},
-                "400": _error("Malformed JSON or an invalid field.", "invalid event: missing required field `websiteId`"),
+                "400": _error("Malformed JSON or an invalid field.",
+                              "invalid event: missing required field `websiteId`"),
                 "413": _error("Body over 16 KiB.", "the request body is larger than 16384 bytes"),
                 "415": _error("Another Content-Type.", "Content-Type must be text/plain or application/json, not 'x'"),
                 "429": _error("Over the per-IP rate limit.", "too many events from this address; slow down"),
@@ -286,7 +288,8 @@ OPENAPI: dict[str, Any] = {
             "responses": {"200": _ok("The snapshot.", REALTIME_EXAMPLE), **API_ERRORS},
         }},
         "/api/v1/realtime/stream": {"get": {
-            "tags": ["Stats"], "operationId": "realtime_stream", "summary": "The realtime snapshot as Server-Sent Events.",
+            "tags": ["Stats"], "operationId": "realtime_stream",
+            "summary": "The realtime snapshot as Server-Sent Events.",
             "description": "An `event: realtime` frame with the snapshot of `GET /api/v1/realtime` at once, then every "
                            "5 seconds, until the client disconnects or the server stops. A key revoked while the "
                            "stream is open gets an `event: error` frame and the stream ends.",
