@@ -10,9 +10,21 @@ from postmetric.app import create_app
 from postmetric.config import Settings
 
 
+class _Server(uvicorn.Server):
+    """Uvicorn waits for open responses to finish before it runs the app's shutdown, so an
+    event stream told to stop only there would hold shutdown until the graceful timeout.
+    The streams are told as soon as shutdown begins."""
+
+    async def shutdown(self, sockets=None) -> None:
+        services = getattr(self.config.app, "services", None)
+        if services is not None:
+            services.stopping.set()
+        await super().shutdown(sockets)
+
+
 def serve(settings: Settings, *, host: str | None = None, port: int | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    uvicorn.run(
+    config = uvicorn.Config(
         create_app(settings),
         host=host or settings.host,
         port=port or settings.port,
@@ -25,3 +37,4 @@ def serve(settings: Settings, *, host: str | None = None, port: int | None = Non
         lifespan="on",
         timeout_graceful_shutdown=10,
     )
+    _Server(config).run()
