@@ -35,7 +35,7 @@ from zoneinfo import ZoneInfo
 from postmetric.stats import registry
 from postmetric.stats.dialects import Dialect, ParamKind
 from postmetric.stats.query import Filter, FilterExpression, Logical, Query
-from postmetric.stats.spans import SPAN_COLUMNS, span_aggregates
+from postmetric.stats.spans import SPAN_COLUMNS, span_aggregates, stored_spans
 
 # Sums the engine needs for each metric; "total_visitors" is over all groups together.
 RAW_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -157,7 +157,7 @@ class _Compiler:
         else:
             # A visit is whole in its start's bucket: its row of the sessions table is its span.
             spans = (
-                f"SELECT session_id, {bucket}{select}{', '.join(SPAN_COLUMNS)}"
+                f"SELECT session_id, {bucket}{select}{', '.join(stored_spans(d))}"
                 f"\n  FROM {self._scoped(d.sessions_table)} WHERE {where}"
             )
         having = ["span_events > 0"] + [self._filter(f, {"visit:exit_page": "exit_page"}) for f in exit_filters]

@@ -33,6 +33,10 @@ class Dialect(Protocol):
         """`value` of the row with the greatest `key` among rows where `condition` holds, '' if none."""
         ...
 
+    def max_where(self, value: str, condition: str) -> str:
+        """The greatest `value` among rows where `condition` holds, NULL if none."""
+        ...
+
     def add_seconds(self, timestamp: str, seconds: str) -> str: ...
 
     def epoch_micros(self, timestamp: str) -> str: ...
@@ -80,6 +84,9 @@ class DuckDB:
 
     def last_by(self, value: str, key: str, condition: str) -> str:
         return f"coalesce(arg_max({value}, {key}) FILTER (WHERE {condition}), '')"
+
+    def max_where(self, value: str, condition: str) -> str:
+        return f"max({value}) FILTER (WHERE {condition})"
 
     def add_seconds(self, timestamp: str, seconds: str) -> str:
         return f"({timestamp} + to_seconds({seconds}))"
@@ -137,6 +144,9 @@ class ClickHouse:
 
     def last_by(self, value: str, key: str, condition: str) -> str:
         return f"argMaxIf({value}, {key}, {condition})"
+
+    def max_where(self, value: str, condition: str) -> str:
+        return f"maxIf(toNullable({value}), {condition})"
 
     def add_seconds(self, timestamp: str, seconds: str) -> str:
         return f"addSeconds({timestamp}, {seconds})"

@@ -21,7 +21,7 @@ import duckdb
 
 from postmetric.ingest.sessions import VISIT_FIELDS, ActiveSession
 from postmetric.stats.dialects import DIALECTS
-from postmetric.stats.spans import session_rows
+from postmetric.stats.spans import merged_session, session_rows
 from postmetric.store.events import COLUMN_NAMES, CSV_NULL, EVENT_COLUMNS
 from postmetric.store.journal import Position
 
@@ -48,15 +48,20 @@ CREATE_TABLES = (
     # events of that visit: what visit-level stats read instead of grouping events.
     "CREATE TABLE IF NOT EXISTS sessions AS " + session_rows(DIALECTS["duckdb"], "false"),
 )
-# A visit's events share its start, so the start bounds the rows to look at (zone maps
-# skip the rest) before the visit ids are matched.
-_BATCH_VISITS = (
-    "session_started_at >= (SELECT min(b.session_started_at) FROM batch AS b)"
-    " AND session_id IN (SELECT b.session_id FROM batch AS b)"
-)
+# A load folds each visit's new events into its row: the batch's part of every visit it
+# touches, merged with the row so far (found by the visit's start first, so zone maps skip
+# older rows), replaces that row. Visits are never reread from the events table.
+_DUCKDB = DIALECTS["duckdb"]
 REFRESH_SESSIONS = (
-    f"DELETE FROM sessions WHERE {_BATCH_VISITS}",
-    "INSERT INTO sessions " + session_rows(DIALECTS["duckdb"], _BATCH_VISITS),
+    "CREATE OR REPLACE TEMP TABLE touched AS " + session_rows(_DUCKDB, "true", source="batch"),
+    "CREATE OR REPLACE TEMP TABLE merged AS SELECT " + ", ".join(merged_session("t", "s"))
+    + " FROM touched AS t LEFT JOIN sessions AS s ON s.session_id = t.session_id"
+    " AND s.session_started_at >= (SELECT min(x.session_started_at) FROM touched AS x)",
+    "DELETE FROM sessions WHERE session_started_at >= (SELECT min(m.session_started_at) FROM merged AS m)"
+    " AND session_id IN (SELECT m.session_id FROM merged AS m)",
+    "INSERT INTO sessions SELECT * FROM merged",
+    "DROP TABLE touched",
+    "DROP TABLE merged",
 )
 
 
