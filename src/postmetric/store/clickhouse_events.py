@@ -29,7 +29,7 @@ from chdb import session
 
 from postmetric.ingest.sessions import VISIT_FIELDS, ActiveSession
 from postmetric.stats.dialects import DIALECTS
-from postmetric.stats.spans import session_rows
+from postmetric.stats.spans import SESSION_COLUMNS, session_rows
 from postmetric.store.events import COLUMN_NAMES, CSV_NULL, EVENT_COLUMNS
 from postmetric.store.journal import Position
 
@@ -59,14 +59,17 @@ CREATE_TABLES = (
     + ",\n    ".join(f"{name} {column_type(name, logical)}" for name, logical in EVENT_COLUMNS)
     # Reads are "one site, a time range"; a visit's events then sit together.
     + "\n) ENGINE = MergeTree ORDER BY (site_id, toDate(timestamp), session_id, timestamp)",
-    # One row per visit (stats.spans.SESSION_COLUMNS), inserted again whenever a load
-    # brings events of that visit; the newest row of a visit wins (read with FINAL).
-    "CREATE TABLE IF NOT EXISTS sessions ENGINE = ReplacingMergeTree "
-    "ORDER BY (site_id, toDate(session_started_at), session_id) AS "
-    + session_rows(DIALECTS["clickhouse"], "false") + " SETTINGS prefer_column_name_to_alias = 1",
     # Append-only: positions only grow, and the largest is the checkpoint.
     "CREATE TABLE IF NOT EXISTS journal_checkpoint (segment UInt64, byte_offset UInt64) "
     "ENGINE = MergeTree ORDER BY tuple()",
+)
+
+# One row per visit (stats.spans.SESSION_COLUMNS), inserted again whenever a load brings
+# events of that visit; the newest row of a visit wins (read with FINAL).
+CREATE_SESSIONS = (
+    "CREATE TABLE sessions ENGINE = ReplacingMergeTree "
+    "ORDER BY (site_id, toDate(session_started_at), session_id) AS "
+    + session_rows(DIALECTS["clickhouse"], "false") + " SETTINGS prefer_column_name_to_alias = 1"
 )
 
 _SESSION_SETTINGS = (
@@ -128,6 +131,19 @@ class ChdbEventStore:
         self._staging = path.with_name(path.name + ".load.csv")
         self._insert_sql = _insert_from_csv()
         self._refresh_sql = _refresh_sessions()
+        self._ensure_sessions_table()
+
+    def _ensure_sessions_table(self) -> None:
+        """A data dir from before the sessions table, or from an older layout of it, gets
+        it (re)built from its events."""
+        columns = tuple(row["name"] for row in self.fetch(
+            "SELECT name FROM system.columns WHERE database = currentDatabase() AND table = 'sessions'"
+            " ORDER BY position"))
+        if columns == SESSION_COLUMNS:
+            return
+        self._session.query("DROP TABLE IF EXISTS sessions")
+        self._session.query(CREATE_SESSIONS)
+        self.rebuild_sessions()
 
     def load(self, rows_csv: bytes, *, journal_position: Position | None = None) -> None:
         if not rows_csv and journal_position is None:

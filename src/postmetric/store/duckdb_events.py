@@ -21,7 +21,7 @@ import duckdb
 
 from postmetric.ingest.sessions import VISIT_FIELDS, ActiveSession
 from postmetric.stats.dialects import DIALECTS
-from postmetric.stats.spans import merged_session, session_rows
+from postmetric.stats.spans import SESSION_COLUMNS, merged_session, session_rows
 from postmetric.store.events import COLUMN_NAMES, CSV_NULL, EVENT_COLUMNS
 from postmetric.store.journal import Position
 
@@ -44,10 +44,10 @@ CREATE_TABLES = (
     + ",\n    ".join(f"{name} {_TYPES[logical]}" for name, logical in EVENT_COLUMNS)
     + "\n)",
     "CREATE TABLE IF NOT EXISTS journal_checkpoint (segment BIGINT NOT NULL, byte_offset BIGINT NOT NULL)",
-    # One row per visit (stats.spans.SESSION_COLUMNS), rewritten whenever a load brings
-    # events of that visit: what visit-level stats read instead of grouping events.
-    "CREATE TABLE IF NOT EXISTS sessions AS " + session_rows(DIALECTS["duckdb"], "false"),
 )
+# One row per visit (stats.spans.SESSION_COLUMNS), rewritten whenever a load brings
+# events of that visit: what visit-level stats read instead of grouping events.
+CREATE_SESSIONS = "CREATE TABLE sessions AS " + session_rows(DIALECTS["duckdb"], "false")
 # A load folds each visit's new events into its row: the batch's part of every visit it
 # touches, merged with the row so far (found by the visit's start first, so zone maps skip
 # older rows), replaces that row. Visits are never reread from the events table.
@@ -96,6 +96,7 @@ class DuckDBEventStore:
         for statement in CREATE_TABLES:
             self._connection.execute(statement)
         self._write_lock = threading.Lock()
+        self._ensure_sessions_table()
         self._staging = path.with_name(path.name + ".load.csv")
         self._stage_sql = _stage_from_csv(self._staging)
 
@@ -122,6 +123,18 @@ class DuckDBEventStore:
                 raise
             finally:
                 self._staging.unlink(missing_ok=True)
+
+    def _ensure_sessions_table(self) -> None:
+        """A data dir from before the sessions table, or from an older layout of it, gets
+        it (re)built from its events."""
+        columns = tuple(row[0] for row in self._connection.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = 'sessions'"
+            " ORDER BY ordinal_position").fetchall())
+        if columns == SESSION_COLUMNS:
+            return
+        self._connection.execute("DROP TABLE IF EXISTS sessions")
+        self._connection.execute(CREATE_SESSIONS)
+        self.rebuild_sessions()
 
     def rebuild_sessions(self) -> None:
         """Recompute the whole sessions table, after events were written around `load`."""
