@@ -59,7 +59,6 @@ class Compiled:
     sql: str
     params: dict[str, object]
     dimension_columns: tuple[str, ...]  # result columns holding the dimension values, in order
-    raw_columns: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,20 +99,18 @@ class _Compiler:
             f.dimension.startswith("event:") for f in _leaves(q.filters)
         )
         dims = [f"d{i}" for i in range(len(q.dimensions))]
-        if not per_event and not self.scope.by_event_time:
-            body = self._spans_plan(dims, raw)  # the sessions table: a row per visit
-        elif not needs_spans:
-            body = self._events_plan(dims, raw)
-        elif not per_event:
-            body = self._spans_plan(dims, raw)
+        if per_event:
+            body = self._joined_plan(dims, raw) if needs_spans else self._events_plan(dims, raw)
+        elif self.scope.by_event_time and not needs_spans:
+            body = self._events_plan(dims, raw)  # realtime: minutes of events, no visit needed
         else:
-            body = self._joined_plan(dims, raw)
+            body = self._spans_plan(dims, raw)
         sql = f"SELECT * FROM (\n{body}\n) AS result"
         if order:
             sql += "\nORDER BY " + ", ".join(self._order(dims))
         if paginate and q.dimensions:  # one row without dimensions: nothing to page through
             sql += f"\nLIMIT {self._param(q.limit, 'int')} OFFSET {self._param(q.offset, 'int')}"
-        return Compiled(sql, self.params, tuple(dims), raw)
+        return Compiled(sql, self.params, tuple(dims))
 
     # -- plans -------------------------------------------------------------------------
 
@@ -128,11 +125,11 @@ class _Compiler:
         return self._final(dims, raw, f"WITH spans AS ({spans}),\nmatched AS ({matched})", visit_groups)
 
     def _spans_plan(self, dims: list[str], raw: tuple[str, ...]) -> str:
-        """Everything from one row per visit span: every filter and dimension is constant
-        within a visit, so the span carries the event sums as well."""
+        """Everything from one row per visit span: no filter or dimension looks at single
+        events, so a span's sums are all the groups need."""
         d = self.dialect
         exit_filters = [f for f in self.query.filters if _mentions(f, "visit:exit_page")]
-        event_filters = [f for f in self.query.filters if not _mentions(f, "visit:exit_page")]
+        visit_filters = [f for f in self.query.filters if not _mentions(f, "visit:exit_page")]
         dim_exprs = [self._dimension(name) for name in self.query.dimensions]
         # Dimensions other than the exit page are columns of the event (or the bucket) and
         # join the GROUP BY; the exit page is computed by it.
@@ -144,7 +141,7 @@ class _Compiler:
                           if leaf.dimension != "visit:exit_page"})
         grouped += [(column, column) for column in carried if column not in dict(grouped)]
         select = "".join(f"{expr} AS {alias}, " for alias, expr in grouped)
-        where = " AND ".join([self._filter(f, {}) for f in event_filters] or ["1 = 1"])
+        where = " AND ".join([self._filter(f, {}) for f in visit_filters] or ["1 = 1"])
         bucket = "bucket, " if self._bucketed else ""
         if self.scope.by_event_time:
             # Realtime: a visit counts in each minute it was active, so spans are grouped here.
@@ -160,11 +157,13 @@ class _Compiler:
                 f"SELECT session_id, {bucket}{select}{', '.join(stored_spans(d))}"
                 f"\n  FROM {self._scoped(d.sessions_table)} WHERE {where}"
             )
-        having = ["span_events > 0"] + [self._filter(f, {"visit:exit_page": "exit_page"}) for f in exit_filters]
+        # A visit of nothing but engagement events is no visit.
+        span_conditions = ["span_events > 0"] + [self._filter(f, {"visit:exit_page": "exit_page"})
+                                                 for f in exit_filters]
         columns = [alias for alias in dims if alias not in exit_alias] + [f"exit_page AS {a}" for a in exit_alias]
         group_rows = (
             f"SELECT {', '.join(columns + [c for c in SPAN_COLUMNS if c != 'exit_page'])}"
-            f" FROM spans WHERE {' AND '.join(having)}"
+            f" FROM spans WHERE {' AND '.join(span_conditions)}"
         )
         aggregates = {
             "visitors": d.count_distinct("span_visitor"),
