@@ -13,6 +13,7 @@ from postmetric.store.events import COLUMN_NAMES, RowEncoder, encode_rows, event
 from postmetric.store.journal import Position
 
 from factories import stored_event
+from store_round_trip import EVERY_COLUMN, assert_defaults, every_column_event
 
 NASTY_STRINGS = ["it's", 'say "hi"', "back\\slash", "\\N", "tab\there", "new\nline", "cr\r\n", "ünïcode — 日本",
                  "'; DROP TABLE events; --", "{x:String}", "", " spaces "]
@@ -40,14 +41,7 @@ def store(open_store):
 
 def test_insert_keeps_every_column_and_reopening_keeps_the_rows(open_store):
     store = open_store()
-    event = stored_event(
-        pathname="/pricing", query="utm_source=x", title='Say "hi", then\nleave — ünïcode', referrer="https://t.co/abc",
-        referrer_host="t.co", source="X", channel="Organic Social", utm_source="x", utm_medium="social",
-        utm_campaign="launch", utm_term="t", utm_content="c", ref="hn", click_ids='{"twclid":"1"}',
-        country="DE", region="Berlin", city="Berlin", browser_version="131.0", os_version="10",
-        viewport_width=1280, viewport_height=720, props={"plan": "pro"}, scroll_depth=50, engaged_ms=900,
-        timestamp=1_780_000_000.123456, session_started_at=1_779_999_000.5,
-    )
+    event = every_column_event(timestamp=1_780_000_000.123456, session_started_at=1_779_999_000.5)
     store.load(encode_rows([event_row(event), event_row(stored_event())]), journal_position=Position(3, 120))
     store.close()
 
@@ -60,20 +54,8 @@ def test_insert_keeps_every_column_and_reopening_keeps_the_rows(open_store):
     assert row["timestamp"] == datetime(2026, 5, 28, 20, 26, 40, 123456, tzinfo=timezone.utc)
     assert row["session_started_at"] == datetime.fromtimestamp(1_779_999_000.5, timezone.utc)
     assert (row["visitor_id"], row["session_id"]) == (event.visit.visitor_id, event.visit.session_id)
-    expected = {
-        "site_id": 1, "type": "pageview", "name": "pageview", "hostname": "example.com", "pathname": "/pricing",
-        "query": "utm_source=x", "title": 'Say "hi", then\nleave — ünïcode', "referrer": "https://t.co/abc", "referrer_host": "t.co",
-        "source": "X", "channel": "Organic Social", "utm_source": "x", "utm_medium": "social",
-        "utm_campaign": "launch", "utm_term": "t", "utm_content": "c", "ref": "hn",
-        "click_ids": '{"twclid":"1"}', "country": "DE", "region": "Berlin", "city": "Berlin",
-        "browser": "Chrome", "browser_version": "131.0", "os": "Windows", "os_version": "10",
-        "device": "desktop", "viewport_width": 1280, "viewport_height": 720, "props": '{"plan":"pro"}',
-        "scroll_depth": 50, "engaged_ms": 900,
-    }
-    assert {k: row[k] for k in expected} == expected
-    assert rows[1]["props"] == "{}" and rows[1]["scroll_depth"] is None and rows[1]["viewport_width"] is None
-    assert rows[1]["engaged_ms"] is None and rows[1]["viewport_height"] is None
-    assert rows[1]["title"] == "" and rows[1]["utm_term"] == ""
+    assert {k: row[k] for k in EVERY_COLUMN} == EVERY_COLUMN
+    assert_defaults(rows[1])
 
 
 def test_the_per_event_encoders_csv_reads_back_exactly(store):

@@ -5,18 +5,13 @@ from postmetric.store.events import COLUMN_NAMES, encode_rows, event_row
 from postmetric.store.journal import Position
 
 from factories import stored_event
+from store_round_trip import EVERY_COLUMN, assert_defaults, every_column_event
 
 
 def test_insert_keeps_every_column_and_reopening_keeps_the_rows(tmp_path):
     path = tmp_path / "events.duckdb"
     store = DuckDBEventStore(path)
-    event = stored_event(
-        pathname="/pricing", query="utm_source=x", title='Say "hi", then\nleave — ünïcode', referrer="https://t.co/abc",
-        referrer_host="t.co", source="X", channel="Organic Social", utm_source="x", utm_medium="social",
-        utm_campaign="launch", utm_term="t", utm_content="c", ref="hn", click_ids='{"twclid":"1"}',
-        country="DE", region="Berlin", city="Berlin", browser_version="131.0", os_version="10",
-        viewport_width=1280, viewport_height=720, props={"plan": "pro"}, scroll_depth=50, engaged_ms=900,
-    )
+    event = every_column_event()
     store.load(encode_rows([event_row(event), event_row(stored_event())]), journal_position=Position(3, 120))
     store.close()
 
@@ -28,19 +23,8 @@ def test_insert_keeps_every_column_and_reopening_keeps_the_rows(tmp_path):
     assert set(COLUMN_NAMES) <= set(row)
     assert row["ts"] == event.timestamp
     assert (str(row["visitor_id"]), str(row["session_id"])) == (event.visit.visitor_id, event.visit.session_id)
-    expected = {
-        "site_id": 1, "type": "pageview", "name": "pageview", "hostname": "example.com", "pathname": "/pricing",
-        "query": "utm_source=x", "title": 'Say "hi", then\nleave — ünïcode', "referrer": "https://t.co/abc", "referrer_host": "t.co",
-        "source": "X", "channel": "Organic Social", "utm_source": "x", "utm_medium": "social",
-        "utm_campaign": "launch", "utm_term": "t", "utm_content": "c", "ref": "hn",
-        "click_ids": '{"twclid":"1"}', "country": "DE", "region": "Berlin", "city": "Berlin",
-        "browser": "Chrome", "browser_version": "131.0", "os": "Windows", "os_version": "10",
-        "device": "desktop", "viewport_width": 1280, "viewport_height": 720, "props": '{"plan":"pro"}',
-        "scroll_depth": 50, "engaged_ms": 900,
-    }
-    assert {k: row[k] for k in expected} == expected
-    assert rows[1]["props"] == "{}" and rows[1]["scroll_depth"] is None and rows[1]["viewport_width"] is None
-    assert rows[1]["title"] == "" and rows[1]["utm_term"] == ""
+    assert {k: row[k] for k in EVERY_COLUMN} == EVERY_COLUMN
+    assert_defaults(rows[1])
     reopened.close()
 
 
