@@ -270,3 +270,29 @@ def test_the_normalised_query_is_echoed(stats):
     assert echoed["date_range"] == ["2026-03-10T00:00:00+01:00", "2026-03-13T00:00:00+01:00"]
     assert echoed["filters"] == [["not", ["is", "visit:country", ["DE"]]]]
     assert (echoed["timezone"], echoed["pagination"]) == ("Europe/Berlin", {"limit": 100, "offset": 0})
+
+
+ATTRIBUTE_DIMENSIONS = ["visit:referrer", "visit:utm_source", "visit:utm_medium", "visit:utm_campaign",
+                        "visit:utm_term", "visit:utm_content", "visit:region", "visit:city", "visit:browser",
+                        "visit:browser_version", "visit:os", "visit:os_version"]
+
+
+@pytest.mark.parametrize("dimension", ATTRIBUTE_DIMENSIONS)
+def test_every_visit_attribute_is_a_dimension_and_a_filter(event_store, dimension):
+    # Visitor A comes twice with value "a", B once with "b"; a neighbouring site also has "a".
+    column = dimension.removeprefix("visit:")
+    events = [*visit("A", "s1", [("2026-03-10 09:00:00", "pageview", "/")], **{column: "a"}),
+              *visit("A", "s2", [("2026-03-10 12:00:00", "pageview", "/"),
+                                 ("2026-03-10 12:01:00", "pageview", "/x")], **{column: "a"}),
+              *visit("B", "s3", [("2026-03-10 10:00:00", "pageview", "/")], **{column: "b"}),
+              *visit("C", "s4", [("2026-03-10 10:00:00", "pageview", "/")], site_id=2, **{column: "a"})]
+    event_store.load(encode_rows(event_row(e) for e in events))
+    engine = StatsEngine(event_store)
+
+    def run(**fields):
+        raw = {"site_id": "x", "date_range": ["2026-03-10", "2026-03-10"],
+               "metrics": ["visitors", "visits", "pageviews", "bounce_rate"]} | fields
+        return rows(engine.run(parse_query(raw, site_timezone="UTC", now=NOW), site_id=SITE))
+
+    assert run(dimensions=[dimension]) == [("a", 1, 2, 3, 50), ("b", 1, 1, 1, 100)]
+    assert run(filters=[["is", dimension, ["b"]]]) == [(1, 1, 1, 100)]
