@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 from postmetric.ingest.event import Event
 from postmetric.ingest.sessions import VISIT_FIELDS
 from postmetric.stats.engine import metric_value
-from postmetric.stats.query import Filter, Logical, Query
+from postmetric.stats.query import Logical, Query
 
 
 @dataclass(frozen=True)
@@ -168,6 +168,3 @@ def _sort_value(name: str, key: tuple, raw: dict, query: Query):
     if name in ratios:
         return Fraction(raw[ratios[name]], visits) if visits else Fraction(0)
     return raw["visitors" if name == "percentage" else name]
-
-
-__all__ = ["Row", "answer", "bucket", "Filter"]

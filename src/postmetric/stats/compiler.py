@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -417,6 +417,3 @@ def offset_segments(tz_name: str, start: datetime, end: datetime) -> tuple[tuple
             segments.append((high, offset(high)))
         cursor = step_end
     return tuple(segments)
-
-
-__all__ = ["Compiled", "Scope", "compile_query", "offset_segments", "time_unit", "timezone"]

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from postmetric.stats import registry
 from postmetric.stats.compiler import Scope, compile_query, time_unit
 from postmetric.stats.dialects import DIALECTS
-from postmetric.stats.query import Filter, FilterExpression, Logical, Query, QueryError
+from postmetric.stats.query import Filter, FilterExpression, Query, QueryError
 from postmetric.store.events import EventStore
 
 Number = int | float
@@ -153,20 +153,17 @@ def _compare(query: Query, results: list[dict[str, Any]], previous_rows: Sequenc
              labels: list[str] | None, previous_labels: list[str] | None) -> None:
     """Attach each result's comparison; time buckets pair up by position (the 3rd day of this
     period with the 3rd day of the last)."""
+    unit_index = next((i for i, d in enumerate(query.dimensions) if d in registry.TIME_DIMENSIONS), None)
+    position = {label: i for i, label in enumerate(previous_labels or ())}
     previous = {}
     for row in previous_rows:
         key = tuple(row[d] for d in query.dimensions)
+        if unit_index is not None:
+            i = position.get(key[unit_index], len(labels))
+            if i >= len(labels):  # the previous period has a bucket more (a longer month)
+                continue
+            key = key[:unit_index] + (labels[i],) + key[unit_index + 1:]
         previous[key] = [metric_value(m, row) for m in query.metrics]
-    unit_index = next((i for i, d in enumerate(query.dimensions) if d in registry.TIME_DIMENSIONS), None)
-    if unit_index is not None and labels is not None and previous_labels is not None:
-        rekeyed = {}
-        for key, values in previous.items():
-            i = previous_labels.index(key[unit_index]) if key[unit_index] in previous_labels else None
-            if i is not None and i < len(labels):
-                rekeyed[key[:unit_index] + (labels[i],) + key[unit_index + 1:]] = values
-        previous = rekeyed
-    if not query.dimensions and not previous:
-        previous = {(): [0 for _ in query.metrics]}
     for result in results:
         before = previous.get(tuple(result["dimensions"]), [0 for _ in query.metrics])
         result["comparison"] = {
@@ -268,6 +265,3 @@ def _filter_json(expression: FilterExpression) -> list[Any]:
     if expression.operator == "not":
         return ["not", _filter_json(expression.children[0])]
     return [expression.operator, [_filter_json(c) for c in expression.children]]
-
-
-__all__ = ["StatsEngine", "bucket_labels", "change", "comparison_scope", "metric_value", "normalised", "Logical"]
