@@ -7,11 +7,14 @@ PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
 TRACKER_SOURCES := $(wildcard tracker/src/*.ts) tracker/build.mjs tracker/package.json tracker/package-lock.json
 TRACKER_BUILD := src/postmetric/static/js/script.js
+DASHBOARD_SOURCES := $(shell find dashboard/src dashboard/public -type f 2>/dev/null) dashboard/index.html dashboard/vite.config.ts
+DASHBOARD_MODULES := dashboard/node_modules/.package-lock.json
+DASHBOARD_BUILD := src/postmetric/static/dashboard/index.html
 CHROMIUM := /usr/bin/chromium
 
 .PHONY: install run test bench-ingest bench-query clean
 
-install: $(STAMP) $(TRACKER_BUILD)
+install: $(STAMP) $(TRACKER_BUILD) $(DASHBOARD_BUILD)
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,6 +27,15 @@ $(TRACKER_BUILD): $(TRACKER_SOURCES)
 	cd tracker && npm ci --no-audit --no-fund --loglevel=error
 	cd tracker && npm run --silent build
 
+# The dashboard SPA: Vite builds it into the package; web/routes/dashboard.py serves it.
+# npm ci runs only when the lockfile changed, so a source edit rebuilds in about a second.
+$(DASHBOARD_MODULES): dashboard/package.json dashboard/package-lock.json
+	cd dashboard && npm ci --no-audit --no-fund --loglevel=error
+	touch $(DASHBOARD_MODULES)
+
+$(DASHBOARD_BUILD): $(DASHBOARD_MODULES) $(DASHBOARD_SOURCES)
+	cd dashboard && npx vite build --logLevel warn
+
 # Browser tests drive Debian's Chromium (Playwright cannot download browsers here).
 $(CHROMIUM):
 	apt-get update -qq
@@ -35,6 +47,7 @@ run: install
 # The whole suite; metadata tests run once on SQLite and once on the PostgreSQL
 # server named by POSTMETRIC_TEST_DATABASE_URL.
 test: install $(CHROMIUM)
+	cd dashboard && npm test --silent
 	POSTMETRIC_TEST_DATABASE_URL=$(PG_URL) $(BIN)/pytest -q
 
 bench-ingest: install
@@ -44,4 +57,5 @@ bench-query: install
 	$(BIN)/python bench/query.py
 
 clean:
-	rm -rf $(VENV) build *.egg-info tracker/node_modules src/postmetric/static/js
+	rm -rf $(VENV) build *.egg-info tracker/node_modules src/postmetric/static/js \
+		dashboard/node_modules src/postmetric/static/dashboard

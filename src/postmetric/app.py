@@ -43,7 +43,7 @@ from postmetric.store.journal import EventJournal
 from postmetric.web.client_ip import TrustedProxies
 from postmetric.web.ratelimit import RateLimiter
 from postmetric.web.responses import json_error, json_response
-from postmetric.web.routes import docs, ingest, stats, tracker
+from postmetric.web.routes import dashboard, docs, ingest, stats, tracker
 from postmetric.web.routes.ingest import FastEventsEndpoint
 
 log = logging.getLogger(__name__)
@@ -84,7 +84,10 @@ def create_app(settings: Settings, *, clock: Clock = time.time) -> FastEventsEnd
 
     endpoint = FastEventsEndpoint(
         Starlette(
-            routes=[*ingest.routes, *tracker.routes, *stats.routes, *docs.routes, Route("/api/health", health)],
+            routes=[
+                *ingest.routes, *tracker.routes, *stats.routes, *docs.routes, Route("/api/health", health),
+                *dashboard.routes,  # last: the SPA fallback takes every GET path the others did not
+            ],
             lifespan=lifespan,
             exception_handlers={HTTPException: _http_error, Exception: _unexpected_error},
         )

@@ -1,0 +1,59 @@
+import { describe, expect, it } from "vitest";
+import {
+  formatBucket, formatChange, formatCountry, formatDateTime, formatDuration, formatMetric, formatNumber,
+  formatPercent, todayIn,
+} from "./format";
+
+describe("formatNumber", () => {
+  it.each([
+    [0, "0"], [950, "950"], [1000, "1k"], [1234, "1.2k"], [15_400, "15.4k"], [999_999, "1M"],
+    [123_456, "123k"], [1_500_000, "1.5M"], [2_000_000_000, "2B"], [1.5, "1.5"], [null, "–"],
+  ])("%s → %s", (value, text) => expect(formatNumber(value as number | null)).toBe(text));
+});
+
+describe("formatDuration", () => {
+  it.each([[0, "0s"], [45, "45s"], [83, "1m 23s"], [3600, "1h 0m"], [7500, "2h 5m"], [59.6, "1m 0s"]])(
+    "%s s → %s", (seconds, text) => expect(formatDuration(seconds)).toBe(text),
+  );
+});
+
+describe("percentages and changes", () => {
+  it("formats percentages with at most one decimal", () => {
+    expect(formatPercent(42)).toBe("42%");
+    expect(formatPercent(12.5)).toBe("12.5%");
+    expect(formatPercent(33.333)).toBe("33.3%");
+  });
+  it("signs changes; none when growing from zero", () => {
+    expect(formatChange(12)).toBe("+12%");
+    expect(formatChange(-3.5)).toBe("−3.5%");
+    expect(formatChange(0)).toBe("0%");
+    expect(formatChange(null)).toBe("");
+    expect(formatChange(4, "pp")).toBe("+4 pp");
+  });
+});
+
+describe("formatMetric", () => {
+  it("reads each metric its own way", () => {
+    expect(formatMetric("visitors", 1234)).toBe("1.2k");
+    expect(formatMetric("bounce_rate", 40)).toBe("40%");
+    expect(formatMetric("visit_duration", 83)).toBe("1m 23s");
+    expect(formatMetric("views_per_visit", 2.5)).toBe("2.5");
+  });
+});
+
+describe("dates", () => {
+  it("labels buckets as the wall-clock times the API sent", () => {
+    expect(formatBucket("2026-03-10", "day")).toBe("10 Mar");
+    expect(formatBucket("2026-03-10 14:00:00", "hour")).toBe("14:00");
+    expect(formatBucket("2026-03-01", "month")).toBe("Mar 2026");
+  });
+  it("shows instants in the site's timezone", () => {
+    expect(formatDateTime("2026-03-10T23:30:00Z", "Europe/Berlin")).toBe("11 Mar 2026, 00:30");
+    expect(formatDateTime("2026-03-10T23:30:00Z", "America/New_York")).toBe("10 Mar 2026, 19:30");
+    expect(todayIn("Pacific/Auckland", new Date("2026-03-10T12:00:00Z"))).toBe("2026-03-11");
+  });
+  it("names countries", () => {
+    expect(formatCountry("DE")).toBe("🇩🇪 Germany");
+    expect(formatCountry("")).toBe("Unknown");
+  });
+});
