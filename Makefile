@@ -41,7 +41,9 @@ $(CHROMIUM):
 	apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
 
+# A data dir without an event store gets the demo site first, and its login is printed.
 run: install
+	test -e "$${POSTMETRIC_DATA_DIR:-data}/events.duckdb" || $(BIN)/postmetric demo
 	$(BIN)/postmetric serve --host 127.0.0.1 --port 8000
 
 # The whole suite; metadata tests run once on SQLite and once on the PostgreSQL

@@ -2,7 +2,8 @@
 
 Secondary responsibilities:
 1. Apply metadata migrations before every command.
-2. Print results as JSON on stdout, and user errors as `error: …` on stderr with exit status 2.
+2. Print results as JSON on stdout (`demo`: a login for a person to read), and user errors as
+   `error: …` on stderr with exit status 2.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import argparse
 import json
 import sys
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pydantic
@@ -68,6 +70,18 @@ def _parser() -> argparse.ArgumentParser:
     create.add_argument("--user", required=True, help="email of the account")
     create.add_argument("--name", default="default", help="label to tell tokens apart (default: default)")
     create.set_defaults(run=_create_account_token)
+
+    demo = commands.add_parser(
+        "demo", help="create or refresh the demo site: realistic traffic up to now; prints the login"
+    )
+    demo.add_argument("--events", type=int, default=300_000, help="how many (default: 300,000)")
+    demo.add_argument("--days", type=int, default=90, help="over how many days ending now (default: 90)")
+    demo.add_argument("--email", default="demo@postmetric.local", help="the demo account (default: %(default)s)")
+    demo.add_argument("--password", help="for a new demo account (default: a random one, printed)")
+    demo.add_argument(
+        "--data-dir", type=Path, help="where data lives (default: POSTMETRIC_DATA_DIR or ./data)"
+    )
+    demo.set_defaults(run=_demo)
 
     migrate_ = commands.add_parser("migrate", help="apply metadata migrations (also done at every start)")
     migrate_.set_defaults(run=_migrated)
@@ -184,6 +198,38 @@ def _create_account_token(settings: Settings, args: argparse.Namespace) -> int:
         return {"token": raw, "user": user.email, "name": token.name}
 
     return _in_session(settings, work)
+
+
+def _demo(settings: Settings, args: argparse.Namespace) -> int:
+    # Imported here: the generator pulls in DuckDB and ingestion's tables, which the other commands do not need.
+    from postmetric.demo import progress_bar, set_up_demo
+
+    if settings.clickhouse_url:
+        return _fail("the demo fills the embedded event store; unset POSTMETRIC_CLICKHOUSE_URL")
+    engine = create_engine(settings.metadata_url)
+    try:
+        with session_factory(engine).begin() as session:
+            demo = set_up_demo(
+                session,
+                events_path=settings.events_path,
+                email=args.email,
+                password=args.password,
+                events=args.events,
+                days=args.days,
+                now=datetime.now(UTC),
+                progress=progress_bar(sys.stderr),
+            )
+    finally:
+        engine.dispose()
+    # For a person (`make run` shows it before the server starts), not JSON like the others.
+    made = demo.generated
+    print(f"Demo site {demo.domain} ({demo.site_public_id}): {made.events:,} events, {made.visitors:,} visitors, "
+          f"{made.visits:,} visits over the last {args.days} days")
+    print(f"  dashboard: {settings.base_url}")
+    print(f"  email:     {demo.email}")
+    print(f"  password:  {demo.password}" if demo.password
+          else "  password:  unchanged (the account already existed)")
+    return 0
 
 
 def _migrated(settings: Settings, args: argparse.Namespace) -> int:

@@ -24,17 +24,22 @@ from __future__ import annotations
 
 import json
 import math
+import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import TextIO
 from urllib.parse import parse_qsl, urlsplit
 
 import duckdb
+from sqlalchemy.orm import Session
 
-from postmetric.errors import DomainError
+from postmetric.accounts.users import create_user, get_user_by_email
+from postmetric.errors import DomainError, ValidationError
 from postmetric.ingest.acquisition import classify
 from postmetric.ingest.pipeline import CLICK_ID_PARAMS
+from postmetric.sites.service import Rng, create_site, get_site
 from postmetric.stats.dialects import DIALECTS
 from postmetric.stats.spans import session_rows
 from postmetric.store.duckdb_events import DuckDBEventStore
@@ -299,13 +304,13 @@ def generate(
         done += share
         return step
 
-    advance()
     try:
         DuckDBEventStore(path).close()  # the store's own schema, sessions table included
-    except duckdb.IOException as error:
+    except duckdb.IOException as error:  # DuckDB allows one process per file
         if "lock" in str(error).lower():
             raise EventStoreBusy(path) from error
         raise
+    advance()  # only now: a refusal leaves no half-drawn bar
     db = duckdb.connect(str(path))
     db.execute("SET TimeZone = 'UTC'")
     # The final sort spills to disk beyond this; unbounded it took 14 GB for 10 M events.
@@ -488,3 +493,70 @@ def _draw(db: duckdb.DuckDBPyConnection, *, sites: Sequence[DemoSite], events: i
         ASOF JOIN goals g ON t.u_goal >= g.lo
         ORDER BY t_us
     """, [start])
+
+
+# --- The demo site -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DemoSetup:
+    """What `set_up_demo` made: the login (password None: the account existed and kept its own)."""
+
+    email: str
+    password: str | None
+    site_public_id: str
+    domain: str
+    generated: Generated
+
+
+def set_up_demo(
+    session: Session,
+    *,
+    events_path: Path,
+    email: str,
+    password: str | None,
+    events: int,
+    days: int,
+    now: datetime,
+    seed: int = 1,
+    progress: Progress = lambda step, done: None,
+    rng: Rng = secrets,  # type: ignore[assignment]
+) -> DemoSetup:
+    """Create the demo account and site if missing, then replace the site's events with new ones.
+
+    Runs in the caller's transaction, so a busy event store (EventStoreBusy) leaves no account
+    behind whose random password was never shown.
+    """
+    if events < 1 or days < 1:
+        raise ValidationError("events" if events < 1 else "days", "must be at least 1")
+    user = get_user_by_email(session, email)
+    if user is None:
+        password = password or "".join(rng.choice(_PASSWORD_ALPHABET) for _ in range(16))
+        user = create_user(session, email=email, password=password)
+    else:
+        password = None  # never overwrite the password of an account that exists
+    site = get_site(session, DEMO_DOMAIN) or create_site(session, owner=user, domain=DEMO_DOMAIN, name="Demo")
+    generated = generate(events_path, sites=[DemoSite(site.id, site.domain)], events=events, now=now, days=days,
+                         seed=seed, progress=progress)[site.id]
+    return DemoSetup(email=user.email, password=password, site_public_id=site.public_id, domain=site.domain,
+                     generated=generated)
+
+
+_PASSWORD_ALPHABET = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/l/I
+
+
+def progress_bar(stream: TextIO, *, width: int = 30) -> Progress:
+    """A Progress that draws `[#####-----]  40%  step` on `stream`: redrawn in place on a
+    terminal, one line per step otherwise (logs, pipes)."""
+    live = stream.isatty()
+
+    def draw(step: str, done: float) -> None:
+        filled = round(done * width)
+        line = f"demo: [{'#' * filled}{'-' * (width - filled)}] {done:4.0%}  {step}"
+        if live:
+            stream.write(f"\r{line:<{width + 40}}" + ("\n" if done >= 1 else ""))
+        else:
+            stream.write(line + "\n")
+        stream.flush()
+
+    return draw

@@ -1,0 +1,183 @@
+"""`postmetric demo` and `postmetric.demo`: a demo account and site with realistic traffic up to now."""
+
+import os
+import random
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from postmetric.accounts.users import authenticate, get_user_by_email
+from postmetric.cli import main
+from postmetric.demo import DEMO_DOMAIN, DemoSite, EventStoreBusy, generate, set_up_demo
+from postmetric.sites.service import get_site
+from postmetric.stats.engine import StatsEngine
+from postmetric.stats.parse import parse_query
+from postmetric.store.database import create_engine, session_factory
+from postmetric.store.duckdb_events import DuckDBEventStore
+
+README = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+LOGIN = re.compile(r"(?P<events>[\d,]+) events, (?P<visitors>[\d,]+) visitors, (?P<visits>[\d,]+) visits.*\n"
+                   r"  dashboard: (?P<url>\S+)\n  email: +(?P<email>\S+)\n  password: +(?P<password>.+)\n")
+
+
+def number(text: str) -> int:
+    return int(text.replace(",", ""))
+
+
+@pytest.fixture
+def data_dir(tmp_path, monkeypatch):
+    """The demo's data dir, with the default metadata store (SQLite) inside it."""
+    for name in [name for name in os.environ if name.startswith("POSTMETRIC_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("POSTMETRIC_DATA_DIR", str(tmp_path / "data"))
+    return tmp_path / "data"
+
+
+def metadata(data_dir: Path):
+    return create_engine(f"sqlite:///{data_dir.resolve() / 'postmetric.sqlite'}")
+
+
+def headline_all_time(events_path: Path, site_id: int, now: datetime) -> tuple[int, int]:
+    store = DuckDBEventStore(events_path)
+    try:
+        query = parse_query({"site_id": DEMO_DOMAIN, "metrics": ["visitors", "visits"], "date_range": "all"},
+                            site_timezone="UTC", now=now)
+        return tuple(StatsEngine(store).run(query, site_id=site_id)["results"][0]["metrics"])
+    finally:
+        store.close()
+
+
+def event_rows(events_path: Path) -> list[tuple]:
+    with duckdb.connect(str(events_path), read_only=True) as db:
+        return db.execute("SELECT site_id, count(*), min(timestamp), max(timestamp), count(DISTINCT hostname) "
+                          "FROM events GROUP BY site_id ORDER BY site_id").fetchall()
+
+
+@contextmanager
+def held_open(path: Path) -> Iterator[None]:
+    """What a running `postmetric serve` does to the event store: another process keeps it open."""
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import duckdb, sys; db = duckdb.connect(sys.argv[1]); print('open', flush=True); "
+                               "sys.stdin.read()", str(path)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline() == "open\n"
+        yield
+    finally:
+        holder.communicate("", timeout=10)
+
+
+def test_the_command_creates_the_demo_account_and_site_with_traffic_up_to_now(data_dir):
+    started = datetime.now(UTC).replace(tzinfo=None)
+    done = subprocess.run([sys.executable, "-m", "postmetric", "demo", "--events", "3000"],
+                          capture_output=True, text=True, timeout=60)
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "demo: [" in done.stderr and "100%" in done.stderr
+    login = LOGIN.search(done.stdout)
+    assert login, done.stdout
+    assert (login["url"], login["email"]) == ("http://127.0.0.1:8000", "demo@postmetric.local")
+    engine = metadata(data_dir)
+    with session_factory(engine)() as session:
+        user = authenticate(session, email="demo@postmetric.local", password=login["password"])
+        site = get_site(session, DEMO_DOMAIN)
+        assert user is not None and site is not None and site.owner_id == user.id
+        site_id = site.id
+    engine.dispose()
+    [(events_site, events, first, last, hostnames)] = event_rows(data_dir / "events.duckdb")
+    assert (events_site, events, number(login["events"])) == (site_id, 3000, 3000)
+    assert started - timedelta(days=90) <= first and last <= datetime.now(UTC).replace(tzinfo=None)
+    assert last > started - timedelta(days=1)  # the traffic runs up to now, not to some fixed date
+    assert hostnames == 3  # demo.postmetric.local, docs. and shop. under it
+    assert headline_all_time(data_dir / "events.duckdb", site_id, datetime.now(UTC)) == (
+        number(login["visitors"]), number(login["visits"]))
+
+
+def test_a_second_run_refreshes_the_same_site_and_keeps_the_password(data_dir, capsys):
+    assert main(["demo", "--events", "2000", "--password", "a demo password"]) == 0
+    first = LOGIN.search(capsys.readouterr().out)
+    assert first["password"] == "a demo password"
+
+    assert main(["demo", "--events", "1500", "--password", "another password"]) == 0
+    out, err = capsys.readouterr()
+    second = LOGIN.search(out)
+    assert second["password"] == "unchanged (the account already existed)"
+    assert "100%" in err
+    [(site_id, events, *_)] = event_rows(data_dir / "events.duckdb")
+    assert (events, number(second["events"])) == (1500, 1500)  # replaced, not added to
+    assert headline_all_time(data_dir / "events.duckdb", site_id, datetime.now(UTC)) == (
+        number(second["visitors"]), number(second["visits"]))  # the sessions table was rebuilt too
+    engine = metadata(data_dir)
+    with session_factory(engine)() as session:
+        assert authenticate(session, email="demo@postmetric.local", password="a demo password") is not None
+    engine.dispose()
+
+
+def test_a_running_server_makes_the_command_refuse_and_change_nothing(data_dir, capsys):
+    data_dir.mkdir(parents=True)
+    with held_open(data_dir / "events.duckdb"):
+        code = main(["demo", "--events", "1000"])
+    out, err = capsys.readouterr()
+
+    assert (code, out) == (2, "")
+    assert err.startswith("error: the event store ") and "stop the server first" in err
+    engine = metadata(data_dir)
+    with session_factory(engine)() as session:
+        assert get_user_by_email(session, "demo@postmetric.local") is None  # no password was lost
+    engine.dispose()
+
+
+def test_set_up_demo_is_deterministic_for_a_seed_and_an_end_time(tmp_path, db_session):
+    now = datetime(2026, 3, 1, 12, tzinfo=UTC)
+    setups = [
+        set_up_demo(db_session, events_path=tmp_path / "events.duckdb", email="Demo@Example.com", password=None,
+                    events=4000, days=30, now=now, rng=random.Random(7))
+        for _ in range(2)
+    ]
+
+    assert setups[0].generated == setups[1].generated
+    assert setups[0].email == "demo@example.com" and len(setups[0].password) == 16
+    assert setups[1].password is None
+    [(_, events, first, last, _)] = event_rows(tmp_path / "events.duckdb")
+    assert events == 4000
+    assert now.replace(tzinfo=None) - timedelta(days=30) <= first <= last < now.replace(tzinfo=None)
+
+
+def test_refreshing_some_sites_leaves_the_others_alone(tmp_path):
+    path, now = tmp_path / "events.duckdb", datetime(2026, 3, 1, tzinfo=UTC)
+    both = generate(path, sites=[DemoSite(1, "one.example", 0.7), DemoSite(2, "two.example", 0.3, subdomains=False)],
+                    events=5000, now=now)
+    again = generate(path, sites=[DemoSite(2, "two.example", subdomains=False)], events=800, now=now, seed=2)
+
+    assert both[1].events + both[2].events == 5000 and again[2].events == 800
+    assert [row[:2] + row[4:] for row in event_rows(path)] == [(1, both[1].events, 3), (2, 800, 1)]
+    assert headline_all_time(path, 1, now) == (both[1].visitors, both[1].visits)
+    assert headline_all_time(path, 2, now) == (again[2].visitors, again[2].visits)
+
+
+def test_progress_runs_from_zero_to_one_in_order(tmp_path):
+    seen = []
+    generate(tmp_path / "events.duckdb", sites=[DemoSite(1, "example.com")], events=500,
+             now=datetime(2026, 3, 1, tzinfo=UTC), progress=lambda step, done: seen.append((step, done)))
+
+    shares = [done for _, done in seen]
+    assert shares[0] == 0 and shares[-1] == 1 and shares == sorted(shares)
+    assert [step for step, _ in seen][-3:] == ["events", "sessions", "done"]
+
+
+def test_a_busy_store_is_reported_as_such(tmp_path):
+    path = tmp_path / "events.duckdb"
+    with held_open(path), pytest.raises(EventStoreBusy, match="stop the server first"):
+        generate(path, sites=[DemoSite(1, "example.com")], events=10, now=datetime.now(UTC))
+
+
+def test_the_readme_documents_the_command_and_make_run_seeding_it():
+    assert "`demo" in README
+    assert "make run" in README and "postmetric demo" in README
