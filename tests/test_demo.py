@@ -181,3 +181,22 @@ def test_a_busy_store_is_reported_as_such(tmp_path):
 def test_the_readme_documents_the_command_and_make_run_seeding_it():
     assert "`demo" in README
     assert "make run" in README and "postmetric demo" in README
+
+
+@pytest.mark.parametrize("existing, commands", [(False, ["demo", "serve"]), (True, ["serve"])])
+def test_make_run_seeds_the_demo_only_on_a_data_dir_without_an_event_store(tmp_path, existing, commands):
+    """`make run` with `install` taken as done and a stand-in `postmetric` that notes its commands."""
+    bin_dir, data_dir, log = tmp_path / "bin", tmp_path / "data", tmp_path / "commands"
+    bin_dir.mkdir()
+    (bin_dir / "postmetric").write_text('#!/bin/sh\necho "$1" >> "$LOG"\n')
+    (bin_dir / "postmetric").chmod(0o755)
+    if existing:
+        data_dir.mkdir()
+        (data_dir / "events.duckdb").touch()
+    env = {**os.environ, "LOG": str(log), "POSTMETRIC_DATA_DIR": str(data_dir)}
+    done = subprocess.run(["make", "--silent", "--old-file", "install", "run", f"BIN={bin_dir}"],
+                          cwd=Path(__file__).resolve().parents[1], env=env, capture_output=True, text=True,
+                          timeout=60)
+
+    assert done.returncode == 0, done.stderr
+    assert log.read_text().split() == commands
