@@ -51,6 +51,8 @@ def generate(path: Path, events: int, seed: int, log) -> None:
     timer = {"step": None, "at": started}
 
     def progress(step: str, done: float) -> None:
+        if step == timer["step"]:  # a long step moving on
+            return
         if timer["step"] is not None:
             log(f"  {timer['step']} ({time.perf_counter() - timer['at']:.1f} s)")
         timer.update(step=step, at=time.perf_counter())

@@ -1,5 +1,6 @@
 """`postmetric demo` and `postmetric.demo`: a demo account and site with realistic traffic up to now."""
 
+import io
 import os
 import random
 import re
@@ -15,7 +16,7 @@ import pytest
 
 from postmetric.accounts.users import authenticate, get_user_by_email
 from postmetric.cli import main
-from postmetric.demo import DEMO_DOMAIN, DemoSite, EventStoreBusy, generate, set_up_demo
+from postmetric.demo import DEMO_DOMAIN, DemoSite, EventStoreBusy, generate, progress_bar, set_up_demo
 from postmetric.sites.service import get_site
 from postmetric.stats.engine import StatsEngine
 from postmetric.stats.parse import parse_query
@@ -169,7 +170,19 @@ def test_progress_runs_from_zero_to_one_in_order(tmp_path):
 
     shares = [done for _, done in seen]
     assert shares[0] == 0 and shares[-1] == 1 and shares == sorted(shares)
-    assert [step for step, _ in seen][-3:] == ["events", "sessions", "done"]
+    steps = [step for i, (step, _) in enumerate(seen) if i == 0 or seen[i - 1][0] != step]
+    assert steps == ["preparing", "removing old events", "visitors", "visits", "pageviews", "visit budgets",
+                     "events", "sessions", "done"]
+
+
+def test_the_progress_bar_draws_one_line_per_step_off_a_terminal():
+    stream = io.StringIO()
+    draw = progress_bar(stream, width=10)
+    for step, done in [("visits", 0.1), ("events", 0.2), ("events", 0.5), ("done", 1.0)]:
+        draw(step, done)
+
+    assert stream.getvalue().splitlines() == [
+        "demo: [#---------]  10%  visits", "demo: [##--------]  20%  events", "demo: [##########] 100%  done"]
 
 
 def test_a_busy_store_is_reported_as_such(tmp_path):

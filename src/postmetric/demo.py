@@ -25,6 +25,7 @@ from __future__ import annotations
 import json
 import math
 import secrets
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -51,7 +52,8 @@ DEFAULT_EVENTS = 300_000
 DEFAULT_DAYS = 90
 
 # `progress(step, done)`: called as each step starts, with the share of the work done before
-# it (0 to 1), and once more as ("done", 1.0).
+# it (0 to 1), again as a long step advances, and once more as ("done", 1.0). May be called
+# from another thread.
 Progress = Callable[[str, float], None]
 
 
@@ -275,6 +277,51 @@ def _hostname(sites: Sequence[DemoSite]) -> str:
 # Rough shares of the generation time, for the progress bar.
 _STEPS = (("preparing", 0.08), ("removing old events", 0.01), ("visitors", 0.03), ("visits", 0.02),
           ("pageviews", 0.07), ("visit budgets", 0.02), ("events", 0.55), ("sessions", 0.22))
+_POLL_SECONDS = 0.1
+
+
+class _StepTracker:
+    """Turns the steps done, and DuckDB's own estimate for the query running, into one share of
+    the work for `progress`. The long steps are single queries, so only DuckDB knows how far
+    along they are: a thread polls it (`query_progress` may be called while a query runs)."""
+
+    def __init__(self, progress: Progress) -> None:
+        self._progress = progress
+        self._steps = iter(_STEPS)
+        self._step, self._start, self._share, self._reported = "", 0.0, 0.0, -1.0
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._poller: threading.Thread | None = None
+
+    def advance(self) -> None:
+        with self._lock:
+            self._start += self._share
+            self._step, self._share = next(self._steps)
+            self._report(self._start, new_step=True)
+
+    def watch(self, db: duckdb.DuckDBPyConnection) -> None:
+        db.execute("SET enable_progress_bar = true")  # DuckDB tracks progress only with its bar on,
+        db.execute("SET enable_progress_bar_print = false")  # drawn by us instead
+        self._poller = threading.Thread(target=self._poll, args=(db,), name="demo-progress", daemon=True)
+        self._poller.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._poller is not None:
+            self._poller.join()
+
+    def _poll(self, db: duckdb.DuckDBPyConnection) -> None:
+        while not self._stop.wait(_POLL_SECONDS):
+            percent = db.query_progress()  # -1 between queries
+            if percent > 0:
+                with self._lock:
+                    self._report(self._start + self._share * min(percent, 100.0) / 100)
+
+    def _report(self, done: float, *, new_step: bool = False) -> None:
+        # A query's estimate can step back between its stages; the bar never does.
+        if new_step or done >= self._reported + 0.005:
+            self._reported = max(done, self._reported)
+            self._progress(self._step, self._reported)
 
 
 def generate(
@@ -294,36 +341,28 @@ def generate(
     """
     if not sites:
         raise ValueError("no sites to fill")
-    steps = iter(_STEPS)
-    done = 0.0
-
-    def advance() -> str:
-        nonlocal done
-        step, share = next(steps)
-        progress(step, done)
-        done += share
-        return step
-
     try:
         DuckDBEventStore(path).close()  # the store's own schema, sessions table included
     except duckdb.IOException as error:  # DuckDB allows one process per file
         if "lock" in str(error).lower():
             raise EventStoreBusy(path) from error
         raise
-    advance()  # only now: a refusal leaves no half-drawn bar
+    tracker = _StepTracker(progress)
+    tracker.advance()  # only now: a refusal leaves no half-drawn bar
     db = duckdb.connect(str(path))
     db.execute("SET TimeZone = 'UTC'")
     # The final sort spills to disk beyond this; unbounded it took 14 GB for 10 M events.
     db.execute("SET memory_limit = '3GB'")
+    tracker.watch(db)
     db.execute("BEGIN")
     try:
         _prepare(db, seed=seed, days=days, start=now.replace(tzinfo=None) - timedelta(days=days))
         site_ids = [site.site_id for site in sites]
-        advance()
+        tracker.advance()
         db.execute("DELETE FROM events WHERE site_id IN (SELECT unnest($1))", [site_ids])
         db.execute("DELETE FROM sessions WHERE site_id IN (SELECT unnest($1))", [site_ids])
-        _draw(db, sites=sites, events=events, days=days, now=now.replace(tzinfo=None), advance=advance)
-        advance()
+        _draw(db, sites=sites, events=events, days=days, now=now.replace(tzinfo=None), advance=tracker.advance)
+        tracker.advance()
         ids = ", ".join(str(site_id) for site_id in site_ids)
         db.execute("INSERT INTO sessions " + session_rows(DIALECTS["duckdb"], f"site_id IN ({ids})"))
         counts = {
@@ -337,6 +376,7 @@ def generate(
         db.execute("ROLLBACK")
         raise
     finally:
+        tracker.stop()
         db.close()  # temp tables and macros go with the connection
     progress("done", 1.0)
     return {site_id: counts.get(site_id, Generated(0, 0, 0)) for site_id in site_ids}
@@ -365,7 +405,7 @@ def _prepare(db: duckdb.DuckDBPyConnection, *, seed: int, days: int, start: date
 
 
 def _draw(db: duckdb.DuckDBPyConnection, *, sites: Sequence[DemoSite], events: int, days: int, now: datetime,
-          advance: Callable[[], str]) -> None:
+          advance: Callable[[], None]) -> None:
     """Insert exactly `events` events of `sites`, in timestamp order, over the `days` days to `now`."""
     window_us = days * 86400 * 1_000_000
     start = now - timedelta(days=days)
@@ -549,14 +589,17 @@ def progress_bar(stream: TextIO, *, width: int = 30) -> Progress:
     """A Progress that draws `[#####-----]  40%  step` on `stream`: redrawn in place on a
     terminal, one line per step otherwise (logs, pipes)."""
     live = stream.isatty()
+    last_step = None
 
     def draw(step: str, done: float) -> None:
+        nonlocal last_step
+        if not live and step == last_step:
+            return
+        last_step = step
         filled = round(done * width)
         line = f"demo: [{'#' * filled}{'-' * (width - filled)}] {done:4.0%}  {step}"
-        if live:
-            stream.write(f"\r{line:<{width + 40}}" + ("\n" if done >= 1 else ""))
-        else:
-            stream.write(line + "\n")
+        stream.write(f"\r{line:<{width + 40}}" + ("\n" if done >= 1 and step == "done" else "")
+                     if live else line + "\n")
         stream.flush()
 
     return draw
