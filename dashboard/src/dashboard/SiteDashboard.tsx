@@ -1,0 +1,47 @@
+/** One site's dashboard: controls, headline, chart and the four panels; all read the URL. */
+import { lazy, Suspense } from "react";
+import { Link } from "react-router";
+import { Spinner } from "../components/ui";
+import { DateRangePicker, FilterChips } from "./Controls";
+import { Headline } from "./Headline";
+import { Panel } from "./MetricsTable";
+import { DEVICE_TABS, LOCATION_TABS, PAGE_TABS, SOURCE_TABS } from "./panels";
+import { SiteContext, type SiteView } from "./SiteContext";
+
+const MainChart = lazy(() => import("./MainChart"));
+
+export const DBIP_CREDIT = (
+  <a href="https://db-ip.com" className="underline" target="_blank" rel="noreferrer">IP geolocation by DB-IP</a>
+);
+
+export function SiteDashboard({ view }: { view: SiteView }) {
+  const { site, readOnly } = view;
+  return (
+    <SiteContext.Provider value={view}>
+      <div className="space-y-4">
+        <div className="flex flex-wrap items-center justify-between gap-2">
+          <div className="min-w-0">
+            <h1 className="truncate text-xl font-semibold">{site.name || site.domain}</h1>
+            <p className="text-xs text-gray-500 dark:text-gray-400">Times in {site.timezone}</p>
+          </div>
+          {!readOnly && (
+            <nav className="flex gap-3 text-sm">
+              <Link className="text-indigo-600 dark:text-indigo-400" to={`/sites/${site.id}/realtime`}>Realtime</Link>
+              <Link className="text-indigo-600 dark:text-indigo-400" to={`/sites/${site.id}/settings`}>Settings</Link>
+            </nav>
+          )}
+        </div>
+        <DateRangePicker />
+        <FilterChips />
+        <Headline />
+        <Suspense fallback={<Spinner />}><MainChart /></Suspense>
+        <div className="grid gap-4 md:grid-cols-2">
+          <Panel title="Sources" tabs={SOURCE_TABS} />
+          <Panel title="Pages" tabs={PAGE_TABS} />
+          <Panel title="Locations" tabs={LOCATION_TABS} footer={DBIP_CREDIT} />
+          <Panel title="Devices" tabs={DEVICE_TABS} />
+        </div>
+      </div>
+    </SiteContext.Provider>
+  );
+}

@@ -1,0 +1,124 @@
+/**
+ * The one place that talks HTTP: same-origin fetch with the session cookie, the CSRF header
+ * on every change, and API errors turned into `ApiError` with the server's message.
+ */
+
+let csrfToken: string | null = null;
+let shareToken: string | null = null;
+
+/** Set from `GET /api/v1/auth/session` or the login/signup answer. */
+export function setCsrfToken(token: string | null): void {
+  csrfToken = token;
+}
+
+/** Set by the shared dashboard: stats requests then carry `X-Postmetric-Share`. */
+export function setShareToken(token: string | null): void {
+  shareToken = token;
+}
+
+export class ApiError extends Error {
+  constructor(public status: number, message: string, public body: unknown = null) {
+    super(message);
+    this.name = "ApiError";
+  }
+}
+
+const CHANGES = new Set(["POST", "PUT", "PATCH", "DELETE"]);
+
+export async function api<T = unknown>(path: string, options: { method?: string; body?: unknown } = {}): Promise<T> {
+  const method = options.method ?? (options.body === undefined ? "GET" : "POST");
+  const headers: Record<string, string> = { Accept: "application/json" };
+  if (options.body !== undefined) headers["Content-Type"] = "application/json";
+  if (CHANGES.has(method) && csrfToken) headers["X-CSRF-Token"] = csrfToken;
+  if (shareToken) headers["X-Postmetric-Share"] = shareToken;
+  let response: Response;
+  try {
+    response = await fetch(path, {
+      method,
+      headers,
+      credentials: "same-origin",
+      body: options.body === undefined ? undefined : JSON.stringify(options.body),
+    });
+  } catch (error) {
+    throw new ApiError(0, `The server could not be reached (${(error as Error).message}).`);
+  }
+  if (response.status === 204 || response.status === 202) {
+    return (await response.text().then((text) => (text ? JSON.parse(text) : null))) as T;
+  }
+  const text = await response.text();
+  let body: unknown = null;
+  try {
+    body = text ? JSON.parse(text) : null;
+  } catch {
+    body = text;
+  }
+  if (!response.ok) {
+    const message =
+      body && typeof body === "object" && "error" in body
+        ? String((body as { error: unknown }).error)
+        : `${response.status} ${response.statusText || "error"} from ${path}`;
+    const retry = response.headers.get("Retry-After");
+    throw new ApiError(response.status, retry ? `${message} (try again in ${retry} s)` : message, body);
+  }
+  return body as T;
+}
+
+// -- shapes of the API ---------------------------------------------------------------------
+
+export interface User { id: number | string; email: string }
+export interface SessionInfo { user: User; csrf_token: string }
+
+export interface Site {
+  id: string;
+  domain: string;
+  name: string | null;
+  timezone: string;
+  currency: string;
+  role: string | null;
+  allowed_hostnames?: string[] | null;
+  excluded_ips?: string[] | null;
+  excluded_countries?: string[] | null;
+  excluded_hostnames?: string[] | null;
+  excluded_paths?: string[] | null;
+  cookieless?: boolean;
+  retention_days?: number | null;
+}
+
+export type Filter = [string, string, string[]];
+
+export interface StatsQuery {
+  site_id: string;
+  date_range: string | [string, string];
+  metrics: string[];
+  dimensions?: string[];
+  filters?: Filter[];
+  order_by?: [string, "asc" | "desc"][];
+  include?: { comparison?: "previous_period" | null; time_labels?: boolean; total_rows?: boolean };
+  pagination?: { limit: number; offset?: number };
+}
+
+export interface StatsRow {
+  dimensions: (string | null)[];
+  metrics: (number | null)[];
+  comparison?: { metrics: (number | null)[]; change: (number | null)[] };
+}
+
+export interface StatsResponse {
+  results: StatsRow[];
+  meta: { currency?: string; total_rows?: number; time_labels?: string[] };
+  query: StatsQuery & { date_range: [string, string] };
+}
+
+export interface Realtime {
+  site_id: string;
+  at: string;
+  window_seconds: number;
+  visitors: number;
+  pages: { page: string; visitors: number }[];
+  sources: { source: string; visitors: number }[];
+  countries: { country: string; visitors: number }[];
+}
+
+export function queryStats(query: StatsQuery): Promise<StatsResponse> {
+  return api<StatsResponse>("/api/v1/query", { body: query });
+}

@@ -1,0 +1,43 @@
+import { describe, expect, it } from "vitest";
+import { chartQuery, headlineQuery, panelQuery } from "./query";
+import { parseSearch } from "./url";
+
+describe("queries built from the URL", () => {
+  it("the headline asks the headline metrics, with the comparison when it is on", () => {
+    const state = parseSearch("?period=7d&compare=previous_period&f=is,visit:source,Google");
+    expect(headlineQuery("pm_abc", state)).toEqual({
+      site_id: "pm_abc",
+      date_range: "7d",
+      metrics: ["visitors", "visits", "pageviews", "views_per_visit", "bounce_rate", "visit_duration"],
+      filters: [["is", "visit:source", ["Google"]]],
+      include: { comparison: "previous_period" },
+    });
+  });
+
+  it("a custom range is sent as [from, to]; no comparison unless asked", () => {
+    const query = headlineQuery("pm_abc", parseSearch("?period=custom&from=2026-03-01&to=2026-03-10"));
+    expect(query.date_range).toEqual(["2026-03-01", "2026-03-10"]);
+    expect(query.include).toBeUndefined();
+  });
+
+  it("the chart buckets by the URL's interval, else the period's, with time labels", () => {
+    expect(chartQuery("s", parseSearch("?period=day"))).toMatchObject({
+      dimensions: ["time:hour"], include: { time_labels: true }, metrics: ["visitors", "pageviews"],
+    });
+    expect(chartQuery("s", parseSearch("?period=30d&interval=week")).dimensions).toEqual(["time:week"]);
+  });
+
+  it("every panel carries every filter of the URL", () => {
+    const state = parseSearch("?f=is,visit:source,Google&f=contains,event:page,/blog");
+    expect(panelQuery("s", state, "visit:country", ["visitors"])).toEqual({
+      site_id: "s",
+      date_range: "30d",
+      metrics: ["visitors"],
+      dimensions: ["visit:country"],
+      filters: [["is", "visit:source", ["Google"]], ["contains", "event:page", ["/blog"]]],
+      order_by: [["visitors", "desc"]],
+      include: { total_rows: true },
+      pagination: { limit: 10 },
+    });
+  });
+});
