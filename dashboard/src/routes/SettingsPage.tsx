@@ -98,7 +98,7 @@ function Keys({ site }: { site: Site }) {
       </form>
       {create.data && (
         <div className="rounded-md border border-amber-300 bg-amber-50 p-3 text-sm dark:border-amber-700 dark:bg-amber-950">
-          Copy it now, it is shown only once: <code className="break-all font-semibold">{create.data.key}</code>
+          Copy it now, it is shown only once: <code data-testid="new-key" className="break-all font-semibold">{create.data.key}</code>
         </div>
       )}
       <ErrorBox error={create.error ?? revoke.error ?? keys.error} />

@@ -1,0 +1,243 @@
+"""The dashboard in headless Chromium against the real server: sign up, add a site, see its traffic.
+
+The app runs under uvicorn in a thread on its own data dir (as in `tests/tracker/conftest.py`);
+events arrive through `POST /api/v1/events` with a site key created in the dashboard, backfilled
+with `timestamp`. Screenshots (desktop, 360 px, dark) go to `tests/dashboard/screenshots/`.
+"""
+
+from __future__ import annotations
+
+import re
+import socket
+import threading
+import time
+import uuid
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+from playwright.sync_api import expect, sync_playwright
+
+from postmetric.app import create_app
+from postmetric.config import Settings
+from postmetric.web.routes.dashboard import DASHBOARD_DIR
+
+from factories import CHROME_UA
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+SCREENSHOTS = Path(__file__).parent / "screenshots"
+PASSWORD = "correct horse battery"
+
+pytestmark = pytest.mark.skipif(
+    not (DASHBOARD_DIR / "index.html").is_file(), reason="the dashboard is not built: run `make install`"
+)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, derived_data_dir):
+    settings = Settings(data_dir=tmp_path_factory.mktemp("dashboard-e2e"), cache_dir=derived_data_dir,
+                        ingest_rate_limit="")
+    app = create_app(settings)
+    paths = {getattr(route, "path", None) for route in app.app.routes} if hasattr(app, "app") else set()
+    if paths and "/api/v1/auth/signup" not in paths:
+        pytest.skip("the accounts API (POST /api/v1/auth/signup) is not part of the app yet")
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the test server did not start")
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}", app
+    server.should_exit = True
+    thread.join(timeout=30)
+
+
+# Module scope: sync Playwright keeps an event loop running in this thread until it stops.
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+def _watch(page) -> list[str]:
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    return errors
+
+
+def _events(public_id: str) -> list[dict]:
+    """Four visitors over the last days: two from Google, one from Hacker News, one direct (now)."""
+    now = datetime.now(timezone.utc)
+
+    def event(visitor: str, minutes_ago: float, path: str, referrer: str = "") -> dict:
+        return {"websiteId": public_id, "type": "pageview", "href": f"https://shop.example{path}",
+                "referrer": referrer, "visitorId": visitor, "ip": "8.8.8.8", "userAgent": CHROME_UA,
+                "timestamp": (now - timedelta(minutes=minutes_ago)).isoformat()}
+
+    google, hn = "https://www.google.com/", "https://news.ycombinator.com/"
+    v1, v2, v3, v4 = (str(uuid.uuid4()) for _ in range(4))
+    return [
+        event(v1, 2 * 24 * 60, "/", google), event(v1, 2 * 24 * 60 - 1, "/pricing"),
+        event(v2, 3 * 60, "/pricing", google),
+        event(v3, 24 * 60 + 5, "/blog", hn),
+        event(v4, 1, "/"),
+    ]
+
+
+@pytest.fixture(scope="module")
+def account(server, browser):
+    """A user who signed up, added `shop.example` and created a site key, all in the dashboard;
+    then the site's events were sent with that key."""
+    url, app = server
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    errors = _watch(page)
+    page.goto(f"{url}/")
+    expect(page).to_have_url(re.compile(r"/login\?next="))
+    page.get_by_role("link", name="Create an account").click()
+    page.get_by_label("Email").fill("ada@example.com")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign up").click()
+    expect(page.get_by_role("heading", name="Sites")).to_be_visible()
+    expect(page.get_by_text("No site yet")).to_be_visible()
+
+    page.get_by_role("link", name="Add a site").click()
+    page.get_by_label("Domain").fill("shop.example")
+    page.get_by_label("Timezone").fill("UTC")
+    page.get_by_role("button", name="Add site").click()
+    snippet = page.locator("pre code")
+    expect(snippet).to_contain_text('data-website-id="pm_')
+    public_id = re.search(r'data-website-id="([^"]+)"', snippet.inner_text()).group(1)
+    assert f'src="{url}/js/script.js"' in snippet.inner_text()
+    expect(page.get_by_text("Waiting for the first event")).to_be_visible()
+
+    page.goto(f"{url}/sites/{public_id}/settings/keys")
+    page.get_by_label("New key name").fill("backend")
+    page.get_by_role("button", name="Create").click()
+    key = page.get_by_test_id("new-key").inner_text()
+
+    answer = httpx.post(f"{url}/api/v1/events", json=_events(public_id), headers={"Authorization": f"Bearer {key}"})
+    assert answer.status_code == 202 and answer.json()["accepted"] == 5, answer.text
+    app.state.services.writer.flush()
+
+    page.goto(f"{url}/sites/{public_id}/settings/snippet")
+    expect(page.get_by_text("First event received")).to_be_visible(timeout=15_000)
+    assert not errors, errors
+    state = context.storage_state()
+    context.close()
+    return {"url": url, "site": public_id, "storage_state": state}
+
+
+def _stat(page, label: str):
+    return page.get_by_test_id(f"stat-{label}")
+
+
+def _panel(page, title: str):
+    return page.get_by_role("region", name=title)
+
+
+def test_the_dashboard_shows_the_traffic_and_filters_every_panel_by_a_clicked_row(browser, account):
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, storage_state=account["storage_state"])
+    page = context.new_page()
+    errors = _watch(page)
+    page.goto(f"{account['url']}/sites")
+    card = page.get_by_role("link", name=re.compile("shop.example"))
+    expect(card).to_contain_text("4 visitors, last 30 days")
+    card.click()
+
+    expect(page).to_have_url(f"{account['url']}/sites/{account['site']}")
+    expect(_stat(page, "Visitors")).to_contain_text("4")
+    expect(_stat(page, "Pageviews")).to_contain_text("5")
+    expect(_stat(page, "Visitors now")).to_contain_text("1")
+    sources = _panel(page, "Sources")
+    sources.get_by_role("tab", name="Sources").click()
+    expect(sources.get_by_role("row", name=re.compile("Google"))).to_contain_text("2")
+    expect(sources.get_by_role("row", name=re.compile("Hacker News"))).to_be_visible()
+    expect(sources.get_by_role("row", name="Direct / None")).to_be_visible()
+    pages = _panel(page, "Pages")
+    expect(pages.get_by_role("row", name="/blog")).to_be_visible()
+    locations = _panel(page, "Locations")
+    expect(locations.get_by_role("link", name="IP geolocation by DB-IP")).to_have_attribute("href", "https://db-ip.com")
+    expect(page.get_by_test_id("main-chart").locator(".recharts-line-curve").first).to_be_visible()
+
+    sources.get_by_role("row", name=re.compile("Google")).click()
+    expect(page).to_have_url(re.compile(r"\?f=is,visit:source,Google$"))
+    expect(page.get_by_label("Filters")).to_contain_text("Source is Google")
+    expect(_stat(page, "Visitors")).to_contain_text("2")
+    expect(_stat(page, "Pageviews")).to_contain_text("3")
+    expect(pages.get_by_role("row", name="/pricing")).to_be_visible()
+    expect(pages.get_by_role("row", name="/blog")).to_have_count(0)
+    expect(sources.get_by_role("row", name=re.compile("Hacker News"))).to_have_count(0)
+
+    page.get_by_label("Date range").select_option("day")
+    expect(page).to_have_url(re.compile(r"\?period=day&f=is,visit:source,Google$"))
+    page.get_by_role("button", name="Remove filter Source").click()
+    expect(page).to_have_url(re.compile(r"\?period=day$"))
+    expect(_stat(page, "Visitors")).not_to_contain_text("…")
+    page.get_by_label("Compare to previous period").check()
+    expect(page).to_have_url(re.compile(r"compare=previous_period"))
+    assert not errors, errors
+    context.close()
+
+
+def test_screenshots_desktop_phone_and_dark(browser, account):
+    SCREENSHOTS.mkdir(exist_ok=True)
+    target = f"{account['url']}/sites/{account['site']}?period=7d"
+    shots = [
+        ("desktop.png", {"viewport": {"width": 1280, "height": 800}}),
+        ("phone-360.png", {"viewport": {"width": 360, "height": 780}, "device_scale_factor": 2, "is_mobile": True}),
+        ("dark.png", {"viewport": {"width": 1280, "height": 800}, "color_scheme": "dark"}),
+    ]
+    for name, options in shots:
+        context = browser.new_context(storage_state=account["storage_state"], **options)
+        page = context.new_page()
+        errors = _watch(page)
+        page.goto(target)
+        expect(_stat(page, "Visitors")).to_contain_text("4")
+        expect(_panel(page, "Devices").get_by_role("row").nth(1)).to_be_visible()
+        page.wait_for_load_state("networkidle")
+        if options.get("color_scheme") == "dark":
+            assert page.evaluate("document.documentElement.classList.contains('dark')")
+        # Nothing wider than the screen: the page never scrolls sideways.
+        assert page.evaluate("document.documentElement.scrollWidth") <= options["viewport"]["width"], name
+        page.screenshot(path=SCREENSHOTS / name, full_page=True)
+        assert not errors, errors
+        context.close()
+
+
+def test_the_realtime_view_is_fed_by_the_stream(browser, account):
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, storage_state=account["storage_state"])
+    page = context.new_page()
+    page.goto(f"{account['url']}/sites/{account['site']}/realtime")
+    expect(page.get_by_test_id("realtime-visitors")).to_have_text("1")
+    context.close()
+
+
+def test_logged_out_visitors_go_to_login(browser, account):
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(f"{account['url']}/sites/{account['site']}?period=7d")
+    expect(page).to_have_url(re.compile(r"/login\?next=%2Fsites%2F"))
+    page.get_by_label("Email").fill("ada@example.com")
+    page.get_by_label("Password").fill("wrong password")
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("alert")).to_be_visible()
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page).to_have_url(f"{account['url']}/sites/{account['site']}?period=7d")
+    context.close()
