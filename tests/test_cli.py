@@ -97,7 +97,7 @@ def test_migrate_names_the_database_without_its_password(capsys, data_dir, monke
     ("command", "message"),
     [
         ("users create --email nope --password 'long enough'", "email: 'nope' is not an email address"),
-        ("users create --email bob@example.com --password short", "password: must be at least 8"),
+        ("users create --email bob@example.com --password short", "password: must be at least 10"),
         ("users create --email ada@example.com --password 'long enough'", "a user with email"),
         ("sites create --owner bob@example.com --domain x.example", "user 'bob@example.com' not found"),
         ("sites create --owner ada@example.com --domain x.example --timezone Moon/Base",

@@ -13,6 +13,7 @@ import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
+from urllib.parse import urlsplit
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import sessionmaker
@@ -25,6 +26,7 @@ from starlette.routing import Route
 from postmetric.accounts.keys import authenticate_site_key
 from postmetric.config import Settings
 from postmetric.errors import NotYetAvailable
+from postmetric.mail import Mailer
 from postmetric.ingest.geo import GeoDatabase
 from postmetric.ingest.pipeline import Enrichers
 from postmetric.ingest.service import Ingestion
@@ -43,7 +45,7 @@ from postmetric.store.journal import EventJournal
 from postmetric.web.client_ip import TrustedProxies
 from postmetric.web.ratelimit import RateLimiter
 from postmetric.web.responses import json_error, json_response
-from postmetric.web.routes import dashboard, docs, ingest, stats, tracker
+from postmetric.web.routes import accounts, dashboard, docs, ingest, sites, stats, tracker
 from postmetric.web.routes.ingest import FastEventsEndpoint
 
 log = logging.getLogger(__name__)
@@ -68,6 +70,9 @@ class Services:
     stats: StatsEngine
     api_limiter: RateLimiter | None  # per site key / account token, for the stats API
     stopping: asyncio.Event  # set when the app shuts down: long-lived responses (event streams) end
+    secret_key: str = ""  # POSTMETRIC_SECRET_KEY, or the one generated into the data dir
+    login_limiter: RateLimiter | None = None  # per email and per client IP, for login and password reset
+    mailer: Mailer | None = None  # None without POSTMETRIC_SMTP_URL
 
 
 def create_app(settings: Settings, *, clock: Clock = time.time) -> FastEventsEndpoint:
@@ -86,6 +91,7 @@ def create_app(settings: Settings, *, clock: Clock = time.time) -> FastEventsEnd
         Starlette(
             routes=[
                 *ingest.routes, *tracker.routes, *stats.routes, *docs.routes, Route("/api/health", health),
+                *accounts.routes, *sites.routes,
                 *dashboard.routes,  # last: the SPA fallback takes every GET path the others did not
             ],
             lifespan=lifespan,
@@ -131,6 +137,9 @@ async def _services(settings: Settings, clock: Clock) -> AsyncIterator[Services]
         stats=StatsEngine(events),
         api_limiter=RateLimiter(settings.api_rate_limit, clock=clock) if settings.api_rate_limit else None,
         stopping=asyncio.Event(),
+        secret_key=settings.resolved_secret_key(),
+        login_limiter=RateLimiter(settings.login_rate_limit, clock=clock) if settings.login_rate_limit else None,
+        mailer=_mailer(settings),
     )
     _hint_first_steps(Session, settings)
     expiry = asyncio.create_task(_expire_visits(sessions, clock))
@@ -143,6 +152,13 @@ async def _services(settings: Settings, clock: Clock) -> AsyncIterator[Services]
         events.close()
         geo.close()
         engine.dispose()
+
+
+def _mailer(settings: Settings) -> Mailer | None:
+    if not settings.smtp_url:
+        return None
+    host = urlsplit(settings.base_url).hostname or "localhost"
+    return Mailer.from_url(settings.smtp_url, default_sender=f"postmetric@{host}")
 
 
 def _hint_first_steps(Session: sessionmaker, settings: Settings) -> None:

@@ -6,6 +6,8 @@ Nothing else in the package reads `os.environ`.
 from __future__ import annotations
 
 import ipaddress
+import os
+import secrets
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated
@@ -27,12 +29,14 @@ class Settings(BaseSettings):
     clickhouse_url: str | None = Field(None, description="Switches the event store to ClickHouse.")
     redis_url: str | None = Field(None, description="Cookieless session cache and rate limits in Redis.")
     secret_key: str | None = Field(
-        None, description="Signs dashboard sessions and share links (from the dashboard release on)."
+        None, description="Signs share-link cookies; unset: generated once and kept in `<data dir>/secret_key`."
     )
     trusted_proxies: Annotated[tuple[str, ...], NoDecode] = Field(
         (), description="Comma list of IPs/CIDRs whose X-Forwarded-For is believed."
     )
-    smtp_url: str | None = Field(None, description="smtp://user:pass@host:port for outgoing mail.")
+    smtp_url: str | None = Field(
+        None, description="Outgoing mail: smtp://user:pass@host:port, smtps://… or smtp+starttls://…; ?from=addr."
+    )
     base_url: str = Field("http://127.0.0.1:8000", description="Public URL of this instance.")
     host: str = Field("127.0.0.1", description="Address `serve` binds to.")
     port: int = Field(8000, description="Port `serve` listens on.")
@@ -41,6 +45,9 @@ class Settings(BaseSettings):
     )
     api_rate_limit: str = Field(
         "600/minute", description="Stats API requests per site key or account token (limits syntax); empty disables."
+    )
+    login_rate_limit: str = Field(
+        "10/15 minutes", description="Login attempts per email and per client IP (limits syntax); empty disables."
     )
     session_cache_size: int = Field(
         200_000, ge=1, description="Visits kept in memory (about 1 KB each); past it the least recent are forgotten."
@@ -80,3 +87,14 @@ class Settings(BaseSettings):
 
     def ensure_data_dir(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
+
+    def resolved_secret_key(self) -> str:
+        """`secret_key`, or the one generated on first start and kept in the data dir (mode 0600)."""
+        if self.secret_key:
+            return self.secret_key
+        path = self.data_dir / "secret_key"
+        if not path.exists():
+            self.ensure_data_dir()
+            with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as file:
+                file.write(secrets.token_urlsafe(48))
+        return path.read_text().strip()

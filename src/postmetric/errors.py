@@ -1,7 +1,7 @@
 """Domain errors: what went wrong, in words a user can act on.
 
 Raised by `accounts/` and `sites/`; the CLI prints them and `web/` maps them to HTTP responses
-(ValidationError → 422, AlreadyExists → 409, NotFound → 404).
+(ValidationError → 400 or 422, AlreadyExists → 409, NotFound → 404, Forbidden → 403).
 """
 
 from __future__ import annotations
@@ -31,6 +31,10 @@ class NotFound(DomainError):
         super().__init__(f"{kind} {ref!r} not found")
         self.kind = kind
         self.ref = ref
+
+
+class Forbidden(DomainError):
+    """The user may see the thing but not do this to it; `str(error)` names the rule, e.g. "role: …"."""
 
 
 class NotYetAvailable(DomainError):

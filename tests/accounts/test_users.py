@@ -30,9 +30,9 @@ def test_create_user_refuses_an_invalid_email(db_session, email):
     assert error.value.field == "email"
 
 
-def test_create_user_refuses_a_password_shorter_than_8_characters(db_session):
-    with pytest.raises(ValidationError, match="at least 8 characters") as error:
-        create_user(db_session, email="ada@example.com", password="1234567")
+def test_create_user_refuses_a_password_shorter_than_10_characters(db_session):
+    with pytest.raises(ValidationError, match="at least 10 characters") as error:
+        create_user(db_session, email="ada@example.com", password="123456789")
     assert error.value.field == "password"
 
 

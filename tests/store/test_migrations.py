@@ -2,12 +2,16 @@
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Column, Engine, Integer, MetaData, Table, inspect
+from alembic import command
+from sqlalchemy import Column, Engine, Integer, MetaData, Table, inspect, text
 
-from postmetric.store.database import create_engine, migrate
+from postmetric.store.database import alembic_config, create_engine, migrate
 from postmetric.store.metadata import Base
 
-TABLES = {"alembic_version", "users", "sites", "api_keys", "account_tokens", "cookieless_salts"}
+TABLES = {
+    "alembic_version", "users", "sites", "api_keys", "account_tokens", "cookieless_salts",
+    "web_sessions", "password_resets", "site_members", "site_invitations", "site_shares",
+}
 
 
 def schema_diff(engine: Engine, metadata: MetaData) -> list[object]:
@@ -40,7 +44,7 @@ def test_migrating_twice_changes_nothing(metadata_engine):
         head = MigrationContext.configure(connection).get_current_revision()
     migrate(metadata_engine)
     with metadata_engine.connect() as connection:
-        assert MigrationContext.configure(connection).get_current_revision() == head == "0001"
+        assert MigrationContext.configure(connection).get_current_revision() == head == "0002"
     assert schema_diff(metadata_engine, Base.metadata) == []
 
 
@@ -54,4 +58,22 @@ def test_sqlite_connections_use_wal_and_enforce_foreign_keys(tmp_path):
     with engine.connect() as connection:
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    engine.dispose()
+
+
+def test_upgrading_makes_every_existing_owner_a_member_of_their_site(metadata_url):
+    engine = create_engine(metadata_url)
+    with engine.begin() as connection:
+        command.upgrade(alembic_config(connection), "0001")
+        connection.execute(text("INSERT INTO users (id, email, password_hash, created_at) "
+                                "VALUES (7, 'ada@example.com', 'x', CURRENT_TIMESTAMP)"))
+        connection.execute(text(
+            "INSERT INTO sites (id, public_id, domain, name, timezone, currency, owner_id, allowed_hostnames, "
+            "excluded_ips, excluded_countries, excluded_hostnames, excluded_paths, cookieless, created_at, "
+            "updated_at) VALUES (3, 'pm_AAAAAAAAAAAA', 'example.com', 'example.com', 'UTC', 'USD', 7, '[]', "
+            "'[]', '[]', '[]', '[]', false, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"))
+    migrate(engine)
+    with engine.connect() as connection:
+        rows = connection.execute(text("SELECT site_id, user_id, role FROM site_members")).all()
+    assert [tuple(row) for row in rows] == [(3, 7, "owner")]
     engine.dispose()

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from postmetric.errors import AlreadyExists, ValidationError
 from postmetric.store.metadata import User
 
-MIN_PASSWORD_LENGTH = 8
+MIN_PASSWORD_LENGTH = 10
 # Deliberately simple: one "@", no spaces, a dot in the domain. Delivery is the real test.
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
@@ -36,13 +36,23 @@ def get_user_by_email(session: Session, email: str) -> User | None:
     return session.scalar(select(User).where(User.email == email.strip().lower()))
 
 
+def hash_password(password: object) -> str:
+    """The argon2 hash of a new password; ValidationError if it is too short."""
+    if not isinstance(password, str) or len(password) < MIN_PASSWORD_LENGTH:
+        raise ValidationError("password", f"must be at least {MIN_PASSWORD_LENGTH} characters long")
+    return _hasher.hash(password)
+
+
+def verify_password(password: str, password_hash: str) -> bool:
+    return _hasher.verify(password, password_hash)
+
+
 def create_user(session: Session, *, email: str, password: str) -> User:
     email = normalize_email(email)
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise ValidationError("password", f"must be at least {MIN_PASSWORD_LENGTH} characters long")
+    password_hash = hash_password(password)
     if get_user_by_email(session, email) is not None:
         raise AlreadyExists("user", "email", email)
-    user = User(email=email, password_hash=_hasher.hash(password))
+    user = User(email=email, password_hash=password_hash)
     session.add(user)
     session.flush()
     return user

@@ -22,7 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from postmetric.errors import AlreadyExists, ValidationError
-from postmetric.store.metadata import Site, User
+from postmetric.store.metadata import Site, SiteMember, User
 
 PUBLIC_ID_PREFIX = "pm_"
 PUBLIC_ID_ALPHABET = string.ascii_letters + string.digits
@@ -196,6 +196,8 @@ def create_site(
         currency=currency,
     )
     session.add(site)
+    session.flush()
+    session.add(SiteMember(site_id=site.id, user_id=owner.id, role="owner"))  # the creator owns the site
     session.flush()
     return site
 

@@ -1,4 +1,4 @@
-"""Metadata tables: users, sites, keys and cookieless salts as SQLAlchemy models.
+"""Metadata tables: users, dashboard sessions, sites, members, keys, sharing and cookieless salts.
 
 Secondary responsibilities:
 1. `UTCDateTime`: timezone-aware datetimes stored as UTC on every backend.
@@ -133,3 +133,71 @@ class CookielessSalt(Base):
 
     day: Mapped[date] = mapped_column(primary_key=True)
     salt: Mapped[bytes]
+
+
+class WebSession(Base):
+    """A dashboard login: the `pm_session` cookie holds the raw token, this row its sha256."""
+
+    __tablename__ = "web_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))  # sent back in X-CSRF-Token by the dashboard
+    created_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    expires_at: Mapped[datetime]  # slides forward while the session is used
+
+
+class PasswordReset(Base):
+    """A single-use password reset link sent by email; only its sha256 is kept."""
+
+    __tablename__ = "password_resets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+
+class SiteMember(Base):
+    """Who may see a site and what they may do: role "owner", "admin" or "viewer"."""
+
+    __tablename__ = "site_members"
+
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True)
+    role: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+
+    site: Mapped[Site] = relationship()
+    user: Mapped[User] = relationship()
+
+
+class SiteInvitation(Base):
+    """An emailed invitation to join a site; accepted by the user with that email."""
+
+    __tablename__ = "site_invitations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"), index=True)
+    email: Mapped[str] = mapped_column(String(320))
+    role: Mapped[str] = mapped_column(String(16))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    accepted_at: Mapped[datetime | None]
+
+
+class SiteShare(Base):
+    """A site's public dashboard link; no row means sharing is off."""
+
+    __tablename__ = "site_shares"
+
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"), primary_key=True)
+    # Kept in clear: owners see the link again whenever they open the sharing settings.
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)

@@ -1,25 +1,37 @@
-"""Who is calling the stats API, and which sites they may read (SPEC §8).
+"""Who is calling the API, and which sites they may read (SPEC §8).
 
-`Authorization: Bearer <key>`: a site key (`pmk_…`) reads its own site only; an account
-token (`pmt_…`) reads the sites its user owns. `api_endpoint` wraps a route so it runs only
-for a known caller, within the caller's rate limit.
+Credentials, in the order they are looked for:
+1. `Authorization: Bearer <key>`: a site key (`pmk_…`) reads its own site only; an account
+   token (`pmt_…`) reads the sites its user is a member of.
+2. A share link (`X-Postmetric-Share: <token>` or the `pm_share` cookie), only on the routes
+   that allow it (`api_endpoint(share=True)`): reads that one site's stats.
+3. The dashboard's `pm_session` cookie: the logged-in user, like an account token. Every
+   state-changing request (POST/PUT/PATCH/DELETE) made with the cookie must carry the session's
+   CSRF token in `X-CSRF-Token`; bearer requests are exempt (a browser never adds them by itself).
+
+`api_endpoint` wraps a route so it runs only for a known caller, within the caller's rate limit.
 
 Secondary responsibilities:
-1. Rate limits per credential: every answer to an authenticated caller carries
-   `X-RateLimit-Limit`, `-Remaining` and `-Reset`; over the limit, 429 with `Retry-After`.
+1. Rate limits per credential (per user for the session cookie): every answer to an
+   authenticated caller carries `X-RateLimit-Limit`, `-Remaining` and `-Reset`; over the limit,
+   429 with `Retry-After`.
 2. Not leaking which sites exist: a site the caller may not read gets the same 404 as a site
    that does not exist, never a 403.
 3. Keeping the event loop free: the metadata lookups run in the thread pool. They are not
-   cached: a revoked key stops working at its next request.
+   cached: a revoked key or ended session stops working at its next request.
+4. Domain errors raised below a route become JSON: ValidationError 400, Forbidden 403,
+   NotFound 404, AlreadyExists 409.
 """
 
 from __future__ import annotations
 
 import functools
+import hmac
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -31,11 +43,20 @@ from postmetric.accounts.keys import (
     authenticate_account_token,
     authenticate_site_key,
 )
+from postmetric.accounts.web_sessions import SESSION_LIFETIME, find_session
+from postmetric.errors import AlreadyExists, DomainError, Forbidden, NotFound, ValidationError
 from postmetric.sites.service import get_site
+from postmetric.sites.sharing import may_read, share_by_token
+from postmetric.store.metadata import SiteMember
 from postmetric.web.responses import json_error
 
 CHALLENGE = 'Bearer realm="postmetric"'
 INVALID_TOKEN = 'Bearer realm="postmetric", error="invalid_token"'
+SESSION_COOKIE = "pm_session"
+SHARE_COOKIE = "pm_share"
+SHARE_HEADER = "x-postmetric-share"
+CSRF_HEADER = "x-csrf-token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 class ApiError(Exception):
@@ -48,15 +69,19 @@ class ApiError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Caller:
-    """A live credential: a site key (`site_id` set) or an account token (`user_id` set)."""
+    """A live credential: a site key or share link (`site_id` set), an account token or session (`user_id` set)."""
 
-    kind: str  # "site_key" | "account_token"
+    kind: str  # "site_key" | "account_token" | "user_session" | "share"
     credential_id: int
     site_id: int | None = None
     user_id: int | None = None
+    csrf_token: str | None = None  # user_session: what X-CSRF-Token must say
+    refreshed_cookie: str | None = None  # user_session: the cookie to send again, its expiry moved
 
     @property
     def rate_key(self) -> str:
+        if self.kind == "user_session":  # one budget per user, however many browsers
+            return f"user:{self.user_id}"
         return f"{self.kind}:{self.credential_id}"
 
 
@@ -69,20 +94,33 @@ class VisibleSite:
     domain: str
     timezone: str
     currency: str
+    role: str | None = None  # the user's role; None for site keys and share links
 
 
 Handler = Callable[[Request, Caller], Awaitable[Response]]
+Endpoint = Callable[[Request], Awaitable[Response]]
 
 
-def api_endpoint(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
-    """The route for `handler`: authenticate, count against the rate limit, turn `ApiError` into JSON."""
+def domain_error(error: DomainError) -> ApiError:
+    status = {ValidationError: 400, Forbidden: 403, NotFound: 404, AlreadyExists: 409}.get(type(error), 400)
+    return ApiError(status, str(error))
+
+
+def api_endpoint(handler: Handler | None = None, *, share: bool = False):
+    """The route for `handler`: authenticate, count against the rate limit, turn errors into JSON.
+
+    `share=True` also lets a share link in (for the read-only stats routes it may use).
+    """
+    if handler is None:
+        return functools.partial(api_endpoint, share=share)
 
     @functools.wraps(handler)
     async def endpoint(request: Request) -> Response:
         services = request.app.state.services
         rate_headers: dict[str, str] = {}
         try:
-            caller = await authenticate_request(services, request.headers)
+            caller = await authenticate_request(services, request, share=share)
+            check_csrf(request, caller)
             if services.api_limiter is not None:
                 status = services.api_limiter.check(caller.rate_key)
                 rate_headers = status.headers()
@@ -90,22 +128,88 @@ def api_endpoint(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
                     raise ApiError(429, f"too many requests for this key: {status.limit} per "
                                         f"{services.api_limiter.window_seconds} s; retry after "
                                         f"{status.retry_after} s")
-            response = await handler(request, caller)
+            try:
+                response = await handler(request, caller)
+            except DomainError as error:
+                raise domain_error(error) from None
         except ApiError as error:
             return json_error(error.message, error.status, rate_headers | error.headers)
         response.headers.update(rate_headers)
+        if caller.refreshed_cookie is not None:
+            set_session_cookie(request, response, caller.refreshed_cookie)
         return response
 
     return endpoint
 
 
-async def authenticate_request(services, headers: Mapping[str, str]) -> Caller:
-    raw = bearer_key(headers)
+def public_endpoint(handler: Endpoint) -> Endpoint:
+    """A route without credentials (signup, login): `ApiError` and domain errors become JSON."""
+
+    @functools.wraps(handler)
+    async def endpoint(request: Request) -> Response:
+        try:
+            try:
+                return await handler(request)
+            except DomainError as error:
+                raise domain_error(error) from None
+        except ApiError as error:
+            return json_error(error.message, error.status, error.headers)
+
+    return endpoint
+
+
+async def authenticate_request(services, request: Request, *, share: bool = False) -> Caller:
+    """The caller behind the request's credentials (see the module docstring for the order); 401 if none."""
     now = datetime.fromtimestamp(services.clock(), timezone.utc)
+    headers = request.headers
+    if "authorization" not in headers:
+        # An explicit share header wins over the session: a logged-in user may be viewing a share link.
+        share_token = headers.get(SHARE_HEADER)
+        raw_session = request.cookies.get(SESSION_COOKIE)
+        if share and not share_token and not raw_session:
+            share_token = _share_cookie(request)[0]
+        if share and share_token:
+            caller = await run_in_threadpool(authenticate_share, services.metadata, share_token,
+                                             _share_cookie(request), secret_key=services.secret_key)
+            if caller is None:
+                raise ApiError(401, "the share link is disabled, changed or needs its password")
+            return caller
+        if raw_session:
+            caller = await run_in_threadpool(authenticate_session, services.metadata, raw_session, now=now)
+            if caller is None:
+                raise ApiError(401, "the session has ended; log in again")
+            return caller
+    raw = bearer_key(headers)
     caller = await run_in_threadpool(authenticate, services.metadata, raw, now=now)
     if caller is None:
         raise ApiError(401, "the API key is unknown or revoked", {"WWW-Authenticate": INVALID_TOKEN})
     return caller
+
+
+def check_csrf(request: Request, caller: Caller) -> None:
+    """403 for a state-changing cookie request without the session's CSRF token (the one rule for all routes)."""
+    if caller.kind != "user_session" or request.method in SAFE_METHODS:
+        return
+    sent = request.headers.get(CSRF_HEADER, "")
+    if not sent:
+        raise ApiError(403, "csrf: send the session's csrf_token in the X-CSRF-Token header")
+    if not hmac.compare_digest(sent.encode(), (caller.csrf_token or "").encode()):
+        raise ApiError(403, "csrf: the X-CSRF-Token header does not match this session")
+
+
+def set_session_cookie(request: Request, response: Response, raw: str) -> None:
+    response.set_cookie(SESSION_COOKIE, raw, max_age=int(SESSION_LIFETIME.total_seconds()), path="/",
+                        httponly=True, samesite="lax", secure=is_https(request))
+
+
+def is_https(request: Request) -> bool:
+    return request.url.scheme == "https" or request.app.state.services.settings.base_url.startswith("https")
+
+
+def _share_cookie(request: Request) -> tuple[str | None, str | None]:
+    """(token, proof) from the `pm_share` cookie, which holds "<token>.<proof>"."""
+    token, _, proof = request.cookies.get(SHARE_COOKIE, "").partition(".")
+    return token or None, proof or None
 
 
 def bearer_key(headers: Mapping[str, str]) -> str:
@@ -140,6 +244,30 @@ def authenticate(sessions: sessionmaker[Session], raw: str, *, now: datetime) ->
         return caller
 
 
+def authenticate_session(sessions: sessionmaker[Session], raw: str, *, now: datetime) -> Caller | None:
+    """The user behind a `pm_session` cookie value, None if the session ended (blocking)."""
+    with sessions() as session:
+        found = find_session(session, raw, now=now)
+        session.commit()  # sliding expiry, or the expired row deleted
+        if found is None:
+            return None
+        web_session, refreshed = found
+        return Caller("user_session", web_session.id, user_id=web_session.user_id,
+                      csrf_token=web_session.csrf_token, refreshed_cookie=raw if refreshed else None)
+
+
+def authenticate_share(
+    sessions: sessionmaker[Session], token: str, cookie: tuple[str | None, str | None], *, secret_key: str
+) -> Caller | None:
+    """A read-only caller for the shared site, None if the link is off or its password was not given."""
+    with sessions() as session:
+        share = share_by_token(session, token)
+        proof = cookie[1] if cookie[0] == token else None
+        if share is None or not may_read(share, proof, secret_key):
+            return None
+        return Caller("share", share.site_id, site_id=share.site_id)
+
+
 async def require_site(request: Request, caller: Caller, ref: str | None) -> VisibleSite:
     """The site `ref` (public id or domain) if the caller may read it; without `ref`, a site key's own site.
 
@@ -163,6 +291,11 @@ def visible_site(sessions: sessionmaker[Session], caller: Caller, ref: str | Non
             return None
         if caller.site_id is not None and site.id != caller.site_id:
             return None
-        if caller.user_id is not None and site.owner_id != caller.user_id:
-            return None
-        return VisibleSite(site.id, site.public_id, site.domain, site.timezone, site.currency)
+        role = None
+        if caller.user_id is not None:
+            role = session.scalar(
+                select(SiteMember.role).where(SiteMember.site_id == site.id, SiteMember.user_id == caller.user_id)
+            )
+            if role is None:
+                return None
+        return VisibleSite(site.id, site.public_id, site.domain, site.timezone, site.currency, role)

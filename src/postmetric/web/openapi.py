@@ -16,6 +16,7 @@ from typing import Any
 import orjson
 
 from postmetric.web.analytics import BREAKDOWNS, FILTERS, OPERATORS, REPORTS
+from postmetric.web.openapi_accounts import ACCOUNT_PATHS, ACCOUNT_TAGS, SECURITY_SCHEMES
 
 JSON = "application/json"
 
@@ -225,7 +226,8 @@ OPENAPI: dict[str, Any] = {
                        "`Authorization: Bearer <key>`: a site key (`pmk_…`) reads its own site, an account token "
                        "(`pmt_…`) the sites its user owns. Errors are `{\"error\": \"<field>: <message>\"}`.",
     },
-    "tags": [{"name": "Ingestion"}, {"name": "Stats"}, {"name": "Analytics (DataFast-style)"}, {"name": "Meta"}],
+    "tags": [{"name": "Ingestion"}, {"name": "Stats"}, {"name": "Analytics (DataFast-style)"}, *ACCOUNT_TAGS,
+             {"name": "Meta"}],
     "paths": {
         "/api/events": {"post": {
             "tags": ["Ingestion"], "operationId": "track_event", "summary": "Record one event (the tracking script).",
@@ -311,6 +313,7 @@ OPENAPI: dict[str, Any] = {
                             "description": "The `_pm_vid` cookie id (a UUID)."}, SITE_ID],
             "responses": {"200": _ok("The profile.", VISITOR_EXAMPLE), **API_ERRORS},
         }},
+        **ACCOUNT_PATHS,
         "/api/health": {"get": {
             "tags": ["Meta"], "operationId": "health", "summary": "Liveness, and events waiting to be stored.",
             "responses": {"200": {"description": "OK", "content": _json({"status": "ok", "events_pending": 0})}},
@@ -329,7 +332,7 @@ OPENAPI: dict[str, Any] = {
             "type": "http", "scheme": "bearer",
             "description": "A site key (`pmk_…`, one site) or an account token (`pmt_…`, the sites its user owns), "
                            "from `postmetric keys create` / `postmetric tokens create`.",
-        }},
+        }, **SECURITY_SCHEMES},
         "schemas": {
             "Error": {"type": "object", "required": ["error"], "properties": {"error": {"type": "string"}}},
             "Query": {

@@ -1,6 +1,7 @@
 """The stats API (SPEC §5): the query endpoint, DataFast-style reports, realtime, visitor profiles.
 
-Every route needs `Authorization: Bearer <site key | account token>` (`web/auth.py`), counts
+Every route needs `Authorization: Bearer <site key | account token>` or the dashboard's session
+cookie; the query and realtime routes also take a share link (`web/auth.py`). Each counts
 against the caller's rate limit, and answers errors as `{"error": "<field>: <message>"}`:
 400 for a bad query or parameter, 401 for a missing or dead key, 404 for a site the caller
 cannot see (exactly as for one that does not exist), 429 over the rate limit.
@@ -30,8 +31,7 @@ from postmetric.web.auth import (
     Caller,
     VisibleSite,
     api_endpoint,
-    authenticate,
-    bearer_key,
+    authenticate_request,
     require_site,
     visible_site,
 )
@@ -43,7 +43,7 @@ STREAM_INTERVAL_SECONDS = 5.0
 NO_STORE = {"Cache-Control": "no-store"}
 
 
-@api_endpoint
+@api_endpoint(share=True)
 async def post_query(request: Request, caller: Caller) -> Response:
     """`POST /api/v1/query`: a SPEC §5 query in, the engine's answer out."""
     services = request.app.state.services
@@ -81,7 +81,7 @@ def analytics_endpoint(report: str):
     return get_report
 
 
-@api_endpoint
+@api_endpoint(share=True)
 async def get_realtime(request: Request, caller: Caller) -> Response:
     """`GET /api/v1/realtime`: visitors in the last 5 minutes, top pages, sources, countries."""
     services = request.app.state.services
@@ -90,18 +90,17 @@ async def get_realtime(request: Request, caller: Caller) -> Response:
     return json_response(snapshot, headers=NO_STORE)
 
 
-@api_endpoint
+@api_endpoint(share=True)
 async def get_realtime_stream(request: Request, caller: Caller) -> Response:
     """`GET /api/v1/realtime/stream`: the realtime snapshot as Server-Sent Events.
 
     A `realtime` frame at once, then one every STREAM_INTERVAL_SECONDS, until the client goes
     away (Starlette cancels the generator) or the app shuts down (`services.stopping`). Before
     each later frame the key is checked again: a key revoked mid-stream gets an `error` frame and
-    the stream ends, so an open stream never outlives its key.
+    the stream ends, so an open stream never outlives its key (or session, or share link).
     """
     services = request.app.state.services
     site = await require_site(request, caller, request.query_params.get("site_id"))
-    raw_key = bearer_key(request.headers)
 
     async def frames():
         while True:
@@ -111,7 +110,7 @@ async def get_realtime_stream(request: Request, caller: Caller) -> Response:
                 await services.stopping.wait()
             if services.stopping.is_set():
                 return
-            if not await run_in_threadpool(_still_visible, services, raw_key, site):
+            if not await _still_visible(services, request, site):
                 yield _frame("error", {"error": "the API key is unknown or revoked"})
                 return
 
@@ -151,9 +150,12 @@ async def _json_body(request: Request) -> Any:
         raise ApiError(400, f"body: is not valid JSON ({error})") from None
 
 
-def _still_visible(services, raw_key: str, site: VisibleSite) -> bool:
-    caller = authenticate(services.metadata, raw_key, now=_now(services))
-    return caller is not None and visible_site(services.metadata, caller, site.public_id) is not None
+async def _still_visible(services, request: Request, site: VisibleSite) -> bool:
+    try:
+        caller = await authenticate_request(services, request, share=True)
+    except ApiError:
+        return False
+    return await run_in_threadpool(visible_site, services.metadata, caller, site.public_id) is not None
 
 
 def _frame(event: str, data: dict[str, Any]) -> bytes:

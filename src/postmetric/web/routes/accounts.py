@@ -1,0 +1,190 @@
+"""The dashboard's account routes (SPEC §8): signup, login, logout, session, password reset, invitations.
+
+Signup and login answer `{"user": {"id", "email"}, "csrf_token"}` and set the `pm_session`
+cookie; the dashboard echoes `csrf_token` in `X-CSRF-Token` on every state-changing request.
+
+Secondary responsibilities:
+1. Login rate limits, per email and per client IP (`POSTMETRIC_LOGIN_RATE_LIMIT`).
+2. Not telling who has an account: a password reset answers 202 for every address, and the
+   mail is sent after the answer, so its timing says nothing either.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timezone
+
+from sqlalchemy.orm import Session
+from starlette.background import BackgroundTask
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from postmetric.accounts.password_reset import confirm_reset, request_reset
+from postmetric.accounts.users import authenticate, create_user
+from postmetric.accounts.web_sessions import end_session, start_session
+from postmetric.sites.members import accept_invitation
+from postmetric.store.metadata import User
+from postmetric.web.auth import (
+    SESSION_COOKIE,
+    ApiError,
+    Caller,
+    api_endpoint,
+    public_endpoint,
+    set_session_cookie,
+)
+from postmetric.web.bodies import json_object
+from postmetric.web.client_ip import client_ip
+from postmetric.web.db import transaction
+from postmetric.web.responses import json_response
+
+log = logging.getLogger(__name__)
+
+
+def user_json(user: User) -> dict:
+    return {"id": user.id, "email": user.email}
+
+
+def now_of(request: Request) -> datetime:
+    return datetime.fromtimestamp(request.app.state.services.clock(), timezone.utc)
+
+
+async def _answer_with_session(request: Request, user: User, status: int) -> Response:
+    def start(session: Session) -> tuple[str, str]:
+        web_session, raw = start_session(session, user=user, now=now_of(request))
+        return web_session.csrf_token, raw
+
+    csrf_token, raw = await transaction(request, start)
+    response = json_response({"user": user_json(user), "csrf_token": csrf_token}, status)
+    set_session_cookie(request, response, raw)
+    return response
+
+
+@public_endpoint
+async def signup(request: Request) -> Response:
+    """`POST /api/v1/auth/signup {email, password}` → 201, logged in."""
+    body = await json_object(request)
+    email, password = _text(body, "email"), _text(body, "password")
+    user = await transaction(request, lambda session: create_user(session, email=email, password=password))
+    return await _answer_with_session(request, user, 201)
+
+
+@public_endpoint
+async def login(request: Request) -> Response:
+    """`POST /api/v1/auth/login {email, password}` → 200, logged in; 401 for a wrong pair; 429 past the limit."""
+    body = await json_object(request)
+    email, password = _text(body, "email"), _text(body, "password")
+    count_login_attempt(request, f"login-email:{email.strip().lower()}")
+    user = await transaction(request, lambda session: authenticate(session, email=email, password=password))
+    if user is None:
+        raise ApiError(401, "email or password is wrong")
+    return await _answer_with_session(request, user, 200)
+
+
+def count_login_attempt(request: Request, key: str) -> None:
+    """429 when `key` or the client's IP is past the login limit; every attempt counts."""
+    services = request.app.state.services
+    limiter = services.login_limiter
+    if limiter is None:
+        return
+    peer = request.client.host if request.client else ""
+    ip = client_ip(peer, request.headers, services.trusted_proxies)
+    for status in (limiter.check(key), limiter.check(f"login-ip:{ip}")):
+        if not status.allowed:
+            raise ApiError(429, f"too many attempts: {limiter.limit} per {limiter.window_seconds // 60} minutes; "
+                                f"retry after {status.retry_after} s", {"Retry-After": str(status.retry_after)})
+
+
+@api_endpoint
+async def logout(request: Request, caller: Caller) -> Response:
+    """`POST /api/v1/auth/logout` (CSRF) → 204; the session row is deleted."""
+    raw = request.cookies.get(SESSION_COOKIE)
+    if caller.kind != "user_session" or not raw:
+        raise ApiError(400, "session: only a dashboard session can log out; revoke API keys instead")
+    await transaction(request, lambda session: end_session(session, raw))
+    response = Response(status_code=204)
+    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="lax")
+    return response
+
+
+@api_endpoint
+async def get_session(request: Request, caller: Caller) -> Response:
+    """`GET /api/v1/auth/session` → 200 `{"user", "csrf_token"}`; 401 without a live session."""
+    if caller.kind != "user_session":
+        raise ApiError(401, "session: no dashboard session; log in")
+    user = await transaction(request, lambda session: session.get_one(User, caller.user_id))
+    return json_response({"user": user_json(user), "csrf_token": caller.csrf_token},
+                         headers={"Cache-Control": "no-store"})
+
+
+@public_endpoint
+async def post_password_reset(request: Request) -> Response:
+    """`POST /api/v1/auth/password-reset {email}` → 202 for every address; 503 without SMTP."""
+    services = request.app.state.services
+    if services.mailer is None:
+        raise ApiError(503, "email is not configured on this instance (POSTMETRIC_SMTP_URL); "
+                            "an administrator can set a password with the CLI")
+    body = await json_object(request)
+    email = _text(body, "email")
+    count_login_attempt(request, f"reset-email:{email.strip().lower()}")
+    found = await transaction(request, lambda session: request_reset(session, email=email, now=now_of(request)))
+    response = Response(status_code=202)
+    if found is not None:
+        user, token = found
+        link = f"{services.settings.base_url.rstrip('/')}/reset-password?token={token}"
+        response.background = BackgroundTask(
+            send_mail, services.mailer, to=user.email, subject="Reset your Postmetric password",
+            text=f"Someone (hopefully you) asked to reset the password of {user.email}.\n\n"
+                 f"Choose a new one within an hour at:\n{link}\n\nIf it was not you, ignore this mail.\n",
+        )
+    return response
+
+
+@public_endpoint
+async def confirm_password_reset(request: Request) -> Response:
+    """`POST /api/v1/auth/password-reset/confirm {token, password}` → 204; every session of the user ends."""
+    body = await json_object(request)
+    await transaction(request, lambda session: confirm_reset(
+        session, token=body.get("token"), password=body.get("password"), now=now_of(request)))
+    return Response(status_code=204)
+
+
+@api_endpoint
+async def post_accept_invitation(request: Request, caller: Caller) -> Response:
+    """`POST /api/v1/invitations/{token}/accept` → 200 `{"site_id", "role"}` for the invited user."""
+    if caller.user_id is None:
+        raise ApiError(403, "invitation: log in as the invited user to accept it")
+    token = request.path_params["token"]
+
+    def accept(session: Session) -> dict:
+        member = accept_invitation(session, token=token, user=session.get_one(User, caller.user_id),
+                                   now=now_of(request))
+        return {"site_id": member.site.public_id, "role": member.role}
+
+    return json_response(await transaction(request, accept))
+
+
+def send_mail(mailer, *, to: str, subject: str, text: str) -> None:
+    """Send one mail (blocking; runs in the thread pool). A failure is logged: the answer is already out."""
+    try:
+        mailer.send(to=to, subject=subject, text=text)
+    except Exception:
+        log.exception("could not send %r to %s", subject, to)
+
+
+def _text(body: dict, field: str) -> str:
+    value = body.get(field)
+    if not isinstance(value, str) or not value:
+        raise ApiError(400, f"{field}: is required")
+    return value
+
+
+routes = [
+    Route("/api/v1/auth/signup", signup, methods=["POST"]),
+    Route("/api/v1/auth/login", login, methods=["POST"]),
+    Route("/api/v1/auth/logout", logout, methods=["POST"]),
+    Route("/api/v1/auth/session", get_session, methods=["GET"]),
+    Route("/api/v1/auth/password-reset", post_password_reset, methods=["POST"]),
+    Route("/api/v1/auth/password-reset/confirm", confirm_password_reset, methods=["POST"]),
+    Route("/api/v1/invitations/{token}/accept", post_accept_invitation, methods=["POST"]),
+]
