@@ -48,8 +48,7 @@ def server(tmp_path_factory, derived_data_dir):
     settings = Settings(data_dir=tmp_path_factory.mktemp("dashboard-e2e"), cache_dir=derived_data_dir,
                         ingest_rate_limit="")
     app = create_app(settings)
-    paths = {getattr(route, "path", None) for route in app.app.routes} if hasattr(app, "app") else set()
-    if paths and "/api/v1/auth/signup" not in paths:
+    if "/api/v1/auth/signup" not in {getattr(route, "path", None) for route in app.app.routes}:
         pytest.skip("the accounts API (POST /api/v1/auth/signup) is not part of the app yet")
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
@@ -216,6 +215,11 @@ def test_screenshots_desktop_phone_and_dark(browser, account):
         # Nothing wider than the screen: the page never scrolls sideways.
         assert page.evaluate("document.documentElement.scrollWidth") <= options["viewport"]["width"], name
         page.screenshot(path=SCREENSHOTS / name, full_page=True)
+        if options.get("is_mobile"):  # the long phone page, one screen at a time, to look at
+            height = page.evaluate("document.documentElement.scrollHeight")
+            for n, top in enumerate(range(0, height, 780), start=1):
+                page.screenshot(path=SCREENSHOTS / f"phone-360-screen{n}.png", full_page=True,
+                                clip={"x": 0, "y": top, "width": 360, "height": min(780, height - top)})
         assert not errors, errors
         context.close()
 

@@ -66,7 +66,7 @@ export function Panel({ title, tabs, footer, extraTabs }:
   const [exportError, setExportError] = useState<unknown>(null);
   const tab = tabs.find((t) => t.id === active);
   return (
-    <Card className="flex min-h-80 flex-col" >
+    <Card className="flex flex-col md:min-h-80">
       <section aria-label={title} className="flex flex-1 flex-col">
         <div className="mb-3 flex flex-wrap items-center justify-between gap-2">
           <h2 className="font-semibold">{title}</h2>
