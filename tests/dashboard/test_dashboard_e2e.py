@@ -172,6 +172,9 @@ def test_the_dashboard_shows_the_traffic_and_filters_every_panel_by_a_clicked_ro
     expect(pages.get_by_role("row", name="/blog")).to_be_visible()
     locations = _panel(page, "Locations")
     expect(locations.get_by_role("link", name="IP geolocation by DB-IP")).to_have_attribute("href", "https://db-ip.com")
+    locations.get_by_role("tab", name="Map").click()
+    expect(page.get_by_test_id("world-map").locator("path[fill^='rgba']")).to_have_count(1)  # the one country seen
+    locations.get_by_role("tab", name="Countries").click()
     expect(page.get_by_test_id("main-chart").locator(".recharts-line-curve").first).to_be_visible()
 
     sources.get_by_role("row", name=re.compile("Google")).click()
@@ -188,8 +191,11 @@ def test_the_dashboard_shows_the_traffic_and_filters_every_panel_by_a_clicked_ro
     page.get_by_role("button", name="Remove filter Source").click()
     expect(page).to_have_url(re.compile(r"\?period=day$"))
     expect(_stat(page, "Visitors")).not_to_contain_text("…")
-    page.get_by_label("Compare to previous period").check()
+    compare = page.get_by_label("Compare to previous period")
+    compare.click()  # not check(): the box follows the URL, which changes a moment after the click
     expect(page).to_have_url(re.compile(r"compare=previous_period"))
+    expect(compare).to_be_checked()
+    expect(_stat(page, "Visitors")).to_contain_text(re.compile(r"[−+]\d|new|0%"))
     assert not errors, errors
     context.close()
 
@@ -215,6 +221,10 @@ def test_screenshots_desktop_phone_and_dark(browser, account):
         # Nothing wider than the screen: the page never scrolls sideways.
         assert page.evaluate("document.documentElement.scrollWidth") <= options["viewport"]["width"], name
         page.screenshot(path=SCREENSHOTS / name, full_page=True)
+        if name == "dark.png":
+            _panel(page, "Locations").get_by_role("tab", name="Map").click()
+            expect(page.get_by_test_id("world-map").locator("path").first).to_be_visible()
+            _panel(page, "Locations").screenshot(path=SCREENSHOTS / "dark-map.png")
         if options.get("is_mobile"):  # the long phone page, one screen at a time, to look at
             height = page.evaluate("document.documentElement.scrollHeight")
             for n, top in enumerate(range(0, height, 780), start=1):

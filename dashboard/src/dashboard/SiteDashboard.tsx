@@ -9,6 +9,7 @@ import { DEVICE_TABS, LOCATION_TABS, PAGE_TABS, SOURCE_TABS } from "./panels";
 import { SiteContext, type SiteView } from "./SiteContext";
 
 const MainChart = lazy(() => import("./MainChart"));
+const WorldMap = lazy(() => import("./WorldMap"));
 
 export const DBIP_CREDIT = (
   <a href="https://db-ip.com" className="underline" target="_blank" rel="noreferrer">IP geolocation by DB-IP</a>
@@ -38,7 +39,8 @@ export function SiteDashboard({ view }: { view: SiteView }) {
         <div className="grid gap-4 md:grid-cols-2">
           <Panel title="Sources" tabs={SOURCE_TABS} />
           <Panel title="Pages" tabs={PAGE_TABS} />
-          <Panel title="Locations" tabs={LOCATION_TABS} footer={DBIP_CREDIT} />
+          <Panel title="Locations" tabs={LOCATION_TABS} footer={DBIP_CREDIT}
+            extraTabs={{ Map: <Suspense fallback={<Spinner />}><WorldMap /></Suspense> }} />
           <Panel title="Devices" tabs={DEVICE_TABS} />
         </div>
       </div>
