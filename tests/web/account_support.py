@@ -51,5 +51,5 @@ def signup(client: TestClient, email_address: str, password: str = PASSWORD) -> 
 
 
 def browser(client: TestClient) -> TestClient:
-    """Another browser on the same running app: its own cookie jar."""
-    return TestClient(client.app, headers={"user-agent": client.headers["user-agent"]})
+    """Another browser on the same running app: its own cookie jar, over https (so Secure cookies come back)."""
+    return TestClient(client.app, base_url="https://testserver", headers={"user-agent": client.headers["user-agent"]})

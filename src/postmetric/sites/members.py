@@ -15,7 +15,7 @@ from __future__ import annotations
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from postmetric.accounts.keys import hash_secret
@@ -47,8 +47,11 @@ def _role(value: object) -> str:
 
 
 def list_members(session: Session, site: Site) -> list[SiteMember]:
+    """Owners first, then admins, then viewers; by email within a role."""
+    rank = case({role: position for position, role in enumerate(ROLES)}, value=SiteMember.role)
     return list(session.scalars(
-        select(SiteMember).where(SiteMember.site_id == site.id).order_by(SiteMember.created_at, SiteMember.user_id)
+        select(SiteMember).join(User, User.id == SiteMember.user_id)
+        .where(SiteMember.site_id == site.id).order_by(rank, User.email)
     ))
 
 
