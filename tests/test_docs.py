@@ -1,9 +1,11 @@
 """The README documents what users configure and see: a test fails when it falls behind the code."""
 
+import argparse
 from pathlib import Path
 
 import pytest
 
+from postmetric import cli
 from postmetric.config import Settings
 from postmetric.ingest.event import DropReason, EventType
 from postmetric.ingest.request import TYPE_ALIASES
@@ -26,7 +28,17 @@ def test_every_event_type_is_documented(name):
     assert f"`{name}`" in README
 
 
-@pytest.mark.parametrize("command", ["serve", "users create", "sites create", "keys create", "tokens create", "migrate"])
+def cli_commands() -> list[str]:
+    """Every command of `postmetric`, as typed: "serve", "users create", ..."""
+    def subcommands(parser: argparse.ArgumentParser) -> dict:
+        actions = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+        return actions[0].choices if actions else {}
+
+    return [f"{name} {action}".strip() for name, command in subcommands(cli._parser()).items()
+            for action in (subcommands(command) or [""])]
+
+
+@pytest.mark.parametrize("command", cli_commands())
 def test_every_cli_command_is_documented(command):
     assert f"`{command}" in README
 
