@@ -49,7 +49,7 @@ run: install
 # The whole suite; metadata tests run once on SQLite and once on the PostgreSQL
 # server named by POSTMETRIC_TEST_DATABASE_URL.
 test: install $(CHROMIUM)
-	cd dashboard && npm test --silent
+	cd dashboard && npm run --silent check && npm test --silent
 	POSTMETRIC_TEST_DATABASE_URL=$(PG_URL) $(BIN)/pytest -q
 
 bench-ingest: install

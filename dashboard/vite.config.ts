@@ -1,6 +1,6 @@
 import tailwindcss from "@tailwindcss/vite";
 import react from "@vitejs/plugin-react";
-import { defineConfig } from "vite";
+import { defineConfig } from "vitest/config";
 
 // Built into the Python package: `web/routes/dashboard.py` serves index.html for every
 // page path and the hashed files under /assets/ with a one-year immutable cache.

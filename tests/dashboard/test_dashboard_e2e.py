@@ -255,3 +255,51 @@ def test_logged_out_visitors_go_to_login(browser, account):
     page.get_by_role("button", name="Log in").click()
     expect(page).to_have_url(f"{account['url']}/sites/{account['site']}?period=7d")
     context.close()
+
+
+def test_a_shared_link_shows_the_dashboard_read_only_to_anyone(browser, account):
+    owner = browser.new_context(viewport={"width": 1280, "height": 800}, storage_state=account["storage_state"])
+    page = owner.new_page()
+    page.goto(f"{account['url']}/sites/{account['site']}/settings/sharing")
+    page.get_by_label("Anyone with the link can see this dashboard").click()  # checked once the server says so
+    link = page.get_by_role("link", name="/share/")
+    expect(link).to_be_visible()
+    shared_url = link.get_attribute("href")
+    page.screenshot(path=SCREENSHOTS / "settings-sharing.png")
+    owner.close()
+
+    stranger = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = stranger.new_page()
+    errors = _watch(page)
+    page.goto(shared_url.replace("http://127.0.0.1:8000", account["url"]) + "?period=7d")
+    expect(_stat(page, "Visitors")).to_contain_text("4")
+    expect(page.get_by_role("link", name="Settings")).to_have_count(0)
+    _panel(page, "Sources").get_by_role("row", name=re.compile("Organic Search")).click()
+    expect(_stat(page, "Visitors")).to_contain_text("2")
+    page.screenshot(path=SCREENSHOTS / "shared.png", full_page=True)
+    assert not errors, errors
+    stranger.close()
+
+
+def test_screenshots_of_the_other_screens(browser, account):
+    SCREENSHOTS.mkdir(exist_ok=True)
+    context = browser.new_context(viewport={"width": 360, "height": 780})
+    page = context.new_page()
+    page.goto(f"{account['url']}/login")
+    expect(page.get_by_role("button", name="Log in")).to_be_visible()
+    page.screenshot(path=SCREENSHOTS / "login-360.png")
+    context.close()
+
+    context = browser.new_context(viewport={"width": 360, "height": 780}, storage_state=account["storage_state"])
+    page = context.new_page()
+    page.goto(f"{account['url']}/sites")
+    expect(page.get_by_text("4 visitors, last 30 days")).to_be_visible()
+    page.screenshot(path=SCREENSHOTS / "sites-360.png")
+    page.goto(f"{account['url']}/sites/{account['site']}/settings/keys")
+    expect(page.get_by_text("backend")).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    page.screenshot(path=SCREENSHOTS / "settings-keys-360.png", full_page=True)
+    page.goto(f"{account['url']}/sites/{account['site']}/realtime")
+    expect(page.get_by_test_id("realtime-visitors")).to_have_text("1")
+    page.screenshot(path=SCREENSHOTS / "realtime-360.png", full_page=True)
+    context.close()

@@ -12,7 +12,8 @@ import { useSiteView } from "./SiteContext";
 
 const NUMERIC_TO_ALPHA2 = Object.fromEntries(Object.entries(ALPHA2_TO_NUMERIC).map(([a, n]) => [n, a]));
 
-interface Shape { rsmKey: string; id: string; properties: { name: string } }
+// The TopoJSON file as react-simple-maps takes it (its types only name GeoJSON and URLs).
+const WORLD = world as unknown as Parameters<typeof Geographies>[0]["geography"];
 
 export default function WorldMap() {
   const { site } = useSiteView();
@@ -26,16 +27,16 @@ export default function WorldMap() {
     <div data-testid="world-map" className="text-gray-200 dark:text-gray-700">
       <ComposableMap projection="geoEqualEarth" projectionConfig={{ scale: 150 }} width={800} height={400}
         className="h-auto w-full">
-        <Geographies geography={world}>
-          {({ geographies }: { geographies: Shape[] }) => geographies.map((geo) => {
-            const code = NUMERIC_TO_ALPHA2[geo.id];
+        <Geographies geography={WORLD}>
+          {({ geographies }) => geographies.map((geo) => {
+            const code: string | undefined = NUMERIC_TO_ALPHA2[String(geo.id)];
             const count = (code && visitors.get(code)) || 0;
             const fill = count ? `rgba(99, 102, 241, ${0.25 + 0.75 * (count / max)})` : "currentColor";
             return (
               <Geography key={geo.rsmKey} geography={geo} fill={fill} stroke="rgba(128,128,128,0.4)" strokeWidth={0.4}
-                onClick={() => count && code && setState(addFilter(state, "visit:country", code))}
-                style={{ default: { outline: "none" }, hover: { outline: "none", opacity: 0.8, cursor: count ? "pointer" : "default" }, pressed: { outline: "none" } }}>
-                <title>{`${code ? formatCountry(code) : geo.properties.name}: ${formatNumber(count)} visitors`}</title>
+                className={count ? "cursor-pointer outline-none hover:opacity-80" : "outline-none"}
+                onClick={() => { if (count && code) setState(addFilter(state, "visit:country", code)); }}>
+                <title>{`${code ? formatCountry(code) : geo.properties?.name}: ${formatNumber(count)} visitors`}</title>
               </Geography>
             );
           })}

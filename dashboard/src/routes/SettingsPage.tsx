@@ -240,7 +240,7 @@ export default function SettingsPage() {
         <Link className="text-sm text-indigo-600 dark:text-indigo-400" to={`/sites/${siteId}`}>Back to the dashboard</Link>
       </div>
       <div className="flex flex-col gap-4 md:flex-row">
-        <nav className="flex gap-1 overflow-x-auto md:w-44 md:flex-col">
+        <nav className="flex flex-wrap gap-1 md:w-44 md:flex-col">
           {SECTIONS.map(([id, label]) => (
             <NavLink key={id} to={`/sites/${siteId}/settings/${id}`}
               className={() => cx("whitespace-nowrap rounded-md px-3 py-1.5 text-sm", id === section

@@ -18,7 +18,7 @@ function SiteCard({ site }: { site: Site }) {
       <Card className="flex items-center justify-between gap-3 hover:border-indigo-400">
         <div className="min-w-0">
           <p className="truncate font-medium">{site.name || site.domain}</p>
-          <p className="truncate text-sm text-gray-500 dark:text-gray-400">{site.domain}</p>
+          {site.name && site.name !== site.domain && <p className="truncate text-sm text-gray-500 dark:text-gray-400">{site.domain}</p>}
           {stats.error || totals.error ? <p className="text-xs text-red-600">{((stats.error || totals.error) as Error).message}</p> : (
             <p className="text-sm"><span className="font-semibold">{totals.data ? formatNumber(total) : "…"}</span> visitors, last 30 days</p>
           )}

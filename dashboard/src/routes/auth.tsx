@@ -123,8 +123,8 @@ export function AcceptInvitationPage() {
   const session = useSessionQuery();
   const navigate = useNavigate();
   const mutation = useMutation({
-    mutationFn: () => api<{ site?: { id: string } }>(`/api/v1/invitations/${encodeURIComponent(token)}/accept`, { method: "POST" }),
-    onSuccess: (answer) => navigate(answer?.site?.id ? `/sites/${answer.site.id}` : "/sites"),
+    mutationFn: () => api<{ site_id: string; role: string }>(`/api/v1/invitations/${encodeURIComponent(token)}/accept`, { method: "POST" }),
+    onSuccess: (answer) => navigate(`/sites/${answer.site_id}`),
   });
   const here = encodeURIComponent(`/invitations/${token}`);
   return (
