@@ -177,6 +177,12 @@ def test_the_dashboard_shows_the_traffic_and_filters_every_panel_by_a_clicked_ro
     locations.get_by_role("tab", name="Countries").click()
     expect(page.get_by_test_id("main-chart").locator(".recharts-line-curve").first).to_be_visible()
 
+    with page.expect_download() as download:
+        sources.get_by_role("button", name="Export CSV").click()
+    assert download.value.suggested_filename == f"{account['site']}-sources.csv"
+    csv_rows = Path(download.value.path()).read_text().splitlines()
+    assert csv_rows[0] == "Source,visitors" and "Google,2" in csv_rows and ",1" in csv_rows  # "" is direct
+
     sources.get_by_role("row", name=re.compile("Google")).click()
     expect(page).to_have_url(re.compile(r"\?f=is,visit:source,Google$"))
     expect(page.get_by_label("Filters")).to_contain_text("Source is Google")
@@ -288,6 +294,11 @@ def test_screenshots_of_the_other_screens(browser, account):
     page.goto(f"{account['url']}/login")
     expect(page.get_by_role("button", name="Log in")).to_be_visible()
     page.screenshot(path=SCREENSHOTS / "login-360.png")
+    assert not page.evaluate("document.documentElement.classList.contains('dark')")
+    page.get_by_role("button", name="Switch to dark mode").click()
+    page.reload()  # the choice is kept, and applied before the first paint
+    assert page.evaluate("document.documentElement.classList.contains('dark')")
+    page.screenshot(path=SCREENSHOTS / "login-360-dark.png")
     context.close()
 
     context = browser.new_context(viewport={"width": 360, "height": 780}, storage_state=account["storage_state"])
