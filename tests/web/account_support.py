@@ -1,46 +1,12 @@
-"""Helpers for the account and sites API tests: a real SMTP server, logging in, reading mails."""
+"""Helpers for the account and sites API tests: signing up, a second browser, the SMTP server."""
 
 from __future__ import annotations
 
-import email
-import re
-import socket
-from email.message import EmailMessage
-from email.policy import default
-
-from aiosmtpd.controller import Controller
 from starlette.testclient import TestClient
 
+from smtp_server import start_smtp  # noqa: F401 - the web tests import it from here
+
 PASSWORD = "correct horse battery"
-
-
-class Inbox:
-    """An aiosmtpd handler keeping every message it receives."""
-
-    def __init__(self) -> None:
-        self.messages: list[EmailMessage] = []
-
-    async def handle_DATA(self, server, session, envelope) -> str:  # noqa: ANN001 - aiosmtpd's objects
-        self.messages.append(email.message_from_bytes(envelope.content, policy=default))
-        return "250 OK"
-
-    def link(self, pattern: str) -> str:
-        """The first URL matching `pattern` in the newest message."""
-        body = self.messages[-1].get_content()
-        return re.search(pattern, body).group(0)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def start_smtp() -> tuple[Controller, Inbox]:
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    return controller, inbox
 
 
 def signup(client: TestClient, email_address: str, password: str = PASSWORD) -> str:
