@@ -77,3 +77,17 @@ def test_a_missing_build_is_a_503_page_saying_what_to_run(client, tmp_path, monk
 
 def test_api_routes_keep_their_method_errors(client):
     assert client.get("/api/v1/query").status_code == 405
+
+
+def test_scripts_and_styles_go_gzipped_to_clients_that_accept_it(client):
+    name = re.search(r'src="(/assets/[^"]+\.js)"', BUILT.read_text()).group(1)
+    plain = (dashboard.DASHBOARD_DIR / name.lstrip("/")).read_bytes()
+    gzipped = client.get(name, headers={"Accept-Encoding": "gzip, br"})
+    assert gzipped.headers["content-encoding"] == "gzip"
+    assert gzipped.content == plain  # httpx decodes it
+    assert int(gzipped.headers["content-length"]) < len(plain) / 2
+    assert gzipped.headers["cache-control"] == "public, max-age=31536000, immutable"
+    assert gzipped.headers["vary"] == "Accept-Encoding"
+    assert "javascript" in gzipped.headers["content-type"]
+    identity = client.get(name, headers={"Accept-Encoding": "gzip;q=0, identity"})
+    assert "content-encoding" not in identity.headers and identity.content == plain
