@@ -47,7 +47,7 @@ def _parser() -> argparse.ArgumentParser:
     users = _actions(commands, "users", "manage accounts")
     create = users.add_parser("create", help="create an account; prints {id, email}")
     create.add_argument("--email", required=True)
-    create.add_argument("--password", required=True, help="at least 8 characters")
+    create.add_argument("--password", required=True, help="at least 10 characters")
     create.set_defaults(run=_create_user)
 
     sites = _actions(commands, "sites", "manage sites")

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from starlette.testclient import TestClient
 
+from postmetric.app import create_app
 from postmetric.config import Settings
 
 from account_support import PASSWORD, browser, signup, start_smtp
@@ -44,9 +46,16 @@ def test_signup_creates_the_user_logs_in_and_sets_a_strict_cookie(client):
     assert client.get("/api/v1/auth/session").json() == body
 
 
-def test_the_cookie_is_secure_when_the_base_url_is_https(client, settings, tmp_path, derived_data_dir):
+def test_the_cookie_is_secure_over_https(client):
     response = client.post("https://testserver/api/v1/auth/signup",
                            json={"email": "ada@example.com", "password": PASSWORD})
+    assert "Secure" in response.headers["set-cookie"]
+
+
+def test_the_cookie_is_secure_when_the_base_url_is_https(tmp_path, derived_data_dir, clock):
+    settings = Settings(data_dir=tmp_path / "tls", cache_dir=derived_data_dir, base_url="https://stats.example.com")
+    with TestClient(create_app(settings, clock=clock)) as plain_http:  # TLS ends at the proxy
+        response = plain_http.post("/api/v1/auth/signup", json={"email": "ada@example.com", "password": PASSWORD})
     assert "Secure" in response.headers["set-cookie"]
 
 
@@ -194,10 +203,6 @@ def test_reset_refuses_a_short_new_password_without_using_the_token(client, inbo
 
 
 def test_reset_without_smtp_is_503(tmp_path, derived_data_dir, clock):
-    from starlette.testclient import TestClient
-
-    from postmetric.app import create_app
-
     settings = Settings(data_dir=tmp_path / "bare", cache_dir=derived_data_dir, ingest_rate_limit="")
     with TestClient(create_app(settings, clock=clock)) as bare:
         response = bare.post("/api/v1/auth/password-reset", json={"email": "ada@example.com"})
@@ -220,3 +225,13 @@ def test_the_session_cookie_reads_the_users_sites_stats_with_csrf(client, site):
     response = client.post("/api/v1/query", json=query, headers={"X-CSRF-Token": csrf})
     assert response.status_code == 404
     assert client.get("/api/v1/realtime", params={"site_id": site.public_id}).status_code == 404
+
+
+def test_the_session_cookie_is_rate_limited_per_user_across_browsers(tmp_path, derived_data_dir, clock):
+    settings = Settings(data_dir=tmp_path / "limited", cache_dir=derived_data_dir, api_rate_limit="3/minute")
+    with TestClient(create_app(settings, clock=clock)) as first:
+        signup(first, "ada@example.com")
+        second = TestClient(first.app)
+        second.post("/api/v1/auth/login", json={"email": "ada@example.com", "password": PASSWORD})
+        statuses = [c.get("/api/v1/sites").status_code for c in (first, second, first, second)]
+    assert statuses == [200, 200, 200, 429]

@@ -153,8 +153,6 @@ def test_the_sites_api_needs_a_user(client, site):
 
 
 def test_an_account_token_manages_its_users_sites_without_csrf(client, site):
-    from account_support import browser as _browser  # noqa: F401 - the token comes from the CLI's function
-
     from postmetric.accounts.keys import create_account_token
     from postmetric.accounts.users import get_user_by_email
 
