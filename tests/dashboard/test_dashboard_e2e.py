@@ -124,6 +124,8 @@ def account(server, browser):
     public_id = re.search(r'data-website-id="([^"]+)"', snippet.inner_text()).group(1)
     assert f'src="{url}/js/script.js"' in snippet.inner_text()
     expect(page.get_by_text("Waiting for the first event")).to_be_visible()
+    SCREENSHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=SCREENSHOTS / "add-site.png")
 
     page.goto(f"{url}/sites/{public_id}/settings/keys")
     page.get_by_label("New key name").fill("backend")

@@ -14,7 +14,7 @@ export function Snippet({ siteId }: { siteId: string }) {
   const [copied, setCopied] = useState(false);
   return (
     <div>
-      <pre className="overflow-x-auto rounded-md bg-gray-900 p-3 text-xs text-gray-100 dark:bg-black"><code>{snippet}</code></pre>
+      <pre className="whitespace-pre-wrap break-all rounded-md bg-gray-900 p-3 text-xs text-gray-100 dark:bg-black"><code>{snippet}</code></pre>
       <Button variant="secondary" className="mt-2" onClick={() => navigator.clipboard?.writeText(snippet).then(() => setCopied(true))}>
         {copied ? "Copied" : "Copy snippet"}
       </Button>
