@@ -52,3 +52,10 @@ def test_ending_one_session_or_all_but_one(db_session):
     end_user_sessions(db_session, user_id=user.id, keep_id=first.id)
     assert find_session(db_session, raw_first, now=NOW) is not None
     assert find_session(db_session, raw_third, now=NOW) is None
+
+
+def test_a_new_login_deletes_the_users_expired_sessions(db_session):
+    user = create_user(db_session, email="ada@example.com", password="long enough!")
+    start_session(db_session, user=user, now=NOW)
+    start_session(db_session, user=user, now=NOW + SESSION_LIFETIME)
+    assert db_session.query(WebSession).count() == 1

@@ -333,3 +333,26 @@ def test_sharing_validates_its_fields_and_unknown_links_are_404(client, owner, s
     assert client.get("/api/v1/share/nope").status_code == 404
     assert client.post("/api/v1/query", json={"site_id": site.public_id, **QUERY},
                        headers={"X-Postmetric-Share": "nope"}).status_code == 401
+
+
+def test_a_shared_realtime_stream_ends_when_sharing_is_turned_off(client, owner, site, monkeypatch):
+    from postmetric.web.routes import stats as stats_routes
+
+    from stats_api_support import read_frame
+
+    sharing = f"/api/v1/sites/{site.public_id}/sharing"
+    token = owner.call("PUT", sharing, json={"enabled": True}).json()["token"]
+    real_snapshot = stats_routes.realtime_snapshot
+
+    def snapshot_then_unshare(*args, **kwargs):
+        owner.call("PUT", sharing, json={"enabled": False})
+        return real_snapshot(*args, **kwargs)
+
+    monkeypatch.setattr(stats_routes, "realtime_snapshot", snapshot_then_unshare)
+    monkeypatch.setattr(stats_routes, "STREAM_INTERVAL_SECONDS", 0)
+    visitor = browser(client)
+    with visitor.stream("GET", "/api/v1/realtime/stream", headers={"X-Postmetric-Share": token}) as response:
+        chunks, buffer = response.iter_bytes(), bytearray()
+        assert read_frame(chunks, buffer)[0] == "realtime"
+        assert read_frame(chunks, buffer) == ("error", {"error": "the share link is disabled, changed or needs "
+                                                                  "its password"})

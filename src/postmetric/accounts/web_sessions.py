@@ -24,7 +24,11 @@ REFRESH_RESOLUTION = timedelta(minutes=1)
 
 
 def start_session(session: Session, *, user: User, now: datetime) -> tuple[WebSession, str]:
-    """A new web session for `user` and the raw token for its cookie (not stored)."""
+    """A new web session for `user` and the raw token for its cookie (not stored).
+
+    Also deletes the user's expired sessions: rows of browsers that never came back.
+    """
+    session.execute(delete(WebSession).where(WebSession.user_id == user.id, WebSession.expires_at <= now))
     raw = secrets.token_urlsafe(32)
     web_session = WebSession(
         token_hash=hash_secret(raw),

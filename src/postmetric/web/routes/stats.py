@@ -110,8 +110,9 @@ async def get_realtime_stream(request: Request, caller: Caller) -> Response:
                 await services.stopping.wait()
             if services.stopping.is_set():
                 return
-            if not await _still_visible(services, request, site):
-                yield _frame("error", {"error": "the API key is unknown or revoked"})
+            gone = await _access_lost(services, request, site)
+            if gone is not None:
+                yield _frame("error", {"error": gone})
                 return
 
     return StreamingResponse(frames(), media_type="text/event-stream",
@@ -150,12 +151,15 @@ async def _json_body(request: Request) -> Any:
         raise ApiError(400, f"body: is not valid JSON ({error})") from None
 
 
-async def _still_visible(services, request: Request, site: VisibleSite) -> bool:
+async def _access_lost(services, request: Request, site: VisibleSite) -> str | None:
+    """Why the request's credential can no longer read `site`, or None while it still can."""
     try:
         caller = await authenticate_request(services, request, share=True)
-    except ApiError:
-        return False
-    return await run_in_threadpool(visible_site, services.metadata, caller, site.public_id) is not None
+    except ApiError as error:
+        return error.message
+    if await run_in_threadpool(visible_site, services.metadata, caller, site.public_id) is None:
+        return f"site_id: site {site.public_id!r} not found"
+    return None
 
 
 def _frame(event: str, data: dict[str, Any]) -> bytes:
