@@ -356,3 +356,19 @@ def test_a_shared_realtime_stream_ends_when_sharing_is_turned_off(client, owner,
         assert read_frame(chunks, buffer)[0] == "realtime"
         assert read_frame(chunks, buffer) == ("error", {"error": "the share link is disabled, changed or needs "
                                                                   "its password"})
+
+
+def test_share_passwords_are_rate_limited_like_logins(client, owner, site):
+    sharing = f"/api/v1/sites/{site.public_id}/sharing"
+    token = owner.call("PUT", sharing, json={"enabled": True, "password": "open sesame!"}).json()["token"]
+    guesser = browser(client)
+    statuses = [guesser.post(f"/api/v1/share/{token}/unlock", json={"password": f"guess {n}"}).status_code
+                for n in range(11)]
+    assert statuses == [401] * 10 + [429]
+
+
+def test_routes_for_users_answer_401_without_a_login(client, site):
+    for method, path in [("POST", "/api/v1/auth/logout"), ("POST", "/api/v1/invitations/abc/accept"),
+                         ("GET", f"/api/v1/sites/{site.public_id}/members"), ("POST", "/api/v1/sites")]:
+        response = client.request(method, path, json={})
+        assert response.status_code == 401, path
