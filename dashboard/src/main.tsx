@@ -1,6 +1,6 @@
 import "./index.css";
 import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
-import { StrictMode } from "react";
+import { type ComponentType, StrictMode } from "react";
 import { createRoot } from "react-dom/client";
 import { createBrowserRouter, Navigate, RouterProvider } from "react-router";
 import { RequireSession } from "./components/Layout";
@@ -13,7 +13,7 @@ import { AddSitePage } from "./routes/AddSitePage";
 import { SitesPage } from "./routes/SitesPage";
 
 // Screens past the site list are separate chunks: the login page does not load Recharts.
-const lazyPage = (load: () => Promise<{ default: React.ComponentType }>) => async () => ({ Component: (await load()).default });
+const lazyPage = (load: () => Promise<{ default: ComponentType }>) => async () => ({ Component: (await load()).default });
 
 const router = createBrowserRouter([
   { path: "/login", Component: LoginPage },

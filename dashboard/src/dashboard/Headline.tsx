@@ -1,19 +1,19 @@
 /** The headline cards: totals of the range, their change, and the visitors on the site now. */
+import type { ReactNode } from "react";
 import { Link } from "react-router";
-import { cx } from "../components/ui";
+import { cx, ErrorBox } from "../components/ui";
 import { useRealtimeQuery, useStatsQuery } from "../hooks/queries";
 import { useDashboardState } from "../hooks/useDashboardState";
 import { formatChange, formatMetric } from "../lib/format";
 import { HEADLINE_METRICS, headlineQuery } from "../state/query";
 import { METRIC_LABELS } from "./panels";
 import { useSiteView } from "./SiteContext";
-import { ErrorBox } from "../components/ui";
 
 // A rise is good news except for these.
 const LOWER_IS_BETTER = new Set(["bounce_rate"]);
 
 function Stat({ label, value, change, good, children }:
-  { label: string; value: string; change?: string; good?: boolean | null; children?: React.ReactNode }) {
+  { label: string; value: string; change?: string; good?: boolean | null; children?: ReactNode }) {
   return (
     <div className="min-w-0 px-3 py-2" data-testid={`stat-${label}`}>
       <p className="truncate text-xs font-medium uppercase tracking-wide text-gray-500 dark:text-gray-400">{label}</p>

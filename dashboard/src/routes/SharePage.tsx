@@ -10,6 +10,8 @@ import { api, setShareToken } from "../lib/api";
 
 export default function SharePage() {
   const { token = "" } = useParams();
+  // During render, not in an effect: the panels' queries start in their own effects, which
+  // run before this component's.
   setShareToken(token);
   const [unlocked, setUnlocked] = useState(false);
   const [password, setPassword] = useState("");
