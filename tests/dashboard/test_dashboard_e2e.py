@@ -269,7 +269,10 @@ def test_a_shared_link_shows_the_dashboard_read_only_to_anyone(browser, account)
     owner = browser.new_context(viewport={"width": 1280, "height": 800}, storage_state=account["storage_state"])
     page = owner.new_page()
     page.goto(f"{account['url']}/sites/{account['site']}/settings/sharing")
-    page.get_by_label("Anyone with the link can see this dashboard").click()  # checked once the server says so
+    sharing = page.get_by_label("Anyone with the link can see this dashboard")
+    expect(page.get_by_text("Anyone with the link")).to_be_visible()
+    if not sharing.is_checked():
+        sharing.click()  # not check(): the box is checked once the server says so
     link = page.get_by_role("link", name="/share/")
     expect(link).to_be_visible()
     shared_url = link.get_attribute("href")
@@ -316,3 +319,39 @@ def test_screenshots_of_the_other_screens(browser, account):
     expect(page.get_by_test_id("realtime-visitors")).to_have_text("1")
     page.screenshot(path=SCREENSHOTS / "realtime-360.png", full_page=True)
     context.close()
+
+
+def test_a_password_protects_the_shared_link(browser, account):
+    owner = browser.new_context(viewport={"width": 1280, "height": 800}, storage_state=account["storage_state"])
+    page = owner.new_page()
+    page.goto(f"{account['url']}/sites/{account['site']}/settings/sharing")
+    sharing = page.get_by_label("Anyone with the link can see this dashboard")
+    expect(page.get_by_text("Anyone with the link")).to_be_visible()
+    if not sharing.is_checked():
+        sharing.click()
+    expect(page.get_by_text("No password.")).to_be_visible()
+    page.get_by_label("Password (empty removes it)").fill("open sesame")
+    page.get_by_role("button", name="Set").click()
+    expect(page.get_by_text("A password protects it.")).to_be_visible()
+    shared_url = page.get_by_role("link", name="/share/").get_attribute("href")
+    owner.close()
+
+    stranger = browser.new_context(viewport={"width": 360, "height": 780})
+    page = stranger.new_page()
+    page.goto(shared_url.replace("http://127.0.0.1:8000", account["url"]))
+    expect(page.get_by_text("shop.example is password protected")).to_be_visible()
+    page.get_by_label("Password").fill("wrong")
+    page.get_by_role("button", name="View the dashboard").click()
+    expect(page.get_by_role("alert")).to_contain_text("password")
+    page.get_by_label("Password").fill("open sesame")
+    page.get_by_role("button", name="View the dashboard").click()
+    expect(_stat(page, "Pageviews")).to_be_visible()
+    expect(page.get_by_role("alert")).to_have_count(0)
+    stranger.close()
+
+    owner = browser.new_context(storage_state=account["storage_state"])  # the other tests share the link openly
+    page = owner.new_page()
+    page.goto(f"{account['url']}/sites/{account['site']}/settings/sharing")
+    page.get_by_role("button", name="Set").click()
+    expect(page.get_by_text("No password.")).to_be_visible()
+    owner.close()
