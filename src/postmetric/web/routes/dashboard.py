@@ -22,6 +22,7 @@ import mimetypes
 from importlib.resources import files
 from pathlib import Path
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, Response
 from starlette.routing import Match, Route
@@ -71,7 +72,7 @@ async def get_asset(request: Request) -> Response:
         return Response("not found", status_code=404, media_type="text/plain", headers={"Cache-Control": "no-store"})
     headers = {"Cache-Control": ASSET_CACHE_CONTROL, "Vary": "Accept-Encoding"}
     if asset.suffix in COMPRESSIBLE and _accepts_gzip(request.headers.get("accept-encoding", "")):
-        body = _gzipped(asset, asset.stat().st_mtime_ns)
+        body = await run_in_threadpool(_gzipped, asset, asset.stat().st_mtime_ns)  # the first time takes ~50 ms
         media_type = mimetypes.guess_type(asset.name)[0] or "application/octet-stream"
         return Response(body, headers={**headers, "Content-Encoding": "gzip"}, media_type=media_type)
     return FileResponse(asset, headers=headers)
