@@ -14,7 +14,7 @@ import { useSiteView } from "./SiteContext";
 export function MetricsTable({ tab }: { tab: PanelTab }) {
   const { site } = useSiteView();
   const [state, setState] = useDashboardState();
-  const stats = useStatsQuery(panelQuery(site.id, state, tab.dimension, tab.metrics));
+  const stats = useStatsQuery(panelQuery(site.id, state, tab));
   if (stats.error) return <ErrorBox error={stats.error} />;
   if (!stats.data) return <Spinner />;
   const rows = stats.data.results;
@@ -51,7 +51,7 @@ export function MetricsTable({ tab }: { tab: PanelTab }) {
 }
 
 async function exportCsv(siteId: string, tab: PanelTab, state: ReturnType<typeof useDashboardState>[0]) {
-  const answer = await queryStats(panelQuery(siteId, state, tab.dimension, tab.metrics, 10_000));
+  const answer = await queryStats(panelQuery(siteId, state, tab, 10_000));
   const header = [dimensionLabel(tab.dimension), ...tab.metrics];
   download(`${siteId}-${tab.id}.csv`, toCsv(header, answer.results.map((row) => [row.dimensions[0] ?? "", ...row.metrics])));
 }

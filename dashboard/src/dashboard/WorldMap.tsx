@@ -18,7 +18,7 @@ const WORLD = world as unknown as Parameters<typeof Geographies>[0]["geography"]
 export default function WorldMap() {
   const { site } = useSiteView();
   const [state, setState] = useDashboardState();
-  const stats = useStatsQuery(panelQuery(site.id, state, "visit:country", ["visitors"], 300));
+  const stats = useStatsQuery(panelQuery(site.id, state, { dimension: "visit:country", metrics: ["visitors"] }, 300));
   if (stats.error) return <ErrorBox error={stats.error} />;
   if (!stats.data) return <Spinner />;
   const visitors = new Map(stats.data.results.map((row) => [String(row.dimensions[0]), row.metrics[0] ?? 0]));

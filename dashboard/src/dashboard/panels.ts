@@ -1,7 +1,10 @@
 /** Every panel tab: one dimension each, drawn by the same MetricsTable. */
+import type { Filter } from "../lib/api";
 import { formatCountry } from "../lib/format";
 
-export interface PanelTab { id: string; label: string; dimension: string; metrics: string[] }
+/** `filters` narrow the tab's own rows (before the URL's filters); a clicked row still adds
+ * only `[is, dimension, [value]]`. */
+export interface PanelTab { id: string; label: string; dimension: string; metrics: string[]; filters?: Filter[] }
 
 export const SOURCE_TABS: PanelTab[] = [
   { id: "channels", label: "Channels", dimension: "visit:channel", metrics: ["visitors"] },
@@ -14,6 +17,9 @@ export const PAGE_TABS: PanelTab[] = [
   { id: "entry", label: "Entry", dimension: "visit:entry_page", metrics: ["visitors"] },
   { id: "exit", label: "Exit", dimension: "visit:exit_page", metrics: ["visitors"] },
   { id: "hostnames", label: "Hostnames", dimension: "event:hostname", metrics: ["visitors", "pageviews"] },
+  // The tracker sends a click on a link to another host as an `outbound` event with `props.url`.
+  { id: "outbound", label: "Outbound", dimension: "event:props:url", metrics: ["visitors", "events"],
+    filters: [["is", "event:name", ["outbound"]]] },
 ];
 export const LOCATION_TABS: PanelTab[] = [
   { id: "countries", label: "Countries", dimension: "visit:country", metrics: ["visitors"] },
@@ -30,7 +36,7 @@ const LABELS: Record<string, string> = {
   "visit:channel": "Channel", "visit:source": "Source", "visit:referrer": "Referrer",
   "visit:utm_campaign": "Campaign", "visit:utm_source": "UTM source", "visit:utm_medium": "UTM medium",
   "event:page": "Page", "visit:entry_page": "Entry page", "visit:exit_page": "Exit page",
-  "event:hostname": "Hostname", "visit:country": "Country", "visit:region": "Region", "visit:city": "City",
+  "event:hostname": "Hostname", "event:props:url": "Link URL", "visit:country": "Country", "visit:region": "Region", "visit:city": "City",
   "visit:browser": "Browser", "visit:os": "OS", "visit:device": "Device",
 };
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { chartQuery, headlineQuery, panelQuery } from "./query";
+import { PAGE_TABS } from "../dashboard/panels";
 import { parseSearch } from "./url";
 
 describe("queries built from the URL", () => {
@@ -29,12 +30,26 @@ describe("queries built from the URL", () => {
 
   it("every panel carries every filter of the URL", () => {
     const state = parseSearch("?f=is,visit:source,Google&f=contains,event:page,/blog");
-    expect(panelQuery("s", state, "visit:country", ["visitors"])).toEqual({
+    expect(panelQuery("s", state, { dimension: "visit:country", metrics: ["visitors"] })).toEqual({
       site_id: "s",
       date_range: "30d",
       metrics: ["visitors"],
       dimensions: ["visit:country"],
       filters: [["is", "visit:source", ["Google"]], ["contains", "event:page", ["/blog"]]],
+      order_by: [["visitors", "desc"]],
+      include: { total_rows: true },
+      pagination: { limit: 10 },
+    });
+  });
+
+  it("the Outbound tab asks the URLs of outbound events, its own filter first, then the URL's", () => {
+    const outbound = PAGE_TABS.find((tab) => tab.id === "outbound")!;
+    expect(panelQuery("s", parseSearch("?period=7d&f=is,visit:source,Google"), outbound)).toEqual({
+      site_id: "s",
+      date_range: "7d",
+      metrics: ["visitors", "events"],
+      dimensions: ["event:props:url"],
+      filters: [["is", "event:name", ["outbound"]], ["is", "visit:source", ["Google"]]],
       order_by: [["visitors", "desc"]],
       include: { total_rows: true },
       pagination: { limit: 10 },

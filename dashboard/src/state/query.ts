@@ -1,5 +1,5 @@
 /** Stats queries built from the URL state: every panel, the chart and the headline go through here. */
-import type { StatsQuery } from "../lib/api";
+import type { Filter, StatsQuery } from "../lib/api";
 import { type DashboardState, defaultInterval } from "./url";
 
 export const HEADLINE_METRICS = [
@@ -14,6 +14,8 @@ export function dateRange(state: DashboardState): StatsQuery["date_range"] {
 
 interface Part {
   metrics: string[];
+  /** Filters of the part itself (the Outbound tab's `event:name is outbound`), before the URL's. */
+  scope?: Filter[];
   dimensions?: string[];
   orderBy?: StatsQuery["order_by"];
   limit?: number;
@@ -27,7 +29,7 @@ export function buildQuery(siteId: string, state: DashboardState, part: Part): S
     site_id: siteId,
     date_range: dateRange(state),
     metrics: part.metrics,
-    filters: state.filters,
+    filters: [...(part.scope ?? []), ...state.filters],
   };
   if (part.dimensions?.length) query.dimensions = part.dimensions;
   if (part.orderBy) query.order_by = part.orderBy;
@@ -53,9 +55,12 @@ export function chartQuery(siteId: string, state: DashboardState): StatsQuery {
   });
 }
 
-export function panelQuery(siteId: string, state: DashboardState, dimension: string, metrics: string[],
+/** A panel tab's rows: its dimension, its metrics (the first orders them), its own filters. */
+export interface PanelPart { dimension: string; metrics: string[]; filters?: Filter[] }
+
+export function panelQuery(siteId: string, state: DashboardState, { dimension, metrics, filters }: PanelPart,
                            limit = 10): StatsQuery {
   return buildQuery(siteId, state, {
-    metrics, dimensions: [dimension], orderBy: [[metrics[0], "desc"]], limit, totalRows: true,
+    metrics, dimensions: [dimension], scope: filters, orderBy: [[metrics[0], "desc"]], limit, totalRows: true,
   });
 }
