@@ -20,7 +20,7 @@ export function Input({ label, className, ...props }: InputHTMLAttributes<HTMLIn
   return (
     <label className="block text-sm">
       <span className="mb-1 block font-medium text-gray-700 dark:text-gray-300">{label}</span>
-      <input className={cx("w-full rounded-md border border-gray-300 bg-white px-3 py-2 text-gray-900 focus:border-indigo-500 focus:outline-none focus:ring-1 focus:ring-indigo-500 dark:border-gray-700 dark:bg-gray-900 dark:text-gray-100", className)} {...props} />
+      <input className={cx("w-full rounded-md border border-gray-300 bg-white px-3 py-2 text-gray-900 focus:border-indigo-500 focus:outline-none focus:ring-1 focus:ring-indigo-500 disabled:cursor-not-allowed disabled:bg-gray-100 disabled:text-gray-500 dark:border-gray-700 dark:bg-gray-900 dark:text-gray-100 dark:disabled:bg-gray-800 dark:disabled:text-gray-400", className)} {...props} />
     </label>
   );
 }

@@ -2,6 +2,12 @@
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import { api, ApiError, queryStats, type Realtime, type SessionInfo, setCsrfToken, type Site, type StatsQuery } from "../lib/api";
 
+/** Once more after a network or server error; never after a 4xx, which will not change (a site
+ * that is not the user's is a 404, and would otherwise show "Loading…" through three retries). */
+function retryOnceUnlessRefused(failures: number, error: Error): boolean {
+  return failures < 1 && !(error instanceof ApiError && error.status < 500);
+}
+
 export function useSessionQuery() {
   return useQuery({
     queryKey: ["session"],
@@ -16,11 +22,11 @@ export function useSessionQuery() {
 }
 
 export function useSitesQuery() {
-  return useQuery({ queryKey: ["sites"], queryFn: () => api<{ sites: Site[] }>("/api/v1/sites") });
+  return useQuery({ queryKey: ["sites"], queryFn: () => api<{ sites: Site[] }>("/api/v1/sites"), retry: retryOnceUnlessRefused });
 }
 
 export function useSiteQuery(siteId: string) {
-  return useQuery({ queryKey: ["site", siteId], queryFn: () => api<Site>(`/api/v1/sites/${siteId}`) });
+  return useQuery({ queryKey: ["site", siteId], queryFn: () => api<Site>(`/api/v1/sites/${siteId}`), retry: retryOnceUnlessRefused });
 }
 
 /** Any stats query; the previous answer stays on screen while a new filter or range loads. */
@@ -29,7 +35,7 @@ export function useStatsQuery(query: StatsQuery, options: { enabled?: boolean; r
     queryKey: ["stats", query],
     queryFn: () => queryStats(query),
     placeholderData: keepPreviousData,
-    retry: (failures, error) => failures < 1 && !(error instanceof ApiError && error.status < 500),
+    retry: retryOnceUnlessRefused,
     ...options,
   });
 }

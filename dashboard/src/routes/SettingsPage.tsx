@@ -65,7 +65,7 @@ function Exclusions({ site }: { site: Site }) {
         <label key={key} className="block text-sm">
           <span className="mb-1 block font-medium">{label}</span>
           <textarea rows={3} value={lists[key]} onChange={(e) => setLists({ ...lists, [key]: e.target.value })}
-            className="w-full rounded-md border border-gray-300 bg-white px-3 py-2 font-mono text-xs dark:border-gray-700 dark:bg-gray-900" />
+            className="w-full rounded-md border border-gray-300 bg-white px-3 py-2 font-mono text-xs disabled:cursor-not-allowed disabled:bg-gray-100 disabled:text-gray-500 dark:border-gray-700 dark:bg-gray-900 dark:disabled:bg-gray-800" />
         </label>
       ))}
       <label className="flex items-center gap-2 text-sm"><input type="checkbox" checked={cookieless} onChange={(e) => setCookieless(e.target.checked)} /> Cookieless (visitors are a daily hash, no cookie is set)</label>
@@ -224,6 +224,7 @@ export default function SettingsPage() {
   const site = useSiteQuery(siteId);
   if (site.error) return <ErrorBox error={site.error} />;
   if (!site.data) return <Spinner />;
+  const viewer = site.data.role === "viewer";
   const body: Record<string, ReactNode> = {
     general: <General site={site.data} />,
     snippet: <><Snippet siteId={site.data.id} /><FirstEventCheck siteId={site.data.id} /></>,
@@ -248,7 +249,17 @@ export default function SettingsPage() {
                 : "text-gray-600 hover:bg-gray-100 dark:text-gray-300 dark:hover:bg-gray-800")}>{label}</NavLink>
           ))}
         </nav>
-        <Card className="min-w-0 flex-1">{body[section] ?? <ErrorBox error={`No settings section “${section}”.`} />}</Card>
+        <Card className="min-w-0 flex-1">
+          {viewer && (
+            <p className="mb-3 rounded-md border border-amber-300 bg-amber-50 px-3 py-2 text-sm dark:border-amber-700 dark:bg-amber-950">
+              You are a viewer of this site: viewers cannot change settings. Ask an owner or an admin.
+            </p>
+          )}
+          {/* Disabled, not hidden: a viewer still reads the settings; the API refuses changes anyway (403). */}
+          <fieldset disabled={viewer} className="min-w-0">
+            {body[section] ?? <ErrorBox error={`No settings section “${section}”.`} />}
+          </fieldset>
+        </Card>
       </div>
     </div>
   );
