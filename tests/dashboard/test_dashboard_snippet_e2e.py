@@ -1,0 +1,299 @@
+"""The dashboard with the real snippet, and with a second user, in headless Chromium.
+
+- The snippet flow: sign up, add `shop.test`, copy the snippet from the add-site screen, serve a
+  page on `shop.test` that holds exactly that snippet, open it as a person would (a desktop Chrome
+  user agent, Chromium started without the automation switch so `navigator.webdriver` is false),
+  click its link to another host; the add-site screen then says "received" and the dashboard
+  shows the visitor, the page and the outbound link.
+- A viewer, invited through the API, reads the settings but cannot change them; a change
+  without the CSRF header is refused; another user's site is a 404.
+
+As in `tests/tracker/conftest.py` (copied, not imported): the app runs under uvicorn in a thread,
+test pages come from a small HTTP server, and every `*.test` hostname resolves to 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import re
+import socket
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+from playwright.sync_api import expect, sync_playwright
+
+from postmetric.app import create_app
+from postmetric.config import Settings
+from postmetric.web.routes.dashboard import DASHBOARD_DIR
+from postmetric.web.routes.tracker import SCRIPT_DIR
+
+from factories import CHROME_UA
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+    "--host-resolver-rules=MAP *.test 127.0.0.1", "--disable-blink-features=AutomationControlled",
+]
+SCREENSHOTS = Path(__file__).parent / "screenshots"
+PASSWORD = "correct horse battery"
+
+pytestmark = pytest.mark.skipif(
+    not (DASHBOARD_DIR / "index.html").is_file() or not (SCRIPT_DIR / "script.js").is_file(),
+    reason="the dashboard or the tracking script is not built: run `make install`",
+)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, derived_data_dir):
+    settings = Settings(data_dir=tmp_path_factory.mktemp("dashboard-snippet-e2e"), cache_dir=derived_data_dir,
+                        ingest_rate_limit="")
+    app = create_app(settings)
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the test server did not start")
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}", app
+    server.should_exit = True
+    thread.join(timeout=30)
+
+
+class Pages:
+    """Serves the HTML registered by the tests, whatever the Host header says."""
+
+    def __init__(self) -> None:
+        self.documents: dict[str, str] = {}
+        documents = self.documents
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                body = documents.get(self.path.split("?", 1)[0])
+                if body is None:
+                    self.send_error(404)
+                    return
+                data = body.encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
+@pytest.fixture(scope="module")
+def pages():
+    served = Pages()
+    yield served
+    served.server.shutdown()
+
+
+# Module scope: sync Playwright keeps an event loop running in this thread until it stops.
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS,
+                                             ignore_default_args=["--enable-automation"])
+        yield browser
+        browser.close()
+
+
+def _watch(page) -> list[str]:
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    return errors
+
+
+def _sign_up(page, url: str, email: str) -> None:
+    page.goto(f"{url}/signup")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign up").click()
+    expect(page.get_by_role("heading", name="Sites")).to_be_visible()
+
+
+def _api_client(url: str, email: str) -> httpx.Client:
+    """An API client logged in as `email`, sending the session's CSRF token on every request."""
+    client = httpx.Client(base_url=url)
+    answer = client.post("/api/v1/auth/login", json={"email": email, "password": PASSWORD})
+    assert answer.status_code == 200, answer.text
+    client.headers["X-CSRF-Token"] = answer.json()["csrf_token"]
+    return client
+
+
+def _stored_events(app, count: int, timeout: float = 15.0) -> list[dict]:
+    """The stored events once there are `count` of them: the tracker sends asynchronously and the
+    writer commits about a second after acknowledging, so flush while waiting."""
+    deadline = time.monotonic() + timeout
+    while True:
+        app.state.services.writer.flush()
+        rows = app.state.services.events.fetch("SELECT type, name, hostname, pathname FROM events")
+        if len(rows) >= count or time.monotonic() >= deadline:
+            return rows
+        time.sleep(0.1)
+
+
+@pytest.fixture(scope="module")
+def shop(server, browser, pages):
+    """`shop.test`, added in the dashboard, with one person's visit through the copied snippet:
+    a pageview of `/` and a click on the link to `elsewhere.test`."""
+    url, app = server
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    errors = _watch(page)
+    _sign_up(page, url, "owner@example.com")
+    page.get_by_role("link", name="Add a site").click()
+    page.get_by_label("Domain").fill("shop.test")
+    page.get_by_label("Timezone").fill("UTC")
+    page.get_by_role("button", name="Add site").click()
+    expect(page.get_by_text("Waiting for the first event")).to_be_visible()
+    snippet = page.locator("pre code").inner_text()
+    public_id = re.search(r'data-website-id="([^"]+)"', snippet).group(1)
+
+    outbound_url = f"http://elsewhere.test:{pages.port}/deal"
+    pages.documents["/"] = (f"<!doctype html><html><head><title>Shop</title>{snippet}</head>"
+                            f'<body><h1>Shop</h1><a href="{outbound_url}">A deal elsewhere</a></body></html>')
+    pages.documents["/deal"] = "<!doctype html><html><head><title>Deal</title></head><body>Deal</body></html>"
+    visitor = browser.new_context(user_agent=CHROME_UA, viewport={"width": 1280, "height": 800})
+    shop_page = visitor.new_page()
+    visitor_errors = _watch(shop_page)
+    shop_page.goto(f"http://shop.test:{pages.port}/")
+    assert shop_page.evaluate("navigator.webdriver") is False
+    expect(shop_page.get_by_role("heading", name="Shop")).to_be_visible()
+    _stored_events(app, 1)  # the pageview first, so the click is the later event
+    shop_page.get_by_role("link", name="A deal elsewhere").click()
+    expect(shop_page).to_have_url(outbound_url)
+    stored = _stored_events(app, 2)
+    assert [(e["type"], e["hostname"], e["pathname"]) for e in stored] == [
+        ("pageview", "shop.test", "/"), ("outbound", "shop.test", "/")], stored
+    assert not visitor_errors, visitor_errors
+    visitor.close()
+
+    # The add-site screen polls every 3 s until it sees the event.
+    expect(page.get_by_text("First event received")).to_be_visible(timeout=15_000)
+    page.screenshot(path=SCREENSHOTS / "add-site-received.png")
+    assert not errors, errors
+    state = context.storage_state()
+    context.close()
+    return {"url": url, "site": public_id, "storage_state": state, "outbound_url": outbound_url}
+
+
+def _panel(page, title: str):
+    return page.get_by_role("region", name=title)
+
+
+def test_a_page_with_the_copied_snippet_shows_up_on_the_dashboard_with_its_outbound_link(browser, shop):
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, storage_state=shop["storage_state"])
+    page = context.new_page()
+    errors = _watch(page)
+    page.goto(f"{shop['url']}/sites/{shop['site']}/settings/snippet")
+    expect(page.get_by_text("First event received")).to_be_visible()
+    page.get_by_role("link", name="Open the dashboard").click()
+    expect(page).to_have_url(f"{shop['url']}/sites/{shop['site']}")
+    expect(page.get_by_test_id("stat-Visitors")).to_contain_text("1")
+    expect(page.get_by_test_id("stat-Pageviews")).to_contain_text("1")
+    pages = _panel(page, "Pages")
+    expect(pages.get_by_role("row", name="/")).to_contain_text("1")
+
+    pages.get_by_role("tab", name="Outbound").click()
+    row = pages.get_by_role("row").filter(has_text=shop["outbound_url"])
+    expect(row).to_contain_text("1")
+    expect(pages.get_by_role("columnheader")).to_have_text(["Link URL", "Visitors", "Events"])
+    page.wait_for_load_state("networkidle")
+    SCREENSHOTS.mkdir(exist_ok=True)
+    pages.screenshot(path=SCREENSHOTS / "pages-outbound.png")
+
+    with page.expect_download() as download:
+        pages.get_by_role("button", name="Export CSV").click()
+    assert download.value.suggested_filename == f"{shop['site']}-outbound.csv"
+    assert Path(download.value.path()).read_text().splitlines() == [
+        "Link URL,visitors,events", f"{shop['outbound_url']},1,1"]
+
+    row.click()
+    expect(page).to_have_url(re.compile(r"\?f=is,event:props:url,http:"))
+    expect(page.get_by_label("Filters")).to_contain_text(f"Link URL is {shop['outbound_url']}")
+    expect(page.get_by_test_id("stat-Visitors")).to_contain_text("1")
+    expect(pages.get_by_role("row").filter(has_text=shop["outbound_url"])).to_be_visible()
+    assert not errors, errors
+    context.close()
+
+
+def test_a_viewer_reads_the_settings_but_cannot_change_them(browser, shop):
+    url, site = shop["url"], shop["site"]
+    owner = _api_client(url, "owner@example.com")
+    invited = owner.post(f"/api/v1/sites/{site}/members", json={"email": "viewer@example.com", "role": "viewer"})
+    assert invited.status_code in (200, 201), invited.text
+    token = invited.json()["url"].rsplit("/invitations/", 1)[1]
+
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    errors = _watch(page)
+    page.goto(f"{url}/invitations/{token}")
+    page.get_by_role("link", name="sign up").click()
+    page.get_by_label("Email").fill("viewer@example.com")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign up").click()
+    page.get_by_role("button", name="Accept").click()
+    expect(page).to_have_url(f"{url}/sites/{site}")
+    expect(page.get_by_test_id("stat-Visitors")).to_contain_text("1")
+
+    page.goto(f"{url}/sites/{site}/settings/general")
+    expect(page.get_by_text("viewers cannot change settings")).to_be_visible()
+    expect(page.get_by_label("Name")).to_be_disabled()
+    expect(page.get_by_role("button", name="Save")).to_be_disabled()
+    page.screenshot(path=SCREENSHOTS / "settings-viewer.png")
+    # Forced: the form enabled by hand, a new name typed and saved; the API says no.
+    page.locator("fieldset").evaluate("fieldset => { fieldset.disabled = false; }")
+    page.get_by_label("Name").fill("Renamed by a viewer")
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_role("alert")).to_have_text("role: viewers cannot change settings")
+    assert owner.get(f"/api/v1/sites/{site}").json()["name"] != "Renamed by a viewer"
+
+    # Another user's site is not found, in the API and on the page.
+    other = owner.post("/api/v1/sites", json={"domain": "other.test"})
+    assert other.status_code in (200, 201), other.text
+    other_id = other.json()["id"]
+    status = page.evaluate("async (id) => (await fetch(`/api/v1/sites/${id}`)).status", other_id)
+    assert status == 404
+    page.goto(f"{url}/sites/{other_id}/settings/general")
+    expect(page.get_by_role("alert")).to_be_visible()
+    expect(page.get_by_label("Name")).to_have_count(0)
+    assert not errors, errors
+    context.close()
+    owner.close()
+
+
+def test_a_change_without_the_csrf_header_is_refused_in_the_browser(browser, shop):
+    context = browser.new_context(storage_state=shop["storage_state"])
+    page = context.new_page()
+    page.goto(f"{shop['url']}/sites/{shop['site']}/settings/general")
+    expect(page.get_by_label("Name")).to_be_enabled()
+    answer = page.evaluate("""async (id) => {
+        const response = await fetch(`/api/v1/sites/${id}`, {method: "PUT", body: JSON.stringify({name: "No token"}),
+                                                             headers: {"Content-Type": "application/json"}});
+        return {status: response.status, body: await response.json()};
+    }""", shop["site"])
+    assert answer["status"] == 403 and answer["body"]["error"].startswith("csrf"), answer
+    site = page.evaluate("async (id) => (await fetch(`/api/v1/sites/${id}`)).json()", shop["site"])
+    assert site["name"] != "No token"
+    context.close()
