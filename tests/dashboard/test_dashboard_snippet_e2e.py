@@ -273,11 +273,16 @@ def test_a_viewer_reads_the_settings_but_cannot_change_them(browser, shop):
     other = owner.post("/api/v1/sites", json={"domain": "other.test"})
     assert other.status_code in (200, 201), other.text
     other_id = other.json()["id"]
-    status = page.evaluate("async (id) => (await fetch(`/api/v1/sites/${id}`)).status", other_id)
-    assert status == 404
-    page.goto(f"{url}/sites/{other_id}/settings/general")
-    expect(page.get_by_role("alert")).to_be_visible()
-    expect(page.get_by_label("Name")).to_have_count(0)
+    answer = page.evaluate("""async (id) => {
+        const response = await fetch(`/api/v1/sites/${id}`);
+        return {status: response.status, body: await response.json()};
+    }""", other_id)
+    assert answer["status"] == 404, answer
+    for path in (f"/sites/{other_id}/settings/general", f"/sites/{other_id}"):
+        page.goto(url + path)
+        expect(page.get_by_role("alert")).to_have_text(answer["body"]["error"])
+        expect(page.get_by_label("Name")).to_have_count(0)
+        expect(page.get_by_test_id("stat-Visitors")).to_have_count(0)
     assert not errors, errors
     context.close()
     owner.close()
