@@ -8,7 +8,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { StatsQuery } from "../lib/api";
 import { FilterChips } from "./Controls";
 import { MetricsTable } from "./MetricsTable";
-import { SOURCE_TABS } from "./panels";
+import { PAGE_TABS, SOURCE_TABS } from "./panels";
 import { SiteContext } from "./SiteContext";
 
 const SITE = { id: "pm_test", domain: "example.com", name: null, timezone: "Europe/Berlin", currency: "USD" };
@@ -17,7 +17,9 @@ let sent: StatsQuery[] = [];
 function answer(query: StatsQuery) {
   const rows = query.dimensions?.[0] === "visit:source"
     ? [{ dimensions: ["Google"], metrics: [7] }, { dimensions: [""], metrics: [3] }]
-    : [{ dimensions: ["DE"], metrics: [5] }];
+    : query.dimensions?.[0] === "event:props:url"
+      ? [{ dimensions: ["https://elsewhere.example/deal"], metrics: [2, 3] }]
+      : [{ dimensions: ["DE"], metrics: [5] }];
   return { results: rows, meta: { currency: "USD", total_rows: rows.length }, query };
 }
 
@@ -62,6 +64,18 @@ describe("a panel", () => {
     fireEvent.click(await screen.findByText("Google"));
     await waitFor(() => expect(router.state.location.search).toBe("?f=is,visit:source,Google"));
     await waitFor(() => expect(sent.at(-1)?.filters).toEqual([["is", "visit:source", ["Google"]]]));
+  });
+
+  it("the Outbound tab's row filters by the link URL; the tab keeps its own outbound filter", async () => {
+    const outbound = PAGE_TABS.find((tab) => tab.id === "outbound")!;
+    const router = renderAt("/sites/pm_test", <MetricsTable tab={outbound} />);
+    const url = await screen.findByText("https://elsewhere.example/deal");
+    expect(screen.getAllByRole("columnheader").map((th) => th.textContent)).toEqual(["Link URL", "Visitors", "Events"]);
+    fireEvent.click(url);
+    await waitFor(() => expect(router.state.location.search).toBe("?f=is,event:props:url,https://elsewhere.example/deal"));
+    await waitFor(() => expect(sent.at(-1)?.filters).toEqual([
+      ["is", "event:name", ["outbound"]], ["is", "event:props:url", ["https://elsewhere.example/deal"]],
+    ]));
   });
 
   it("shows an API error instead of rows", async () => {
