@@ -6,6 +6,7 @@ import { createBrowserRouter, Navigate, RouterProvider } from "react-router";
 import { RequireSession } from "./components/Layout";
 import { followSystemTheme } from "./components/theme";
 import { ErrorBox } from "./components/ui";
+import { retryOnceUnlessRefused } from "./hooks/queries";
 import {
   AcceptInvitationPage, ForgotPasswordPage, LoginPage, ResetPasswordPage, SignupPage,
 } from "./routes/auth";
@@ -36,7 +37,9 @@ const router = createBrowserRouter([
   },
 ]);
 
-const queryClient = new QueryClient({ defaultOptions: { queries: { refetchOnWindowFocus: false, staleTime: 30_000 } } });
+const queryClient = new QueryClient({
+  defaultOptions: { queries: { refetchOnWindowFocus: false, staleTime: 30_000, retry: retryOnceUnlessRefused } },
+});
 
 followSystemTheme();
 createRoot(document.getElementById("root")!).render(

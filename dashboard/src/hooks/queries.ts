@@ -2,9 +2,10 @@
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import { api, ApiError, queryStats, type Realtime, type SessionInfo, setCsrfToken, type Site, type StatsQuery } from "../lib/api";
 
-/** Once more after a network or server error; never after a 4xx, which will not change (a site
- * that is not the user's is a 404, and would otherwise show "Loading…" through three retries). */
-function retryOnceUnlessRefused(failures: number, error: Error): boolean {
+/** Every query's retry rule (the QueryClient's default): once more after a network or server
+ * error; never after a 4xx, which will not change (a site that is not the user's is a 404, a
+ * viewer's key list a 403; with the library's three retries either showed "Loading…" for 7 s). */
+export function retryOnceUnlessRefused(failures: number, error: Error): boolean {
   return failures < 1 && !(error instanceof ApiError && error.status < 500);
 }
 
@@ -22,11 +23,11 @@ export function useSessionQuery() {
 }
 
 export function useSitesQuery() {
-  return useQuery({ queryKey: ["sites"], queryFn: () => api<{ sites: Site[] }>("/api/v1/sites"), retry: retryOnceUnlessRefused });
+  return useQuery({ queryKey: ["sites"], queryFn: () => api<{ sites: Site[] }>("/api/v1/sites") });
 }
 
 export function useSiteQuery(siteId: string) {
-  return useQuery({ queryKey: ["site", siteId], queryFn: () => api<Site>(`/api/v1/sites/${siteId}`), retry: retryOnceUnlessRefused });
+  return useQuery({ queryKey: ["site", siteId], queryFn: () => api<Site>(`/api/v1/sites/${siteId}`) });
 }
 
 /** Any stats query; the previous answer stays on screen while a new filter or range loads. */
@@ -35,7 +36,6 @@ export function useStatsQuery(query: StatsQuery, options: { enabled?: boolean; r
     queryKey: ["stats", query],
     queryFn: () => queryStats(query),
     placeholderData: keepPreviousData,
-    retry: retryOnceUnlessRefused,
     ...options,
   });
 }
