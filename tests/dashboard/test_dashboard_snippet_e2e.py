@@ -268,6 +268,10 @@ def test_a_viewer_reads_the_settings_but_cannot_change_them(browser, shop):
     page.get_by_role("button", name="Save").click()
     expect(page.get_by_role("alert")).to_have_text("role: viewers cannot change settings")
     assert owner.get(f"/api/v1/sites/{site}").json()["name"] != "Renamed by a viewer"
+    page.goto(f"{url}/sites/{site}/settings/keys")  # managers only: the API's answer is shown
+    expect(page.get_by_text("viewers cannot change settings")).to_be_visible()
+    expect(page.get_by_role("alert")).to_have_text(re.compile(r"^role: viewers cannot"))
+    expect(page.get_by_role("button", name="Create")).to_be_disabled()
 
     # Another user's site is not found, in the API and on the page.
     other = owner.post("/api/v1/sites", json={"domain": "other.test"})
