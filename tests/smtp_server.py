@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import email
 import re
-import socket
 from email.message import EmailMessage
 from email.policy import default
 
 from aiosmtpd.controller import Controller
+
+from live_app import free_port
 
 
 class Inbox:
@@ -25,12 +26,6 @@ class Inbox:
         """The first URL matching `pattern` in the newest message."""
         body = self.messages[-1].get_content()
         return re.search(pattern, body).group(0)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def start_smtp() -> tuple[Controller, Inbox]:

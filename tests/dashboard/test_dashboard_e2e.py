@@ -8,16 +8,12 @@ with `timestamp`. Screenshots (desktop, 360 px, dark) go to `tests/dashboard/scr
 from __future__ import annotations
 
 import re
-import socket
-import threading
-import time
 import uuid
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 from playwright.sync_api import expect, sync_playwright
 
 from postmetric.app import create_app
@@ -25,22 +21,14 @@ from postmetric.config import Settings
 from postmetric.web.routes.dashboard import DASHBOARD_DIR
 
 from factories import CHROME_UA
+from live_app import CHROMIUM, CHROMIUM_ARGS, serving
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 SCREENSHOTS = Path(__file__).parent / "screenshots"
 PASSWORD = "correct horse battery"
 
 pytestmark = pytest.mark.skipif(
     not (DASHBOARD_DIR / "index.html").is_file(), reason="the dashboard is not built: run `make install`"
 )
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -50,18 +38,8 @@ def server(tmp_path_factory, derived_data_dir):
     app = create_app(settings)
     if "/api/v1/auth/signup" not in {getattr(route, "path", None) for route in app.app.routes}:
         pytest.skip("the accounts API (POST /api/v1/auth/signup) is not part of the app yet")
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the test server did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}", app
-    server.should_exit = True
-    thread.join(timeout=30)
+    with serving(app) as url:
+        yield url, app
 
 
 # Module scope: sync Playwright keeps an event loop running in this thread until it stops.

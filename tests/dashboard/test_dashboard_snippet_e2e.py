@@ -8,22 +8,18 @@
 - A viewer, invited through the API, reads the settings but cannot change them; a change
   without the CSRF header is refused; another user's site is a 404.
 
-As in `tests/tracker/conftest.py` (copied, not imported): the app runs under uvicorn in a thread,
+As in `tests/tracker/conftest.py` (both use `tests/live_app.py`): the app runs under uvicorn in a thread,
 test pages come from a small HTTP server, and every `*.test` hostname resolves to 127.0.0.1.
 """
 
 from __future__ import annotations
 
 import re
-import socket
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 from playwright.sync_api import expect, sync_playwright
 
 from postmetric.app import create_app
@@ -32,13 +28,10 @@ from postmetric.web.routes.dashboard import DASHBOARD_DIR
 from postmetric.web.routes.tracker import SCRIPT_DIR
 
 from factories import CHROME_UA
+from live_app import CHROMIUM, MAP_TEST_HOSTS, Pages, serving
+from live_app import CHROMIUM_ARGS as BASE_CHROMIUM_ARGS
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
-    "--host-resolver-rules=MAP *.test 127.0.0.1", "--disable-blink-features=AutomationControlled",
-]
+CHROMIUM_ARGS = [*BASE_CHROMIUM_ARGS, "--disable-quic", MAP_TEST_HOSTS, "--disable-blink-features=AutomationControlled"]
 SCREENSHOTS = Path(__file__).parent / "screenshots"
 PASSWORD = "correct horse battery"
 
@@ -48,64 +41,20 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory, derived_data_dir):
     settings = Settings(data_dir=tmp_path_factory.mktemp("dashboard-snippet-e2e"), cache_dir=derived_data_dir,
                         ingest_rate_limit="")
     app = create_app(settings)
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the test server did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}", app
-    server.should_exit = True
-    thread.join(timeout=30)
-
-
-class Pages:
-    """Serves the HTML registered by the tests, whatever the Host header says."""
-
-    def __init__(self) -> None:
-        self.documents: dict[str, str] = {}
-        documents = self.documents
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                body = documents.get(self.path.split("?", 1)[0])
-                if body is None:
-                    self.send_error(404)
-                    return
-                data = body.encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "text/html; charset=utf-8")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *args) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.port = self.server.server_address[1]
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+    with serving(app) as url:
+        yield url, app
 
 
 @pytest.fixture(scope="module")
 def pages():
     served = Pages()
     yield served
-    served.server.shutdown()
+    served.close()
 
 
 # Module scope: sync Playwright keeps an event loop running in this thread until it stops.

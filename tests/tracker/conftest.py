@@ -10,16 +10,11 @@
 
 from __future__ import annotations
 
-import socket
-import threading
 import time
 import uuid
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
 import pytest
-import uvicorn
 from playwright.sync_api import sync_playwright
 
 from postmetric.accounts.users import create_user
@@ -29,20 +24,11 @@ from postmetric.sites.service import create_site
 from postmetric.store.database import create_engine, migrate, session_factory
 from postmetric.web.routes.tracker import SCRIPT_DIR
 
+from live_app import CHROMIUM, MAP_TEST_HOSTS, Pages, serving
+from live_app import CHROMIUM_ARGS as BASE_CHROMIUM_ARGS
 from tracker_pages import DESKTOP_CHROME
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
-    "--host-resolver-rules=MAP *.test 127.0.0.1",
-]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+CHROMIUM_ARGS = [*BASE_CHROMIUM_ARGS, "--disable-quic", MAP_TEST_HOSTS]
 
 
 @dataclass
@@ -85,18 +71,8 @@ def live_server(tmp_path_factory, derived_data_dir):
         pytest.fail("the tracking script is not built: run `make install`")
     settings = Settings(data_dir=tmp_path_factory.mktemp("live"), cache_dir=derived_data_dir)
     app = create_app(settings)
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the test server did not start")
-        time.sleep(0.05)
-    yield LiveServer(f"http://127.0.0.1:{port}", app, settings)
-    server.should_exit = True
-    thread.join(timeout=30)
+    with serving(app) as url:
+        yield LiveServer(url, app, settings)
 
 
 @dataclass
@@ -120,42 +96,11 @@ def site(live_server) -> TestSite:
     return result
 
 
-class Pages:
-    """Serves HTML registered by the tests, whatever the Host header says."""
-
-    def __init__(self) -> None:
-        self.documents: dict[str, str] = {}
-        pages = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                body = pages.documents.get(self.path.split("?", 1)[0])
-                if body is None:
-                    self.send_error(404)
-                    return
-                data = body.encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "text/html; charset=utf-8")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *args) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.port = self.server.server_address[1]
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def add(self, path: str, html: str) -> None:
-        self.documents[path] = html
-
-
 @pytest.fixture(scope="session")
 def pages():
     served = Pages()
     yield served
-    served.server.shutdown()
+    served.close()
 
 
 @pytest.fixture

@@ -14,7 +14,8 @@ import httpx
 import pytest
 
 from factories import CHROME_UA
-from live_server import cli, free_port, start_server
+from live_app import free_port
+from live_server import cli, start_server
 
 pytestmark = pytest.mark.slow
 

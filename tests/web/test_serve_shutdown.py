@@ -9,7 +9,8 @@ import signal
 import httpx
 import pytest
 
-from live_server import cli, free_port, start_server
+from live_app import free_port
+from live_server import cli, start_server
 
 pytestmark = pytest.mark.slow
 

@@ -1,0 +1,80 @@
+"""Real servers in the test process, for browser tests: the Postmetric app under uvicorn in
+a thread, and a tiny server for test pages; and how Chromium is launched for them."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import uvicorn
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+]
+# Every `*.test` hostname is this machine inside Chromium, so test pages can live on many sites.
+MAP_TEST_HOSTS = "--host-resolver-rules=MAP *.test 127.0.0.1"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def serving(app) -> Iterator[str]:
+    """Runs `app` (lifespan included) on a free port until the block ends; yields its base URL."""
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the test server did not start")
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+
+
+class Pages:
+    """Serves the HTML registered with `add`, whatever the Host header says."""
+
+    def __init__(self) -> None:
+        self.documents: dict[str, str] = {}
+        documents = self.documents
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                body = documents.get(self.path.split("?", 1)[0])
+                if body is None:
+                    self.send_error(404)
+                    return
+                data = body.encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def add(self, path: str, html: str) -> None:
+        self.documents[path] = html
+
+    def close(self) -> None:
+        self.server.shutdown()
