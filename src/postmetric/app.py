@@ -45,7 +45,7 @@ from postmetric.store.journal import EventJournal
 from postmetric.web.client_ip import TrustedProxies
 from postmetric.web.ratelimit import RateLimiter
 from postmetric.web.responses import json_error, json_response
-from postmetric.web.routes import accounts, dashboard, docs, ingest, sites, stats, tracker
+from postmetric.web.routes import accounts, dashboard, docs, ingest, payments, sites, stats, tracker
 from postmetric.web.routes.ingest import FastEventsEndpoint
 
 log = logging.getLogger(__name__)
@@ -90,7 +90,7 @@ def create_app(settings: Settings, *, clock: Clock = time.time) -> FastEventsEnd
     endpoint = FastEventsEndpoint(
         Starlette(
             routes=[
-                *ingest.routes, *tracker.routes, *stats.routes, *docs.routes, Route("/api/health", health),
+                *ingest.routes, *tracker.routes, *stats.routes, *payments.routes, *docs.routes, Route("/api/health", health),
                 *accounts.routes, *sites.routes,
                 *dashboard.routes,  # last: the SPA fallback takes every GET path the others did not
             ],

@@ -18,7 +18,7 @@ so the ClickHouse dialect can be tested like the DuckDB one.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -28,6 +28,7 @@ import orjson
 from chdb import session
 
 from postmetric.ingest.sessions import VISIT_FIELDS, ActiveSession
+from postmetric.revenue.ledger import PAYMENT_COLUMN_NAMES, PAYMENT_COLUMNS, Payment, payment_from_row
 from postmetric.stats.dialects import DIALECTS
 from postmetric.stats.spans import SESSION_COLUMNS, session_rows
 from postmetric.store.events import COLUMN_NAMES, CSV_NULL, EVENT_COLUMNS
@@ -70,6 +71,23 @@ CREATE_SESSIONS = (
     "CREATE TABLE sessions ENGINE = ReplacingMergeTree "
     "ORDER BY (site_id, toDate(session_started_at), session_id) AS "
     + session_rows(DIALECTS["clickhouse"], "false") + " SETTINGS prefer_column_name_to_alias = 1"
+)
+
+# The payments ledger (revenue.ledger.PAYMENT_COLUMNS). `record_payments` inserts a row only when
+# its key (site, provider, transaction, refund or not) is absent, checked under the store's lock;
+# ReplacingMergeTree on that key, read with FINAL, keeps one row even if a copy slipped in.
+_PAYMENT_TYPES = {"uint32": "UInt32", "string": "String", "int64": "Int64", "int64?": "Nullable(Int64)",
+                  "timestamp": "DateTime64(6, 'UTC')", "string?": "Nullable(String)", "uuid?": "Nullable(UUID)"}
+CREATE_PAYMENTS = (
+    "CREATE TABLE IF NOT EXISTS payments (\n    "
+    + ",\n    ".join(f"{name} {_PAYMENT_TYPES[logical]}" for name, logical in PAYMENT_COLUMNS)
+    + "\n) ENGINE = ReplacingMergeTree ORDER BY (site_id, provider, transaction_id, kind = 'refund')"
+)
+_PAYMENT_KEY = ("site_id = {site_id:UInt32} AND provider = {provider:String}"
+                " AND transaction_id = {transaction_id:String}")
+_INSERT_PAYMENT = (
+    f"INSERT INTO payments ({', '.join(PAYMENT_COLUMN_NAMES)}) SELECT "
+    + ", ".join(f"{{{name}:{_PAYMENT_TYPES[logical]}}}" for name, logical in PAYMENT_COLUMNS)
 )
 
 _SESSION_SETTINGS = (
@@ -124,7 +142,7 @@ class ChdbEventStore:
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self._session = session.Session(str(path))
-        for statement in _SESSION_SETTINGS + CREATE_TABLES:
+        for statement in (*_SESSION_SETTINGS, *CREATE_TABLES, CREATE_PAYMENTS):
             self._session.query(statement)
         # chdb's session is thread-safe, but closing it under a running query is not.
         self._lock = threading.Lock()
@@ -203,6 +221,52 @@ class ChdbEventStore:
             )
             for row in rows
         ]
+
+    def record_payments(self, payments: Sequence[Payment]) -> list[bool]:
+        """Store the payments not recorded yet; for each, whether it was new. A second delivery
+        of a payment (same site, provider, transaction id, refund or not) changes nothing."""
+        added = []
+        with self._lock:
+            for payment in payments:
+                key = {"site_id": payment.site_id, "provider": payment.provider,
+                       "transaction_id": payment.transaction_id, "refund": payment.kind == "refund"}
+                existing = self._query(
+                    f"SELECT count() AS n FROM payments FINAL WHERE {_PAYMENT_KEY}"
+                    " AND (kind = 'refund') = {refund:Bool}", key)
+                if existing[0]["n"]:
+                    added.append(False)
+                    continue
+                self._query(_INSERT_PAYMENT, dict(zip(PAYMENT_COLUMN_NAMES, payment.row())))
+                added.append(True)
+        return added
+
+    def delete_payment(self, site_id: int, provider: str, transaction_id: str) -> bool:
+        """Remove the transaction (and its refund); whether there was one."""
+        key = {"site_id": site_id, "provider": provider, "transaction_id": transaction_id}
+        with self._lock:
+            if not self._query(f"SELECT count() AS n FROM payments FINAL WHERE {_PAYMENT_KEY}", key)[0]["n"]:
+                return False
+            # A synchronous mutation: the rows are gone when it returns.
+            self._query(f"ALTER TABLE payments DELETE WHERE {_PAYMENT_KEY} SETTINGS mutations_sync = 2", key)
+        return True
+
+    def payments(self, site_id: int, *, provider: str | None = None,
+                 transaction_id: str | None = None) -> list[Payment]:
+        """The site's payments, oldest first, optionally of one provider or transaction."""
+        rows = self.fetch(
+            f"SELECT {', '.join(PAYMENT_COLUMN_NAMES)} FROM payments FINAL WHERE site_id = {{site_id:UInt32}}"
+            " AND ({provider:Nullable(String)} IS NULL OR provider = {provider:Nullable(String)})"
+            " AND ({transaction_id:Nullable(String)} IS NULL OR transaction_id = {transaction_id:Nullable(String)})"
+            " ORDER BY timestamp, transaction_id, kind = 'refund'",
+            {"site_id": site_id, "provider": provider, "transaction_id": transaction_id},
+        )
+        return [payment_from_row(row) for row in rows]
+
+    def _query(self, sql: str, params: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """`fetch` for a caller that already holds the lock."""
+        result = self._session.query(sql, "JSONCompact",
+                                     params={name: _param_text(value) for name, value in params.items()})
+        return _rows(result.bytes())
 
     def fetch(self, sql: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
         """Run one read-only statement. Parameters: str, int, float, bool, None, datetime

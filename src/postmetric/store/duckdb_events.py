@@ -13,13 +13,15 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
 from postmetric.ingest.sessions import VISIT_FIELDS, ActiveSession
+from postmetric.revenue.ledger import PAYMENT_COLUMN_NAMES, PAYMENT_COLUMNS, Payment, payment_from_row
 from postmetric.stats.dialects import DIALECTS
 from postmetric.stats.spans import SESSION_COLUMNS, merged_session, session_rows
 from postmetric.store.events import COLUMN_NAMES, CSV_NULL, EVENT_COLUMNS
@@ -45,6 +47,18 @@ CREATE_TABLES = (
     + "\n)",
     "CREATE TABLE IF NOT EXISTS journal_checkpoint (segment BIGINT NOT NULL, byte_offset BIGINT NOT NULL)",
 )
+# The payments ledger (revenue.ledger.PAYMENT_COLUMNS), one row per (site, provider, transaction,
+# refund or not): `record_payments` inserts only rows whose key is not there yet (an anti-join
+# under the write lock; a key with an expression cannot be a PRIMARY KEY).
+_PAYMENT_TYPES = {"uint32": "UINTEGER NOT NULL", "string": "VARCHAR NOT NULL", "int64": "BIGINT NOT NULL",
+                  "int64?": "BIGINT", "timestamp": "TIMESTAMP NOT NULL", "string?": "VARCHAR", "uuid?": "UUID"}
+CREATE_PAYMENTS = (
+    "CREATE TABLE IF NOT EXISTS payments (\n    "
+    + ",\n    ".join(f"{name} {_PAYMENT_TYPES[logical]}" for name, logical in PAYMENT_COLUMNS)
+    + "\n)"
+)
+_PAYMENT_KEY = ("p.site_id = b.site_id AND p.provider = b.provider AND p.transaction_id = b.transaction_id"
+                " AND (p.kind = 'refund') = (b.kind = 'refund')")
 # One row per visit (stats.spans.SESSION_COLUMNS), rewritten whenever a load brings
 # events of that visit: what visit-level stats read instead of grouping events.
 CREATE_SESSIONS = "CREATE TABLE sessions AS " + session_rows(DIALECTS["duckdb"], "false")
@@ -93,7 +107,7 @@ class DuckDBEventStore:
         # Twice as many threads as cores: on the 2-core machine, dashboard queries over 10 M
         # events ran 20-35 % faster than with DuckDB's default of one per core (bench/query.py).
         self._connection.execute(f"SET threads = {int(threads or 2 * (os.cpu_count() or 1))}")
-        for statement in CREATE_TABLES:
+        for statement in (*CREATE_TABLES, CREATE_PAYMENTS):
             self._connection.execute(statement)
         self._write_lock = threading.Lock()
         self._ensure_sessions_table()
@@ -173,6 +187,51 @@ class DuckDBEventStore:
             for row in rows
         ]
 
+    def record_payments(self, payments: Sequence[Payment]) -> list[bool]:
+        """Store the payments not recorded yet; for each, whether it was new. A second delivery
+        of a payment (same site, provider, transaction id, refund or not) changes nothing."""
+        if not payments:
+            return []
+        placeholders = ", ".join("?" for _ in PAYMENT_COLUMNS)
+        added = []
+        with self._write_lock:
+            db = self._connection
+            db.execute("BEGIN")
+            try:
+                for payment in payments:
+                    row = [_naive_utc(value) for value in payment.row()]
+                    inserted = db.execute(
+                        f"INSERT INTO payments SELECT * FROM (SELECT {placeholders}) AS b"
+                        f"({', '.join(PAYMENT_COLUMN_NAMES)})"
+                        f" WHERE NOT EXISTS (SELECT 1 FROM payments AS p WHERE {_PAYMENT_KEY})", row,
+                    ).fetchone()
+                    added.append(bool(inserted and inserted[0]))
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+        return added
+
+    def delete_payment(self, site_id: int, provider: str, transaction_id: str) -> bool:
+        """Remove the transaction (and its refund); whether there was one."""
+        with self._write_lock:
+            deleted = self._connection.execute(
+                "DELETE FROM payments WHERE site_id = ? AND provider = ? AND transaction_id = ?",
+                [site_id, provider, transaction_id]).fetchone()
+        return bool(deleted and deleted[0])
+
+    def payments(self, site_id: int, *, provider: str | None = None,
+                 transaction_id: str | None = None) -> list[Payment]:
+        """The site's payments, oldest first, optionally of one provider or transaction."""
+        rows = self.fetch(
+            f"SELECT {', '.join(PAYMENT_COLUMN_NAMES)} FROM payments WHERE site_id = $site_id"
+            " AND ($provider IS NULL OR provider = $provider)"
+            " AND ($transaction_id IS NULL OR transaction_id = $transaction_id)"
+            " ORDER BY timestamp, transaction_id, kind = 'refund'",
+            {"site_id": site_id, "provider": provider, "transaction_id": transaction_id},
+        )
+        return [payment_from_row(row) for row in rows]
+
     def fetch(self, sql: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
         cursor = self._cursor().execute(sql, dict(params or {}))
         names = [d[0] for d in cursor.description]
@@ -184,3 +243,10 @@ class DuckDBEventStore:
 
     def _cursor(self) -> duckdb.DuckDBPyConnection:
         return self._connection.cursor()
+
+
+def _naive_utc(value: Any) -> Any:
+    """DuckDB TIMESTAMP columns hold UTC wall-clock times without a zone."""
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return value.astimezone(timezone.utc).replace(tzinfo=None)
+    return value

@@ -214,6 +214,15 @@ VISITOR_EXAMPLE = {
     "payments": [],
     "truncated": False,
 }
+PAYMENT_EXAMPLE = {"transaction_id": "pi_3PXYZ", "amount": 29.99, "currency": "USD",
+                   "visitor_id": "8c1c4e5e-6f2b-4b7e-9a53-2d0c6a3a9f10", "email": "ada@example.com",
+                   "customer_id": "cus_123", "renewal": False, "refunded": False}
+PAYMENT_RESPONSE_EXAMPLE = {
+    "transaction_id": "pi_3PXYZ", "provider": "api", "kind": "new", "amount": "29.99", "currency": "USD",
+    "amount_minor": 2999, "reporting_amount": "29.99", "reporting_currency": "USD",
+    "timestamp": "2026-03-11T12:00:00Z", "customer_id": "cus_123", "email": "ada@example.com",
+    "visitor_id": "8c1c4e5e-6f2b-4b7e-9a53-2d0c6a3a9f10", "session_id": None, "link_method": "metadata",
+}
 EVENT_EXAMPLE = {"websiteId": "pm_AbC123xyz987", "type": "pageview", "href": "https://example.com/pricing",
                  "referrer": "https://www.google.com/"}
 
@@ -226,8 +235,8 @@ OPENAPI: dict[str, Any] = {
                        "`Authorization: Bearer <key>`: a site key (`pmk_…`) reads its own site, an account token "
                        "(`pmt_…`) the sites its user owns. Errors are `{\"error\": \"<field>: <message>\"}`.",
     },
-    "tags": [{"name": "Ingestion"}, {"name": "Stats"}, {"name": "Analytics (DataFast-style)"}, *ACCOUNT_TAGS,
-             {"name": "Meta"}],
+    "tags": [{"name": "Ingestion"}, {"name": "Stats"}, {"name": "Analytics (DataFast-style)"}, {"name": "Payments"},
+             *ACCOUNT_TAGS, {"name": "Meta"}],
     "paths": {
         "/api/events": {"post": {
             "tags": ["Ingestion"], "operationId": "track_event", "summary": "Record one event (the tracking script).",
@@ -313,6 +322,35 @@ OPENAPI: dict[str, Any] = {
                             "description": "The `_pm_vid` cookie id (a UUID)."}, SITE_ID],
             "responses": {"200": _ok("The profile.", VISITOR_EXAMPLE), **API_ERRORS},
         }},
+        "/api/v1/payments": {
+            "post": {
+                "tags": ["Payments"], "operationId": "record_payment", "summary": "Record a payment from your backend.",
+                "description": "Site key only. `amount` is in major units (a number or a decimal string); `renewal` "
+                               "and `refunded` choose the kind (an amount of 0 is a free trial); `visitor_id` and "
+                               "`session_id` (or DataFast's `datafast_visitor_id`) link it to the visit. Idempotent "
+                               "on the transaction id (a refund is its own entry): a second delivery answers 200 "
+                               "with the payment already recorded and changes nothing.",
+                "security": [{"bearerAuth": []}],
+                "requestBody": {"required": True, "content": _json(PAYMENT_EXAMPLE, _ref("schemas/PaymentIn"))},
+                "responses": {"201": _ok("Recorded.", {"ok": True, "payment": PAYMENT_RESPONSE_EXAMPLE}),
+                              "200": _ok("Already recorded: the stored payment.",
+                                         {"ok": True, "payment": PAYMENT_RESPONSE_EXAMPLE}),
+                              "403": _error("Not a site key.", "authorization: payments are recorded with the "
+                                                               "site's key (pmk_…), not an account token or a session"),
+                              **API_ERRORS},
+            },
+            "delete": {
+                "tags": ["Payments"], "operationId": "delete_payment",
+                "summary": "Remove a payment recorded with the Payments API (and its refund).",
+                "security": [{"bearerAuth": []}],
+                "parameters": [{"name": "transaction_id", "in": "query", "required": True,
+                                "schema": {"type": "string"}, "example": "pi_3PXYZ"}],
+                "responses": {"204": {"description": "Removed.", "headers": RATE_HEADERS},
+                              "403": _error("Not a site key.", "authorization: payments are recorded with the "
+                                                               "site's key (pmk_…), not an account token or a session"),
+                              **API_ERRORS},
+            },
+        },
         **ACCOUNT_PATHS,
         "/api/health": {"get": {
             "tags": ["Meta"], "operationId": "health", "summary": "Liveness, and events waiting to be stored.",
@@ -335,6 +373,21 @@ OPENAPI: dict[str, Any] = {
         }, **SECURITY_SCHEMES},
         "schemas": {
             "Error": {"type": "object", "required": ["error"], "properties": {"error": {"type": "string"}}},
+            "PaymentIn": {
+                "type": "object", "required": ["transaction_id", "amount", "currency"],
+                "properties": {
+                    "transaction_id": {"type": "string", "maxLength": 255},
+                    "amount": {"type": ["number", "string"], "description": "Major units, e.g. 29.99; not negative."},
+                    "currency": {"type": "string", "pattern": "^[A-Za-z]{3}$"},
+                    "visitor_id": {"type": "string", "format": "uuid"},
+                    "datafast_visitor_id": {"type": "string", "format": "uuid"},
+                    "session_id": {"type": "string", "format": "uuid"},
+                    "email": {"type": "string"}, "customer_id": {"type": "string"},
+                    "renewal": {"type": "boolean"}, "refunded": {"type": "boolean"},
+                    "timestamp": {"type": "string", "format": "date-time",
+                                  "description": "When it was paid; now if left out."},
+                },
+            },
             "Query": {
                 "type": "object", "required": ["site_id", "date_range", "metrics"],
                 "properties": {

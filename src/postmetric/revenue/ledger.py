@@ -1,0 +1,274 @@
+"""The payments ledger: one validated `Payment` per charge, renewal, refund or free trial.
+
+`parse_payment` turns a Payments API body (DataFast-compatible names accepted) into a `Payment`
+once, at the edge; stores keep its `PAYMENT_COLUMNS` and nothing downstream re-validates.
+
+Secondary responsibilities:
+1. Money as integers: a Decimal amount in major units becomes minor units per the currency's
+   ISO 4217 exponent (JPY 0, USD 2, KWD 3); more decimals than the currency has is an error,
+   never a silent rounding.
+2. Linking a payment to a visit (`link_method`): ids sent with the payment → `metadata`; else
+   `none`. Identity (same email or customer id) and the 30-minute session window come next.
+3. The reporting amount in the site currency: equal to the source amount when the currencies
+   match; otherwise converted by `convert` when one is given, else left None (unknown) so a later
+   conversion can fill it, never guessed.
+
+Amounts are never negative: a refund is a row of kind `refund` with the refunded amount, so net
+revenue is `sum(amount where kind != 'refund') - sum(amount where kind = 'refund')`, each counted
+on its own `timestamp` (the refund on its refund date).
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from postmetric.errors import ValidationError
+
+PROVIDERS = ("api", "stripe", "lemonsqueezy", "polar", "paddle", "script")
+KINDS = ("new", "renewal", "refund", "trial")
+LINK_METHODS = ("metadata", "identity", "session_window", "none")
+
+# (name, logical type): the columns every store keeps, in this order. `?` marks a nullable column.
+PAYMENT_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("site_id", "uint32"),
+    ("provider", "string"),
+    ("transaction_id", "string"),
+    ("kind", "string"),
+    ("amount", "int64"),  # source amount, minor units, never negative
+    ("currency", "string"),
+    ("reporting_amount", "int64?"),  # minor units of reporting_currency; None until it can be converted
+    ("reporting_currency", "string"),  # the site's currency when the payment was recorded
+    ("timestamp", "timestamp"),  # when the payment (or refund) happened
+    ("customer_id", "string?"),
+    ("email", "string?"),
+    ("visitor_id", "uuid?"),
+    ("session_id", "uuid?"),
+    ("link_method", "string"),
+    ("created_at", "timestamp"),  # when it was recorded here
+)
+PAYMENT_COLUMN_NAMES = tuple(name for name, _ in PAYMENT_COLUMNS)
+
+# ISO 4217 currencies whose minor unit is not 1/100.
+_EXPONENTS = {
+    **dict.fromkeys(("BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF", "UGX", "UYI", "VND",
+                     "VUV", "XAF", "XOF", "XPF"), 0),
+    **dict.fromkeys(("BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"), 3),
+}
+_CURRENCY = re.compile(r"[A-Z]{3}")
+MAX_AMOUNT_MINOR = 10**15  # far above any real payment, far below Int64
+MAX_TEXT = 255
+Converter = Callable[[Decimal, str, str, date], Decimal]
+
+
+@dataclass(frozen=True, slots=True)
+class Payment:
+    site_id: int
+    provider: str
+    transaction_id: str
+    kind: str
+    amount: int
+    currency: str
+    reporting_amount: int | None
+    reporting_currency: str
+    timestamp: datetime  # aware, UTC
+    customer_id: str | None
+    email: str | None
+    visitor_id: str | None
+    session_id: str | None
+    link_method: str
+    created_at: datetime  # aware, UTC
+
+    @property
+    def key(self) -> tuple[int, str, str, bool]:
+        """What makes a delivery the same payment: a refund of a transaction is its own entry."""
+        return (self.site_id, self.provider, self.transaction_id, self.kind == "refund")
+
+    def row(self) -> tuple:
+        return tuple(getattr(self, name) for name in PAYMENT_COLUMN_NAMES)
+
+    def to_json(self) -> dict[str, Any]:
+        """The API's view: amounts in major units as decimal strings, and in minor units."""
+        return {
+            "transaction_id": self.transaction_id, "provider": self.provider, "kind": self.kind,
+            "amount": str(to_major(self.amount, self.currency)), "currency": self.currency,
+            "amount_minor": self.amount,
+            "reporting_amount": (None if self.reporting_amount is None
+                                 else str(to_major(self.reporting_amount, self.reporting_currency))),
+            "reporting_currency": self.reporting_currency,
+            "timestamp": _iso(self.timestamp), "customer_id": self.customer_id, "email": self.email,
+            "visitor_id": self.visitor_id, "session_id": self.session_id, "link_method": self.link_method,
+        }
+
+
+def payment_from_row(row: Mapping[str, Any]) -> Payment:
+    """A `Payment` from a store row (column name → value); UUIDs may come back as UUID objects."""
+    values = dict(row)
+    for name in ("visitor_id", "session_id"):
+        if values[name] is not None:
+            values[name] = str(values[name])
+    for name in ("timestamp", "created_at"):
+        moment = values[name]
+        values[name] = moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
+    return Payment(**{name: values[name] for name in PAYMENT_COLUMN_NAMES})
+
+
+def exponent(currency: str) -> int:
+    return _EXPONENTS.get(currency, 2)
+
+
+def to_minor(amount: Decimal, currency: str) -> int:
+    scaled = amount.scaleb(exponent(currency))
+    if scaled != scaled.to_integral_value():
+        raise ValidationError("amount", f"{amount} has more decimals than {currency} has ({exponent(currency)})")
+    return int(scaled)
+
+
+def to_major(amount: int, currency: str) -> Decimal:
+    return Decimal(amount).scaleb(-exponent(currency))
+
+
+def parse_payment(
+    raw: object,
+    *,
+    site_id: int,
+    site_currency: str,
+    now: datetime,
+    provider: str = "api",
+    convert: Converter | None = None,
+) -> Payment:
+    """The payment `raw` describes (a Payments API body); ValidationError naming the first bad field."""
+    if not isinstance(raw, Mapping):
+        raise ValidationError("body", "must be a JSON object")
+    if provider not in PROVIDERS:
+        raise ValidationError("provider", f"{provider!r} is not one of {', '.join(PROVIDERS)}")
+    transaction_id = _text(raw, "transaction_id", required=True)
+    currency = _currency(raw.get("currency"))
+    amount = to_minor(_amount(raw.get("amount")), currency)
+    refunded = _flag(raw, "refunded")
+    renewal = _flag(raw, "renewal")
+    kind = "refund" if refunded else "renewal" if renewal else "trial" if amount == 0 else "new"
+    timestamp = _timestamp(raw.get("timestamp"), now)
+    visitor_id = _uuid(raw, "visitor_id", "datafast_visitor_id")
+    session_id = _uuid(raw, "session_id", "datafast_session_id")
+    return Payment(
+        site_id=site_id, provider=provider, transaction_id=transaction_id, kind=kind,
+        amount=amount, currency=currency,
+        reporting_amount=_reporting_amount(amount, currency, site_currency, timestamp.date(), convert),
+        reporting_currency=site_currency, timestamp=timestamp,
+        customer_id=_text(raw, "customer_id"), email=_email(raw.get("email")),
+        visitor_id=visitor_id, session_id=session_id,
+        link_method="metadata" if visitor_id or session_id else "none",
+        created_at=now.astimezone(timezone.utc),
+    )
+
+
+def _reporting_amount(amount: int, currency: str, site_currency: str, on: date,
+                      convert: Converter | None) -> int | None:
+    if currency == site_currency:
+        return amount
+    if convert is None:
+        return None
+    converted = convert(to_major(amount, currency), currency, site_currency, on)
+    return int(converted.scaleb(exponent(site_currency)).to_integral_value())
+
+
+def _text(raw: Mapping, field: str, *, required: bool = False) -> str | None:
+    value = raw.get(field)
+    if value is None or value == "":
+        if required:
+            raise ValidationError(field, "is required")
+        return None
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str):
+        raise ValidationError(field, "must be a string")
+    value = value.strip()
+    if not value and required:
+        raise ValidationError(field, "is required")
+    if len(value) > MAX_TEXT:
+        raise ValidationError(field, f"is longer than {MAX_TEXT} characters")
+    return value or None
+
+
+def _currency(value: object) -> str:
+    if value is None or value == "":
+        raise ValidationError("currency", "is required: a 3-letter ISO 4217 code like USD or EUR")
+    code = value.strip().upper() if isinstance(value, str) else None
+    if code is None or not _CURRENCY.fullmatch(code):
+        raise ValidationError("currency", f"{value!r} is not a 3-letter ISO 4217 code like USD or EUR")
+    return code
+
+
+def _amount(value: object) -> Decimal:
+    if value is None or value == "":
+        raise ValidationError("amount", "is required: the amount in major units, e.g. 29.99")
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise ValidationError("amount", "must be a number or a decimal string, e.g. 29.99")
+    try:
+        # A float goes through its shortest repr: 29.99 is "29.99", not 29.989999…
+        amount = Decimal(repr(value) if isinstance(value, float) else str(value).strip())
+    except InvalidOperation:
+        raise ValidationError("amount", f"{value!r} is not a number") from None
+    if not amount.is_finite():
+        raise ValidationError("amount", f"{value!r} is not a number")
+    if amount < 0:
+        raise ValidationError("amount", "must not be negative; send a refund with \"refunded\": true")
+    if amount.scaleb(3) >= MAX_AMOUNT_MINOR:
+        raise ValidationError("amount", "is too large")
+    return amount
+
+
+def _flag(raw: Mapping, field: str) -> bool:
+    value = raw.get(field, False)
+    if value is None:
+        return False
+    if not isinstance(value, bool):
+        raise ValidationError(field, "must be true or false")
+    return value
+
+
+def _timestamp(value: object, now: datetime) -> datetime:
+    if value is None or value == "":
+        return now.astimezone(timezone.utc)
+    if not isinstance(value, str):
+        raise ValidationError("timestamp", "must be an ISO 8601 date and time, e.g. 2026-03-11T12:00:00Z")
+    try:
+        moment = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise ValidationError("timestamp", f"{value!r} is not an ISO 8601 date and time") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc)
+
+
+def _uuid(raw: Mapping, field: str, alias: str) -> str | None:
+    name = field if raw.get(field) not in (None, "") else alias
+    value = raw.get(name)
+    if value is None or value == "":
+        return None
+    try:
+        return str(uuid.UUID(value)) if isinstance(value, str) else _not_uuid(name, value)
+    except ValueError:
+        return _not_uuid(name, value)
+
+
+def _not_uuid(field: str, value: object):
+    raise ValidationError(field, f"{value!r} is not a visitor or session id (a UUID)")
+
+
+def _email(value: object) -> str | None:
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or "@" not in value or len(value) > MAX_TEXT:
+        raise ValidationError("email", f"{value!r} is not an email address")
+    return value.strip().lower()
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
