@@ -27,6 +27,7 @@ from postmetric.accounts.keys import authenticate_site_key
 from postmetric.config import Settings
 from postmetric.errors import NotYetAvailable
 from postmetric.mail import Mailer
+from postmetric.revenue.currency import Rates
 from postmetric.ingest.geo import GeoDatabase
 from postmetric.ingest.pipeline import Enrichers
 from postmetric.ingest.service import Ingestion
@@ -73,6 +74,7 @@ class Services:
     secret_key: str = ""  # POSTMETRIC_SECRET_KEY, or the one generated into the data dir
     login_limiter: RateLimiter | None = None  # per email and per client IP, for login and password reset
     mailer: Mailer | None = None  # None without POSTMETRIC_SMTP_URL
+    rates: Rates | None = None  # ECB rates for payments in another currency than the site's
 
 
 def create_app(settings: Settings, *, clock: Clock = time.time) -> FastEventsEndpoint:
@@ -140,6 +142,7 @@ async def _services(settings: Settings, clock: Clock) -> AsyncIterator[Services]
         secret_key=settings.resolved_secret_key(),
         login_limiter=RateLimiter(settings.login_rate_limit, clock=clock) if settings.login_rate_limit else None,
         mailer=_mailer(settings),
+        rates=Rates(),
     )
     _hint_first_steps(Session, settings)
     expiry = asyncio.create_task(_expire_visits(sessions, clock))

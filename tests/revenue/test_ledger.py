@@ -98,3 +98,15 @@ def test_each_invalid_field_is_named(fields, field):
 def test_a_body_that_is_not_an_object_is_refused():
     with pytest.raises(ValidationError, match="^body: "):
         parse_payment([1], site_id=7, site_currency="USD", now=NOW)
+
+
+def test_a_currency_the_converter_refuses_is_a_currency_error_and_a_site_currency_without_a_rate_unknown():
+    def refuse(field):
+        def convert(amount, source, target, on):
+            raise ValidationError(field, "has no European Central Bank reference rate")
+        return convert
+
+    with pytest.raises(ValidationError) as raised:
+        parse(site_currency="EUR", convert=refuse("from_currency"))
+    assert raised.value.field == "currency"
+    assert parse(site_currency="EUR", convert=refuse("to_currency")).reporting_amount is None

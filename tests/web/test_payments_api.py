@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import date
+from decimal import Decimal
+
 import pytest
 
+from postmetric.revenue.currency import Rates
 from postmetric.store.duckdb_events import DuckDBEventStore
 
 from stats_api_support import bearer, create_tenant
@@ -120,3 +124,20 @@ def test_another_sites_key_cannot_delete_this_sites_payment(client, site, settin
     client.__exit__(None, None, None)
     assert len(stored(settings, site.id)) == 1
     assert len(stored(settings, other.site_id)) == 1
+
+
+def test_a_payment_in_another_currency_gets_its_amount_in_the_site_currency(client, site, settings):
+    euro_site = create_tenant(settings, email="eu@example.eu", domain="shop.example.eu", currency="EUR")
+    body = BODY | {"timestamp": "2026-03-11T12:00:00Z"}
+    payment = post(client, euro_site.key, body).json()["payment"]
+    expected = Rates().convert(Decimal("29.99"), "USD", "EUR", date(2026, 3, 11))
+    assert (payment["amount"], payment["currency"]) == ("29.99", "USD")
+    assert (payment["reporting_amount"], payment["reporting_currency"]) == (str(expected), "EUR")
+    assert expected != Decimal("29.99")
+
+
+def test_a_currency_without_an_ecb_rate_is_a_400_on_a_site_in_another_currency(client, site, settings):
+    euro_site = create_tenant(settings, email="eu@example.eu", domain="shop.example.eu", currency="EUR")
+    response = post(client, euro_site.key, BODY | {"currency": "XYZ"})
+    assert response.status_code == 400
+    assert response.json()["error"] == "currency: XYZ has no European Central Bank reference rate"

@@ -10,8 +10,9 @@ Secondary responsibilities:
 2. Linking a payment to a visit (`link_method`): ids sent with the payment → `metadata`; else
    `none`. Identity (same email or customer id) and the 30-minute session window come next.
 3. The reporting amount in the site currency: equal to the source amount when the currencies
-   match; otherwise converted by `convert` when one is given, else left None (unknown) so a later
-   conversion can fill it, never guessed.
+   match; otherwise converted by `convert` (`Rates.convert`, ECB rates of the payment's day). A
+   payment currency without an ECB rate is a `currency` error; without a converter, or when the
+   site's own currency has no rate, it is None (unknown), never guessed.
 
 Amounts are never negative: a refund is a row of kind `refund` with the refunded amount, so net
 revenue is `sum(amount where kind != 'refund') - sum(amount where kind = 'refund')`, each counted
@@ -29,6 +30,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from postmetric.errors import ValidationError
+from postmetric.revenue.currency import minor_units
 
 PROVIDERS = ("api", "stripe", "lemonsqueezy", "polar", "paddle", "script")
 KINDS = ("new", "renewal", "refund", "trial")
@@ -54,12 +56,6 @@ PAYMENT_COLUMNS: tuple[tuple[str, str], ...] = (
 )
 PAYMENT_COLUMN_NAMES = tuple(name for name, _ in PAYMENT_COLUMNS)
 
-# ISO 4217 currencies whose minor unit is not 1/100.
-_EXPONENTS = {
-    **dict.fromkeys(("BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF", "UGX", "UYI", "VND",
-                     "VUV", "XAF", "XOF", "XPF"), 0),
-    **dict.fromkeys(("BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"), 3),
-}
 _CURRENCY = re.compile(r"[A-Z]{3}")
 MAX_AMOUNT_MINOR = 10**15  # far above any real payment, far below Int64
 MAX_TEXT = 255
@@ -119,7 +115,8 @@ def payment_from_row(row: Mapping[str, Any]) -> Payment:
 
 
 def exponent(currency: str) -> int:
-    return _EXPONENTS.get(currency, 2)
+    """Digits after the decimal point (ISO 4217), from the one table in `revenue/currency.py`."""
+    return minor_units(currency)
 
 
 def to_minor(amount: Decimal, currency: str) -> int:
@@ -174,7 +171,12 @@ def _reporting_amount(amount: int, currency: str, site_currency: str, on: date,
         return amount
     if convert is None:
         return None
-    converted = convert(to_major(amount, currency), currency, site_currency, on)
+    try:
+        converted = convert(to_major(amount, currency), currency, site_currency, on)
+    except ValidationError as error:
+        if error.field == "from_currency":  # the caller can act on this one
+            raise ValidationError("currency", error.message) from None
+        return None  # the site's currency has no rate: unknown, never guessed
     return int(converted.scaleb(exponent(site_currency)).to_integral_value())
 
 

@@ -11,6 +11,7 @@ which arrive thousands of times more often.
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime, timezone
 
 from starlette.concurrency import run_in_threadpool
@@ -33,7 +34,10 @@ async def post_payment(request: Request, caller: Caller) -> Response:
     _require_site_key(caller)
     raw = await _json_body(request)
     site = await require_site(request, caller, None)
-    payment = parse_payment(raw, site_id=site.id, site_currency=site.currency, now=_now(services), provider=PROVIDER)
+    # In the thread pool: the ECB rates load on first use (about 0.2 s).
+    payment = await run_in_threadpool(
+        functools.partial(parse_payment, raw, site_id=site.id, site_currency=site.currency, now=_now(services),
+                          provider=PROVIDER, convert=services.rates.convert if services.rates else None))
     [added] = await run_in_threadpool(services.events.record_payments, [payment])
     if not added:
         stored = await run_in_threadpool(services.events.payments, site.id, provider=PROVIDER,
