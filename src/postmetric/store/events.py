@@ -14,6 +14,7 @@ from typing import Any, Protocol
 import orjson
 
 from postmetric.ingest.event import Event
+from postmetric.revenue.ledger import Payment
 from postmetric.ingest.sessions import VISIT_FIELDS, ActiveSession
 from postmetric.store.journal import Position
 
@@ -148,6 +149,22 @@ class EventStore(Protocol):
     def fetch(self, sql: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
         """Run a read-only query in the store's own SQL dialect, with named parameters
         (`$name` in DuckDB, `{name:Type}` in ClickHouse)."""
+        ...
+
+    def rebuild_sessions(self) -> None:
+        """Recompute the sessions table (one row per visit) from all events."""
+        ...
+
+    def record_payments(self, payments: Sequence[Payment]) -> list[bool]:
+        """Store payments once per (site, provider, transaction, refund or not); for each,
+        whether it was new (a repeated delivery changes nothing)."""
+        ...
+
+    def delete_payment(self, site_id: int, provider: str, transaction_id: str) -> bool: ...
+
+    def payments(self, site_id: int, *, provider: str | None = None,
+                 transaction_id: str | None = None) -> list[Payment]:
+        """The site's payments, oldest first."""
         ...
 
     def close(self) -> None: ...

@@ -20,9 +20,9 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from postmetric.revenue.ledger import MAX_TEXT, parse_payment
+from postmetric.web.bodies import json_object
 from postmetric.web.auth import ApiError, Caller, api_endpoint, require_site
 from postmetric.web.responses import json_response
-from postmetric.web.routes.stats import _json_body
 
 PROVIDER = "api"
 
@@ -32,7 +32,7 @@ async def post_payment(request: Request, caller: Caller) -> Response:
     """`POST /api/v1/payments`: 201 with the payment, or 200 with the one already recorded."""
     services = request.app.state.services
     _require_site_key(caller)
-    raw = await _json_body(request)
+    raw = await json_object(request)
     site = await require_site(request, caller, None)
     # In the thread pool: the ECB rates load on first use (about 0.2 s).
     payment = await run_in_threadpool(
