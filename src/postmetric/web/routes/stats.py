@@ -35,6 +35,7 @@ from postmetric.web.auth import (
     require_site,
     visible_site,
 )
+from postmetric.web.bodies import read_json
 from postmetric.web.responses import json_response
 
 MAX_QUERY_BYTES = 64 * 1024
@@ -47,7 +48,7 @@ NO_STORE = {"Cache-Control": "no-store"}
 async def post_query(request: Request, caller: Caller) -> Response:
     """`POST /api/v1/query`: a SPEC §5 query in, the engine's answer out."""
     services = request.app.state.services
-    raw = await _json_body(request)
+    raw = await read_json(request, if_empty="body: is empty; send a JSON query", max_bytes=MAX_QUERY_BYTES)
     if not isinstance(raw, dict):
         raise ApiError(400, "query: must be a JSON object")
     ref = raw.get("site_id")
@@ -132,23 +133,6 @@ async def get_visitor(request: Request, caller: Caller) -> Response:
     if profile is None:
         raise ApiError(404, f"visitor_id: visitor {visitor_id!r} not found on this site")
     return json_response(profile)
-
-
-async def _json_body(request: Request) -> Any:
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > MAX_QUERY_BYTES:
-        raise ApiError(413, f"body: larger than {MAX_QUERY_BYTES} bytes")
-    body = b""
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > MAX_QUERY_BYTES:
-            raise ApiError(413, f"body: larger than {MAX_QUERY_BYTES} bytes")
-    if not body.strip():
-        raise ApiError(400, "body: is empty; send a JSON query")
-    try:
-        return orjson.loads(body)
-    except orjson.JSONDecodeError as error:
-        raise ApiError(400, f"body: is not valid JSON ({error})") from None
 
 
 async def _access_lost(services, request: Request, site: VisibleSite) -> str | None:
