@@ -19,7 +19,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from postmetric.revenue.ledger import MAX_TEXT, parse_payment
+from postmetric.revenue.ledger import MAX_TEXT
+from postmetric.revenue.recorder import record_payments
 from postmetric.web.bodies import json_object
 from postmetric.web.auth import ApiError, Caller, api_endpoint, require_site
 from postmetric.web.responses import json_response
@@ -35,15 +36,10 @@ async def post_payment(request: Request, caller: Caller) -> Response:
     raw = await json_object(request)
     site = await require_site(request, caller, None)
     # In the thread pool: the ECB rates load on first use (about 0.2 s).
-    payment = await run_in_threadpool(
-        functools.partial(parse_payment, raw, site_id=site.id, site_currency=site.currency, now=_now(services),
-                          provider=PROVIDER, convert=services.rates.convert if services.rates else None))
-    [added] = await run_in_threadpool(services.events.record_payments, [payment])
-    if not added:
-        stored = await run_in_threadpool(services.events.payments, site.id, provider=PROVIDER,
-                                         transaction_id=payment.transaction_id)
-        payment = next(p for p in stored if p.key == payment.key)
-    return json_response({"ok": True, "payment": payment.to_json()}, 201 if added else 200)
+    [recorded] = await run_in_threadpool(functools.partial(
+        record_payments, services.events, services.rates, site_id=site.id, site_currency=site.currency,
+        raws=[raw], provider=PROVIDER, now=_now(services)))
+    return json_response({"ok": True, "payment": recorded.payment.to_json()}, 201 if recorded.added else 200)
 
 
 @api_endpoint
