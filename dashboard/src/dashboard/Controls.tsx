@@ -1,8 +1,9 @@
-/** Date range picker, comparison toggle and the filter chips: each only changes the URL. */
+/** Date range picker, comparison toggle, revenue attribution and the filter chips: each only
+ * changes the URL. */
 import { useState } from "react";
 import { Button, cx } from "../components/ui";
 import { useDashboardState } from "../hooks/useDashboardState";
-import { type DashboardState, PERIOD_LABELS, type Period, removeFilter } from "../state/url";
+import { type Attribution, type DashboardState, PERIOD_LABELS, type Period, removeFilter } from "../state/url";
 import { dimensionLabel, valueLabel } from "./panels";
 
 const PRESETS: Period[] = ["day", "7d", "30d", "month", "6mo", "12mo", "all"];
@@ -44,6 +45,33 @@ export function DateRangePicker() {
           onChange={(e) => setState({ ...state, compare: e.target.checked })} />
         Compare to previous period
       </label>
+    </div>
+  );
+}
+
+const ATTRIBUTION_LABELS: Record<Attribution, [label: string, help: string]> = {
+  first_touch: ["First touch", "Revenue counts for the paying visitor's first visit"],
+  last_touch: ["Last touch", "Revenue counts for the visit linked to the payment, else the last non-direct one before it"],
+};
+
+/** Which visit a payment's revenue is credited to in the panels' rows (sent with every query). */
+export function AttributionToggle() {
+  const [state, setState] = useDashboardState();
+  return (
+    <div role="group" aria-label="Revenue attribution" className="flex items-center gap-2 text-sm">
+      <span className="text-gray-600 dark:text-gray-400">Revenue by</span>
+      <span className="inline-flex overflow-hidden rounded-md border border-gray-300 dark:border-gray-700">
+        {(Object.keys(ATTRIBUTION_LABELS) as Attribution[]).map((attribution) => (
+          <button key={attribution} type="button" aria-pressed={state.attribution === attribution}
+            title={ATTRIBUTION_LABELS[attribution][1]}
+            onClick={() => setState({ ...state, attribution })}
+            className={cx("px-2 py-1", state.attribution === attribution
+              ? "bg-indigo-600 text-white"
+              : "bg-white text-gray-700 hover:bg-gray-50 dark:bg-gray-900 dark:text-gray-200 dark:hover:bg-gray-800")}>
+            {ATTRIBUTION_LABELS[attribution][0]}
+          </button>
+        ))}
+      </span>
     </div>
   );
 }

@@ -1,11 +1,16 @@
-/** The headline cards: totals of the range, their change, and the visitors on the site now. */
+/** The headline cards: totals of the range (traffic, revenue, conversion), their change, and
+ * the visitors on the site now. */
+import type { UseQueryResult } from "@tanstack/react-query";
 import type { ReactNode } from "react";
 import { Link } from "react-router";
 import { cx, ErrorBox } from "../components/ui";
 import { useRealtimeQuery, useStatsQuery } from "../hooks/queries";
 import { useDashboardState } from "../hooks/useDashboardState";
-import { formatChange, formatMetric } from "../lib/format";
-import { HEADLINE_METRICS, headlineQuery } from "../state/query";
+import type { StatsResponse } from "../lib/api";
+import { CHANGE_IN_POINTS, formatChange, formatMetric } from "../lib/format";
+import {
+  conversionQuery, HEADLINE_METRICS, headlineQuery, REVENUE_HEADLINE_METRICS, revenueHeadlineQuery,
+} from "../state/query";
 import { METRIC_LABELS } from "./panels";
 import { useSiteView } from "./SiteContext";
 
@@ -39,26 +44,78 @@ function VisitorsNow() {
   );
 }
 
+/** One query of the headline (traffic, money, conversion: each on its own, so one refused
+ * does not blank the others) and the metrics it asked, in order. */
+interface Answer { result: UseQueryResult<StatsResponse>; metrics: readonly string[] }
+
+function valueOf({ result, metrics }: Answer, metric: string, currency: string): string {
+  const row = result.data?.results[0];
+  const index = metrics.indexOf(metric);
+  if (result.error) return "–";
+  return row && index >= 0 ? formatMetric(metric, row.metrics[index], currency) : "…";
+}
+
+/** A card of one metric; `showError`: the card says why its query failed (once per query). */
+function MetricStat({ metric, answer, showError = false, children }:
+  { metric: string; answer: Answer; showError?: boolean; children?: ReactNode }) {
+  const { site } = useSiteView();
+  const { result, metrics } = answer;
+  const row = result.data?.results[0];
+  const currency = result.data?.meta.currency ?? site.currency;
+  const index = metrics.indexOf(metric);
+  const change = index < 0 ? undefined : row?.comparison?.change[index];
+  const good = change === null || change === undefined || change === 0 ? null
+    : (change > 0) !== LOWER_IS_BETTER.has(metric);
+  return (
+    <Stat label={METRIC_LABELS[metric]} value={valueOf(answer, metric, currency)} good={good}
+      change={row?.comparison ? formatChange(change, CHANGE_IN_POINTS.has(metric) ? "pp" : "%") || "new" : undefined}>
+      {children}
+      {showError && result.error && (
+        <p className="text-xs break-words text-red-600 dark:text-red-400">{result.error.message}</p>
+      )}
+    </Stat>
+  );
+}
+
+/** Net revenue, and beneath it what it is made of: new, renewals, refunds. */
+function RevenueStat({ answer }: { answer: Answer }) {
+  const { site } = useSiteView();
+  const currency = answer.result.data?.meta.currency ?? site.currency;
+  return (
+    <MetricStat metric="revenue" answer={answer} showError>
+      {!answer.result.error && (
+        <dl className="mt-1 grid grid-cols-[auto_1fr] gap-x-2 text-xs text-gray-500 dark:text-gray-400" data-testid="revenue-parts">
+          {(["revenue_new", "revenue_renewal", "refunds"] as const).map((metric) => (
+            <div key={metric} className="contents">
+              <dt>{METRIC_LABELS[metric]}</dt>
+              <dd className="truncate text-right tabular-nums">{valueOf(answer, metric, currency)}</dd>
+            </div>
+          ))}
+        </dl>
+      )}
+    </MetricStat>
+  );
+}
+
 export function Headline() {
   const { site } = useSiteView();
   const [state] = useDashboardState();
-  const stats = useStatsQuery(headlineQuery(site.id, state));
-  const row = stats.data?.results[0];
+  const traffic: Answer = { result: useStatsQuery(headlineQuery(site.id, state)), metrics: HEADLINE_METRICS };
+  const money: Answer = { result: useStatsQuery(revenueHeadlineQuery(site.id, state)), metrics: REVENUE_HEADLINE_METRICS };
+  const conversion: Answer = { result: useStatsQuery(conversionQuery(site.id, state)), metrics: ["conversion_rate"] };
   return (
     <div>
-      <ErrorBox error={stats.error} />
-      <div className="grid grid-cols-2 divide-gray-100 rounded-lg border border-gray-200 bg-white sm:grid-cols-4 lg:grid-cols-7 dark:divide-gray-800 dark:border-gray-800 dark:bg-gray-900">
+      {/* The traffic query's error once, above its cards; the money's and the conversion's in their cards. */}
+      <ErrorBox error={traffic.result.error} />
+      <div className="grid grid-cols-2 divide-gray-100 rounded-lg border border-gray-200 bg-white sm:grid-cols-4 lg:grid-cols-5 dark:divide-gray-800 dark:border-gray-800 dark:bg-gray-900">
+        <MetricStat metric="visitors" answer={traffic} />
+        <RevenueStat answer={money} />
+        <MetricStat metric="conversion_rate" answer={conversion} showError />
+        <MetricStat metric="revenue_per_visitor" answer={money} />
+        {HEADLINE_METRICS.filter((metric) => metric !== "visitors").map((metric) => (
+          <MetricStat key={metric} metric={metric} answer={traffic} />
+        ))}
         <VisitorsNow />
-        {HEADLINE_METRICS.map((metric, i) => {
-          const change = row?.comparison?.change[i];
-          const good = change === null || change === undefined || change === 0 ? null
-            : (change > 0) !== LOWER_IS_BETTER.has(metric);
-          return (
-            <Stat key={metric} label={METRIC_LABELS[metric]} value={row ? formatMetric(metric, row.metrics[i]) : "…"}
-              change={row?.comparison ? formatChange(change, metric === "bounce_rate" ? "pp" : "%") || "new" : undefined}
-              good={good} />
-          );
-        })}
       </div>
     </div>
   );

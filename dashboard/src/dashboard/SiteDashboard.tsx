@@ -1,8 +1,8 @@
 /** One site's dashboard: controls, headline, chart and the four panels; all read the URL. */
 import { lazy, Suspense } from "react";
-import { Link } from "react-router";
+import { Link, useLocation } from "react-router";
 import { Spinner } from "../components/ui";
-import { DateRangePicker, FilterChips } from "./Controls";
+import { AttributionToggle, DateRangePicker, FilterChips } from "./Controls";
 import { Headline } from "./Headline";
 import { Panel } from "./MetricsTable";
 import { DEVICE_TABS, LOCATION_TABS, PAGE_TABS, SOURCE_TABS } from "./panels";
@@ -17,6 +17,7 @@ export const DBIP_CREDIT = (
 
 export function SiteDashboard({ view }: { view: SiteView }) {
   const { site, readOnly } = view;
+  const location = useLocation();
   return (
     <SiteContext.Provider value={view}>
       <div className="space-y-4">
@@ -28,11 +29,15 @@ export function SiteDashboard({ view }: { view: SiteView }) {
           {!readOnly && (
             <nav className="flex gap-3 text-sm">
               <Link className="text-indigo-600 dark:text-indigo-400" to={`/sites/${site.id}/realtime`}>Realtime</Link>
+              <Link className="text-indigo-600 dark:text-indigo-400" to={`/sites/${site.id}/customers${location.search}`}>Customers</Link>
               <Link className="text-indigo-600 dark:text-indigo-400" to={`/sites/${site.id}/settings`}>Settings</Link>
             </nav>
           )}
         </div>
-        <DateRangePicker />
+        <div className="flex flex-wrap items-center justify-between gap-2">
+          <DateRangePicker />
+          <AttributionToggle />
+        </div>
         <FilterChips />
         <Headline />
         <Suspense fallback={<Spinner />}><MainChart /></Suspense>

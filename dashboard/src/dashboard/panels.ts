@@ -1,4 +1,5 @@
-/** Every panel tab: one dimension each, drawn by the same MetricsTable. */
+/** Every panel tab: one dimension each, drawn by the same MetricsTable; every row shows
+ * visitors and the revenue attributed to it (SPEC §9). */
 import type { Filter } from "../lib/api";
 import { formatCountry } from "../lib/format";
 
@@ -7,29 +8,29 @@ import { formatCountry } from "../lib/format";
 export interface PanelTab { id: string; label: string; dimension: string; metrics: string[]; filters?: Filter[] }
 
 export const SOURCE_TABS: PanelTab[] = [
-  { id: "channels", label: "Channels", dimension: "visit:channel", metrics: ["visitors"] },
-  { id: "sources", label: "Sources", dimension: "visit:source", metrics: ["visitors"] },
-  { id: "referrers", label: "Referrers", dimension: "visit:referrer", metrics: ["visitors"] },
-  { id: "campaigns", label: "Campaigns", dimension: "visit:utm_campaign", metrics: ["visitors"] },
+  { id: "channels", label: "Channels", dimension: "visit:channel", metrics: ["visitors", "revenue"] },
+  { id: "sources", label: "Sources", dimension: "visit:source", metrics: ["visitors", "revenue"] },
+  { id: "referrers", label: "Referrers", dimension: "visit:referrer", metrics: ["visitors", "revenue"] },
+  { id: "campaigns", label: "Campaigns", dimension: "visit:utm_campaign", metrics: ["visitors", "revenue"] },
 ];
 export const PAGE_TABS: PanelTab[] = [
-  { id: "pages", label: "Pages", dimension: "event:page", metrics: ["visitors", "pageviews"] },
-  { id: "entry", label: "Entry", dimension: "visit:entry_page", metrics: ["visitors"] },
-  { id: "exit", label: "Exit", dimension: "visit:exit_page", metrics: ["visitors"] },
-  { id: "hostnames", label: "Hostnames", dimension: "event:hostname", metrics: ["visitors", "pageviews"] },
+  { id: "pages", label: "Pages", dimension: "event:page", metrics: ["visitors", "pageviews", "revenue"] },
+  { id: "entry", label: "Entry", dimension: "visit:entry_page", metrics: ["visitors", "revenue"] },
+  { id: "exit", label: "Exit", dimension: "visit:exit_page", metrics: ["visitors", "revenue"] },
+  { id: "hostnames", label: "Hostnames", dimension: "event:hostname", metrics: ["visitors", "pageviews", "revenue"] },
   // The tracker sends a click on a link to another host as an `outbound` event with `props.url`.
-  { id: "outbound", label: "Outbound", dimension: "event:props:url", metrics: ["visitors", "events"],
+  { id: "outbound", label: "Outbound", dimension: "event:props:url", metrics: ["visitors", "events", "revenue"],
     filters: [["is", "event:name", ["outbound"]]] },
 ];
 export const LOCATION_TABS: PanelTab[] = [
-  { id: "countries", label: "Countries", dimension: "visit:country", metrics: ["visitors"] },
-  { id: "regions", label: "Regions", dimension: "visit:region", metrics: ["visitors"] },
-  { id: "cities", label: "Cities", dimension: "visit:city", metrics: ["visitors"] },
+  { id: "countries", label: "Countries", dimension: "visit:country", metrics: ["visitors", "revenue"] },
+  { id: "regions", label: "Regions", dimension: "visit:region", metrics: ["visitors", "revenue"] },
+  { id: "cities", label: "Cities", dimension: "visit:city", metrics: ["visitors", "revenue"] },
 ];
 export const DEVICE_TABS: PanelTab[] = [
-  { id: "browsers", label: "Browsers", dimension: "visit:browser", metrics: ["visitors"] },
-  { id: "os", label: "OS", dimension: "visit:os", metrics: ["visitors"] },
-  { id: "devices", label: "Devices", dimension: "visit:device", metrics: ["visitors"] },
+  { id: "browsers", label: "Browsers", dimension: "visit:browser", metrics: ["visitors", "revenue"] },
+  { id: "os", label: "OS", dimension: "visit:os", metrics: ["visitors", "revenue"] },
+  { id: "devices", label: "Devices", dimension: "visit:device", metrics: ["visitors", "revenue"] },
 ];
 
 const LABELS: Record<string, string> = {
@@ -47,7 +48,9 @@ export function dimensionLabel(dimension: string): string {
 export const METRIC_LABELS: Record<string, string> = {
   visitors: "Visitors", visits: "Visits", pageviews: "Pageviews", views_per_visit: "Views per visit",
   bounce_rate: "Bounce rate", visit_duration: "Visit duration", events: "Events", conversions: "Conversions",
-  percentage: "%",
+  percentage: "%", revenue: "Revenue", revenue_new: "New", revenue_renewal: "Renewal", refunds: "Refunds",
+  revenue_per_visitor: "Revenue per visitor", conversion_rate: "Conversion rate", payments: "Payments",
+  customers: "Customers", average_order_value: "Average order",
 };
 
 /** How a dimension value reads in a row or a chip: "" is Direct for sources, "(none)" elsewhere. */

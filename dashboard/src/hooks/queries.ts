@@ -1,6 +1,10 @@
 /** One data hook per endpoint; stats hooks take a query built from the URL state. */
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
-import { api, ApiError, queryStats, type Realtime, type SessionInfo, setCsrfToken, type Site, type StatsQuery } from "../lib/api";
+import {
+  api, ApiError, queryStats, type Realtime, type SessionInfo, setCsrfToken, type Site, type StatsQuery, type StatsResponse,
+  type StatsRow,
+} from "../lib/api";
+import { withoutRevenue } from "../state/query";
 
 /** Every query's retry rule (the QueryClient's default): once more after a network or server
  * error; never after a 4xx, which will not change (a site that is not the user's is a 404, a
@@ -38,6 +42,60 @@ export function useStatsQuery(query: StatsQuery, options: { enabled?: boolean; r
     placeholderData: keepPreviousData,
     ...options,
   });
+}
+
+/** The answer to a query that asks revenue beside traffic, whichever of the two queries gave it. */
+export interface StatsWithRevenue {
+  data: StatsResponse | undefined;
+  error: Error | null;
+  /** Why the rows have no revenue: the server refused the revenue metrics (and only them). */
+  revenueError: Error | null;
+  /** A metric of a row by name: null when the answer has no such metric. */
+  metric: (row: StatsRow, name: string) => number | null;
+  /** Its change from the comparison period, likewise. */
+  change: (row: StatsRow, name: string) => number | null;
+  /** The metrics the answer has, in its order. */
+  metrics: string[];
+}
+
+/**
+ * A query with revenue metrics beside traffic. A 400 for it (the stats engine without revenue
+ * yet, or a breakdown it cannot attribute money to) asks the same query without the revenue
+ * metrics, so the traffic still shows and `revenueError` says why the money is missing; an
+ * error of that narrower query too is the error.
+ */
+export function useStatsWithRevenue(query: StatsQuery): StatsWithRevenue {
+  const full = useStatsQuery(query);
+  const narrowed = withoutRevenue(query);
+  const refused = narrowed !== null && full.error instanceof ApiError && full.error.status === 400;
+  const fallback = useStatsQuery(narrowed ?? query, { enabled: refused });
+  const answered = refused ? fallback : full;
+  const metrics = refused ? narrowed.metrics : query.metrics;
+  return {
+    data: answered.data,
+    error: answered.error,
+    revenueError: refused && !fallback.error ? full.error : null,
+    metrics,
+    metric: (row, name) => {
+      const index = metrics.indexOf(name);
+      return index < 0 ? null : (row.metrics[index] ?? null);
+    },
+    change: (row, name) => {
+      const index = metrics.indexOf(name);
+      return index < 0 ? null : (row.comparison?.change[index] ?? null);
+    },
+  };
+}
+
+/** `queryStats` with the same retry without revenue, for one-off reads (a CSV export). */
+export async function queryStatsWithRevenue(query: StatsQuery): Promise<{ answer: StatsResponse; metrics: string[] }> {
+  try {
+    return { answer: await queryStats(query), metrics: query.metrics };
+  } catch (error) {
+    const narrowed = withoutRevenue(query);
+    if (!narrowed || !(error instanceof ApiError && error.status === 400)) throw error;
+    return { answer: await queryStats(narrowed), metrics: narrowed.metrics };
+  }
 }
 
 export function useRealtimeQuery(siteId: string) {

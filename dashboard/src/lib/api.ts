@@ -95,6 +95,8 @@ export interface StatsQuery {
   order_by?: [string, "asc" | "desc"][];
   include?: { comparison?: "previous_period" | null; time_labels?: boolean; total_rows?: boolean };
   pagination?: { limit: number; offset?: number };
+  /** Which visit revenue counts for in `visit:*` rows; the server's default is first_touch. */
+  attribution?: "first_touch" | "last_touch";
 }
 
 export interface StatsRow {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import {
-  formatBucket, formatChange, formatCountry, formatDateTime, formatDuration, formatMetric, formatNumber,
+  formatBucket, formatChange, formatCountry, formatDateTime, formatDuration, formatMetric, formatMoney, formatNumber,
   formatPercent, todayIn,
 } from "./format";
 
@@ -38,6 +38,28 @@ describe("formatMetric", () => {
     expect(formatMetric("bounce_rate", 40)).toBe("40%");
     expect(formatMetric("visit_duration", 83)).toBe("1m 23s");
     expect(formatMetric("views_per_visit", 2.5)).toBe("2.5");
+  });
+});
+
+describe("money", () => {
+  it.each([
+    [1234.5, "USD", "$1,234.50"], [0.37, "EUR", "€0.37"], [1500, "JPY", "¥1,500"], [0, "GBP", "£0.00"],
+    [-12, "USD", "-$12.00"], [123_456, "USD", "$123.5K"], [2_500_000, "EUR", "€2.5M"],
+  ])("%s %s → %s", (value, currency, text) => expect(formatMoney(value, currency)).toBe(text));
+
+  it("a code Intl does not know still reads; no value is a dash; no currency is USD", () => {
+    expect(formatMoney(12, "US")).toBe("12.00 US");
+    expect(formatMoney(null, "USD")).toBe("–");
+    expect(formatMoney(5, undefined)).toBe("$5.00");
+    expect(formatMoney(5, "eur")).toBe("€5.00");
+  });
+
+  it("formatMetric reads the money metrics in the answer's currency, the conversion rate in %", () => {
+    for (const metric of ["revenue", "revenue_new", "revenue_renewal", "refunds", "revenue_per_visitor", "average_order_value"]) {
+      expect(formatMetric(metric, 19.9, "EUR")).toBe("€19.90");
+    }
+    expect(formatMetric("conversion_rate", 2.35)).toBe("2.4%");
+    expect(formatMetric("payments", 1234)).toBe("1.2k");
   });
 });
 

@@ -37,6 +37,9 @@ export function formatPercent(value: number | null | undefined): string {
   return `${Number.isInteger(value) ? value : value.toFixed(1).replace(/\.0$/, "")}%`;
 }
 
+/** Metrics whose change the API tells in points, not percent (the stats engine's CHANGE_IN_POINTS). */
+export const CHANGE_IN_POINTS: ReadonlySet<string> = new Set(["bounce_rate"]);
+
 /** A change from the comparison: "+12%", "−3.5%", or "" when there is none (growth from zero). */
 export function formatChange(change: number | null | undefined, unit: "%" | "pp" = "%"): string {
   if (change === null || change === undefined || Number.isNaN(change)) return "";
@@ -45,12 +48,43 @@ export function formatChange(change: number | null | undefined, unit: "%" | "pp"
   return `${sign}${text}${unit === "pp" ? " pp" : "%"}`;
 }
 
-export type MetricName =
-  | "visitors" | "visits" | "pageviews" | "events" | "views_per_visit" | "bounce_rate"
-  | "visit_duration" | "conversions" | "percentage";
+/** Metrics in money: major units of the response's `meta.currency` (the site's currency). */
+export const MONEY_METRICS: ReadonlySet<string> = new Set([
+  "revenue", "revenue_new", "revenue_renewal", "refunds", "revenue_per_visitor", "average_order_value",
+]);
 
-/** The one place that knows how each metric reads. */
-export function formatMetric(metric: string, value: number | null | undefined): string {
+const moneyFormats = new Map<string, Intl.NumberFormat>();
+
+function moneyFormat(currency: string, compact: boolean): Intl.NumberFormat {
+  const key = `${currency}:${compact}`;
+  let format = moneyFormats.get(key);
+  if (!format) {
+    format = new Intl.NumberFormat("en", compact
+      ? { style: "currency", currency, notation: "compact", maximumFractionDigits: 1 }
+      : { style: "currency", currency });
+    moneyFormats.set(key, format);
+  }
+  return format;
+}
+
+/**
+ * 1234.5 USD → "$1,234.50", 0.37 EUR → "€0.37", 1500 JPY → "¥1,500"; from 100,000 on
+ * compact ("$123.5K") so a card or a column keeps its width. A code Intl does not know
+ * reads "1234.50 XYZ" rather than failing the whole card.
+ */
+export function formatMoney(value: number | null | undefined, currency: string | null | undefined): string {
+  if (value === null || value === undefined || Number.isNaN(value)) return "–";
+  const code = (currency || "USD").toUpperCase();
+  try {
+    return moneyFormat(code, Math.abs(value) >= 100_000).format(value);
+  } catch {
+    return `${value.toFixed(2)} ${code}`;
+  }
+}
+
+/** The one place that knows how each metric reads; money needs the response's currency. */
+export function formatMetric(metric: string, value: number | null | undefined, currency?: string | null): string {
+  if (MONEY_METRICS.has(metric)) return formatMoney(value, currency);
   switch (metric) {
     case "bounce_rate":
     case "percentage":

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { chartQuery, headlineQuery, panelQuery } from "./query";
+import { chartQuery, conversionQuery, headlineQuery, panelQuery, revenueHeadlineQuery, withoutRevenue } from "./query";
 import { PAGE_TABS } from "../dashboard/panels";
 import { parseSearch } from "./url";
 
@@ -11,8 +11,36 @@ describe("queries built from the URL", () => {
       date_range: "7d",
       metrics: ["visitors", "visits", "pageviews", "views_per_visit", "bounce_rate", "visit_duration"],
       filters: [["is", "visit:source", ["Google"]]],
+      attribution: "first_touch",
       include: { comparison: "previous_period" },
     });
+  });
+
+  it("the revenue cards and the conversion rate are queries of their own, with the URL's attribution", () => {
+    const state = parseSearch("?period=7d&compare=previous_period&attribution=last_touch");
+    expect(revenueHeadlineQuery("pm_abc", state)).toEqual({
+      site_id: "pm_abc",
+      date_range: "7d",
+      metrics: ["revenue", "revenue_new", "revenue_renewal", "refunds", "revenue_per_visitor"],
+      filters: [],
+      attribution: "last_touch",
+      include: { comparison: "previous_period" },
+    });
+    expect(conversionQuery("pm_abc", state)).toMatchObject({ metrics: ["conversion_rate"], attribution: "last_touch" });
+  });
+
+  it("every query carries the attribution, first touch unless the URL says otherwise", () => {
+    expect(chartQuery("s", parseSearch("")).attribution).toBe("first_touch");
+    expect(panelQuery("s", parseSearch("?attribution=last_touch"), { dimension: "visit:source", metrics: ["visitors"] })
+      .attribution).toBe("last_touch");
+  });
+
+  it("without revenue: the same query minus its money metrics, ordered by what is left", () => {
+    const query = panelQuery("s", parseSearch(""), { dimension: "visit:source", metrics: ["visitors", "revenue"] }, 10,
+                             ["revenue", "desc"]);
+    expect(withoutRevenue(query)).toEqual({ ...query, metrics: ["visitors"], order_by: [["visitors", "desc"]] });
+    expect(withoutRevenue(panelQuery("s", parseSearch(""), { dimension: "visit:os", metrics: ["visitors"] }))).toBeNull();
+    expect(withoutRevenue(revenueHeadlineQuery("s", parseSearch("")))).toBeNull();
   });
 
   it("a custom range is sent as [from, to]; no comparison unless asked", () => {
@@ -23,7 +51,7 @@ describe("queries built from the URL", () => {
 
   it("the chart buckets by the URL's interval, else the period's, with time labels", () => {
     expect(chartQuery("s", parseSearch("?period=day"))).toMatchObject({
-      dimensions: ["time:hour"], include: { time_labels: true }, metrics: ["visitors", "pageviews"],
+      dimensions: ["time:hour"], include: { time_labels: true }, metrics: ["visitors", "pageviews", "revenue"],
     });
     expect(chartQuery("s", parseSearch("?period=30d&interval=week")).dimensions).toEqual(["time:week"]);
   });
@@ -36,6 +64,7 @@ describe("queries built from the URL", () => {
       metrics: ["visitors"],
       dimensions: ["visit:country"],
       filters: [["is", "visit:source", ["Google"]], ["contains", "event:page", ["/blog"]]],
+      attribution: "first_touch",
       order_by: [["visitors", "desc"]],
       include: { total_rows: true },
       pagination: { limit: 10 },
@@ -47,9 +76,10 @@ describe("queries built from the URL", () => {
     expect(panelQuery("s", parseSearch("?period=7d&f=is,visit:source,Google"), outbound)).toEqual({
       site_id: "s",
       date_range: "7d",
-      metrics: ["visitors", "events"],
+      metrics: ["visitors", "events", "revenue"],
       dimensions: ["event:props:url"],
       filters: [["is", "event:name", ["outbound"]], ["is", "visit:source", ["Google"]]],
+      attribution: "first_touch",
       order_by: [["visitors", "desc"]],
       include: { total_rows: true },
       pagination: { limit: 10 },

@@ -5,8 +5,16 @@ import { type DashboardState, defaultInterval } from "./url";
 export const HEADLINE_METRICS = [
   "visitors", "visits", "pageviews", "views_per_visit", "bounce_rate", "visit_duration",
 ] as const;
-// Revenue arrives with the payments ledger: its cards slot in here when the API answers for them.
-export const REVENUE_METRICS: string[] = [];
+/** The revenue cards' own query: the money of the range (net, and what it is made of). */
+export const REVENUE_HEADLINE_METRICS = [
+  "revenue", "revenue_new", "revenue_renewal", "refunds", "revenue_per_visitor",
+] as const;
+/** Metrics the server may refuse while others answer (400 until the stats engine has revenue,
+ * or for a breakdown it cannot attribute money to): a query asking them alongside traffic
+ * is retried without them (`withoutRevenue`), so the traffic still shows. */
+export const REVENUE_METRICS: ReadonlySet<string> = new Set([
+  ...REVENUE_HEADLINE_METRICS, "average_order_value", "payments", "customers", "conversion_rate",
+]);
 
 export function dateRange(state: DashboardState): StatsQuery["date_range"] {
   return state.period === "custom" && state.from && state.to ? [state.from, state.to] : state.period;
@@ -30,6 +38,7 @@ export function buildQuery(siteId: string, state: DashboardState, part: Part): S
     date_range: dateRange(state),
     metrics: part.metrics,
     filters: [...(part.scope ?? []), ...state.filters],
+    attribution: state.attribution,
   };
   if (part.dimensions?.length) query.dimensions = part.dimensions;
   if (part.orderBy) query.order_by = part.orderBy;
@@ -45,22 +54,49 @@ export function buildQuery(siteId: string, state: DashboardState, part: Part): S
 }
 
 export function headlineQuery(siteId: string, state: DashboardState): StatsQuery {
-  return buildQuery(siteId, state, { metrics: [...HEADLINE_METRICS, ...REVENUE_METRICS], comparison: true });
+  return buildQuery(siteId, state, { metrics: [...HEADLINE_METRICS], comparison: true });
+}
+
+/** Its own query, so the traffic cards never wait for (or fail with) the money. */
+export function revenueHeadlineQuery(siteId: string, state: DashboardState): StatsQuery {
+  return buildQuery(siteId, state, { metrics: [...REVENUE_HEADLINE_METRICS], comparison: true });
+}
+
+/** % of visitors who paid; with a goal filter, % who converted on that goal (SPEC §5). */
+export function conversionQuery(siteId: string, state: DashboardState): StatsQuery {
+  return buildQuery(siteId, state, { metrics: ["conversion_rate"], comparison: true });
 }
 
 export function chartQuery(siteId: string, state: DashboardState): StatsQuery {
   const interval = state.interval ?? defaultInterval(state);
   return buildQuery(siteId, state, {
-    metrics: ["visitors", "pageviews"], dimensions: [`time:${interval}`], timeLabels: true, comparison: true,
+    metrics: ["visitors", "pageviews", "revenue"], dimensions: [`time:${interval}`], timeLabels: true, comparison: true,
   });
 }
 
-/** A panel tab's rows: its dimension, its metrics (the first orders them), its own filters. */
+/**
+ * The same query without its revenue metrics (an order by one of them falls back to the first
+ * metric left); null when it has none to drop, or nothing but them.
+ */
+export function withoutRevenue(query: StatsQuery): StatsQuery | null {
+  const metrics = query.metrics.filter((metric) => !REVENUE_METRICS.has(metric));
+  if (metrics.length === query.metrics.length || !metrics.length) return null;
+  const narrowed: StatsQuery = { ...query, metrics };
+  if (query.order_by) {
+    const order = query.order_by.filter(([metric]) => !REVENUE_METRICS.has(metric));
+    narrowed.order_by = order.length ? order : [[metrics[0], "desc"]];
+  }
+  return narrowed;
+}
+
+/** A panel tab's rows: its dimension, its metrics (the first orders them unless `sort` says),
+ * its own filters. */
 export interface PanelPart { dimension: string; metrics: string[]; filters?: Filter[] }
+export type Sort = [metric: string, direction: "asc" | "desc"];
 
 export function panelQuery(siteId: string, state: DashboardState, { dimension, metrics, filters }: PanelPart,
-                           limit = 10): StatsQuery {
+                           limit = 10, sort: Sort = [metrics[0], "desc"]): StatsQuery {
   return buildQuery(siteId, state, {
-    metrics, dimensions: [dimension], scope: filters, orderBy: [[metrics[0], "desc"]], limit, totalRows: true,
+    metrics, dimensions: [dimension], scope: filters, orderBy: [sort], limit, totalRows: true,
   });
 }

@@ -12,6 +12,7 @@ describe("parseSearch / stringifySearch", () => {
 
   const states: DashboardState[] = [
     { ...DEFAULT_STATE, period: "7d", compare: true, interval: "hour" },
+    { ...DEFAULT_STATE, attribution: "last_touch", filters: [["is", "visit:source", ["Google"]]] },
     { ...DEFAULT_STATE, period: "custom", from: "2026-03-01", to: "2026-03-10" },
     { ...DEFAULT_STATE, filters: [["is", "visit:source", ["Google"]], ["contains", "event:page", ["/blog"]]] },
     { ...DEFAULT_STATE, filters: [["is", "visit:source", [""]]] },
@@ -27,8 +28,13 @@ describe("parseSearch / stringifySearch", () => {
   });
 
   it("drops what it cannot read instead of failing", () => {
-    const state = parseSearch("?period=forever&interval=second&f=nope&f=eq,visit:source,x&f=is,source,x&compare=yes");
+    const state = parseSearch("?period=forever&interval=second&f=nope&f=eq,visit:source,x&f=is,source,x&compare=yes&attribution=middle_touch");
     expect(state).toEqual(DEFAULT_STATE);
+  });
+
+  it("keeps the attribution only when it is not the default first touch", () => {
+    expect(stringifySearch({ ...DEFAULT_STATE, attribution: "last_touch" })).toBe("?attribution=last_touch");
+    expect(parseSearch("?attribution=first_touch")).toEqual(DEFAULT_STATE);
   });
 
   it("a custom range needs both dates, and puts them in order", () => {

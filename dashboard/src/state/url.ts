@@ -1,9 +1,9 @@
 /**
- * The dashboard's state lives in the URL: period, comparison, interval and filters.
+ * The dashboard's state lives in the URL: period, comparison, interval, revenue attribution and filters.
  * `parseSearch` and `stringifySearch` are pure inverses of each other (tested), so any view can
  * be bookmarked or shared, and every panel re-queries when the URL changes.
  *
- * URL shape: `?period=7d&compare=previous_period&interval=day&f=is,visit:source,Google`
+ * URL shape: `?period=7d&compare=previous_period&interval=day&attribution=last_touch&f=is,visit:source,Google`
  * (custom ranges: `period=custom&from=2026-03-01&to=2026-03-10`). Filters keep the API's
  * `[op, dimension, values]` shape; several values are joined by `|` (`\|` and `\\` escape).
  */
@@ -13,6 +13,10 @@ export const PERIODS = ["realtime", "day", "7d", "30d", "month", "6mo", "12mo", 
 export type Period = (typeof PERIODS)[number];
 export const INTERVALS = ["minute", "hour", "day", "week", "month"] as const;
 export type Interval = (typeof INTERVALS)[number];
+/** Which visit a payment's revenue counts for in `visit:*` rows (SPEC §5): the paying visitor's
+ * first one (the default), or the one linked to the payment. */
+export const ATTRIBUTIONS = ["first_touch", "last_touch"] as const;
+export type Attribution = (typeof ATTRIBUTIONS)[number];
 
 export interface DashboardState {
   period: Period;
@@ -20,11 +24,12 @@ export interface DashboardState {
   to: string | null;
   compare: boolean;
   interval: Interval | null; // null: the period's default
+  attribution: Attribution;
   filters: Filter[];
 }
 
 export const DEFAULT_STATE: DashboardState = {
-  period: "30d", from: null, to: null, compare: false, interval: null, filters: [],
+  period: "30d", from: null, to: null, compare: false, interval: null, attribution: "first_touch", filters: [],
 };
 
 const OPERATORS = new Set(["is", "is_not", "contains", "contains_not", "matches", "matches_not"]);
@@ -73,11 +78,13 @@ export function parseSearch(search: string | URLSearchParams): DashboardState {
   const interval = params.get("interval") as Interval | null;
   const from = params.get("from");
   const to = params.get("to");
+  const attribution = params.get("attribution") as Attribution | null;
   const state: DashboardState = {
     ...DEFAULT_STATE,
     period: period && PERIODS.includes(period) ? period : DEFAULT_STATE.period,
     compare: params.get("compare") === "previous_period",
     interval: interval && INTERVALS.includes(interval) ? interval : null,
+    attribution: attribution && ATTRIBUTIONS.includes(attribution) ? attribution : DEFAULT_STATE.attribution,
     filters: params.getAll("f").map(parseFilter).filter((f): f is Filter => f !== null),
   };
   if (state.period === "custom") {
@@ -102,6 +109,7 @@ export function stringifySearch(state: DashboardState): string {
   if (state.period === "custom" && state.from && state.to) parts.push(`from=${state.from}`, `to=${state.to}`);
   if (state.compare) parts.push("compare=previous_period");
   if (state.interval) parts.push(`interval=${state.interval}`);
+  if (state.attribution !== DEFAULT_STATE.attribution) parts.push(`attribution=${state.attribution}`);
   for (const filter of state.filters) parts.push(`f=${encode(serializeFilter(filter))}`);
   return parts.length ? `?${parts.join("&")}` : "";
 }
