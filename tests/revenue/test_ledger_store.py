@@ -94,3 +94,102 @@ def test_a_duckdb_file_from_before_the_ledger_gets_the_table(tmp_path):
         assert store.record_payments([payment()]) == [True]
     finally:
         store.close()
+
+
+def test_the_checkout_id_round_trips(event_store):
+    recorded = payment(checkout_id="cs_test_1")
+    event_store.record_payments([recorded])
+    assert event_store.payments(1) == [recorded]
+    assert recorded.checkout_id == "cs_test_1"
+
+
+def test_payments_of_one_visitor(event_store):
+    other = str(uuid.uuid4())
+    event_store.record_payments([payment(visitor_id=VISITOR), payment("pi_2", visitor_id=other), payment("pi_3")])
+    assert [p.transaction_id for p in event_store.payments(1, visitor_id=VISITOR)] == ["pi_1"]
+
+
+def test_a_repeated_delivery_brings_a_stronger_link_and_missing_ids_but_not_its_amount(event_store):
+    first = payment()
+    again = payment(amount="99", visitor_id=VISITOR, email="ada@example.com", customer_id="cus_1",
+                    checkout_id="cs_1", at=NOW + timedelta(hours=1))
+    assert event_store.record_payments([first]) == [True]
+    assert event_store.record_payments([again]) == [False]
+    [stored] = event_store.payments(1)
+    assert (stored.amount, stored.kind, stored.created_at) == (first.amount, "new", NOW)
+    assert (stored.visitor_id, stored.link_method, stored.email, stored.customer_id, stored.checkout_id) == (
+        VISITOR, "metadata", "ada@example.com", "cus_1", "cs_1")
+
+
+def test_a_strong_link_and_known_ids_stay(event_store):
+    first = payment(visitor_id=VISITOR, email="ada@example.com")
+    again = payment(visitor_id=str(uuid.uuid4()), email="bob@example.com", customer_id="cus_9")
+    event_store.record_payments([first])
+    event_store.record_payments([again])
+    [stored] = event_store.payments(1)
+    assert (stored.visitor_id, stored.email, stored.customer_id) == (VISITOR, "ada@example.com", "cus_9")
+
+
+def test_refunds_are_cumulative_a_larger_refund_replaces_the_stored_amount(event_store):
+    later = NOW + timedelta(days=2)
+    event_store.record_payments([payment(), payment(refunded=True, amount="10.00", at=NOW + timedelta(days=1))])
+    assert event_store.record_payments([payment(refunded=True, amount="25.00", at=later)]) == [False]
+    assert event_store.record_payments([payment(refunded=True, amount="5.00", at=later)]) == [False]
+    charge, refund = event_store.payments(1)
+    assert (charge.amount, refund.kind, refund.amount, refund.reporting_amount) == (2999, "refund", 2500, 2500)
+
+
+OLD_DUCKDB_PAYMENTS = """CREATE TABLE payments (
+    site_id UINTEGER NOT NULL, provider VARCHAR NOT NULL, transaction_id VARCHAR NOT NULL, kind VARCHAR NOT NULL,
+    amount BIGINT NOT NULL, currency VARCHAR NOT NULL, reporting_amount BIGINT, reporting_currency VARCHAR NOT NULL,
+    timestamp TIMESTAMP NOT NULL, customer_id VARCHAR, email VARCHAR, visitor_id UUID, session_id UUID,
+    link_method VARCHAR NOT NULL, created_at TIMESTAMP NOT NULL)"""
+OLD_CLICKHOUSE_PAYMENTS = """CREATE TABLE payments (
+    site_id UInt32, provider String, transaction_id String, kind String, amount Int64, currency String,
+    reporting_amount Nullable(Int64), reporting_currency String, timestamp DateTime64(6, 'UTC'),
+    customer_id Nullable(String), email Nullable(String), visitor_id Nullable(UUID), session_id Nullable(UUID),
+    link_method String, created_at DateTime64(6, 'UTC')
+) ENGINE = ReplacingMergeTree ORDER BY (site_id, provider, transaction_id, kind = 'refund')"""
+OLD_ROW = ("1, 'api', 'pi_old', 'new', 2999, 'USD', 2999, 'USD', '2026-03-11 12:00:00', 'cus_1', NULL, NULL, NULL,"
+           " 'none', '2026-03-11 12:00:00'")
+
+
+def test_a_duckdb_payments_table_from_before_checkout_ids_is_upgraded(tmp_path):
+    from postmetric.store.duckdb_events import DuckDBEventStore
+
+    path = tmp_path / "events.duckdb"
+    with duckdb.connect(str(path)) as db:
+        db.execute(OLD_DUCKDB_PAYMENTS)
+        db.execute(f"INSERT INTO payments VALUES ({OLD_ROW})")
+    store = DuckDBEventStore(path)
+    try:
+        [old] = store.payments(1)
+        assert (old.transaction_id, old.customer_id, old.checkout_id) == ("pi_old", "cus_1", None)
+        assert store.record_payments([payment("pi_old", email="ada@example.com"), payment(checkout_id="cs_1")]) == [
+            False, True]
+        assert [(p.email, p.checkout_id) for p in store.payments(1)] == [(None, "cs_1"), ("ada@example.com", None)]
+    finally:
+        store.close()
+
+
+def test_a_clickhouse_payments_table_from_before_checkout_ids_is_upgraded(tmp_path):
+    from chdb import session
+
+    from postmetric.store.clickhouse_events import ChdbEventStore
+
+    old = session.Session(str(tmp_path / "chdb"))
+    try:
+        old.query(OLD_CLICKHOUSE_PAYMENTS)
+        old.query(f"INSERT INTO payments VALUES ({OLD_ROW})")
+    finally:
+        old.close()
+    store = ChdbEventStore(tmp_path / "chdb")
+    try:
+        [old_payment] = store.payments(1)
+        assert (old_payment.transaction_id, old_payment.customer_id, old_payment.checkout_id) == (
+            "pi_old", "cus_1", None)
+        assert store.record_payments([payment("pi_old", email="ada@example.com"), payment(checkout_id="cs_1")]) == [
+            False, True]
+        assert [(p.email, p.checkout_id) for p in store.payments(1)] == [(None, "cs_1"), ("ada@example.com", None)]
+    finally:
+        store.close()

@@ -7,8 +7,9 @@ Secondary responsibilities:
 1. Money as integers: a Decimal amount in major units becomes minor units per the currency's
    ISO 4217 exponent (JPY 0, USD 2, KWD 3); more decimals than the currency has is an error,
    never a silent rounding.
-2. Linking a payment to a visit (`link_method`): ids sent with the payment → `metadata`; else
-   `none`. Identity (same email or customer id) and the 30-minute session window come next.
+2. The link a payment carries itself (`link_method`): ids sent with the payment → `metadata`;
+   else `none`, until `revenue/linking.py` finds a better one (LINK_METHODS, strongest first).
+   `merged_delivery` decides what a repeated delivery changes in the stored payment.
 3. The reporting amount in the site currency: equal to the source amount when the currencies
    match; otherwise converted by `convert` (`Rates.convert`, ECB rates of the payment's day). A
    payment currency without an ECB rate is a `currency` error; without a converter, or when the
@@ -24,7 +25,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -34,7 +35,11 @@ from postmetric.revenue.currency import minor_units
 
 PROVIDERS = ("api", "stripe", "lemonsqueezy", "polar", "paddle", "script")
 KINDS = ("new", "renewal", "refund", "trial")
-LINK_METHODS = ("metadata", "identity", "session_window", "none")
+# How a payment found its visitor, strongest first: ids sent with it, the script's success-page
+# event of its checkout, a visitor identified with its email or customer id, the one visit
+# active before it (low confidence), nothing.
+LINK_METHODS = ("metadata", "checkout", "identity", "session_window", "none")
+WEAK_LINKS = ("session_window", "none")  # links a later, stronger one replaces
 
 # (name, logical type): the columns every store keeps, in this order. `?` marks a nullable column.
 PAYMENT_COLUMNS: tuple[tuple[str, str], ...] = (
@@ -53,6 +58,8 @@ PAYMENT_COLUMNS: tuple[tuple[str, str], ...] = (
     ("session_id", "uuid?"),
     ("link_method", "string"),
     ("created_at", "timestamp"),  # when it was recorded here
+    # Added after the first release: stores append it to tables made without it.
+    ("checkout_id", "string?"),  # the provider's checkout (session) id, as the success page's URL has it
 )
 PAYMENT_COLUMN_NAMES = tuple(name for name, _ in PAYMENT_COLUMNS)
 
@@ -79,6 +86,7 @@ class Payment:
     session_id: str | None
     link_method: str
     created_at: datetime  # aware, UTC
+    checkout_id: str | None = None
 
     @property
     def key(self) -> tuple[int, str, str, bool]:
@@ -112,6 +120,32 @@ def payment_from_row(row: Mapping[str, Any]) -> Payment:
         moment = values[name]
         values[name] = moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
     return Payment(**{name: values[name] for name in PAYMENT_COLUMN_NAMES})
+
+
+def link_strength(method: str) -> int:
+    """Higher is stronger: `none` is 0, `metadata` the strongest."""
+    return len(LINK_METHODS) - 1 - LINK_METHODS.index(method)
+
+
+def merged_delivery(stored: Payment, delivery: Payment) -> Payment:
+    """What the ledger keeps when `delivery` repeats `stored` (same `key`).
+
+    The first delivery's amounts and kind stand, except that a refund is cumulative (Stripe's
+    `amount_refunded`): a larger refunded amount replaces the stored one. A weak stored link
+    (`WEAK_LINKS`) takes the delivery's stronger one, and missing email, customer and checkout
+    ids are filled in. Returns `stored` itself when nothing changes.
+    """
+    changes: dict[str, Any] = {}
+    if stored.kind == "refund" and delivery.amount > stored.amount and delivery.currency == stored.currency:
+        changes.update(amount=delivery.amount, reporting_amount=delivery.reporting_amount,
+                       reporting_currency=delivery.reporting_currency)
+    if stored.link_method in WEAK_LINKS and link_strength(delivery.link_method) > link_strength(stored.link_method):
+        changes.update(visitor_id=delivery.visitor_id, session_id=delivery.session_id,
+                       link_method=delivery.link_method)
+    for name in ("email", "customer_id", "checkout_id"):
+        if getattr(stored, name) is None and getattr(delivery, name) is not None:
+            changes[name] = getattr(delivery, name)
+    return replace(stored, **changes) if changes else stored
 
 
 def exponent(currency: str) -> int:
@@ -161,7 +195,7 @@ def parse_payment(
         customer_id=_text(raw, "customer_id"), email=_email(raw.get("email")),
         visitor_id=visitor_id, session_id=session_id,
         link_method="metadata" if visitor_id or session_id else "none",
-        created_at=now.astimezone(timezone.utc),
+        created_at=now.astimezone(timezone.utc), checkout_id=_text(raw, "checkout_id"),
     )
 
 

@@ -1,11 +1,11 @@
 """Recording payments: every way a payment arrives (Payments API, provider webhooks) ends here.
 
 `record_payments` validates all of a delivery's payments first (`parse_payment`), so a bad one
-records none, then writes them to the event store in one call. A payment already recorded (same
-site, provider, transaction id, refund or not) is returned as stored, with `added` False.
-
-Linking a payment to a visit beyond the ids it carries (identity, the 30-minute window, the
-script's success-page event) happens here too, before the write, so the link method is stored.
+records none, links each to a visit (`revenue/linking.py`: the ids it carries, the script's
+success-page event, identity, the 30-minute window), then writes them to the event store in one
+call, so the link method is stored. A payment already recorded (same site, provider, transaction
+id, refund or not) is returned as stored, with `added` False; the store merges the delivery
+into it first (`ledger.merged_delivery`: a stronger link, missing ids, a larger refund).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from datetime import datetime
 
 from postmetric.revenue.currency import Rates
 from postmetric.revenue.ledger import Payment, parse_payment
+from postmetric.revenue.linking import link_payment
 from postmetric.store.events import EventStore
 
 
@@ -43,6 +44,7 @@ def record_payments(
     convert = rates.convert if rates else None
     payments = [parse_payment(raw, site_id=site_id, site_currency=site_currency, now=now,
                               provider=provider, convert=convert) for raw in raws]
+    payments = [link_payment(store, payment) for payment in payments]
     added = store.record_payments(payments)
     recorded = []
     for payment, new in zip(payments, added):

@@ -28,7 +28,15 @@ import orjson
 from chdb import session
 
 from postmetric.ingest.sessions import VISIT_FIELDS, ActiveSession
-from postmetric.revenue.ledger import PAYMENT_COLUMN_NAMES, PAYMENT_COLUMNS, Payment, payment_from_row
+from postmetric.revenue.ledger import (
+    PAYMENT_COLUMN_NAMES,
+    PAYMENT_COLUMNS,
+    WEAK_LINKS,
+    Payment,
+    merged_delivery,
+    payment_from_row,
+)
+from postmetric.revenue.linking import LINKING_EVENT_TYPES, link_event, links_from_events
 from postmetric.stats.dialects import DIALECTS
 from postmetric.stats.spans import SESSION_COLUMNS, session_rows
 from postmetric.store.events import COLUMN_NAMES, CSV_NULL, EVENT_COLUMNS
@@ -73,22 +81,35 @@ CREATE_SESSIONS = (
     + session_rows(DIALECTS["clickhouse"], "false") + " SETTINGS prefer_column_name_to_alias = 1"
 )
 
-# The payments ledger (revenue.ledger.PAYMENT_COLUMNS). `record_payments` inserts a row only when
-# its key (site, provider, transaction, refund or not) is absent, checked under the store's lock;
-# ReplacingMergeTree on that key, read with FINAL, keeps one row even if a copy slipped in.
+# The payments ledger (revenue.ledger.PAYMENT_COLUMNS) plus a `version`. `record_payments` inserts a
+# row when its key (site, provider, transaction, refund or not) is absent, checked under the store's
+# lock; a change to a stored payment (a merged delivery, a link found by a later event) inserts the
+# row again with the next version. ReplacingMergeTree(version) on that key, read with FINAL, keeps
+# the newest (and one row even if a copy slipped in).
 _PAYMENT_TYPES = {"uint32": "UInt32", "string": "String", "int64": "Int64", "int64?": "Nullable(Int64)",
                   "timestamp": "DateTime64(6, 'UTC')", "string?": "Nullable(String)", "uuid?": "Nullable(UUID)"}
-CREATE_PAYMENTS = (
-    "CREATE TABLE IF NOT EXISTS payments (\n    "
-    + ",\n    ".join(f"{name} {_PAYMENT_TYPES[logical]}" for name, logical in PAYMENT_COLUMNS)
-    + "\n) ENGINE = ReplacingMergeTree ORDER BY (site_id, provider, transaction_id, kind = 'refund')"
-)
+_PAYMENT_STORED = (*PAYMENT_COLUMNS, ("version", "version"))
+_PAYMENT_TYPES["version"] = "UInt64"
+
+
+def _create_payments(table: str) -> str:
+    return (
+        f"CREATE TABLE IF NOT EXISTS {table} (\n    "
+        + ",\n    ".join(f"{name} {_PAYMENT_TYPES[logical]}" for name, logical in _PAYMENT_STORED)
+        + "\n) ENGINE = ReplacingMergeTree(version) ORDER BY (site_id, provider, transaction_id, kind = 'refund')"
+    )
+
+
+CREATE_PAYMENTS = _create_payments("payments")
 _PAYMENT_KEY = ("site_id = {site_id:UInt32} AND provider = {provider:String}"
                 " AND transaction_id = {transaction_id:String}")
 _INSERT_PAYMENT = (
-    f"INSERT INTO payments ({', '.join(PAYMENT_COLUMN_NAMES)}) SELECT "
-    + ", ".join(f"{{{name}:{_PAYMENT_TYPES[logical]}}}" for name, logical in PAYMENT_COLUMNS)
+    f"INSERT INTO payments ({', '.join(name for name, _ in _PAYMENT_STORED)}) SELECT "
+    + ", ".join(f"{{{name}:{_PAYMENT_TYPES[logical]}}}" for name, logical in _PAYMENT_STORED)
 )
+_SELECT_PAYMENTS = f"SELECT {', '.join(PAYMENT_COLUMN_NAMES)}, version FROM payments FINAL"
+_LINKING = ", ".join(f"'{kind}'" for kind in LINKING_EVENT_TYPES)
+_WEAK = ", ".join(f"'{method}'" for method in WEAK_LINKS)
 
 _SESSION_SETTINGS = (
     "SET session_timezone = 'UTC'",
@@ -144,11 +165,17 @@ class ChdbEventStore:
         self._session = session.Session(str(path))
         for statement in (*_SESSION_SETTINGS, *CREATE_TABLES, CREATE_PAYMENTS):
             self._session.query(statement)
+        self._upgrade_payments()
         # chdb's session is thread-safe, but closing it under a running query is not.
         self._lock = threading.Lock()
         self._staging = path.with_name(path.name + ".load.csv")
         self._insert_sql = _insert_from_csv()
         self._refresh_sql = _refresh_sessions()
+        self._linking_events_sql = (
+            "SELECT site_id, visitor_id, session_id, fromUnixTimestamp64Micro(timestamp, 'UTC') AS timestamp, type,"
+            f" props FROM file({{staging:String}}, 'CSV', '{_csv_structure()}') WHERE type IN ({_LINKING})"
+            " SETTINGS input_format_csv_detect_header = 0, format_csv_allow_single_quotes = 0"
+        )
         self._ensure_sessions_table()
 
     def _ensure_sessions_table(self) -> None:
@@ -163,6 +190,22 @@ class ChdbEventStore:
         self._session.query(CREATE_SESSIONS)
         self.rebuild_sessions()
 
+    def _upgrade_payments(self) -> None:
+        """A payments table from an older layout (without `version` or a later column) is copied
+        into the current one: ClickHouse cannot change a table's engine in place."""
+        columns = {row["name"] for row in self._query(
+            "SELECT name FROM system.columns WHERE database = currentDatabase() AND table = 'payments'", {})}
+        wanted = [name for name, _ in _PAYMENT_STORED]
+        if set(wanted) <= columns:
+            return
+        kept = [name for name in wanted if name in columns]
+        self._session.query("DROP TABLE IF EXISTS payments_upgrade")
+        self._session.query(_create_payments("payments_upgrade"))
+        self._session.query(f"INSERT INTO payments_upgrade ({', '.join(kept)}) SELECT {', '.join(kept)}"
+                            " FROM payments FINAL")
+        self._session.query("EXCHANGE TABLES payments AND payments_upgrade")
+        self._session.query("DROP TABLE payments_upgrade")
+
     def load(self, rows_csv: bytes, *, journal_position: Position | None = None) -> None:
         if not rows_csv and journal_position is None:
             return
@@ -172,6 +215,7 @@ class ChdbEventStore:
                     self._staging.write_bytes(rows_csv)
                     self._session.query(self._insert_sql, params={"staging": str(self._staging)})
                     self._session.query(self._refresh_sql, params={"staging": str(self._staging)})
+                    self._link_payments()
                 # No transactions in ClickHouse: a crash between the two inserts leaves the
                 # rows without their checkpoint, and the journal replays the batch (twice
                 # stored). The crash-safe ClickHouse store is a later issue.
@@ -222,23 +266,50 @@ class ChdbEventStore:
             for row in rows
         ]
 
+    def _link_payments(self) -> None:
+        """Link the weakly linked payments of the staged batch's sites that its identify and
+        payment events match (`links_from_events`): their next version."""
+        events = [link_event(row["site_id"], row["visitor_id"], row["session_id"], row["timestamp"], row["type"],
+                             row["props"]) for row in self._query(self._linking_events_sql,
+                                                                  {"staging": str(self._staging)})]
+        if not events:
+            return
+        rows = self._query(f"{_SELECT_PAYMENTS} WHERE has({{sites:Array(UInt32)}}, site_id)"
+                           f" AND link_method IN ({_WEAK})", {"sites": sorted({e.site_id for e in events})})
+        versions = {}
+        weak = []
+        for row in rows:
+            payment = payment_from_row(row)
+            versions[payment.key] = row["version"]
+            weak.append(payment)
+        for payment in links_from_events(weak, events):
+            self._write_payment(payment, versions[payment.key] + 1)
+
     def record_payments(self, payments: Sequence[Payment]) -> list[bool]:
         """Store the payments not recorded yet; for each, whether it was new. A second delivery
-        of a payment (same site, provider, transaction id, refund or not) changes nothing."""
+        of a payment (same site, provider, transaction id, refund or not) is merged into the
+        stored one (`merged_delivery`: a stronger link, missing ids, a larger refund), as the
+        row's next version."""
         added = []
         with self._lock:
             for payment in payments:
                 key = {"site_id": payment.site_id, "provider": payment.provider,
                        "transaction_id": payment.transaction_id, "refund": payment.kind == "refund"}
                 existing = self._query(
-                    f"SELECT count() AS n FROM payments FINAL WHERE {_PAYMENT_KEY}"
-                    " AND (kind = 'refund') = {refund:Bool}", key)
-                if existing[0]["n"]:
-                    added.append(False)
+                    f"{_SELECT_PAYMENTS} WHERE {_PAYMENT_KEY} AND (kind = 'refund') = {{refund:Bool}}", key)
+                if not existing:
+                    self._write_payment(payment, 1)
+                    added.append(True)
                     continue
-                self._query(_INSERT_PAYMENT, dict(zip(PAYMENT_COLUMN_NAMES, payment.row())))
-                added.append(True)
+                stored = payment_from_row(existing[0])
+                merged = merged_delivery(stored, payment)
+                if merged != stored:
+                    self._write_payment(merged, existing[0]["version"] + 1)
+                added.append(False)
         return added
+
+    def _write_payment(self, payment: Payment, version: int) -> None:
+        self._query(_INSERT_PAYMENT, dict(zip(PAYMENT_COLUMN_NAMES, payment.row())) | {"version": version})
 
     def delete_payment(self, site_id: int, provider: str, transaction_id: str) -> bool:
         """Remove the transaction (and its refund); whether there was one."""
@@ -250,17 +321,50 @@ class ChdbEventStore:
             self._query(f"ALTER TABLE payments DELETE WHERE {_PAYMENT_KEY} SETTINGS mutations_sync = 2", key)
         return True
 
-    def payments(self, site_id: int, *, provider: str | None = None,
-                 transaction_id: str | None = None) -> list[Payment]:
-        """The site's payments, oldest first, optionally of one provider or transaction."""
+    def payments(self, site_id: int, *, provider: str | None = None, transaction_id: str | None = None,
+                 visitor_id: str | None = None) -> list[Payment]:
+        """The site's payments, oldest first, optionally of one provider, transaction or visitor."""
         rows = self.fetch(
             f"SELECT {', '.join(PAYMENT_COLUMN_NAMES)} FROM payments FINAL WHERE site_id = {{site_id:UInt32}}"
             " AND ({provider:Nullable(String)} IS NULL OR provider = {provider:Nullable(String)})"
             " AND ({transaction_id:Nullable(String)} IS NULL OR transaction_id = {transaction_id:Nullable(String)})"
+            " AND ({visitor_id:Nullable(UUID)} IS NULL OR visitor_id = {visitor_id:Nullable(UUID)})"
             " ORDER BY timestamp, transaction_id, kind = 'refund'",
-            {"site_id": site_id, "provider": provider, "transaction_id": transaction_id},
+            {"site_id": site_id, "provider": provider, "transaction_id": transaction_id, "visitor_id": visitor_id},
         )
         return [payment_from_row(row) for row in rows]
+
+    def checkout_visit(self, site_id: int, checkout_id: str) -> tuple[str, str] | None:
+        rows = self.fetch(
+            "SELECT visitor_id, session_id FROM events WHERE site_id = {site_id:UInt32} AND type = 'payment'"
+            " AND JSONExtractString(props, 'checkout_id') = {checkout_id:String}"
+            " ORDER BY timestamp DESC LIMIT 1",
+            {"site_id": site_id, "checkout_id": checkout_id},
+        )
+        return (rows[0]["visitor_id"], rows[0]["session_id"]) if rows else None
+
+    def identified_visitor(self, site_id: int, *, email: str | None, customer_id: str | None) -> str | None:
+        if email is None and customer_id is None:
+            return None
+        rows = self.fetch(
+            "SELECT visitor_id FROM events WHERE site_id = {site_id:UInt32} AND ("
+            " (type IN ('identify', 'payment')"
+            "  AND lower(trimBoth(JSONExtractString(props, 'email'))) = lower({email:Nullable(String)}))"
+            " OR (type = 'identify' AND (JSONExtractString(props, 'user_id') = {customer_id:Nullable(String)}"
+            "  OR JSONExtractString(props, 'customer_id') = {customer_id:Nullable(String)})))"
+            " ORDER BY timestamp DESC LIMIT 1",
+            {"site_id": site_id, "email": email, "customer_id": customer_id},
+        )
+        return rows[0]["visitor_id"] if rows else None
+
+    def visits_active(self, site_id: int, *, start: datetime, end: datetime, limit: int) -> list[tuple[str, str]]:
+        rows = self.fetch(
+            "SELECT span_visitor, session_id FROM sessions FINAL WHERE site_id = {site_id:UInt32}"
+            " AND session_started_at <= {end:DateTime64(6, 'UTC')} AND first_at <= {end:DateTime64(6, 'UTC')}"
+            " AND last_at >= {start:DateTime64(6, 'UTC')} ORDER BY session_id LIMIT {limit:UInt32}",
+            {"site_id": site_id, "start": start, "end": end, "limit": limit},
+        )
+        return [(row["span_visitor"], row["session_id"]) for row in rows]
 
     def _query(self, sql: str, params: Mapping[str, Any]) -> list[dict[str, Any]]:
         """`fetch` for a caller that already holds the lock."""

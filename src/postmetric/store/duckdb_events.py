@@ -21,7 +21,15 @@ from typing import Any
 import duckdb
 
 from postmetric.ingest.sessions import VISIT_FIELDS, ActiveSession
-from postmetric.revenue.ledger import PAYMENT_COLUMN_NAMES, PAYMENT_COLUMNS, Payment, payment_from_row
+from postmetric.revenue.ledger import (
+    PAYMENT_COLUMN_NAMES,
+    PAYMENT_COLUMNS,
+    WEAK_LINKS,
+    Payment,
+    merged_delivery,
+    payment_from_row,
+)
+from postmetric.revenue.linking import LINKING_EVENT_TYPES, link_event, links_from_events
 from postmetric.stats.dialects import DIALECTS
 from postmetric.stats.spans import SESSION_COLUMNS, merged_session, session_rows
 from postmetric.store.events import COLUMN_NAMES, CSV_NULL, EVENT_COLUMNS
@@ -48,8 +56,8 @@ CREATE_TABLES = (
     "CREATE TABLE IF NOT EXISTS journal_checkpoint (segment BIGINT NOT NULL, byte_offset BIGINT NOT NULL)",
 )
 # The payments ledger (revenue.ledger.PAYMENT_COLUMNS), one row per (site, provider, transaction,
-# refund or not): `record_payments` inserts only rows whose key is not there yet (an anti-join
-# under the write lock; a key with an expression cannot be a PRIMARY KEY).
+# refund or not): `record_payments` looks the key up under the write lock and inserts or merges
+# (a key with an expression cannot be a PRIMARY KEY).
 _PAYMENT_TYPES = {"uint32": "UINTEGER NOT NULL", "string": "VARCHAR NOT NULL", "int64": "BIGINT NOT NULL",
                   "int64?": "BIGINT", "timestamp": "TIMESTAMP NOT NULL", "string?": "VARCHAR", "uuid?": "UUID"}
 CREATE_PAYMENTS = (
@@ -57,8 +65,11 @@ CREATE_PAYMENTS = (
     + ",\n    ".join(f"{name} {_PAYMENT_TYPES[logical]}" for name, logical in PAYMENT_COLUMNS)
     + "\n)"
 )
-_PAYMENT_KEY = ("p.site_id = b.site_id AND p.provider = b.provider AND p.transaction_id = b.transaction_id"
-                " AND (p.kind = 'refund') = (b.kind = 'refund')")
+# A table made before a column was added to PAYMENT_COLUMNS (always nullable, always last) gets it.
+_ADD_PAYMENT_COLUMNS = tuple(
+    f"ALTER TABLE payments ADD COLUMN IF NOT EXISTS {name} {_PAYMENT_TYPES[logical]}"
+    for name, logical in PAYMENT_COLUMNS if logical.endswith("?")
+)
 # One row per visit (stats.spans.SESSION_COLUMNS), rewritten whenever a load brings
 # events of that visit: what visit-level stats read instead of grouping events.
 CREATE_SESSIONS = "CREATE TABLE sessions AS " + session_rows(DIALECTS["duckdb"], "false")
@@ -107,7 +118,7 @@ class DuckDBEventStore:
         # Twice as many threads as cores: on the 2-core machine, dashboard queries over 10 M
         # events ran 20-35 % faster than with DuckDB's default of one per core (bench/query.py).
         self._connection.execute(f"SET threads = {int(threads or 2 * (os.cpu_count() or 1))}")
-        for statement in (*CREATE_TABLES, CREATE_PAYMENTS):
+        for statement in (*CREATE_TABLES, CREATE_PAYMENTS, *_ADD_PAYMENT_COLUMNS):
             self._connection.execute(statement)
         self._write_lock = threading.Lock()
         self._ensure_sessions_table()
@@ -127,6 +138,7 @@ class DuckDBEventStore:
                     db.execute(f"INSERT INTO events ({', '.join(COLUMN_NAMES)}) SELECT * FROM batch")
                     for statement in REFRESH_SESSIONS:
                         db.execute(statement)
+                    _link_payments(db)
                     db.execute("DROP TABLE batch")
                 if journal_position is not None:
                     db.execute("DELETE FROM journal_checkpoint")
@@ -189,23 +201,29 @@ class DuckDBEventStore:
 
     def record_payments(self, payments: Sequence[Payment]) -> list[bool]:
         """Store the payments not recorded yet; for each, whether it was new. A second delivery
-        of a payment (same site, provider, transaction id, refund or not) changes nothing."""
+        of a payment (same site, provider, transaction id, refund or not) is merged into the
+        stored one (`merged_delivery`: a stronger link, missing ids, a larger refund)."""
         if not payments:
             return []
-        placeholders = ", ".join("?" for _ in PAYMENT_COLUMNS)
         added = []
         with self._write_lock:
             db = self._connection
             db.execute("BEGIN")
             try:
                 for payment in payments:
-                    row = [_naive_utc(value) for value in payment.row()]
-                    inserted = db.execute(
-                        f"INSERT INTO payments SELECT * FROM (SELECT {placeholders}) AS b"
-                        f"({', '.join(PAYMENT_COLUMN_NAMES)})"
-                        f" WHERE NOT EXISTS (SELECT 1 FROM payments AS p WHERE {_PAYMENT_KEY})", row,
+                    found = db.execute(
+                        f"SELECT {', '.join(PAYMENT_COLUMN_NAMES)} FROM payments WHERE site_id = ? AND provider = ?"
+                        " AND transaction_id = ? AND (kind = 'refund') = ?",
+                        [payment.site_id, payment.provider, payment.transaction_id, payment.kind == "refund"],
                     ).fetchone()
-                    added.append(bool(inserted and inserted[0]))
+                    if found is None:
+                        db.execute(_INSERT_PAYMENT, [_naive_utc(value) for value in payment.row()])
+                    else:
+                        stored = payment_from_row(dict(zip(PAYMENT_COLUMN_NAMES, found)))
+                        merged = merged_delivery(stored, payment)
+                        if merged != stored:
+                            _update_payment(db, merged)
+                    added.append(found is None)
                 db.execute("COMMIT")
             except BaseException:
                 db.execute("ROLLBACK")
@@ -220,17 +238,51 @@ class DuckDBEventStore:
                 [site_id, provider, transaction_id]).fetchone()
         return bool(deleted and deleted[0])
 
-    def payments(self, site_id: int, *, provider: str | None = None,
-                 transaction_id: str | None = None) -> list[Payment]:
-        """The site's payments, oldest first, optionally of one provider or transaction."""
+    def payments(self, site_id: int, *, provider: str | None = None, transaction_id: str | None = None,
+                 visitor_id: str | None = None) -> list[Payment]:
+        """The site's payments, oldest first, optionally of one provider, transaction or visitor."""
         rows = self.fetch(
             f"SELECT {', '.join(PAYMENT_COLUMN_NAMES)} FROM payments WHERE site_id = $site_id"
             " AND ($provider IS NULL OR provider = $provider)"
             " AND ($transaction_id IS NULL OR transaction_id = $transaction_id)"
+            " AND ($visitor_id IS NULL OR visitor_id = $visitor_id::UUID)"
             " ORDER BY timestamp, transaction_id, kind = 'refund'",
-            {"site_id": site_id, "provider": provider, "transaction_id": transaction_id},
+            {"site_id": site_id, "provider": provider, "transaction_id": transaction_id, "visitor_id": visitor_id},
         )
         return [payment_from_row(row) for row in rows]
+
+    def checkout_visit(self, site_id: int, checkout_id: str) -> tuple[str, str] | None:
+        rows = self.fetch(
+            "SELECT visitor_id::VARCHAR AS visitor_id, session_id::VARCHAR AS session_id FROM events"
+            " WHERE site_id = $site_id AND type = 'payment'"
+            " AND json_extract_string(props, '$.checkout_id') = $checkout_id"
+            " ORDER BY timestamp DESC LIMIT 1",
+            {"site_id": site_id, "checkout_id": checkout_id},
+        )
+        return (rows[0]["visitor_id"], rows[0]["session_id"]) if rows else None
+
+    def identified_visitor(self, site_id: int, *, email: str | None, customer_id: str | None) -> str | None:
+        if email is None and customer_id is None:
+            return None
+        rows = self.fetch(
+            "SELECT visitor_id::VARCHAR AS visitor_id FROM events WHERE site_id = $site_id AND ("
+            " (type IN ('identify', 'payment')"
+            "  AND lower(trim(json_extract_string(props, '$.email'))) = lower($email::VARCHAR))"
+            " OR (type = 'identify' AND (json_extract_string(props, '$.user_id') = $customer_id::VARCHAR"
+            "  OR json_extract_string(props, '$.customer_id') = $customer_id::VARCHAR)))"
+            " ORDER BY timestamp DESC LIMIT 1",
+            {"site_id": site_id, "email": email, "customer_id": customer_id},
+        )
+        return rows[0]["visitor_id"] if rows else None
+
+    def visits_active(self, site_id: int, *, start: datetime, end: datetime, limit: int) -> list[tuple[str, str]]:
+        rows = self.fetch(
+            "SELECT span_visitor::VARCHAR AS visitor_id, session_id::VARCHAR AS session_id FROM sessions"
+            " WHERE site_id = $site_id AND session_started_at <= $end AND first_at <= $end AND last_at >= $start"
+            " ORDER BY session_id LIMIT $limit",
+            {"site_id": site_id, "start": _naive_utc(start), "end": _naive_utc(end), "limit": limit},
+        )
+        return [(row["visitor_id"], row["session_id"]) for row in rows]
 
     def fetch(self, sql: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
         cursor = self._cursor().execute(sql, dict(params or {}))
@@ -243,6 +295,40 @@ class DuckDBEventStore:
 
     def _cursor(self) -> duckdb.DuckDBPyConnection:
         return self._connection.cursor()
+
+
+def _link_payments(db: duckdb.DuckDBPyConnection) -> None:
+    """Link the weakly linked payments of the staged batch's sites that its identify and
+    payment events match (`links_from_events`), inside the load's transaction."""
+    events = [link_event(*row) for row in db.execute(
+        f"SELECT site_id, visitor_id, session_id, timestamp, type, props FROM batch WHERE type IN ({_LINKING})"
+    ).fetchall()]
+    if not events:
+        return
+    cursor = db.execute(
+        f"SELECT {', '.join(PAYMENT_COLUMN_NAMES)} FROM payments WHERE list_contains(?, site_id)"
+        f" AND link_method IN ({_WEAK})",
+        [sorted({event.site_id for event in events})])
+    weak = [payment_from_row(dict(zip(PAYMENT_COLUMN_NAMES, row))) for row in cursor.fetchall()]
+    for payment in links_from_events(weak, events):
+        _update_payment(db, payment)
+
+
+_LINKING = ", ".join(f"'{kind}'" for kind in LINKING_EVENT_TYPES)
+_WEAK = ", ".join(f"'{method}'" for method in WEAK_LINKS)
+_INSERT_PAYMENT = (f"INSERT INTO payments ({', '.join(PAYMENT_COLUMN_NAMES)})"
+                   f" VALUES ({', '.join('?' for _ in PAYMENT_COLUMNS)})")
+_KEY_COLUMNS = ("site_id", "provider", "transaction_id", "kind")
+_UPDATE_PAYMENT = (
+    "UPDATE payments SET " + ", ".join(f"{name} = ?" for name in PAYMENT_COLUMN_NAMES if name not in _KEY_COLUMNS)
+    + " WHERE site_id = ? AND provider = ? AND transaction_id = ? AND kind = ?"
+)
+
+
+def _update_payment(db: duckdb.DuckDBPyConnection, payment: Payment) -> None:
+    """Rewrite the stored row of `payment` (same key, same kind) with its values."""
+    values = [_naive_utc(getattr(payment, name)) for name in PAYMENT_COLUMN_NAMES if name not in _KEY_COLUMNS]
+    db.execute(_UPDATE_PAYMENT, [*values, *(getattr(payment, name) for name in _KEY_COLUMNS)])
 
 
 def _naive_utc(value: Any) -> Any:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
 from typing import Any, Protocol
 
 import orjson
@@ -133,7 +134,10 @@ class EventStore(Protocol):
 
     def load(self, rows_csv: bytes, *, journal_position: Position | None = None) -> None:
         """Store the rows of `encode_rows` and, in the same transaction, the journal position
-        they reach, so a replay after a crash never loads a row twice."""
+        they reach, so a replay after a crash never loads a row twice. Identify and payment
+        events among them link the site's payments still linked `none` or `session_window`
+        (revenue/linking.py): a checkout id → `checkout` (visitor and visit), an email, user id
+        or customer id → `identity` (visitor)."""
         ...
 
     def journal_position(self) -> Position | None:
@@ -157,14 +161,31 @@ class EventStore(Protocol):
 
     def record_payments(self, payments: Sequence[Payment]) -> list[bool]:
         """Store payments once per (site, provider, transaction, refund or not); for each,
-        whether it was new (a repeated delivery changes nothing)."""
+        whether it was new. A repeated delivery changes the stored payment only as
+        `ledger.merged_delivery` says (a stronger link, missing ids, a larger refund)."""
         ...
 
     def delete_payment(self, site_id: int, provider: str, transaction_id: str) -> bool: ...
 
-    def payments(self, site_id: int, *, provider: str | None = None,
-                 transaction_id: str | None = None) -> list[Payment]:
+    def payments(self, site_id: int, *, provider: str | None = None, transaction_id: str | None = None,
+                 visitor_id: str | None = None) -> list[Payment]:
         """The site's payments, oldest first."""
+        ...
+
+    def checkout_visit(self, site_id: int, checkout_id: str) -> tuple[str, str] | None:
+        """(visitor id, session id) of the site's latest `payment` event whose props.checkout_id
+        is `checkout_id`, or None."""
+        ...
+
+    def identified_visitor(self, site_id: int, *, email: str | None, customer_id: str | None) -> str | None:
+        """The visitor most recently identified on the site with `email` (case-insensitive;
+        identify events, or payment events with an email) or, by an identify event, with
+        user_id or customer_id `customer_id`; None if there is none."""
+        ...
+
+    def visits_active(self, site_id: int, *, start: datetime, end: datetime, limit: int) -> list[tuple[str, str]]:
+        """(visitor id, session id) of at most `limit` visits on the site with an event at or
+        after `start` that began (first event) at or before `end`."""
         ...
 
     def close(self) -> None: ...
