@@ -8,7 +8,8 @@ import { dimensionLabel, valueLabel } from "./panels";
 
 const PRESETS: Period[] = ["day", "7d", "30d", "month", "6mo", "12mo", "all"];
 
-export function DateRangePicker() {
+/** `comparison={false}`: the range only (the customers list has nothing to compare). */
+export function DateRangePicker({ comparison = true }: { comparison?: boolean }) {
   const [state, setState] = useDashboardState();
   const [custom, setCustom] = useState(state.period === "custom");
   const [from, setFrom] = useState(state.from ?? "");
@@ -40,11 +41,13 @@ export function DateRangePicker() {
           <Button variant="secondary" className="py-1" onClick={applyCustom} disabled={!from || !to}>Apply</Button>
         </span>
       )}
-      <label className={cx("flex items-center gap-1 text-sm", state.period === "all" && "opacity-50")}>
-        <input type="checkbox" checked={state.compare} disabled={state.period === "all"}
-          onChange={(e) => setState({ ...state, compare: e.target.checked })} />
-        Compare to previous period
-      </label>
+      {comparison && (
+        <label className={cx("flex items-center gap-1 text-sm", state.period === "all" && "opacity-50")}>
+          <input type="checkbox" checked={state.compare} disabled={state.period === "all"}
+            onChange={(e) => setState({ ...state, compare: e.target.checked })} />
+          Compare to previous period
+        </label>
+      )}
     </div>
   );
 }
