@@ -201,3 +201,17 @@ class SiteShare(Base):
     token: Mapped[str] = mapped_column(String(64), unique=True)
     password_hash: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
+
+
+class RevenueProvider(Base):
+    """A site's webhook settings for one payment provider (SPEC §6), and what its last delivery did."""
+
+    __tablename__ = "revenue_providers"
+
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"), primary_key=True)
+    provider: Mapped[str] = mapped_column(String(16), primary_key=True)  # "stripe", "lemonsqueezy", …
+    # An HMAC key, so kept as given (a hash could not verify signatures); never sent back by the API.
+    webhook_secret: Mapped[str | None] = mapped_column(String(255))
+    last_delivery_at: Mapped[datetime | None]
+    last_event_type: Mapped[str | None] = mapped_column(String(255))
+    last_result: Mapped[str | None] = mapped_column(String(255))  # "recorded 1", "rejected: …"

@@ -17,6 +17,7 @@ import orjson
 
 from postmetric.web.analytics import BREAKDOWNS, FILTERS, OPERATORS, REPORTS
 from postmetric.web.openapi_accounts import ACCOUNT_PATHS, ACCOUNT_TAGS, SECURITY_SCHEMES
+from postmetric.web.openapi_revenue import REVENUE_PATHS, REVENUE_TAGS
 
 JSON = "application/json"
 
@@ -72,7 +73,7 @@ _SAMPLE_KEYS = {
 def _breakdown_example(name: str) -> dict[str, Any]:
     report = BREAKDOWNS[name]
     rows = []
-    for i, counts in enumerate(((1200, 3400), (310, 720))):
+    for i, counts in enumerate(((1200, 3400, 1520.5), (310, 720, 0.0))):
         keys = {key: _SAMPLE_KEYS[key][i] for key in report.keys}
         rows.append(({report.nest: keys} if report.nest else keys)
                     | {key: count for (key, _), count in zip(report.metrics, counts)})
@@ -82,34 +83,36 @@ def _breakdown_example(name: str) -> dict[str, Any]:
 _REPORT_EXAMPLES: dict[str, Any] = {
     "overview": {"status": "success", "data": [{
         "visitors": 12450, "sessions": 16890, "pageviews": 40210, "bounce_rate": 41,
-        "avg_session_duration": 146000, "views_per_visit": 2.38, "currency": "EUR"}]},
+        "avg_session_duration": 146000, "views_per_visit": 2.38, "revenue": 4820.0,
+        "revenue_per_visitor": 0.39, "conversion_rate": 0.82, "payments": 104, "currency": "EUR"}]},
     "timeseries": {
-        "status": "success", "fields": ["visitors", "sessions", "pageviews"], "interval": "day",
+        "status": "success", "fields": ["visitors", "sessions", "pageviews", "revenue"], "interval": "day",
         "timezone": "Europe/Berlin", "currency": "EUR",
-        "totals": {"visitors": 830, "sessions": 1010, "pageviews": 2300},
+        "totals": {"visitors": 830, "sessions": 1010, "pageviews": 2300, "revenue": 148.0},
         "data": [{"name": "17 Nov", "timestamp": "2026-11-17T00:00:00+01:00", "visitors": 410, "sessions": 500,
-                  "pageviews": 1130},
+                  "pageviews": 1130, "revenue": 99.0},
                  {"name": "18 Nov", "timestamp": "2026-11-18T00:00:00+01:00", "visitors": 420, "sessions": 510,
-                  "pageviews": 1170}],
+                  "pageviews": 1170, "revenue": 49.0}],
         "pagination": _PAGINATION},
     "realtime": {"status": "success", "data": [{"visitors": 42}]},
     **{name: _breakdown_example(name) for name in BREAKDOWNS},
 }
 _REPORT_SUMMARIES = {
-    "overview": "Headline numbers: visitors, sessions, pageviews, bounce rate, average session duration (ms).",
-    "timeseries": "Visitors, sessions and pageviews per hour, day, week or month.",
+    "overview": "Headline numbers: visitors, sessions, pageviews, bounce rate, average session duration (ms), "
+                "net revenue, revenue per visitor, conversion rate (% of visitors who paid), payments.",
+    "timeseries": "Visitors, sessions, pageviews and net revenue per hour, day, week or month.",
     "realtime": "Visitors active in the last 5 minutes.",
-    "pages": "Visitors and pageviews by hostname and path.",
-    "referrers": "Visitors and pageviews by source name (Direct/None for visits without one).",
-    "channels": "Visitors and pageviews by channel (GA4 grouping plus AI assistants).",
-    "campaigns": "Visitors and pageviews by UTM values; visits without UTM tags are left out.",
-    "countries": "Visitors and pageviews by country (ISO 3166-1 alpha-2 code).",
-    "regions": "Visitors and pageviews by region.",
-    "cities": "Visitors and pageviews by city.",
-    "browsers": "Visitors and pageviews by browser.",
-    "operating-systems": "Visitors and pageviews by operating system.",
-    "devices": "Visitors and pageviews by device type.",
-    "hostnames": "Visitors and pageviews by hostname.",
+    "pages": "Visitors, pageviews and revenue by hostname and path.",
+    "referrers": "Visitors, pageviews and revenue by source name (Direct/None for visits without one).",
+    "channels": "Visitors, pageviews and revenue by channel (GA4 grouping plus AI assistants).",
+    "campaigns": "Visitors, pageviews and revenue by UTM values; visits without UTM tags are left out.",
+    "countries": "Visitors, pageviews and revenue by country (ISO 3166-1 alpha-2 code).",
+    "regions": "Visitors, pageviews and revenue by region.",
+    "cities": "Visitors, pageviews and revenue by city.",
+    "browsers": "Visitors, pageviews and revenue by browser.",
+    "operating-systems": "Visitors, pageviews and revenue by operating system.",
+    "devices": "Visitors, pageviews and revenue by device type.",
+    "hostnames": "Visitors, pageviews and revenue by hostname.",
     "goals": "Completions and converting visitors by goal.",
 }
 
@@ -129,6 +132,9 @@ def _report_parameters(report: str) -> list[dict[str, Any]]:
                                                         "default": 100}, "description": "Rows per page."},
             {"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0, "default": 0},
              "description": "Rows to skip."},
+            {"name": "attribution", "in": "query",
+             "schema": {"type": "string", "enum": ["first_touch", "last_touch"], "default": "first_touch"},
+             "description": "Which visit a payment's revenue is credited to when split by visit attributes."},
         ]
     if report == "timeseries":
         parameters.append({"name": "interval", "in": "query",
@@ -236,7 +242,7 @@ OPENAPI: dict[str, Any] = {
                        "(`pmt_…`) the sites its user owns. Errors are `{\"error\": \"<field>: <message>\"}`.",
     },
     "tags": [{"name": "Ingestion"}, {"name": "Stats"}, {"name": "Analytics (DataFast-style)"}, {"name": "Payments"},
-             *ACCOUNT_TAGS, {"name": "Meta"}],
+             *ACCOUNT_TAGS, *REVENUE_TAGS, {"name": "Meta"}],
     "paths": {
         "/api/events": {"post": {
             "tags": ["Ingestion"], "operationId": "track_event", "summary": "Record one event (the tracking script).",
@@ -352,6 +358,7 @@ OPENAPI: dict[str, Any] = {
             },
         },
         **ACCOUNT_PATHS,
+        **REVENUE_PATHS,
         "/api/health": {"get": {
             "tags": ["Meta"], "operationId": "health", "summary": "Liveness, and events waiting to be stored.",
             "responses": {"200": {"description": "OK", "content": _json({"status": "ok", "events_pending": 0})}},

@@ -1,0 +1,164 @@
+"""What the four provider modules share: the verdicts of a verification, and payload helpers.
+
+A provider module has two functions, called in this order by `web/routes/webhooks.py`:
+1. `verify(raw, headers, secret, now)`: checks the signature over the raw body bytes, then the
+   delivery's timestamp against `now` (the app's clock, unix seconds, so tests never sleep).
+   Raises `Unsigned`, `Forged` or `Stale`; returns nothing.
+2. `parse(event)`: the verified, JSON-decoded event → a `Delivery`: its type and the payments it
+   describes as Payments API dicts (see `postmetric.revenue.recorder.record_payments`), or why it
+   is ignored. Raises `MalformedPayload` when a handled event lacks what it must have.
+
+Secondary responsibilities:
+1. Reading the visit ids from checkout metadata in the one documented order (`visit_ids`); ids
+   that are not UUIDs are dropped, never a reason to refuse a delivery.
+2. Money: provider minor units → a major-units decimal string (`major`), via the ledger's
+   ISO 4217 table, so `parse_payment` turns it back into the same integer.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from decimal import Decimal, InvalidOperation
+
+from postmetric.revenue.ledger import to_major
+
+# How far a signed timestamp may be from this server's clock, either way: Stripe's default, the
+# Standard Webhooks window, and generous enough for a self-hosted server's clock drift. Deliveries
+# inside it that repeat are still counted once (idempotency on the transaction id).
+TOLERANCE_SECONDS = 300
+
+# (visitor key, session key), in the order they are looked for (SPEC §6).
+METADATA_KEYS = (
+    ("postmetric_visitor_id", "postmetric_session_id"),
+    ("visitorId", "sessionId"),
+    ("datafast_visitor_id", "datafast_session_id"),
+)
+
+
+class Rejected(Exception):
+    """A delivery that is not taken: `status` and a message for the provider's delivery log."""
+
+    status = 401
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class Unsigned(Rejected):
+    """No signature header, or one that cannot be read."""
+
+
+class Forged(Rejected):
+    """A signature that does not match the body with this site's secret."""
+
+
+class Stale(Rejected):
+    """A correct signature over a timestamp too far from now: an old delivery replayed."""
+
+    status = 400
+
+
+class MalformedPayload(Exception):
+    """A signed body that is not the event it says it is (400: the provider should not retry it)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """What a verified event means: payments to record, or why there are none."""
+
+    event_type: str
+    payments: list[dict] = field(default_factory=list)
+    ignored: str | None = None  # None when handled; else why nothing is recorded
+
+
+def check_timestamp(timestamp: float, now: float, *, tolerance: int = TOLERANCE_SECONDS) -> None:
+    """Stale unless `timestamp` is within `tolerance` seconds of `now`."""
+    drift = now - timestamp
+    if abs(drift) > tolerance:
+        direction = "old" if drift > 0 else "in the future"
+        raise Stale(f"timestamp: the delivery is {abs(int(drift))} s {direction}, more than {tolerance} s "
+                    "from this server's clock (a replayed delivery, or a server clock that is off)")
+
+
+def visit_ids(*sources: object) -> tuple[str | None, str | None]:
+    """(visitor id, session id) from the first metadata mapping and key pair that has them.
+
+    Each source is tried with the keys of `METADATA_KEYS` in order; a value that is not a UUID is
+    skipped as if it were absent.
+    """
+    visitor = session = None
+    for visitor_key, session_key in METADATA_KEYS:
+        for source in sources:
+            if not isinstance(source, Mapping):
+                continue
+            visitor = visitor or _uuid(source.get(visitor_key))
+            session = session or _uuid(source.get(session_key))
+        if visitor or session:
+            break
+    return visitor, session
+
+
+def _uuid(value: object) -> str | None:
+    if not isinstance(value, str) or not value.strip():
+        return None
+    try:
+        return str(uuid.UUID(value.strip()))
+    except ValueError:
+        return None
+
+
+def major(minor: object, currency: str) -> str:
+    """Provider minor units (an int, or a string of digits as Paddle sends them) → "29.99"."""
+    if isinstance(minor, bool) or not isinstance(minor, (int, str)):
+        raise MalformedPayload(f"amount: {minor!r} is not an amount in minor units")
+    try:
+        value = Decimal(minor) if isinstance(minor, str) else Decimal(int(minor))
+    except InvalidOperation:
+        raise MalformedPayload(f"amount: {minor!r} is not an amount in minor units") from None
+    if value != value.to_integral_value():
+        raise MalformedPayload(f"amount: {minor!r} is not an amount in minor units")
+    return str(to_major(int(value), currency.upper()))
+
+
+def iso_from_unix(seconds: object) -> str | None:
+    """A unix timestamp (seconds) → "2026-03-11T12:00:00Z"; None when absent or not a number."""
+    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
+        return None
+    moment = datetime.fromtimestamp(seconds, timezone.utc)
+    return moment.isoformat().replace("+00:00", "Z")
+
+
+def as_dict(value: object, name: str) -> dict:
+    """`value` if it is a JSON object, else MalformedPayload naming `name`."""
+    if not isinstance(value, dict):
+        raise MalformedPayload(f"{name}: must be a JSON object")
+    return value
+
+
+def text(value: object) -> str | None:
+    """A non-empty string or int as a string; anything else None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str) and value.strip():
+        return value.strip()
+    return None
+
+
+def required_text(mapping: Mapping, key: str, name: str) -> str:
+    value = text(mapping.get(key))
+    if value is None:
+        raise MalformedPayload(f"{name}.{key}: is required")
+    return value
+
+
+def required_currency(mapping: Mapping, key: str, name: str) -> str:
+    value = mapping.get(key)
+    if not isinstance(value, str) or len(value.strip()) != 3:
+        raise MalformedPayload(f"{name}.{key}: {value!r} is not a currency code")
+    return value.strip().upper()

@@ -1,0 +1,147 @@
+"""Payment provider webhooks (SPEC §6): `POST /api/webhooks/{provider}/{site_public_id}`.
+
+No API credentials: a delivery is trusted because it is signed with the secret the site set for
+that provider in its Revenue settings. The route reads the raw body, finds the site and secret,
+has the provider module verify the signature over the raw bytes (and the timestamp against the
+app's clock), only then parses JSON, turns the event into payments and records them with
+`record_payments`, the Payments API's own path into the ledger.
+
+Answers (a provider retries on anything but 2xx, so only bad input gets 4xx, never a 500):
+unknown site 404; no secret set 400; unsigned or forged 401; stale 400; malformed after a valid
+signature 400; an event type we do not use 200 `{"ok": true, "ignored": type}`; recorded 200
+`{"ok": true, "recorded": N, "duplicates": M}`. A rejected delivery writes nothing to the ledger.
+
+Secondary responsibility: every delivery that reaches a site with a secret is noted as the
+provider's last delivery (time, event type, result), shown in the Revenue settings.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from datetime import datetime, timezone
+
+import orjson
+from sqlalchemy import select
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from postmetric.errors import ValidationError
+from postmetric.revenue.providers import PROVIDERS
+from postmetric.revenue.providers.common import Delivery, MalformedPayload, Rejected
+from postmetric.revenue.providers.settings import record_delivery, webhook_secret
+from postmetric.revenue.recorder import record_payments
+from postmetric.store.metadata import Site
+from postmetric.web.responses import json_error, json_response
+
+log = logging.getLogger(__name__)
+MAX_BODY_BYTES = 1024 * 1024  # Stripe's largest events (invoices with many lines) stay far below
+
+
+class _Answer(Exception):
+    def __init__(self, status: int, message: str, result: str | None = None, event_type: str | None = None):
+        super().__init__(message)
+        self.status, self.message, self.result, self.event_type = status, message, result, event_type
+
+
+def endpoint(provider: str):
+    """The route handler for one provider's webhook URL."""
+    module = PROVIDERS[provider]
+
+    async def webhook(request: Request) -> Response:
+        services = request.app.state.services
+        now = services.clock()
+        raw = await _body(request)
+        if raw is None:
+            return json_error(f"body: larger than {MAX_BODY_BYTES} bytes", 413)
+        site = await run_in_threadpool(_site_and_secret, services.metadata, request.path_params["site_public_id"],
+                                       provider)
+        if site is None:
+            return json_error(f"site: no site with the id {request.path_params['site_public_id']!r}", 404)
+        site_id, currency, secret = site
+        if not secret:
+            return json_error(f"{provider}: no webhook secret is set for this site; set it in the site's Revenue "
+                              f"settings (or PUT /api/v1/sites/{{id}}/revenue/{provider})", 400)
+        hinted_type = request.headers.get("x-event-name")  # Lemon Squeezy names the event in a header
+        try:
+            response, event_type, result = await _handle(services, module, provider, raw, request.headers,
+                                                         secret, site_id, currency, now)
+        except _Answer as answer:
+            response = json_error(answer.message, answer.status)
+            event_type, result = answer.event_type or hinted_type, answer.result or f"rejected: {answer.message}"
+        await run_in_threadpool(_note_delivery, services.metadata, site_id, provider, now, event_type, result)
+        return response
+
+    webhook.__name__ = f"{provider}_webhook"
+    return webhook
+
+
+async def _handle(services, module, provider: str, raw: bytes, headers, secret: str, site_id: int,
+                  currency: str, now: float) -> tuple[Response, str | None, str]:
+    try:
+        module.verify(raw, headers, secret, now)
+    except Rejected as rejected:
+        raise _Answer(rejected.status, rejected.message) from None
+    try:
+        event = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        raise _Answer(400, "body: is not valid JSON") from None
+    if not isinstance(event, dict):
+        raise _Answer(400, "body: must be a JSON object")
+    try:
+        delivery: Delivery = module.parse(event)
+    except MalformedPayload as error:
+        raise _Answer(400, f"payload: {error}") from None
+    if delivery.ignored is not None:
+        body = {"ok": True, "ignored": delivery.event_type}
+        if delivery.ignored != delivery.event_type:
+            body["reason"] = delivery.ignored
+        return json_response(body), delivery.event_type, f"ignored: {delivery.ignored}"
+    try:
+        recorded = await run_in_threadpool(functools.partial(
+            record_payments, services.events, services.rates, site_id=site_id, site_currency=currency,
+            raws=delivery.payments, provider=provider, now=datetime.fromtimestamp(now, timezone.utc)))
+    except ValidationError as error:
+        raise _Answer(400, f"payload: {error}", event_type=delivery.event_type) from None
+    added = sum(1 for entry in recorded if entry.added)
+    duplicates = len(recorded) - added
+    result = "duplicate" if added == 0 and duplicates else f"recorded {added}" + (
+        f", duplicates {duplicates}" if duplicates else "")
+    return (json_response({"ok": True, "recorded": added, "duplicates": duplicates}), delivery.event_type,
+            result)
+
+
+async def _body(request: Request) -> bytes | None:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        return None
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_BODY_BYTES:
+            return None
+    return body
+
+
+def _site_and_secret(sessions, public_id: str, provider: str) -> tuple[int, str, str | None] | None:
+    with sessions() as session:
+        site = session.scalar(select(Site).where(Site.public_id == public_id.strip()))
+        if site is None:
+            return None
+        return site.id, site.currency, webhook_secret(session, site_id=site.id, provider=provider)
+
+
+def _note_delivery(sessions, site_id: int, provider: str, now: float, event_type: str | None, result: str) -> None:
+    try:
+        with sessions() as session:
+            record_delivery(session, site_id=site_id, provider=provider,
+                            at=datetime.fromtimestamp(now, timezone.utc), event_type=event_type, result=result)
+            session.commit()
+    except Exception:  # the delivery's answer matters more than the note; a site deleted meanwhile is fine
+        log.exception("could not note the %s delivery for site %s", provider, site_id)
+
+
+routes = [Route(f"/api/webhooks/{provider}/{{site_public_id}}", endpoint(provider), methods=["POST"])
+          for provider in PROVIDERS]
