@@ -98,7 +98,9 @@ def test_a_query_may_name_the_site_by_domain_and_choose_its_timezone(client, vis
     (b"[1, 2]", "query: must be a JSON object"),
     (b'{"date_range": "7d", "metrics": ["visitors"]}', "site_id: is required"),
     (b'{"site_id": "SITE", "date_range": "7d", "metrics": ["visits_total"]}', "metrics: unknown metric 'visits_total'"),
-    (b'{"site_id": "SITE", "date_range": "7d", "metrics": ["revenue"]}', "metrics: revenue is not available yet"),
+    (b'{"site_id": "SITE", "date_range": "7d", "metrics": ["scroll_depth"]}', "metrics: scroll_depth is not available yet"),
+    (b'{"site_id": "SITE", "date_range": "7d", "metrics": ["conversion_rate"], "dimensions": ["event:goal"]}',
+     "metrics: conversion_rate is not available yet"),
     (b'{"site_id": "SITE", "date_range": "fortnight", "metrics": ["visitors"]}', "date_range: unknown range"),
     (b'{"site_id": "SITE", "date_range": ["2026-03-10", "2026-03-01"], "metrics": ["visitors"]}',
      "date_range: start must be before end"),
@@ -140,7 +142,8 @@ def test_an_unknown_site_is_404_and_an_oversized_body_413(client, owner):
 def test_overview_uses_datafast_field_names(client, visits):
     assert report(client, visits, "overview", **BOTH_DAYS) == {"status": "success", "data": [{
         "visitors": 3, "sessions": 4, "pageviews": 5, "bounce_rate": 75, "avg_session_duration": 45_000,
-        "views_per_visit": 1.25, "currency": "USD"}]}
+        "views_per_visit": 1.25, "revenue": 0.0, "revenue_per_visitor": 0.0, "conversion_rate": 0.0,
+        "payments": 0, "currency": "USD"}]}
     assert report(client, visits, "overview", **BOTH_DAYS, fields="visitors,sessions")["data"] == [
         {"visitors": 3, "sessions": 4}]
 
@@ -152,10 +155,12 @@ def test_overview_without_dates_covers_all_time(client, visits):
 def test_timeseries_has_a_row_per_bucket_and_totals(client, visits):
     body = report(client, visits, "timeseries", **BOTH_DAYS, interval="day")
     assert body["data"] == [
-        {"name": "09 Mar", "timestamp": "2026-03-09T00:00:00+01:00", "visitors": 1, "sessions": 1, "pageviews": 1},
-        {"name": "10 Mar", "timestamp": "2026-03-10T00:00:00+01:00", "visitors": 3, "sessions": 3, "pageviews": 4},
+        {"name": "09 Mar", "timestamp": "2026-03-09T00:00:00+01:00", "visitors": 1, "sessions": 1, "pageviews": 1,
+         "revenue": 0.0},
+        {"name": "10 Mar", "timestamp": "2026-03-10T00:00:00+01:00", "visitors": 3, "sessions": 3, "pageviews": 4,
+         "revenue": 0.0},
     ]
-    assert body["totals"] == {"visitors": 3, "sessions": 4, "pageviews": 5}
+    assert body["totals"] == {"visitors": 3, "sessions": 4, "pageviews": 5, "revenue": 0.0}
     assert (body["interval"], body["timezone"], body["currency"]) == ("day", "Europe/Berlin", "USD")
     assert body["pagination"] == {"limit": 100, "offset": 0, "total": 2}
 
@@ -203,7 +208,29 @@ def test_timeseries_by_hour_in_another_timezone(client, visits):
 ])
 def test_each_breakdown_report(client, visits, name, rows):
     body = report(client, visits, name, **BOTH_DAYS)
+    if name != "goals":
+        rows = [row | {"revenue": 0.0} for row in rows]
     assert body == {"status": "success", "data": rows, "pagination": {"limit": 100, "offset": 0, "total": len(rows)}}
+
+
+def test_reports_carry_revenue_credited_by_the_attribution_model(client, visits):
+    # A came first on 9 Mar (direct, /blog/two), then on 10 Mar from Google, and paid in that visit.
+    paid = client.post("/api/v1/payments", headers=bearer(visits.key), json={
+        "transaction_id": "pi_1", "amount": "49.00", "currency": "USD", "visitor_id": A, "session_id": S1,
+        "timestamp": "2026-03-10T08:05:00Z"})
+    assert paid.status_code == 201, paid.text
+    overview = report(client, visits, "overview", **BOTH_DAYS)["data"][0]
+    # 49 over 3 visitors; 1 of 3 visitors paid.
+    assert (overview["revenue"], overview["revenue_per_visitor"], overview["conversion_rate"],
+            overview["payments"]) == (49.0, 16.33, 33.33, 1)
+    first = report(client, visits, "referrers", **BOTH_DAYS)["data"]
+    assert {row["referrer"]: row["revenue"] for row in first} == {"Direct/None": 49.0, "Google": 0.0,
+                                                                  "newsletter": 0.0}
+    last = report(client, visits, "referrers", **BOTH_DAYS, attribution="last_touch")["data"]
+    assert {row["referrer"]: row["revenue"] for row in last} == {"Direct/None": 0.0, "Google": 49.0,
+                                                                 "newsletter": 0.0}
+    series = report(client, visits, "timeseries", **BOTH_DAYS, fields="revenue")
+    assert [row["revenue"] for row in series["data"]] == [0.0, 49.0]
 
 
 def test_breakdowns_page_with_limit_and_offset(client, visits):
@@ -246,7 +273,7 @@ def test_filter_parameters(client, visits, params, visitors):
     ({"filter_country": "equals:DE"}, "filter_country: must be <operator>:<values>"),
     ({"filter_country": "is:"}, "filter_country: needs at least one value"),
     ({"filter_country": "is:GB", "filter_page": "matches:("}, "filter_page: invalid regular expression '('"),
-    ({"fields": "revenue"}, "fields: revenue is not available yet"),
+    ({"attribution": "linear"}, "attribution: must be one of first_touch, last_touch"),
     ({"fields": "visits_total"}, "fields: unknown field 'visits_total'"),
 ])
 def test_bad_parameters_are_400_naming_the_parameter(client, visits, params, message):

@@ -35,6 +35,7 @@ from zoneinfo import ZoneInfo
 from postmetric.stats import registry
 from postmetric.stats.dialects import Dialect, ParamKind
 from postmetric.stats.query import Filter, FilterExpression, Logical, Query
+from postmetric.stats.revenue_plan import GROSS_MINOR, NET_MINOR, REVENUE_RAW, revenue_groups
 from postmetric.stats.spans import SPAN_COLUMNS, span_aggregates, stored_spans
 
 # Sums the engine needs for each metric; "total_visitors" is over all groups together.
@@ -48,6 +49,15 @@ RAW_COLUMNS: dict[str, tuple[str, ...]] = {
     "bounce_rate": ("visits", "bounces"),
     "visit_duration": ("visits", "duration_us"),
     "percentage": ("visitors", "total_visitors"),
+    "revenue": ("new_minor", "renewal_minor", "refund_minor"),
+    "revenue_new": ("new_minor",),
+    "revenue_renewal": ("renewal_minor",),
+    "refunds": ("refund_minor",),
+    "payments": ("payment_count",),
+    "customers": ("customer_count",),
+    "revenue_per_visitor": ("new_minor", "renewal_minor", "refund_minor", "visitors"),
+    "average_order_value": ("new_minor", "renewal_minor", "payment_count"),
+    "conversion_rate": ("payer_count", "visitors"),
 }
 _EVENT_RAW = ("visitors", "pageviews", "events", "conversions")
 _VISIT_RAW = ("visits", "visit_pageviews", "bounces", "duration_us")
@@ -63,12 +73,13 @@ class Compiled:
 
 @dataclass(frozen=True, slots=True)
 class Scope:
-    """Which events a statement reads: one site, `start` ≤ anchor < `end` (UTC)."""
+    """Which events and payments a statement reads: one site, `start` ≤ anchor < `end` (UTC)."""
 
     site_id: int
     start: datetime
     end: datetime
     by_event_time: bool = False  # realtime: anchor on the event's own time, not its visit's start
+    currency: str = "USD"  # the site's: money in other reporting currencies is not added up
 
 
 def compile_query(
@@ -94,23 +105,51 @@ class _Compiler:
     def compile(self, *, paginate: bool, order: bool) -> Compiled:
         q = self.query
         raw = tuple(dict.fromkeys(c for m in q.metrics for c in RAW_COLUMNS[m]))
-        needs_spans = any(c in _VISIT_RAW for c in raw) or self._uses("visit:exit_page")
-        per_event = any(d.startswith("event:") for d in q.dimensions) or any(
-            f.dimension.startswith("event:") for f in _leaves(q.filters)
-        )
         dims = [f"d{i}" for i in range(len(q.dimensions))]
-        if per_event:
-            body = self._joined_plan(dims, raw) if needs_spans else self._events_plan(dims, raw)
-        elif self.scope.by_event_time and not needs_spans:
-            body = self._events_plan(dims, raw)  # realtime: minutes of events, no visit needed
+        traffic_raw = tuple(c for c in raw if c not in REVENUE_RAW)
+        revenue_raw = tuple(c for c in raw if c in REVENUE_RAW)
+        if not revenue_raw:
+            body = self._traffic(dims, raw)
+        elif not traffic_raw:
+            revenue = revenue_groups(self, dims, revenue_raw)
+            body = f"SELECT *, count(*) OVER () AS total_rows FROM ({revenue}) AS revenue"
         else:
-            body = self._spans_plan(dims, raw)
+            body = self._combined(dims, traffic_raw, revenue_raw)
         sql = f"SELECT * FROM (\n{body}\n) AS result"
         if order:
             sql += "\nORDER BY " + ", ".join(self._order(dims))
         if paginate and q.dimensions:  # one row without dimensions: nothing to page through
             sql += f"\nLIMIT {self._param(q.limit, 'int')} OFFSET {self._param(q.offset, 'int')}"
         return Compiled(sql, self.params, tuple(dims))
+
+    def _combined(self, dims: list[str], traffic_raw: tuple[str, ...], revenue_raw: tuple[str, ...]) -> str:
+        """Traffic and revenue groups side by side: a group with visitors but no payments, or
+        payments but no visitors in the range (first touch long ago), is still a row."""
+        traffic_columns = [c for c in traffic_raw if c != "total_visitors"]
+        zeros = lambda columns: [f"0 AS {c}" for c in columns]  # noqa: E731
+        carry_total = ["total_visitors"] if "total_visitors" in traffic_raw else []
+        traffic = (f"SELECT {', '.join(dims + traffic_columns + zeros(revenue_raw) + carry_total)}"
+                   f" FROM ({self._traffic(dims, traffic_raw)}) AS traffic")
+        revenue = (f"SELECT {', '.join(dims + zeros(traffic_columns) + list(revenue_raw) + zeros(carry_total))}"
+                   f" FROM ({revenue_groups(self, dims, revenue_raw)}) AS revenue")
+        sums = [f"sum({c}) AS {c}" for c in traffic_columns + list(revenue_raw)]
+        extras = ["count(*) OVER () AS total_rows"]
+        if carry_total:
+            extras.append("max(max(total_visitors)) OVER () AS total_visitors")
+        return (f"SELECT {', '.join(dims + sums + extras)}\nFROM ({traffic}\nUNION ALL\n{revenue}) AS both_halves"
+                + (f"\nGROUP BY {', '.join(dims)}" if dims else ""))
+
+    def _traffic(self, dims: list[str], raw: tuple[str, ...]) -> str:
+        q = self.query
+        needs_spans = any(c in _VISIT_RAW for c in raw) or self._uses("visit:exit_page")
+        per_event = any(d.startswith("event:") for d in q.dimensions) or any(
+            f.dimension.startswith("event:") for f in _leaves(q.filters)
+        )
+        if per_event:
+            return self._joined_plan(dims, raw) if needs_spans else self._events_plan(dims, raw)
+        if self.scope.by_event_time and not needs_spans:
+            return self._events_plan(dims, raw)  # realtime: minutes of events, no visit needed
+        return self._spans_plan(dims, raw)
 
     # -- plans -------------------------------------------------------------------------
 
@@ -292,6 +331,11 @@ class _Compiler:
             "views_per_visit": d.ratio("visit_pageviews", "visits"),
             "bounce_rate": d.ratio("bounces", "visits"),
             "visit_duration": d.ratio("duration_us", "visits"),
+            "revenue": NET_MINOR, "revenue_new": "new_minor", "revenue_renewal": "renewal_minor",
+            "refunds": "refund_minor", "payments": "payment_count", "customers": "customer_count",
+            "revenue_per_visitor": d.ratio(NET_MINOR, "visitors"),
+            "average_order_value": d.ratio(GROSS_MINOR, "payment_count"),
+            "conversion_rate": d.ratio("payer_count", "visitors"),
         }
         order = list(q.order_by)
         if not order:

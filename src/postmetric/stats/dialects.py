@@ -16,6 +16,7 @@ ParamKind = str  # "int" | "string" | "strings" | "timestamp" | "uuid"
 class Dialect(Protocol):
     name: str
     sessions_table: str  # how to read the newest row of every visit
+    payments_table: str  # how to read the newest row of every payment
 
     def param(self, name: str, kind: ParamKind) -> str:
         """Where a parameter goes in the SQL text."""
@@ -35,6 +36,14 @@ class Dialect(Protocol):
 
     def max_where(self, value: str, condition: str) -> str:
         """The greatest `value` among rows where `condition` holds, NULL if none."""
+        ...
+
+    def arg_max(self, value: str, key: str) -> str:
+        """`value` of the row with the greatest `key` (a tuple compares element by element)."""
+        ...
+
+    def text(self, expr: str) -> str:
+        """`expr` (a UUID, a number) as text."""
         ...
 
     def add_seconds(self, timestamp: str, seconds: str) -> str: ...
@@ -64,6 +73,7 @@ class Dialect(Protocol):
 class DuckDB:
     name = "duckdb"
     sessions_table = "sessions"
+    payments_table = "payments"
     _TYPES = {"int": "BIGINT", "string": "VARCHAR", "strings": "VARCHAR[]", "uuid": "UUID"}
 
     def param(self, name: str, kind: ParamKind) -> str:
@@ -87,6 +97,12 @@ class DuckDB:
 
     def max_where(self, value: str, condition: str) -> str:
         return f"max({value}) FILTER (WHERE {condition})"
+
+    def arg_max(self, value: str, key: str) -> str:
+        return f"arg_max({value}, {key})"
+
+    def text(self, expr: str) -> str:
+        return f"CAST({expr} AS VARCHAR)"
 
     def add_seconds(self, timestamp: str, seconds: str) -> str:
         return f"({timestamp} + to_seconds({seconds}))"
@@ -116,6 +132,7 @@ class DuckDB:
 class ClickHouse:
     name = "clickhouse"
     sessions_table = "sessions FINAL"  # a ReplacingMergeTree: older rows of a visit linger until merged
+    payments_table = "payments FINAL"  # the same for a payment whose link was completed later
     _TYPES = {"int": "Int64", "string": "String", "strings": "Array(String)", "timestamp": "Int64", "uuid": "UUID"}
     _TRUNCATE = {
         "minute": "toStartOfMinute({})",
@@ -147,6 +164,12 @@ class ClickHouse:
 
     def max_where(self, value: str, condition: str) -> str:
         return f"maxIf(toNullable({value}), {condition})"
+
+    def arg_max(self, value: str, key: str) -> str:
+        return f"argMax({value}, {key})"
+
+    def text(self, expr: str) -> str:
+        return f"toString({expr})"
 
     def add_seconds(self, timestamp: str, seconds: str) -> str:
         return f"addSeconds({timestamp}, {seconds})"

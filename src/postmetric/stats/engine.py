@@ -13,6 +13,7 @@ from fractions import Fraction
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from postmetric.revenue.currency import minor_units
 from postmetric.stats import registry
 from postmetric.stats.compiler import Scope, compile_query, time_unit
 from postmetric.stats.dialects import DIALECTS
@@ -22,7 +23,7 @@ from postmetric.store.events import EventStore
 Number = int | float
 # Metrics whose change is told in points, not percent: a bounce rate going from 40 to 50
 # changed by 10 points, not by 25 %.
-CHANGE_IN_POINTS = frozenset({"bounce_rate"})
+CHANGE_IN_POINTS = frozenset({"bounce_rate", "conversion_rate"})
 
 
 class StatsEngine:
@@ -31,7 +32,8 @@ class StatsEngine:
         self._dialect = DIALECTS[store.dialect]
 
     def run(self, query: Query, *, site_id: int, currency: str = "USD") -> dict[str, Any]:
-        scope = self._scope(query, site_id)
+        scope = self._scope(query, site_id, currency)
+        digits = minor_units(currency)
         unit = time_unit(query)
         labels = bucket_labels(unit, query.timezone, scope.start, scope.end) if unit else None
         fill = bool(query.time_labels and unit and len(query.dimensions) == 1)
@@ -39,7 +41,7 @@ class StatsEngine:
             raise QueryError("dimensions", f"{len(labels)} time:{unit} buckets are too many to list; "
                                            "choose a larger interval or a shorter date range")
         rows = self._groups(query, scope, paginate=not fill)
-        results = [_result(query, row) for row in rows]
+        results = [_result(query, row, digits) for row in rows]
         total_rows = rows[0]["total_rows"] if rows else 0
         if not rows and query.offset and query.total_rows:  # a page past the end still tells the total
             first_page = self._groups(replace(query, offset=0, limit=1), scope, paginate=True)
@@ -55,7 +57,7 @@ class StatsEngine:
         if query.comparison:
             previous = comparison_scope(query, scope)
             _compare(query, results, self._groups(query, previous, paginate=False, order=False), labels,
-                     bucket_labels(unit, query.timezone, previous.start, previous.end) if unit else None)
+                     bucket_labels(unit, query.timezone, previous.start, previous.end) if unit else None, digits)
             meta["comparison_date_range"] = _iso_range(previous, query.timezone)
         if query.total_rows:
             meta["total_rows"] = total_rows
@@ -73,11 +75,11 @@ class StatsEngine:
                 row[dimension] = _label(unit, value) if dimension in registry.TIME_DIMENSIONS else str(value)
         return rows
 
-    def _scope(self, query: Query, site_id: int) -> Scope:
+    def _scope(self, query: Query, site_id: int, currency: str) -> Scope:
         start, end = query.date_range.start, query.date_range.end
         if query.date_range.name == "all":
             start = self._first_visit_day(site_id, query.timezone, end)
-        return Scope(site_id, start, end, by_event_time=query.date_range.name == "realtime")
+        return Scope(site_id, start, end, by_event_time=query.date_range.name == "realtime", currency=currency)
 
     def _first_visit_day(self, site_id: int, tz_name: str, end: datetime) -> datetime:
         """Where `all` begins: local midnight of the site's first visit (of `end`'s last day if none)."""
@@ -98,11 +100,32 @@ class StatsEngine:
 # -- metrics -----------------------------------------------------------------------------
 
 
-def metric_value(metric: str, raw: Mapping[str, Any]) -> Number:
-    """A metric from the sums of its group (see compiler.RAW_COLUMNS), rounded half up."""
+def metric_value(metric: str, raw: Mapping[str, Any], digits: int = 2) -> Number:
+    """A metric from the sums of its group (see compiler.RAW_COLUMNS), rounded half up.
+    Money is in major units of a currency with `digits` minor digits (2 for USD, 0 for JPY)."""
 
     def get(name: str) -> int:
         return int(raw.get(name) or 0)
+
+    def money(minor: Fraction | int, places: int = digits) -> Number:
+        value = _round(Fraction(minor, 10**digits), places)
+        return int(value) if places == 0 else float(value)
+
+    if metric in _MONEY_SUMS:
+        return money(sum(sign * get(column) for column, sign in _MONEY_SUMS[metric]))
+    if metric == "revenue_per_visitor":
+        visitors = get("visitors")
+        net = sum(sign * get(column) for column, sign in _MONEY_SUMS["revenue"])
+        return money(Fraction(net, visitors), max(digits, 2)) if visitors else 0
+    if metric == "average_order_value":
+        count = get("payment_count")
+        gross = get("new_minor") + get("renewal_minor")
+        return money(Fraction(gross, count), max(digits, 2)) if count else 0
+    if metric == "conversion_rate":
+        visitors = get("visitors")
+        return float(_round(Fraction(100 * get("payer_count"), visitors), 2)) if visitors else 0
+    if metric in _COUNTS:
+        return get(_COUNTS[metric])
 
     visits = get("visits")
     if metric == "views_per_visit":
@@ -117,11 +140,20 @@ def metric_value(metric: str, raw: Mapping[str, Any]) -> Number:
     return get(metric)
 
 
+_MONEY_SUMS = {
+    "revenue": (("new_minor", 1), ("renewal_minor", 1), ("refund_minor", -1)),
+    "revenue_new": (("new_minor", 1),), "revenue_renewal": (("renewal_minor", 1),),
+    "refunds": (("refund_minor", 1),),
+}
+_COUNTS = {"payments": "payment_count", "customers": "customer_count"}
+
+
 def change(metric: str, current: Number, previous: Number) -> Number | None:
     """Change from `previous` to `current`: in % (one decimal), in points for rates; None
     when it cannot be told (growth from zero)."""
     if metric in CHANGE_IN_POINTS:
-        return current - previous
+        points = Fraction(current) - Fraction(previous)
+        return int(points) if isinstance(current, int) and isinstance(previous, int) else float(_round(points, 2))
     if previous == 0:
         return 0 if current == 0 else None
     return float(_round(Fraction(current - previous) * 100 / Fraction(previous), 1))
@@ -134,10 +166,10 @@ def _round(value: Fraction, digits: int) -> Fraction:
     return Fraction(rounded, scale)
 
 
-def _result(query: Query, row: Mapping[str, Any]) -> dict[str, Any]:
+def _result(query: Query, row: Mapping[str, Any], digits: int) -> dict[str, Any]:
     return {
         "dimensions": [row[d] for d in query.dimensions],
-        "metrics": [metric_value(m, row) for m in query.metrics],
+        "metrics": [metric_value(m, row, digits) for m in query.metrics],
     }
 
 
@@ -150,7 +182,7 @@ def _filled(query: Query, results: list[dict[str, Any]], labels: list[str]) -> l
 
 
 def _compare(query: Query, results: list[dict[str, Any]], previous_rows: Sequence[Mapping[str, Any]],
-             labels: list[str] | None, previous_labels: list[str] | None) -> None:
+             labels: list[str] | None, previous_labels: list[str] | None, digits: int) -> None:
     """Attach each result's comparison; time buckets pair up by position (the 3rd day of this
     period with the 3rd day of the last)."""
     unit_index = next((i for i, d in enumerate(query.dimensions) if d in registry.TIME_DIMENSIONS), None)
@@ -163,7 +195,7 @@ def _compare(query: Query, results: list[dict[str, Any]], previous_rows: Sequenc
             if i >= len(labels):  # the previous period has a bucket more (a longer month)
                 continue
             key = key[:unit_index] + (labels[i],) + key[unit_index + 1:]
-        previous[key] = [metric_value(m, row) for m in query.metrics]
+        previous[key] = [metric_value(m, row, digits) for m in query.metrics]
     for result in results:
         before = previous.get(tuple(result["dimensions"]), [0 for _ in query.metrics])
         result["comparison"] = {

@@ -17,14 +17,20 @@ METRICS: tuple[str, ...] = (
 # Metrics named by the contract whose data arrives with later work; asking for one is a
 # clear 400 until then.
 PENDING_METRICS: dict[str, str] = {
-    **dict.fromkeys(
-        ("revenue", "revenue_new", "revenue_renewal", "refunds", "payments", "customers",
-         "revenue_per_visitor", "average_order_value"),
-        "revenue metrics need the payments ledger, which is not built yet",
-    ),
-    "conversion_rate": "conversion rates arrive with goal definitions; use conversions or visitors with a goal filter",
     "scroll_depth": "scroll depth arrives with the goals and engagement work",
 }
+# `conversion_rate` with a goal in context (an event:goal dimension or filter) is the goal's rate,
+# which arrives with goal definitions; without one it is the share of visitors who paid.
+GOAL_CONVERSION_PENDING = ("conversion rates of a goal arrive with goal definitions; "
+                           "use conversions or visitors with a goal filter")
+# Metrics of the payments ledger (money in the site currency); they count payments by when
+# they happened and give visit:* groups by the `attribution` model.
+REVENUE_METRICS: tuple[str, ...] = (
+    "revenue", "revenue_new", "revenue_renewal", "refunds", "payments", "customers",
+    "revenue_per_visitor", "average_order_value", "conversion_rate",
+)
+MONEY_METRICS: tuple[str, ...] = ("revenue", "revenue_new", "revenue_renewal", "refunds",
+                                  "revenue_per_visitor", "average_order_value")
 # Metrics of a whole visit: they split by what is the same for all of a visit's events,
 # and by the pages and hostnames a visit saw, but not by a single event's name or props.
 VISIT_METRICS: tuple[str, ...] = ("visits", "views_per_visit", "bounce_rate", "visit_duration")

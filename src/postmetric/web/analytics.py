@@ -15,10 +15,12 @@ Where DataFast and Postmetric differ, the choices made:
 - `avg_session_duration` is in milliseconds, as DataFast's example (245678.45) implies; the query
   API's `visit_duration` is whole seconds, so it is a multiple of 1,000 here.
 - `sessions` is Postmetric's `visits`. `currency` is the site's ISO code ("EUR"), not a symbol.
-- Revenue fields (`revenue`, `revenue_per_visitor`, `conversion_rate`, `payments`) are left out
-  until the payments ledger exists; asking for one in `fields` is a 400 that says so.
-- Breakdown rows carry `visitors` and `pageviews` (DataFast: `visitors`, `revenue`); `goals` rows
-  `goal`, `completions`, `visitors` as in DataFast.
+- Money (`revenue`, `revenue_per_visitor`) is a number in major units of `currency`; revenue is
+  net of refunds, and split by visit attributes with the `attribution` parameter (`first_touch`,
+  the default, or `last_touch`). `conversion_rate` is the % of visitors who paid; with a
+  `filter_goal` it is null (a goal's own rate arrives with goal definitions).
+- Breakdown rows carry `visitors`, `pageviews` and `revenue` (DataFast: `visitors`, `revenue`);
+  `goals` rows `goal`, `completions`, `visitors` as in DataFast.
 - `countries` rows hold the ISO code (`"DE"`), not DataFast's English name and flag image URL
   (the instance may be offline); `filter_country` takes codes too.
 - `referrers` is by source name ("Google", "X"), which is what DataFast calls a referrer; visits
@@ -80,16 +82,19 @@ UTM = ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content")
 OVERVIEW_FIELDS: dict[str, str] = {
     "visitors": "visitors", "sessions": "visits", "pageviews": "pageviews", "bounce_rate": "bounce_rate",
     "avg_session_duration": "visit_duration", "views_per_visit": "views_per_visit",
+    "revenue": "revenue", "revenue_per_visitor": "revenue_per_visitor", "conversion_rate": "conversion_rate",
+    "payments": "payments",
 }
-TIMESERIES_FIELDS: dict[str, str] = {"visitors": "visitors", "sessions": "visits", "pageviews": "pageviews"}
-PENDING_FIELDS = ("revenue", "revenue_per_visitor", "conversion_rate", "payments")
+TIMESERIES_FIELDS: dict[str, str] = {"visitors": "visitors", "sessions": "visits", "pageviews": "pageviews",
+                                     "revenue": "revenue"}
 
 
 @dataclass(frozen=True, slots=True)
 class Breakdown:
     dimensions: tuple[str, ...]
     keys: tuple[str, ...]  # a row's key for each dimension
-    metrics: tuple[tuple[str, str], ...] = (("visitors", "visitors"), ("pageviews", "pageviews"))  # (key, metric)
+    metrics: tuple[tuple[str, str], ...] = (  # (key, metric)
+        ("visitors", "visitors"), ("pageviews", "pageviews"), ("revenue", "revenue"))
     nest: str | None = None  # put the dimension keys in one object under this key
 
 
@@ -135,6 +140,7 @@ def run_report(engine: Engine, report: str, params: Mapping[str, str], filter_pa
         "date_range": _date_range(params, TIMESERIES_DEFAULT_RANGE[interval] if interval else "all"),
         "filters": filters,
         "pagination": {"limit": _integer(params, "limit", 100), "offset": _integer(params, "offset", 0)},
+        "attribution": params.get("attribution", "first_touch"),
     }
     if "timezone" in params:
         base["timezone"] = params["timezone"]
@@ -150,8 +156,9 @@ def run_report(engine: Engine, report: str, params: Mapping[str, str], filter_pa
 
     if report == "overview":
         fields = _fields(params, OVERVIEW_FIELDS, extra=("currency",))
-        values = run(base | {"metrics": list(OVERVIEW_FIELDS.values())})["results"][0]["metrics"]
-        row = dict(zip(OVERVIEW_FIELDS, values)) | {"currency": site.currency}
+        keys = [key for key in OVERVIEW_FIELDS if not (key == "conversion_rate" and "filter_goal" in filter_names)]
+        values = run(base | {"metrics": [OVERVIEW_FIELDS[key] for key in keys]})["results"][0]["metrics"]
+        row = {"conversion_rate": None} | dict(zip(keys, values)) | {"currency": site.currency}
         row["avg_session_duration"] *= 1000
         return {"status": "success", "data": [{key: row[key] for key in fields}]}
     if report == "timeseries":
@@ -279,8 +286,6 @@ def _fields(params: Mapping[str, str], known: Mapping[str, str], extra: tuple[st
         return names
     asked = [f.strip() for f in params["fields"].split(",") if f.strip()]
     for field in asked:
-        if field in PENDING_FIELDS:
-            raise QueryError("fields", f"{field} is not available yet: revenue needs the payments ledger")
         if field not in names and field not in ("name", "timestamp"):
             raise QueryError("fields", f"unknown field {field!r}; known: {', '.join(names)}")
     chosen = [f for f in names if f in asked]

@@ -1,0 +1,147 @@
+"""The revenue half of a query: sums of the payments ledger per group, in any dialect.
+
+What is counted (SPEC §5 and §6; tests/stats/stats_oracle.py says the same in plain Python):
+
+- A payment counts in the range and time bucket of its own timestamp (a refund on its refund
+  date), in the site's currency (`reporting_amount`; a payment recorded while the site had
+  another currency, or without a known rate, adds no money but still counts as a payment).
+- Without dimensions or filters beyond time, every payment counts, linked to a visit or not.
+- Split or filtered by anything else, a payment belongs to a visit of its visitor chosen by
+  the `attribution` model, and unattributed payments drop out:
+  - `first_touch`: the visitor's first visit;
+  - `last_touch`: the visit the payment names, else the visitor's last visit with a channel
+    other than Direct begun by the payment's time, else the last visit begun by then, else
+    the first visit.
+  (Ties between visits begun in the same microsecond go to the greatest session id.)
+  `visit:*` dimensions and filters read that visit's values. `event:*` dimensions and filters
+  read the visitor's events up to the payment's time (the pages seen before paying), together
+  with the chosen visit's values; a payment counts once in each group one of them reaches.
+- Per group: `new_minor`, `renewal_minor`, `refund_minor` (minor units), `payment_count`
+  (new and renewal payments), `customer_count` (distinct payers of those, by email, else
+  customer id, else visitor, else the payment itself) and `payer_count` (distinct visitors
+  with a new payment, the numerator of `conversion_rate`).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from postmetric.stats import registry
+
+if TYPE_CHECKING:
+    from postmetric.stats.compiler import _Compiler
+
+REVENUE_RAW = ("new_minor", "renewal_minor", "refund_minor", "payment_count", "customer_count", "payer_count")
+NET_MINOR = "(coalesce(new_minor, 0) + coalesce(renewal_minor, 0) - coalesce(refund_minor, 0))"
+GROSS_MINOR = "(coalesce(new_minor, 0) + coalesce(renewal_minor, 0))"
+_PAID = "kind IN ('new', 'renewal')"
+# The columns a payment carries through the plan.
+_PAYMENT = ("provider", "transaction_id", "kind", "amount", "visitor_id", "session_id", "email",
+            "customer_id", "timestamp")
+
+
+def revenue_groups(c: _Compiler, dims: list[str], raw: tuple[str, ...]) -> str:
+    """A SELECT of `dims` and the REVENUE_RAW columns in `raw`, one row per group."""
+    d, s, q = c.dialect, c.scope, c.query
+    site = c._param(s.site_id, "int")
+    bucket = f", {d.bucket_start(_unit(c), c._local('timestamp'))} AS bucket" if c._bucketed else ""
+    paid = (
+        f"SELECT {', '.join(_PAYMENT[:3])}, CASE WHEN reporting_currency = {c._param(s.currency, 'string')}"
+        f" THEN coalesce(reporting_amount, 0) ELSE 0 END AS amount, {', '.join(_PAYMENT[4:])}{bucket}"
+        f" FROM {d.payments_table} WHERE site_id = {site}"
+        f" AND timestamp >= {c._param(_micros(s.start), 'timestamp')}"
+        f" AND timestamp < {c._param(_micros(s.end), 'timestamp')}"
+    )
+    ctes = [f"paid AS ({paid})"]
+    beyond_time = [x for x in q.dimensions if x not in registry.TIME_DIMENSIONS]
+    if not beyond_time and not q.filters:
+        rows = "SELECT " + ", ".join([f"bucket AS {alias}" for alias in dims] + list(_PAYMENT)) + " FROM paid"
+    else:
+        ctes += _touch_ctes(c, site)
+        rows = _attributed_rows(c, dims, site)
+    ctes.append(f"paid_rows AS ({rows})")
+    aggregates = {
+        "new_minor": "sum(CASE WHEN kind = 'new' THEN amount ELSE 0 END)",
+        "renewal_minor": "sum(CASE WHEN kind = 'renewal' THEN amount ELSE 0 END)",
+        "refund_minor": "sum(CASE WHEN kind = 'refund' THEN amount ELSE 0 END)",
+        "payment_count": f"sum(CASE WHEN {_PAID} THEN 1 ELSE 0 END)",
+        "customer_count": d.count_distinct(
+            f"CASE WHEN {_PAID} THEN coalesce(email, customer_id, {d.text('visitor_id')},"
+            f" provider || ':' || transaction_id) END"),
+        "payer_count": d.count_distinct("CASE WHEN kind = 'new' THEN visitor_id END"),
+    }
+    columns = dims + [f"{aggregates[column]} AS {column}" for column in raw]
+    joined = ",\n".join(ctes)
+    return (f"WITH {joined}\nSELECT {', '.join(columns)} FROM paid_rows"
+            + (f" GROUP BY {', '.join(dims)}" if dims else ""))
+
+
+def _touch_ctes(c: _Compiler, site: str) -> list[str]:
+    """`touched`: each payment of a visitor with visits, and the visit it is attributed to."""
+    d = c.dialect
+    visits = (
+        f"SELECT session_id, span_visitor, session_started_at, channel FROM {d.sessions_table}"
+        f" WHERE site_id = {site} AND span_events > 0"
+        f" AND span_visitor IN (SELECT visitor_id FROM paid WHERE visitor_id IS NOT NULL)"
+    )
+    started = d.epoch_micros("v.session_started_at")
+    if c.query.attribution == "first_touch":
+        key = f"(0 - {started}, v.session_id)"
+    else:
+        begun = "v.session_started_at <= p.timestamp"
+        rank = (f"CASE WHEN v.session_id = p.session_id THEN 3"
+                f" WHEN {begun} AND v.channel NOT IN ('Direct', '') THEN 2"
+                f" WHEN {begun} THEN 1 ELSE 0 END")
+        # Among visits begun by the payment: the latest; among later ones (rank 0): the first.
+        key = f"({rank}, CASE WHEN {begun} THEN {started} ELSE 0 - {started} END, v.session_id)"
+    payment_key = "p.provider, p.transaction_id, p.kind"
+    touch = (
+        f"SELECT {payment_key}, {d.arg_max('v.session_id', key)} AS touch_session"
+        f" FROM visits AS v JOIN paid AS p ON v.span_visitor = p.visitor_id GROUP BY {payment_key}"
+    )
+    touched = (
+        "SELECT " + ", ".join(f"p.{column} AS {column}" for column in _PAYMENT)
+        + (", p.bucket AS bucket" if c._bucketed else "") + ", t.touch_session AS touch_session"
+        " FROM paid AS p JOIN touch AS t"
+        " ON t.provider = p.provider AND t.transaction_id = p.transaction_id AND t.kind = p.kind"
+    )
+    return [f"visits AS ({visits})", f"touch AS ({touch})", f"touched AS ({touched})"]
+
+
+def _attributed_rows(c: _Compiler, dims: list[str], site: str) -> str:
+    """Each attributed payment once per group it reaches (see the module docstring)."""
+    from postmetric.stats.compiler import _COLUMNS, _leaves
+
+    q, d = c.query, c.dialect
+    # Visit values come from the chosen visit, event values from the visitor's events.
+    overrides = {name: f"s.{_COLUMNS[name]}" for name in registry.VISIT_DIMENSIONS if name in _COLUMNS}
+    overrides |= {"visit:exit_page": "s.exit_page", **dict.fromkeys(registry.TIME_DIMENSIONS, "p.bucket")}
+    columns = [f"{c._dimension(name, overrides)} AS {alias}" for alias, name in zip(dims, q.dimensions)]
+    columns += [f"p.{column} AS {column}" for column in _PAYMENT]
+    # Only the chosen visits are read, and the big side of each join comes first (ClickHouse
+    # builds its hash table from the right).
+    chosen = (f"(SELECT * FROM {d.sessions_table} WHERE site_id = {site}"
+              f" AND session_id IN (SELECT touch_session FROM touched)) AS s")
+    conditions = [c._filter(f, overrides) for f in q.filters]
+    per_event = any(x.startswith("event:") for x in q.dimensions) or any(
+        leaf.dimension.startswith("event:") for leaf in _leaves(q.filters))
+    if per_event:
+        source = (f"(SELECT * FROM events WHERE site_id = {site} AND type <> 'engagement') AS e"
+                  f" JOIN touched AS p ON e.visitor_id = p.visitor_id JOIN {chosen} ON s.session_id = p.touch_session")
+        conditions.insert(0, "e.timestamp <= p.timestamp")
+        if "event:goal" in q.dimensions:
+            conditions.append("e.type = 'goal'")
+    else:
+        source = f"{chosen} JOIN touched AS p ON s.session_id = p.touch_session"
+    return f"SELECT DISTINCT {', '.join(columns)} FROM {source}" + (
+        f" WHERE {' AND '.join(conditions)}" if conditions else "")
+
+
+def _unit(c: _Compiler) -> str:
+    from postmetric.stats.compiler import time_unit
+
+    return time_unit(c.query) or "day"
+
+
+def _micros(moment) -> int:
+    return round(moment.timestamp() * 1_000_000)
