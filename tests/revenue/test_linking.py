@@ -131,6 +131,12 @@ def test_an_unlinked_payment_is_still_recorded(event_store):
     assert [p.amount for p in event_store.payments(1)] == [4900]
 
 
+def test_a_refund_without_ids_takes_its_charges_link_and_ids(event_store):
+    record(event_store, visitor_id=V1, email="ada@example.com", checkout_id="cs_1")
+    refund = record(event_store, refunded=True, amount="5", at=PAID_AT + timedelta(days=1)).payment
+    assert (link_of(refund), refund.email, refund.checkout_id) == (("metadata", V1, None), "ada@example.com", "cs_1")
+
+
 # -- later events link earlier payments -----------------------------------------------------
 
 
@@ -213,3 +219,22 @@ def test_only_weak_links_are_replaced_by_later_events(method, linked):
     payment = replace(payment, link_method=method)
     identify = LinkEvent(1, V1, S1, PAID_AT, "identify", {"email": "a@b.c"})
     assert bool(links_from_events([payment], [identify])) is linked
+
+
+# -- the visitor profile shows the visitor's payments ----------------------------------------------
+
+
+def test_the_visitor_profile_lists_the_payments_linked_to_the_visitor_oldest_first(event_store):
+    from postmetric.stats.visitors import visitor_profile
+
+    load(event_store, event("pageview", V1, S1, LONG_AGO),
+         event("identify", V1, S1, LONG_AGO, {"email": "ada@example.com"}))
+    record(event_store, "ch_2", email="ada@example.com", at=PAID_AT + timedelta(days=1))
+    record(event_store, "ch_1", email="ada@example.com")
+    record(event_store, "ch_1", refunded=True, amount="5", at=PAID_AT + timedelta(days=2))
+    record(event_store, "ch_9", visitor_id=V2)
+    payments = visitor_profile(event_store, site_id=1, visitor_id=V1)["payments"]
+    assert [(p["transaction_id"], p["kind"], p["amount"], p["link_method"]) for p in payments] == [
+        ("ch_1", "new", "49.00", "identity"), ("ch_2", "new", "49.00", "identity"),
+        ("ch_1", "refund", "5.00", "identity")]
+    assert payments[0] == event_store.payments(1, transaction_id="ch_1")[0].to_json()

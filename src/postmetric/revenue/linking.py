@@ -3,6 +3,8 @@
 `link_payment(store, payment)` tries, in order, and stops at the first that finds a visitor:
 
 1. `metadata`: the visitor or session id the payment carries (set by `parse_payment`).
+   A refund without ids first takes its recorded charge's link, email, customer and checkout
+   ids (refund webhooks rarely repeat them), so it reduces the revenue of the same visitor.
 2. `checkout`: the script's `payment` event (success-page detection) on the site whose
    `props.checkout_id` is the payment's checkout id; its visitor and visit.
 3. `identity`: a visitor identified with the payment's email (case-insensitive; `identify`
@@ -38,6 +40,10 @@ def link_payment(store: EventStore, payment: Payment) -> Payment:
     """`payment` with the strongest link the store's events give it (blocking)."""
     if payment.link_method != "none":
         return payment
+    if payment.kind == "refund":
+        payment = _with_charge(store, payment)
+        if payment.link_method != "none":
+            return payment
     if payment.checkout_id:
         found = store.checkout_visit(payment.site_id, payment.checkout_id)
         if found is not None:
@@ -52,6 +58,19 @@ def link_payment(store: EventStore, payment: Payment) -> Payment:
         [(visitor, session)] = visits
         return replace(payment, visitor_id=visitor, session_id=session, link_method="session_window")
     return payment
+
+
+def _with_charge(store: EventStore, refund: Payment) -> Payment:
+    """The refund with its recorded charge's link and the ids it lacks."""
+    charges = [p for p in store.payments(refund.site_id, provider=refund.provider,
+                                         transaction_id=refund.transaction_id) if p.kind != "refund"]
+    if not charges:
+        return refund
+    [charge] = charges
+    filled = {name: getattr(charge, name) for name in ("email", "customer_id", "checkout_id")
+              if getattr(refund, name) is None}
+    return replace(refund, visitor_id=charge.visitor_id, session_id=charge.session_id,
+                   link_method=charge.link_method, **filled)
 
 
 @dataclass(frozen=True, slots=True)

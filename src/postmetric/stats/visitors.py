@@ -1,7 +1,8 @@
 """The visitor profile (SPEC §5 Visitor API, §7 journeys): one visitor's whole story on one site.
 
 `visitor_profile(store, site_id=, visitor_id=)` reads the visitor's events in time order and
-shapes them into identity, geo, device, first touch, sessions, pages, goals and payments.
+shapes them into identity, geo, device, first touch, sessions, pages and goals, with the
+visitor's payments from the ledger.
 
 Secondary responsibilities:
 1. Speak both SQL dialects: the statement differs only in how parameters and timestamps are
@@ -14,8 +15,9 @@ Choices:
   a support or sales conversation needs); first touch is the first visit's acquisition.
 - Identity merges the props of every `identify` event, later values winning; `null` when the
   visitor was never identified.
-- `payments` is always an empty list: the payments ledger (SPEC §6) is not built yet, and the
-  tracker's `payment` events are success-page detections, not payments.
+- `payments` are the ledger's payments linked to the visitor (SPEC §6, `Payment.to_json()`),
+  oldest first, refunds included; the tracker's `payment` events are success-page detections,
+  not payments, so they are not listed.
 - Times are ISO 8601 in UTC; durations are whole seconds, like `visit_duration`.
 """
 
@@ -76,7 +78,7 @@ def visitor_profile(store: EventStore, *, site_id: int, visitor_id: str) -> dict
                    "timestamp": _iso(row["ts"]), "session_id": row["session_id"]} for row in pageviews],
         "goals": [{"name": row["name"], "timestamp": _iso(row["ts"]), "page": row["pathname"],
                    "props": _json(row["props"])} for row in rows if row["type"] == "goal"],
-        "payments": [],
+        "payments": [payment.to_json() for payment in store.payments(site_id, visitor_id=visitor_id)],
         "truncated": truncated,
     }
 
