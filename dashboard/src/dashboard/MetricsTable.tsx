@@ -19,7 +19,7 @@ function SortHeader({ metric, sort, onSort, className }:
   return (
     <th className={cx("pb-1 text-right font-medium", className)}
       aria-sort={active ? (sort[1] === "desc" ? "descending" : "ascending") : "none"}>
-      <button type="button" className={cx("uppercase tracking-wide hover:text-gray-800 dark:hover:text-gray-200",
+      <button type="button" className={cx("whitespace-nowrap uppercase tracking-wide hover:text-gray-800 dark:hover:text-gray-200",
         active && "text-gray-800 dark:text-gray-200")}
         title={`Sort by ${METRIC_LABELS[metric] ?? metric}`}
         onClick={() => onSort([metric, active && sort[1] === "desc" ? "asc" : "desc"])}>
@@ -31,7 +31,7 @@ function SortHeader({ metric, sort, onSort, className }:
 
 /** Beside visitors on a phone: revenue; the panel's other counts from `sm` up. */
 const columnClass = (metric: string, index: number) =>
-  cx(metric === "revenue" ? "w-20" : "w-16", index > 0 && metric !== "revenue" && "hidden sm:table-cell");
+  cx("w-20", index > 0 && metric !== "revenue" && "hidden sm:table-cell");
 
 export function MetricsTable({ tab }: { tab: PanelTab }) {
   const { site } = useSiteView();

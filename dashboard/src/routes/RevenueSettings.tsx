@@ -105,7 +105,7 @@ function ProviderCard({ site, provider }: { site: Site; provider: RevenueProvide
         <div className="min-w-48 flex-1">
           <Input label={provider.secret_set ? "Replace the signing secret" : "Signing secret"} type="password"
             autoComplete="new-password" value={secret} onChange={(e) => setSecret(e.target.value)}
-            placeholder={provider.secret_set ? "•••••••• (set; type a new one to replace it)" : `from ${known.name}`} />
+            placeholder={provider.secret_set ? "•••••••• (set)" : `from ${known.name}`} />
         </div>
         <Button type="submit" disabled={!secret || save.isPending}>{provider.secret_set ? "Replace" : "Save"}</Button>
         {save.isSuccess && !secret && <span className="text-sm text-green-700 dark:text-green-400">Saved</span>}
