@@ -45,7 +45,7 @@ describe("the headline", () => {
     const parts = within(card("Revenue")).getByTestId("revenue-parts");
     expect(parts.textContent).toBe("New€3,000.00Renewal€1,500.00Refunds€178.50");
     expect(card("Revenue").textContent).toContain("+12.5%");
-    expect(card("Conversion rate").textContent).toBe("Conversion rate2.5%+25%");
+    expect(card("Conversion rate").textContent).toBe("Conversion rate2.5%+25 pp");
     expect(card("Revenue per visitor").textContent).toBe("Revenue per visitor€3.60−4%");
     expect(card("Visitors").textContent).toBe("Visitors1.2k+20%");
     expect(card("Bounce rate").textContent).toBe("Bounce rate41%−3 pp");

@@ -38,7 +38,7 @@ export function formatPercent(value: number | null | undefined): string {
 }
 
 /** Metrics whose change the API tells in points, not percent (the stats engine's CHANGE_IN_POINTS). */
-export const CHANGE_IN_POINTS: ReadonlySet<string> = new Set(["bounce_rate"]);
+export const CHANGE_IN_POINTS: ReadonlySet<string> = new Set(["bounce_rate", "conversion_rate"]);
 
 /** A change from the comparison: "+12%", "−3.5%", or "" when there is none (growth from zero). */
 export function formatChange(change: number | null | undefined, unit: "%" | "pp" = "%"): string {
