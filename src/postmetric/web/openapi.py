@@ -229,6 +229,13 @@ PAYMENT_RESPONSE_EXAMPLE = {
     "timestamp": "2026-03-11T12:00:00Z", "customer_id": "cus_123", "email": "ada@example.com",
     "visitor_id": "8c1c4e5e-6f2b-4b7e-9a53-2d0c6a3a9f10", "session_id": None, "link_method": "metadata",
 }
+CUSTOMERS_EXAMPLE = {
+    "results": [{"customer": "ada@example.com", "email": "ada@example.com", "customer_id": "cus_123",
+                 "visitor_id": "8c1c4e5e-6f2b-4b7e-9a53-2d0c6a3a9f10", "first_source": "Google",
+                 "first_channel": "Organic Search", "revenue": 88, "payments": 2, "refunds": 10,
+                 "first_payment_at": "2026-11-05T09:00:00Z", "last_payment_at": "2026-11-20T09:00:00Z"}],
+    "meta": {"currency": "USD", "total_rows": 1},
+}
 EVENT_EXAMPLE = {"websiteId": "pm_AbC123xyz987", "type": "pageview", "href": "https://example.com/pricing",
                  "referrer": "https://www.google.com/"}
 
@@ -320,7 +327,7 @@ OPENAPI: dict[str, Any] = {
         "/api/v1/visitors/{visitor_id}": {"get": {
             "tags": ["Stats"], "operationId": "visitor", "summary": "One visitor's profile and journey.",
             "description": "Identity (from identify events), geo and device (latest visit), first-touch acquisition, "
-                           "sessions, pages in order, goals; `payments` stays empty until the payments ledger exists. "
+                           "sessions, pages in order, goals, and the payments linked to the visitor (oldest first). "
                            "The newest 10,000 events are read (`truncated` says when there were more).",
             "security": [{"bearerAuth": []}],
             "parameters": [{"name": "visitor_id", "in": "path", "required": True,
@@ -357,6 +364,23 @@ OPENAPI: dict[str, Any] = {
                               **API_ERRORS},
             },
         },
+        "/api/v1/customers": {"get": {
+            "tags": ["Payments"], "operationId": "customers", "summary": "Who paid in a date range, and how much.",
+            "description": "One row per customer (email, else customer id, else linked visitor) over the payments "
+                           "in the range: net revenue in the site currency (major units), new and renewal payment "
+                           "count, refunded amount, first and last payment, and the source and channel of the "
+                           "linked visitor's first visit. Ordered by revenue, highest first.",
+            "security": [{"bearerAuth": []}],
+            "parameters": [SITE_ID,
+                           {"name": "date_range", "in": "query", "required": False, "schema": {"type": "string"},
+                            "example": "30d", "description": "A query API range name (default `30d`) or "
+                                                             "`<start>,<end>` ISO dates, in the site's time zone."},
+                           {"name": "limit", "in": "query", "required": False,
+                            "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 50}},
+                           {"name": "offset", "in": "query", "required": False,
+                            "schema": {"type": "integer", "minimum": 0, "default": 0}}],
+            "responses": {"200": _ok("The customers and the total count.", CUSTOMERS_EXAMPLE), **API_ERRORS},
+        }},
         **ACCOUNT_PATHS,
         **REVENUE_PATHS,
         "/api/health": {"get": {

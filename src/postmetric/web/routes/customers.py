@@ -1,0 +1,74 @@
+"""The customers API: `GET /api/v1/customers?site_id=&date_range=&limit=&offset=` (SPEC §6, §7).
+
+Who paid in the range and how much, one row per customer (`revenue/customers.py`). Callers and
+errors as for the stats API (`web/routes/stats.py`): a site key, an account token or the
+dashboard's session; 400 naming the bad parameter, 404 for a site the caller cannot see.
+
+`date_range` is a range name of the query API (`30d`, the default, `7d`, `month`, `all`…) or
+`<start>,<end>` as ISO dates or datetimes, resolved in the site's time zone by the query API's
+own parser (`stats/parse.py`), so both read dates the same way.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from postmetric.revenue.customers import MAX_LIMIT, customers
+from postmetric.stats.parse import parse_query
+from postmetric.stats.query import DateRange, QueryError
+from postmetric.web.auth import ApiError, Caller, VisibleSite, api_endpoint, require_site
+from postmetric.web.responses import json_response
+
+DEFAULT_RANGE = "30d"
+DEFAULT_LIMIT = 50
+
+
+@api_endpoint
+async def get_customers(request: Request, caller: Caller) -> Response:
+    """`GET /api/v1/customers`: `{"results": [...], "meta": {"currency", "total_rows"}}`."""
+    services = request.app.state.services
+    params = request.query_params
+    site = await require_site(request, caller, params.get("site_id"))
+    date_range = _date_range(params.get("date_range") or DEFAULT_RANGE, site, _now(services))
+    limit = _integer(params.get("limit"), "limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
+    offset = _integer(params.get("offset"), "offset", 0, 0, None)
+    body = await run_in_threadpool(
+        lambda: customers(services.events, site_id=site.id, currency=site.currency, start=date_range.start,
+                          end=date_range.end, limit=limit, offset=offset))
+    return json_response(body)
+
+
+def _date_range(text: str, site: VisibleSite, now: datetime) -> DateRange:
+    value: str | list[str] = [part.strip() for part in text.split(",")] if "," in text else text.strip()
+    try:
+        # The query API's parser, with a metric only to make the query whole.
+        query = parse_query({"site_id": site.public_id, "date_range": value, "metrics": ["visitors"]},
+                            site_timezone=site.timezone, now=now)
+    except QueryError as error:
+        raise ApiError(400, str(error)) from None
+    return query.date_range
+
+
+def _integer(text: str | None, name: str, default: int, low: int, high: int | None) -> int:
+    if text is None or text == "":
+        return default
+    try:
+        value = int(text)
+    except ValueError:
+        value = low - 1
+    if value < low or (high is not None and value > high):
+        bounds = f"between {low} and {high}" if high is not None else f"at least {low}"
+        raise ApiError(400, f"{name}: must be an integer {bounds}")
+    return value
+
+
+def _now(services) -> datetime:
+    return datetime.fromtimestamp(services.clock(), timezone.utc)
+
+
+routes = [Route("/api/v1/customers", get_customers, methods=["GET"])]
