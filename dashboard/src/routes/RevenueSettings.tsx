@@ -17,19 +17,19 @@ export interface RevenueProvider {
 }
 
 /** What the dashboard knows of each provider: its name, where its webhooks are set up, and the
- * events Postmetric reads (the webhook table of SPEC §6). */
+ * events Postmetric reads (the webhook table of SPEC §6 and the README's Revenue providers). */
 export const PROVIDERS: Record<string, { name: string; where: string; events: string[] }> = {
   stripe: {
-    name: "Stripe", where: "Developers → Webhooks → Add endpoint",
+    name: "Stripe", where: "Developers → Webhooks → Add destination; its signing secret starts whsec_",
     events: ["checkout.session.completed", "invoice.paid", "payment_intent.succeeded", "charge.refunded"],
   },
   lemonsqueezy: {
-    name: "Lemon Squeezy", where: "Settings → Webhooks",
+    name: "Lemon Squeezy", where: "Settings → Webhooks → +; the signing secret is the one you type there",
     events: ["order_created", "subscription_payment_success", "order_refunded", "subscription_payment_refunded"],
   },
-  polar: { name: "Polar", where: "Settings → Webhooks", events: ["order.paid", "order.refunded"] },
+  polar: { name: "Polar", where: "Settings → Webhooks → Add endpoint, format Raw", events: ["order.paid", "order.refunded"] },
   paddle: {
-    name: "Paddle", where: "Developer tools → Notifications",
+    name: "Paddle", where: "Developer tools → Notifications → New destination; its secret key starts pdl_ntfset_",
     events: ["transaction.completed", "adjustment.created", "adjustment.updated"],
   },
 };
