@@ -189,6 +189,38 @@ def test_the_headline_the_chart_and_the_source_rows_show_revenue(browser, shop):
     context.close()
 
 
+def test_a_server_that_refuses_revenue_leaves_the_traffic_and_says_why(browser, shop):
+    """As before the stats engine had revenue: every query asking a revenue metric is a 400 (here
+    answered by the browser in the server's words); the cards, chart and panels keep the traffic."""
+    message = "metrics: revenue is not available yet: revenue metrics need the payments ledger"
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, storage_state=shop["storage_state"])
+    page = context.new_page()
+    errors = _watch(page)
+
+    def refuse_revenue(route):
+        metrics = route.request.post_data_json.get("metrics", [])
+        if any(m in metrics for m in ("revenue", "conversion_rate", "revenue_per_visitor")):
+            route.fulfill(status=400, json={"error": message})
+        else:
+            route.continue_()
+
+    page.route("**/api/v1/query", refuse_revenue)
+    page.goto(f"{shop['url']}/sites/{shop['site']}?period=7d")
+    expect(_stat(page, "Visitors")).to_contain_text("3")
+    expect(_stat(page, "Revenue")).to_contain_text(message)
+    expect(_stat(page, "Conversion rate")).to_contain_text(message)
+    sources = _panel(page, "Sources")
+    expect(sources.get_by_role("row", name=re.compile("Organic Search"))).to_contain_text("1")
+    expect(sources.get_by_test_id("revenue-unavailable")).to_have_text(f"Revenue unavailable: {message}")
+    expect(sources.get_by_role("columnheader", name="Revenue")).to_have_count(0)
+    expect(page.get_by_test_id("main-chart").locator(".recharts-line-curve").first).to_be_visible()
+    expect(page.get_by_role("alert")).to_have_count(0)
+    page.wait_for_load_state("networkidle")
+    page.screenshot(path=SCREENSHOTS / "revenue-refused.png", full_page=True)
+    assert not errors, errors
+    context.close()
+
+
 def test_the_revenue_settings_show_the_four_providers_and_keep_the_secret(browser, shop):
     url, site = shop["url"], shop["site"]
     context = browser.new_context(viewport={"width": 1280, "height": 900}, storage_state=shop["storage_state"])
