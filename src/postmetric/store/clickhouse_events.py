@@ -13,6 +13,9 @@ so the ClickHouse dialect can be tested like the DuckDB one.
    UUIDs as str.
 4. chdb runs one embedded server per process, on one directory: a store on another
    directory cannot open until this one is closed.
+5. Payments are never updated in place: a changed payment (a merged delivery, a link that a
+   load's identify or payment events found) is inserted again with the next `version`, and
+   reads use `payments FINAL`.
 """
 
 from __future__ import annotations

@@ -7,6 +7,9 @@
    that DuckDB reads itself. Binding Python lists as parameters was as fast, but converted
    every value while holding the GIL, stealing a quarter of the event loop's time during
    loads; reading a file, DuckDB releases the GIL.
+4. The payments ledger sits beside the events: a load's identify and payment events link
+   earlier, weakly linked payments (`revenue/linking.py`) in the load's own transaction, and
+   a repeated delivery is merged into its row with an UPDATE.
 """
 
 from __future__ import annotations
