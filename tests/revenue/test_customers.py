@@ -108,3 +108,15 @@ def test_amounts_are_major_units_with_cents(event_store):
     pay(event_store, "ch_1", "29.99", day(5), email="ada@example.com")
     [row] = customers(event_store, site_id=1, currency="USD", start=MARCH[0], end=MARCH[1])["results"]
     assert (row["revenue"], row["refunds"]) == (29.99, 0)
+
+
+def test_a_payment_linked_later_counts_once_with_its_new_visitor(event_store):
+    pay(event_store, "ch_1", "49", day(5), email="ada@example.com")
+    event_store.load(encode_rows(event_row(e) for e in [
+        event("pageview", V1, S1, day(6), source="Google", channel="Organic Search"),
+        event("identify", V1, S1, day(6), props={"email": "ada@example.com"}, source="Google",
+              channel="Organic Search"),
+    ]))
+    pay(event_store, "ch_1", "49", day(5), email="ada@example.com")  # the webhook's retry
+    [row] = customers(event_store, site_id=1, currency="USD", start=MARCH[0], end=MARCH[1])["results"]
+    assert (row["revenue"], row["payments"], row["visitor_id"], row["first_source"]) == (49, 1, V1, "Google")
