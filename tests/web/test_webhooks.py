@@ -89,7 +89,7 @@ def secrets_set(client, tenant):
 
 def deliver(client, site, provider: str, event: dict, *, secret: str | None = None, at: float | None = None,
             headers: dict | None = None, body: bytes | None = None):
-    body = orjson.dumps(event) if body is None else body
+    body = json.dumps(event).encode() if body is None else body
     if headers is None:
         at = int(client.app.state.services.clock() if at is None else at)
         headers = sign(provider, SECRETS[provider] if secret is None else secret, body, at, event=event)
@@ -274,10 +274,10 @@ def test_forged_unsigned_tampered_and_wrongly_keyed_deliveries_are_401(client, s
         .replace(b'"3000"', b'"9000"')
     assert tampered != body
     attempts = {
-        "unsigned": deliver(client, site, provider, event, headers={}),
+        "unsigned": deliver(client, site, provider, event, headers={}, body=body),
         "wrong secret": deliver(client, site, provider, event, secret="someone-elses-secret"),
         "tampered body": deliver(client, site, provider, event, body=tampered, headers=signed),
-        "garbage signature": deliver(client, site, provider, event, headers={
+        "garbage signature": deliver(client, site, provider, event, body=body, headers={
             k: ("t=1,v1=zz" if provider == "stripe" else "ts=1;h1=zz" if provider == "paddle"
                 else "v1,!!!" if k == "webhook-signature" else "zz" if k == "X-Signature" else v)
             for k, v in signed.items()}),
@@ -300,9 +300,9 @@ def test_a_stale_or_replayed_delivery_is_refused_and_changes_nothing(client, sit
     # A delivery captured and replayed ten minutes later: refused, and the ledger keeps its one entry.
     body = orjson.dumps(event)
     headers = sign(provider, SECRETS[provider], body, int(clock.now), event=event)
-    assert deliver(client, site, provider, event, headers=headers).json()["recorded"] == 1
+    assert deliver(client, site, provider, event, headers=headers, body=body).json()["recorded"] == 1
     clock.advance(600)
-    replay = deliver(client, site, provider, event, headers=headers)
+    replay = deliver(client, site, provider, event, headers=headers, body=body)
     assert replay.status_code == 400
     assert len(ledger(client, site)) == 1
 
@@ -311,9 +311,9 @@ def test_lemon_squeezy_signs_no_time_so_a_replay_is_only_a_duplicate(client, sit
     event = payload("lemonsqueezy/order_created.json")
     body = orjson.dumps(event)
     headers = sign("lemonsqueezy", SECRETS["lemonsqueezy"], body, 0, event=event)
-    assert deliver(client, site, "lemonsqueezy", event, headers=headers).json()["recorded"] == 1
+    assert deliver(client, site, "lemonsqueezy", event, headers=headers, body=body).json()["recorded"] == 1
     clock.advance(86_400)
-    replay = deliver(client, site, "lemonsqueezy", event, headers=headers)
+    replay = deliver(client, site, "lemonsqueezy", event, headers=headers, body=body)
     assert replay.json() == {"ok": True, "recorded": 0, "duplicates": 1}
     assert len(ledger(client, site)) == 1
 
@@ -379,3 +379,27 @@ def test_the_last_delivery_says_what_happened(client, site, tenant, clock, secre
     last = last_delivery(client, tenant, "stripe")
     assert last["result"].startswith("rejected: Stripe-Signature: the signature does not match")
     assert last_delivery(client, tenant, "polar") is None
+
+
+ODD_VALUES = [None, [], {}, "", "abc", -5, 1e30, 10**20, True, "2026-13-45"]
+
+
+@pytest.mark.parametrize("provider", list(PURCHASE))
+def test_odd_values_in_a_signed_event_are_answered_never_a_500(client, site, secrets_set, provider):
+    """Every field of the handled event replaced, one at a time, by values of the wrong kind."""
+    event = payload(PURCHASE[provider])
+    root = {"stripe": lambda e: e["data"]["object"], "lemonsqueezy": lambda e: e["data"]["attributes"],
+            "polar": lambda e: e["data"], "paddle": lambda e: e["data"]}[provider]
+    statuses = set()
+    for key in list(root(event)):
+        for value in ODD_VALUES[:4] if key not in ("currency", "currency_code", "amount_total", "total",
+                                                       "total_amount", "metadata", "custom_data", "created_at",
+                                                       "billed_at") else ODD_VALUES:
+            odd = copy.deepcopy(event)
+            root(odd)[key] = value
+            response = deliver(client, site, provider, odd)
+            assert response.status_code < 500, (key, value, response.text)
+            statuses.add(response.status_code)
+    assert 400 in statuses
+    for reshaped in ({**event, "data": []}, {**event, "data": {"object": "x", "attributes": 1}}):
+        assert deliver(client, site, provider, reshaped).status_code == 400

@@ -120,3 +120,20 @@ def test_an_amount_that_is_not_minor_units_is_a_malformed_payload(provider, name
     target[path[-1]] = "12.5"
     with pytest.raises(MalformedPayload):
         PROVIDERS[provider].parse(event)
+
+
+@pytest.mark.parametrize(("provider", "name", "path"), [
+    ("stripe", "charge.refunded.json", ("data", "object", "amount_refunded")),
+    ("lemonsqueezy", "order_created.json", ("data", "attributes", "total")),
+    ("polar", "order.paid.json", ("data", "total_amount")),
+    ("polar", "order.refunded.json", ("data", "refunded_amount")),
+    ("paddle", "adjustment.updated.json", ("data", "totals", "total")),
+])
+def test_a_missing_amount_is_a_malformed_payload_never_a_free_trial(provider, name, path):
+    event = load(provider, name)
+    target = event
+    for key in path[:-1]:
+        target = target[key]
+    del target[path[-1]]
+    with pytest.raises(MalformedPayload):
+        PROVIDERS[provider].parse(event)

@@ -78,7 +78,7 @@ def parse(event: dict) -> Delivery:
         when = text(attributes.get("created_at"))
     return Delivery(event_type, [{
         "transaction_id": f"order_{object_id}" if is_order else f"subscription_invoice_{object_id}",
-        "amount": major(amount if amount is not None else 0, currency), "currency": currency,
+        "amount": major(amount, currency), "currency": currency,
         "visitor_id": visitor, "session_id": visit, "email": text(attributes.get("user_email")),
         "customer_id": text(attributes.get("customer_id")), "renewal": not is_order and not refund,
         "refunded": refund, "timestamp": when, **({"checkout_id": object_id} if is_order else {}),

@@ -95,8 +95,6 @@ def parse(event: dict) -> Delivery:
         if order.get("paid") is False:
             return Delivery(event_type, ignored=f"{event_type} (the order is not paid)")
         amount, when = order.get("total_amount"), text(order.get("created_at"))
-        if amount is None:
-            amount = (order.get("net_amount") or 0) + (order.get("tax_amount") or 0)
     return Delivery(event_type, [{
         "transaction_id": order_id, "amount": major(amount, currency), "currency": currency,
         "visitor_id": visitor, "session_id": visit, "email": text(customer.get("email")),
