@@ -113,12 +113,14 @@ def last_delivery(client, tenant, provider: str) -> dict | None:
 # -- each provider: recorded once, with amount, currency, kind and the visitor ------------
 
 
-EXPECTED = {  # (transaction id, amount in minor units, currency, email, customer id)
-    "stripe": ("pi_3QbW8aE7Yc3kLm2v0Zx8Yw7V", 2999, "USD", "ada@example.com", "cus_RxT5mN8pQ2wLk4"),
-    "lemonsqueezy": ("order_1542376", 2975, "EUR", "ada@example.com", "3927451"),
+EXPECTED = {  # (transaction id, amount in minor units, currency, email, customer id, checkout id)
+    "stripe": ("pi_3QbW8aE7Yc3kLm2v0Zx8Yw7V", 2999, "USD", "ada@example.com", "cus_RxT5mN8pQ2wLk4",
+               "cs_live_a1B2c3D4e5F6g7H8i9J0kLmNoPqRsTuVwXyZ"),
+    "lemonsqueezy": ("order_1542376", 2975, "EUR", "ada@example.com", "3927451", "1542376"),
     "polar": ("9f3c2b1a-7d6e-4f5a-9b8c-1d2e3f4a5b6c", 5831, "EUR", "ada@example.com",
-              "5a4b3c2d-1e0f-4a9b-8c7d-6e5f4a3b2c1d"),
-    "paddle": ("txn_01jnq2j8y5x4w3v2u1t0s9r8q7", 3000, "USD", None, "ctm_01jnq2k1a2b3c4d5e6f7g8h9j0"),
+              "5a4b3c2d-1e0f-4a9b-8c7d-6e5f4a3b2c1d", "d4e5f6a7-b8c9-4d0e-9f1a-2b3c4d5e6f7a"),
+    "paddle": ("txn_01jnq2j8y5x4w3v2u1t0s9r8q7", 3000, "USD", None, "ctm_01jnq2k1a2b3c4d5e6f7g8h9j0",
+               "txn_01jnq2j8y5x4w3v2u1t0s9r8q7"),
 }
 
 
@@ -130,10 +132,11 @@ def test_a_signed_purchase_is_recorded_once_and_linked_to_its_visitor(client, si
     again = deliver(client, site, provider, event)  # the provider retries: a duplicate, not a second sale
     assert (again.status_code, again.json()) == (200, {"ok": True, "recorded": 0, "duplicates": 1})
     [payment] = ledger(client, site)
-    transaction_id, amount, currency, email, customer = EXPECTED[provider]
+    transaction_id, amount, currency, email, customer, checkout = EXPECTED[provider]
     assert (payment.provider, payment.transaction_id, payment.kind, payment.amount, payment.currency) == (
         provider, transaction_id, "new", amount, currency)
     assert (payment.visitor_id, payment.email, payment.customer_id) == (VISITOR, email, customer)
+    assert payment.checkout_id == checkout
     assert payment.link_method == "metadata"
     assert payment.timestamp.date() == date(2026, 3, 11)
     assert last_delivery(client, tenant, provider)["result"] == "duplicate"
@@ -145,6 +148,26 @@ def test_a_checkout_and_its_payment_intent_count_once_whichever_comes_first(clie
     assert intent.json()["recorded"] == 1 and checkout.json() == {"ok": True, "recorded": 0, "duplicates": 1}
     [payment] = ledger(client, site)
     assert (payment.transaction_id, payment.amount) == ("pi_3QbW8aE7Yc3kLm2v0Zx8Yw7V", 2999)
+
+
+def test_the_checkout_event_after_its_payment_intent_brings_the_visitor_and_checkout_id(client, site, secrets_set):
+    deliver(client, site, "stripe", payload("stripe/payment_intent.succeeded.json"))  # no metadata on the intent
+    [payment] = ledger(client, site)
+    assert payment.visitor_id is None
+    assert deliver(client, site, "stripe", payload("stripe/checkout.session.completed.json")).json()["duplicates"] == 1
+    [payment] = ledger(client, site)
+    assert (payment.visitor_id, payment.link_method, payment.amount) == (VISITOR, "metadata", 2999)
+    assert payment.checkout_id == "cs_live_a1B2c3D4e5F6g7H8i9J0kLmNoPqRsTuVwXyZ"
+
+
+def test_a_second_partial_stripe_refund_raises_the_refunded_amount(client, site, secrets_set):
+    deliver(client, site, "stripe", payload("stripe/checkout.session.completed.json"))
+    deliver(client, site, "stripe", payload("stripe/charge.refunded.json"))  # 10.00 of 29.99
+    more = payload("stripe/charge.refunded.json")
+    more["data"]["object"].update(amount_refunded=2999, refunded=True)  # cumulative, as Stripe sends it
+    assert deliver(client, site, "stripe", more).json() == {"ok": True, "recorded": 0, "duplicates": 1}
+    refund = next(p for p in ledger(client, site) if p.kind == "refund")
+    assert refund.amount == 2999 and net(ledger(client, site)) == 0
 
 
 def test_a_payment_intent_of_an_invoice_is_left_to_invoice_paid(client, site, secrets_set):
