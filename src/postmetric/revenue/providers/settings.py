@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from postmetric.errors import NotFound, ValidationError
 from postmetric.revenue.providers import PROVIDERS
-from postmetric.store.metadata import RevenueProvider
+from postmetric.store.metadata import RevenueProvider, Site
 
 MAX_SECRET = 255
 MAX_NOTE = 255
@@ -29,6 +29,23 @@ class ProviderStatus:
     last_delivery_at: datetime | None
     last_event_type: str | None
     last_result: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookTarget:
+    """The site a webhook URL names, and its secret for that provider (None when not set)."""
+
+    site_id: int
+    currency: str
+    secret: str | None
+
+
+def webhook_target(session: Session, *, public_id: str, provider: str) -> WebhookTarget | None:
+    """None when no site has `public_id` (the URL's last part)."""
+    site = session.scalar(select(Site).where(Site.public_id == public_id.strip()))
+    if site is None:
+        return None
+    return WebhookTarget(site.id, site.currency, webhook_secret(session, site_id=site.id, provider=provider))
 
 
 def require_provider(name: str) -> str:

@@ -22,7 +22,6 @@ import logging
 from datetime import datetime, timezone
 
 import orjson
-from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
@@ -31,9 +30,8 @@ from starlette.routing import Route
 from postmetric.errors import ValidationError
 from postmetric.revenue.providers import PROVIDERS
 from postmetric.revenue.providers.common import Delivery, MalformedPayload, Rejected
-from postmetric.revenue.providers.settings import record_delivery, webhook_secret
+from postmetric.revenue.providers.settings import WebhookTarget, record_delivery, webhook_target
 from postmetric.revenue.recorder import record_payments
-from postmetric.store.metadata import Site
 from postmetric.web.responses import json_error, json_response
 
 log = logging.getLogger(__name__)
@@ -56,11 +54,11 @@ def endpoint(provider: str):
         raw = await _body(request)
         if raw is None:
             return json_error(f"body: larger than {MAX_BODY_BYTES} bytes", 413)
-        site = await run_in_threadpool(_site_and_secret, services.metadata, request.path_params["site_public_id"],
-                                       provider)
-        if site is None:
-            return json_error(f"site: no site with the id {request.path_params['site_public_id']!r}", 404)
-        site_id, currency, secret = site
+        public_id = request.path_params["site_public_id"]
+        target = await run_in_threadpool(_target, services.metadata, public_id, provider)
+        if target is None:
+            return json_error(f"site: no site with the id {public_id!r}", 404)
+        site_id, currency, secret = target.site_id, target.currency, target.secret
         if not secret:
             return json_error(f"{provider}: no webhook secret is set for this site; set it in the site's Revenue "
                               f"settings (or PUT /api/v1/sites/{{id}}/revenue/{provider})", 400)
@@ -125,12 +123,9 @@ async def _body(request: Request) -> bytes | None:
     return body
 
 
-def _site_and_secret(sessions, public_id: str, provider: str) -> tuple[int, str, str | None] | None:
+def _target(sessions, public_id: str, provider: str) -> WebhookTarget | None:
     with sessions() as session:
-        site = session.scalar(select(Site).where(Site.public_id == public_id.strip()))
-        if site is None:
-            return None
-        return site.id, site.currency, webhook_secret(session, site_id=site.id, provider=provider)
+        return webhook_target(session, public_id=public_id, provider=provider)
 
 
 def _note_delivery(sessions, site_id: int, provider: str, now: float, event_type: str | None, result: str) -> None:
