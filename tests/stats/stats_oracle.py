@@ -6,7 +6,11 @@ must agree with exactly. Written from the definitions, not from the compiler:
 - engagement events never make a visitor, visit or event, but lengthen visits;
 - filters test each event; a visit is in a group when one of its matching events is;
 - a visit's pageviews, bounce, duration and exit page come from all its events in the
-  scope and bucket.
+  scope and bucket;
+- a payment counts by its own time; split or filtered by anything but time, it belongs to
+  the visit its visitor's `attribution` picks (first visit; or the linked visit, else the
+  last non-Direct one begun by then, else the last begun by then, else the first), and
+  event values are those of the visitor's events up to the payment.
 """
 
 from __future__ import annotations
@@ -20,7 +24,9 @@ from zoneinfo import ZoneInfo
 
 from postmetric.ingest.event import Event
 from postmetric.ingest.sessions import VISIT_FIELDS
+from postmetric.revenue.ledger import Payment
 from postmetric.stats.engine import metric_value
+from postmetric.stats.registry import REVENUE_METRICS
 from postmetric.stats.query import Logical, Query
 
 
@@ -65,8 +71,9 @@ def bucket(unit: str, micros: int, tz: ZoneInfo) -> str:
 
 
 def answer(rows: list[Row], query: Query, *, site_id: int, start: datetime, end: datetime,
-           by_event_time: bool = False) -> tuple[list[dict], int]:
-    """(results, total_rows) for `query` over `rows`, paginated like the engine."""
+           by_event_time: bool = False, payments: list[Payment] = (), currency: str = "USD",
+           ) -> tuple[list[dict], int]:
+    """(results, total_rows) for `query` over `rows` and `payments`, paginated like the engine."""
     tz = ZoneInfo(query.timezone)
     unit = next((d.partition(":")[2] for d in query.dimensions if d.startswith("time:")), None)
     low, high = _micros(start), _micros(end)
@@ -99,13 +106,13 @@ def answer(rows: list[Row], query: Query, *, site_id: int, start: datetime, end:
             return event_columns[dimension]
         return r.visit[dimension.removeprefix("visit:")]
 
-    def passes(r: Row, f) -> bool:
+    def passes(r: Row, f, value_of=None) -> bool:
         if isinstance(f, Logical):
             if f.operator == "not":
-                return not passes(r, f.children[0])
-            results = (passes(r, c) for c in f.children)
+                return not passes(r, f.children[0], value_of)
+            results = (passes(r, c, value_of) for c in f.children)
             return all(results) if f.operator == "and" else any(results)
-        v = value(r, f.dimension)
+        v = value_of(f.dimension) if value_of else value(r, f.dimension)
         operator = f.operator.removesuffix("_not")
         if operator == "is":
             hit = v in f.values
@@ -127,6 +134,14 @@ def answer(rows: list[Row], query: Query, *, site_id: int, start: datetime, end:
         groups[()] = []
 
     total_visitors = len({r.visitor_id for r in matched})
+    revenue = {}
+    if any(m in REVENUE_METRICS for m in query.metrics):
+        revenue = _revenue_groups(rows, payments, query, site_id=site_id, low=low, high=high, tz=tz, unit=unit,
+                                  currency=currency, passes=passes)
+        if all(m in LEDGER_ONLY for m in query.metrics):  # nothing about visitors: groups of payments only
+            groups = defaultdict(list) if query.dimensions else {(): []}
+    for key in revenue:
+        groups.setdefault(key, [])
     raws = {}
     for key, events in groups.items():
         visits = {(r.session_id, bucket_of[r]) for r in events}
@@ -141,6 +156,7 @@ def answer(rows: list[Row], query: Query, *, site_id: int, start: datetime, end:
             "bounces": sum(s[0] == 1 and not s[1] for s in span_stats),
             "duration_us": sum(s[2] for s in span_stats),
             "total_visitors": total_visitors,
+            **_revenue_raw(revenue.get(key, []), currency),
         }
 
     order = list(query.order_by) or [(d, "asc") for d in query.dimensions if d.startswith("time:")] + [
@@ -151,6 +167,100 @@ def answer(rows: list[Row], query: Query, *, site_id: int, start: datetime, end:
     page = keys[query.offset: query.offset + query.limit] if query.dimensions else keys
     results = [{"dimensions": list(k), "metrics": [metric_value(m, raws[k]) for m in query.metrics]} for k in page]
     return results, len(raws) if query.dimensions else 1
+
+
+# Metrics computed from payments alone.
+LEDGER_ONLY = ("revenue", "revenue_new", "revenue_renewal", "refunds", "payments", "customers", "average_order_value")
+
+
+def _revenue_groups(rows: list[Row], payments: list[Payment], query: Query, *, site_id: int, low: int, high: int, tz, unit,
+                    currency: str, passes) -> dict[tuple, list]:
+    """The payments of each group, each payment once per group."""
+    paid = [p for p in payments if p.site_id == site_id and low <= _micros(p.timestamp) < high]
+    time_only = all(d.startswith("time") for d in query.dimensions) and not query.filters
+    groups: dict[tuple, dict] = defaultdict(dict)
+    if time_only:
+        for p in paid:
+            groups[tuple(bucket(unit, _micros(p.timestamp), tz) for _ in query.dimensions)][_key(p)] = p
+        return {k: list(v.values()) for k, v in groups.items()}
+
+    site_rows = [r for r in rows if r.site_id == site_id]
+    visits: dict[str, list[Row]] = defaultdict(list)
+    for r in site_rows:
+        visits[r.session_id].append(r)
+    visits = {sid: events for sid, events in visits.items() if any(r.type != "engagement" for r in events)}
+    per_event = any(d.startswith("event:") for d in query.dimensions) or any(
+        leaf.dimension.startswith("event:") for leaf in _leaves(query.filters))
+    for p in paid:
+        own = [sid for sid, events in visits.items() if events[0].visitor_id == p.visitor_id]
+        if not own:
+            continue
+        chosen = max(own, key=lambda sid: _touch_key(query.attribution, p, sid, visits[sid]))
+        visit = visits[chosen][0].visit | {"exit_page": _exit(visits[chosen])}
+        if per_event:
+            candidates = [r for r in site_rows if r.visitor_id == p.visitor_id and r.type != "engagement"
+                          and r.timestamp <= _micros(p.timestamp)
+                          and ("event:goal" not in query.dimensions or r.type == "goal")]
+        else:
+            candidates = [visits[chosen][0]]
+        for r in candidates:
+            def value(dimension: str, r=r) -> str:
+                if dimension.startswith("time:"):
+                    return bucket(unit, _micros(p.timestamp), tz)
+                if dimension.startswith("visit:"):
+                    return visit[dimension.removeprefix("visit:")]
+                if dimension.startswith("event:props:"):
+                    return dict(r.props).get(dimension.removeprefix("event:props:"), "(none)")
+                if dimension == "event:goal":
+                    return r.name if r.type == "goal" else ""
+                return {"event:page": r.pathname, "event:hostname": r.hostname, "event:name": r.name}[dimension]
+
+            if all(passes(r, f, value) for f in query.filters):
+                groups[tuple(value(d) for d in query.dimensions)][_key(p)] = p
+    return {k: list(v.values()) for k, v in groups.items()}
+
+
+def _key(p) -> tuple:
+    return p.provider, p.transaction_id, p.kind
+
+
+def _touch_key(attribution: str, p, session_id: str, events: list[Row]) -> tuple:
+    started = events[0].session_started_at
+    if attribution == "first_touch":
+        return (-started, session_id)
+    begun = started <= _micros(p.timestamp)
+    channel = events[0].visit["channel"]
+    rank = 3 if session_id == p.session_id else 2 if begun and channel not in ("Direct", "") else 1 if begun else 0
+    return (rank, started if begun else -started, session_id)
+
+
+def _exit(events: list[Row]) -> str:
+    views = [(r.timestamp, r.pathname) for r in events if r.type == "pageview"]
+    return max(views)[1] if views else ""
+
+
+def _revenue_raw(payments, currency: str) -> dict:
+    def amount(p) -> int:
+        return (p.reporting_amount or 0) if p.reporting_currency == currency else 0
+
+    paid = [p for p in payments if p.kind in ("new", "renewal")]
+    return {
+        "new_minor": sum(amount(p) for p in payments if p.kind == "new"),
+        "renewal_minor": sum(amount(p) for p in payments if p.kind == "renewal"),
+        "refund_minor": sum(amount(p) for p in payments if p.kind == "refund"),
+        "payment_count": len(paid),
+        "customer_count": len({p.email or p.customer_id or p.visitor_id or f"{p.provider}:{p.transaction_id}"
+                               for p in paid}),
+        "payer_count": len({p.visitor_id for p in payments if p.kind == "new" and p.visitor_id}),
+    }
+
+
+def _leaves(filters):
+    for f in filters:
+        if isinstance(f, Logical):
+            yield from _leaves(f.children)
+        else:
+            yield f
 
 
 def _span(events: list[Row]) -> tuple[int, bool, int]:
@@ -167,4 +277,15 @@ def _sort_value(name: str, key: tuple, raw: dict, query: Query):
     ratios = {"views_per_visit": "visit_pageviews", "bounce_rate": "bounces", "visit_duration": "duration_us"}
     if name in ratios:
         return Fraction(raw[ratios[name]], visits) if visits else Fraction(0)
+    net = raw["new_minor"] + raw["renewal_minor"] - raw["refund_minor"]
+    revenue = {
+        "revenue": net, "revenue_new": raw["new_minor"], "revenue_renewal": raw["renewal_minor"],
+        "refunds": raw["refund_minor"], "payments": raw["payment_count"], "customers": raw["customer_count"],
+        "revenue_per_visitor": Fraction(net, raw["visitors"]) if raw["visitors"] else Fraction(0),
+        "average_order_value": (Fraction(raw["new_minor"] + raw["renewal_minor"], raw["payment_count"])
+                                if raw["payment_count"] else Fraction(0)),
+        "conversion_rate": Fraction(raw["payer_count"], raw["visitors"]) if raw["visitors"] else Fraction(0),
+    }
+    if name in revenue:
+        return revenue[name]
     return raw["visitors" if name == "percentage" else name]

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from factories import stored_event
 from postmetric.ingest.event import EventType
+from postmetric.revenue.ledger import parse_payment
 from postmetric.stats.engine import StatsEngine
 from postmetric.stats.parse import parse_query
 from postmetric.stats.query import QueryError
@@ -31,11 +32,12 @@ VOCABULARY = {
     "event:hostname": ["example.com", "docs.example.com"],
     "event:name": ["pageview", "signup", "outbound"], "event:goal": ["signup", "buy", ""],
     "event:props:plan": ["pro", "free", "(none)"],
-    "visit:source": ["", "Google", "X"], "visit:country": ["DE", "US", "FR"], "visit:device": ["desktop", "mobile"],
+    "visit:source": ["", "Google", "X"], "visit:channel": ["Direct", "Organic Search", "Organic Social", ""], "visit:country": ["DE", "US", "FR"], "visit:device": ["desktop", "mobile"],
 }
 DIMENSIONS = list(VOCABULARY) + ["time:hour", "time:day", "time:week", "time:month", "time:minute"]
 METRICS = ["visitors", "visits", "pageviews", "events", "conversions", "views_per_visit", "bounce_rate",
-           "visit_duration", "percentage"]
+           "visit_duration", "percentage", "revenue", "revenue_new", "revenue_renewal", "refunds", "payments",
+           "customers", "revenue_per_visitor", "average_order_value", "conversion_rate"]
 PATTERNS = ["^/b", "o$", "^$", "[A-Z]", "e.*e", "pro|free"]
 
 site_ids = itertools.count(10, 2)  # each example its own site; site + 1 is a neighbour whose data must not leak
@@ -46,11 +48,12 @@ def visits(draw, site_id: int) -> list:
     events = []
     for number in range(draw(st.integers(1, 10))):
         site = site_id if draw(st.integers(0, 9)) else site_id + 1
-        visitor = uuid.UUID(int=(site_id << 64) | draw(st.integers(0, 5)))
+        visitor = uuid.UUID(int=(site_id << 64) | draw(st.integers(0, 3)))
         session = uuid.UUID(int=(site_id << 64) | (1 << 32) | number)
         started = WINDOW_START + timedelta(minutes=10 * draw(st.integers(0, 6 * 24 * 3 - 1)))
         attributes = {
             "source": draw(st.sampled_from(VOCABULARY["visit:source"])),
+            "channel": draw(st.sampled_from(VOCABULARY["visit:channel"])),
             "country": draw(st.sampled_from(VOCABULARY["visit:country"])),
             "device": draw(st.sampled_from(VOCABULARY["visit:device"])),
             "entry_page": draw(st.sampled_from(PATHS)),
@@ -68,6 +71,32 @@ def visits(draw, site_id: int) -> list:
             ))
             moment += timedelta(seconds=draw(st.sampled_from([0, 60, 600, 1500])))
     return events
+
+
+@st.composite
+def payments(draw, site_id: int, events: list) -> list:
+    """Payments of the example's visitors (or of nobody), linked to one of their visits, to
+    another site's, or to none; some in another reporting currency, some refunds and trials."""
+    sessions = sorted({e.visit.session_id for e in events}) + [str(uuid.UUID(int=7)), None]
+    visitors = sorted({e.visit.visitor_id for e in events}) + [str(uuid.UUID(int=(site_id << 64) | 5))]
+    drawn = []
+    for number in range(draw(st.integers(0, 8))):
+        visitor = draw(st.one_of(st.none(), st.sampled_from(visitors), st.sampled_from(visitors)))
+        currency = draw(st.sampled_from(["USD", "USD", "USD", "EUR"]))
+        raw = {
+            "transaction_id": f"t{draw(st.integers(0, 3))}",
+            "amount": draw(st.sampled_from(["0", "9.99", "25", "100.50"])), "currency": currency,
+            "timestamp": (WINDOW_START + timedelta(minutes=10 * draw(st.integers(0, 6 * 24 * 3 - 1)))).isoformat(),
+            "visitor_id": visitor,
+            "session_id": draw(st.one_of(st.none(), st.none(), st.sampled_from(sessions))),
+            "email": draw(st.sampled_from([None, "a@example.com", "b@example.com"])),
+            "customer_id": draw(st.sampled_from([None, "cus_1"])),
+            "renewal": draw(st.booleans()), "refunded": draw(st.integers(0, 4)) == 0,
+        }
+        drawn.append(parse_payment(raw, site_id=draw(st.sampled_from([site_id] * 5 + [site_id + 1])),
+                                   site_currency=currency, now=WINDOW_START, provider=("api", "stripe")[number % 2]))
+    unique = {p.key: p for p in reversed(drawn)}  # the store keeps the first delivery of a key
+    return list(unique.values())
 
 
 def leaf_filters():
@@ -128,7 +157,9 @@ def test_engine_answers_like_the_oracle(shared_event_store, data):
     site_id = next(site_ids)
     events = data.draw(visits(site_id))
     load_in_batches(shared_event_store, events, data.draw(st.lists(st.integers(0, len(events)), max_size=3)))
-    raw = data.draw(queries())
+    paid = data.draw(payments(site_id, events))
+    shared_event_store.record_payments(paid)
+    raw = data.draw(queries()) | {"attribution": data.draw(st.sampled_from(["first_touch", "last_touch"]))}
     try:
         query = parse_query(raw, site_timezone="UTC", now=WINDOW_START + WINDOW)
     except QueryError:
@@ -136,9 +167,33 @@ def test_engine_answers_like_the_oracle(shared_event_store, data):
     response = StatsEngine(shared_event_store).run(query, site_id=site_id)
 
     expected, total_rows = answer([Row.of(e) for e in events], query, site_id=site_id,
-                                  start=query.date_range.start, end=query.date_range.end)
+                                  start=query.date_range.start, end=query.date_range.end, payments=paid)
     assert response["results"] == expected
     assert response["meta"].get("total_rows", total_rows) == total_rows
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_revenue_by_visit_attributes_is_credited_like_the_oracle(shared_event_store, data):
+    """Attribution at work: every payment in range, split by a visit attribute, both models."""
+    site_id = next(site_ids)
+    events = data.draw(visits(site_id))
+    shared_event_store.load(encode_rows(event_row(e) for e in events))
+    paid = data.draw(payments(site_id, events))
+    shared_event_store.record_payments(paid)
+    raw = {
+        "site_id": "example.com", "date_range": [WINDOW_START.isoformat(), (WINDOW_START + WINDOW).isoformat()],
+        "metrics": data.draw(st.lists(st.sampled_from(METRICS[9:]), min_size=1, max_size=3, unique=True)),
+        "dimensions": [data.draw(st.sampled_from(["visit:source", "visit:channel", "visit:country",
+                                                  "visit:exit_page", "event:page"]))],
+        "attribution": data.draw(st.sampled_from(["first_touch", "last_touch"])),
+    }
+    query = parse_query(raw, site_timezone="UTC", now=WINDOW_START + WINDOW)
+    response = StatsEngine(shared_event_store).run(query, site_id=site_id)
+
+    expected, _ = answer([Row.of(e) for e in events], query, site_id=site_id,
+                         start=query.date_range.start, end=query.date_range.end, payments=paid)
+    assert response["results"] == expected
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -147,6 +202,8 @@ def test_realtime_counts_events_by_their_own_time(shared_event_store, data):
     site_id = next(site_ids)
     events = data.draw(visits(site_id))
     shared_event_store.load(encode_rows(event_row(e) for e in events))
+    paid = data.draw(payments(site_id, events))
+    shared_event_store.record_payments(paid)
     now = WINDOW_START + timedelta(minutes=10 * data.draw(st.integers(1, 6 * 24 * 3)))
     raw = data.draw(queries()) | {"date_range": "realtime", "include": {"total_rows": True}}
     raw["dimensions"] = [d if not d.startswith("time") else "time:minute" for d in raw["dimensions"]]
@@ -157,6 +214,6 @@ def test_realtime_counts_events_by_their_own_time(shared_event_store, data):
     response = StatsEngine(shared_event_store).run(query, site_id=site_id)
 
     expected, total_rows = answer([Row.of(e) for e in events], query, site_id=site_id,
-                                  start=now - timedelta(minutes=30), end=now, by_event_time=True)
+                                  start=now - timedelta(minutes=30), end=now, by_event_time=True, payments=paid)
     assert response["results"] == expected
     assert response["meta"]["total_rows"] == total_rows
