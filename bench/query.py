@@ -37,7 +37,7 @@ SITE_ID = 1
 # (events up to, per-panel p50 ms, whole dashboard ms); a size uses the first row it fits.
 BUDGETS = ((1_000_000, 50.0, 300.0), (math.inf, 150.0, 1000.0))
 DEFAULT_CACHE = Path.home() / ".cache" / "postmetric-bench"
-DATA_VERSION = 1  # bump when the generated events change
+DATA_VERSION = 2  # bump when the generated events change (2: payments)
 # Most visitors go to the measured site; two small sites share the store, as on a real instance.
 SITES = (DemoSite(SITE_ID, "example.com", 0.95), DemoSite(2, "shop.example.org", 0.035, subdomains=False),
          DemoSite(3, "example.net", 0.015, subdomains=False))
@@ -68,27 +68,30 @@ def generate(path: Path, events: int, seed: int, log) -> None:
 
 # --- The dashboard's queries (SPEC §5) --------------------------------------------------------
 HEADLINE = ["visitors", "visits", "pageviews", "views_per_visit", "bounce_rate", "visit_duration"]
+REVENUE_HEADLINE = ["revenue", "revenue_new", "revenue_renewal", "refunds", "revenue_per_visitor"]
 
 
 def _query(**fields) -> dict:
     return {"site_id": "bench.example", "date_range": "30d", **fields}
 
 
-def _breakdown(dimension: str, metrics: tuple[str, ...] = ("visitors",), **fields) -> dict:
+def _breakdown(dimension: str, metrics: tuple[str, ...] = ("visitors", "revenue"), **fields) -> dict:
     return _query(metrics=list(metrics), dimensions=[dimension], pagination={"limit": 10}, **fields)
 
 
 # (name, query, loaded by the default dashboard view)
 PANELS = [
     ("headline", _query(metrics=HEADLINE, include={"comparison": "previous_period"}), True),
-    ("main chart", _query(metrics=["visitors", "pageviews"], dimensions=["time:day"],
-                          include={"time_labels": True}), True),
+    ("revenue headline", _query(metrics=REVENUE_HEADLINE, include={"comparison": "previous_period"}), True),
+    ("conversion rate", _query(metrics=["conversion_rate"], include={"comparison": "previous_period"}), True),
+    ("main chart", _query(metrics=["visitors", "pageviews", "revenue"], dimensions=["time:day"],
+                          include={"time_labels": True, "comparison": "previous_period"}), True),
     ("channels", _breakdown("visit:channel"), True),
     ("sources", _breakdown("visit:source"), False),
     ("campaigns", _breakdown("visit:utm_campaign"), False),
     ("referrers", _breakdown("visit:referrer"), False),
-    ("pages", _breakdown("event:page", ("visitors", "pageviews")), True),
-    ("entry pages", _breakdown("visit:entry_page", ("visitors", "bounce_rate")), False),
+    ("pages", _breakdown("event:page", ("visitors", "pageviews", "revenue")), True),
+    ("entry pages", _breakdown("visit:entry_page", ("visitors", "bounce_rate", "revenue")), False),
     ("exit pages", _breakdown("visit:exit_page"), False),
     ("hostnames", _breakdown("event:hostname"), False),
     ("countries", _breakdown("visit:country"), True),
@@ -98,12 +101,13 @@ PANELS = [
     ("operating systems", _breakdown("visit:os"), False),
     ("devices", _breakdown("visit:device"), False),
     ("goals", _breakdown("event:goal", ("visitors", "events")), False),
-    ("pages, source Google", _breakdown("event:page", ("visitors", "pageviews"),
+    ("sources, last touch", _breakdown("visit:source", attribution="last_touch"), False),
+    ("pages, source Google", _breakdown("event:page", ("visitors", "pageviews", "revenue"),
                                         filters=[["is", "visit:source", ["Google"]]]), False),
     ("headline, country US", _query(metrics=HEADLINE, include={"comparison": "previous_period"},
                                     filters=[["is", "visit:country", ["US"]]]), False),
     ("realtime visitors", _query(metrics=["visitors"], date_range="realtime"), True),
-    ("realtime pages", _breakdown("event:page", date_range="realtime"), False),
+    ("realtime pages", _breakdown("event:page", ("visitors",), date_range="realtime"), False),
     ("headline, all time", _query(metrics=HEADLINE, include={"comparison": "previous_period"}, date_range="all"),
      False),
     ("main chart, all time", _query(metrics=["visitors", "pageviews"], dimensions=["time:day"],

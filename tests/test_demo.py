@@ -163,6 +163,31 @@ def test_refreshing_some_sites_leaves_the_others_alone(tmp_path):
     assert headline_all_time(path, 2, now) == (again[2].visitors, again[2].visits)
 
 
+def test_purchases_are_paid_in_their_visit_and_renew_monthly(tmp_path):
+    path, now = tmp_path / "events.duckdb", datetime(2026, 3, 1, tzinfo=UTC)
+    for seed in (1, 2):  # a refresh replaces the payments, never adds to them
+        generate(path, sites=[DemoSite(1, "one.example", currency="EUR")], events=60_000, now=now, seed=seed)
+    store = DuckDBEventStore(path)
+    try:
+        purchases = store.fetch("SELECT count(*) AS n FROM events WHERE type = 'goal' AND name = 'purchase'")[0]["n"]
+        payments = store.payments(1)
+        query = parse_query({"site_id": "one.example", "metrics": ["revenue", "payments"],
+                             "dimensions": ["visit:channel"], "date_range": "all"}, site_timezone="UTC", now=now)
+        by_channel = StatsEngine(store).run(query, site_id=1, currency="EUR")["results"]
+    finally:
+        store.close()
+    new = [p for p in payments if p.kind == "new"]
+    assert len(new) == purchases > 0
+    assert {(p.amount, p.currency, p.reporting_currency) for p in payments} <= {(2900, "EUR", "EUR"), (9900, "EUR", "EUR")}
+    assert all(p.visitor_id and p.session_id and p.link_method == "metadata" for p in new)
+    renewals = [p for p in payments if p.kind == "renewal"]
+    assert 0 < len(renewals) and all(p.timestamp < now for p in payments)
+    first_paid = {p.transaction_id.rsplit("_", 1)[0]: p.timestamp for p in new}
+    assert all((p.timestamp - first_paid[p.transaction_id.rsplit("_", 1)[0]]).days % 30 == 0 for p in renewals)
+    assert len({p.key for p in payments}) == len(payments)
+    assert sum(row["metrics"][1] for row in by_channel) == len(new) + len(renewals)
+
+
 def test_progress_runs_from_zero_to_one_in_order(tmp_path):
     seen = []
     generate(tmp_path / "events.duckdb", sites=[DemoSite(1, "example.com")], events=500,
@@ -172,7 +197,7 @@ def test_progress_runs_from_zero_to_one_in_order(tmp_path):
     assert shares[0] == 0 and shares[-1] == 1 and shares == sorted(shares)
     steps = [step for i, (step, _) in enumerate(seen) if i == 0 or seen[i - 1][0] != step]
     assert steps == ["preparing", "removing old events", "visitors", "visits", "pageviews", "visit budgets",
-                     "events", "sessions", "done"]
+                     "events", "payments", "sessions", "done"]
 
 
 def test_the_progress_bar_draws_one_line_per_step_off_a_terminal():

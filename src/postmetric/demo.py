@@ -66,6 +66,7 @@ class DemoSite:
     share: float = 1.0
     # True: pages live on <hostname>, docs.<hostname> and shop.<hostname>; False: on <hostname>.
     subdomains: bool = True
+    currency: str = "USD"  # the site's: demo payments are in it
 
 
 @dataclass(frozen=True)
@@ -276,7 +277,7 @@ def _hostname(sites: Sequence[DemoSite]) -> str:
 
 # Rough shares of the generation time, for the progress bar.
 _STEPS = (("preparing", 0.08), ("removing old events", 0.01), ("visitors", 0.03), ("visits", 0.02),
-          ("pageviews", 0.07), ("visit budgets", 0.02), ("events", 0.55), ("sessions", 0.22))
+          ("pageviews", 0.07), ("visit budgets", 0.02), ("events", 0.54), ("payments", 0.01), ("sessions", 0.22))
 _POLL_SECONDS = 0.1
 
 
@@ -361,7 +362,10 @@ def generate(
         tracker.advance()
         db.execute("DELETE FROM events WHERE site_id IN (SELECT unnest($1))", [site_ids])
         db.execute("DELETE FROM sessions WHERE site_id IN (SELECT unnest($1))", [site_ids])
+        db.execute("DELETE FROM payments WHERE site_id IN (SELECT unnest($1))", [site_ids])
         _draw(db, sites=sites, events=events, days=days, now=now.replace(tzinfo=None), advance=tracker.advance)
+        tracker.advance()
+        _draw_payments(db, sites=sites, now=now.replace(tzinfo=None))
         tracker.advance()
         ids = ", ".join(str(site_id) for site_id in site_ids)
         db.execute("INSERT INTO sessions " + session_rows(DIALECTS["duckdb"], f"site_id IN ({ids})"))
@@ -535,6 +539,47 @@ def _draw(db: duckdb.DuckDBPyConnection, *, sites: Sequence[DemoSite], events: i
     """, [start])
 
 
+# Payments: each `purchase` goal is a checkout (plan pro or team, by the goal's props) paid
+# 30 s later in that visit; subscriptions renew every 30 days while they last, and a few
+# purchases are refunded two days later.
+PLAN_PRICES = {"pro": 2900, "team": 9900}  # minor units of the site's currency
+MONTHLY_RETENTION = 0.85
+REFUND_SHARE = 0.03
+
+
+def _draw_payments(db: duckdb.DuckDBPyConnection, *, sites: Sequence[DemoSite], now: datetime) -> None:
+    currencies = "CASE site_id " + " ".join(f"WHEN {s.site_id} THEN {_quoted(s.currency)}" for s in sites) + " END"
+    prices = "CASE plan " + " ".join(f"WHEN {_quoted(k)} THEN {v}" for k, v in PLAN_PRICES.items()) + " END"
+    # A draw in [0, 1) per (purchase, salt), from the purchase's own hash.
+    db.execute(f"""
+        INSERT INTO payments (site_id, provider, transaction_id, kind, amount, currency, reporting_amount,
+                              reporting_currency, timestamp, customer_id, email, visitor_id, session_id,
+                              link_method, created_at)
+        WITH purchases AS (
+            SELECT site_id, visitor_id, session_id, timestamp + INTERVAL 30 SECOND AS paid_at,
+                   {prices} AS price, {currencies} AS currency,
+                   'cus_' || substr(md5(visitor_id::VARCHAR), 1, 14) AS customer_id,
+                   hash(session_id, timestamp) AS h
+            FROM (SELECT *, json_extract_string(props, '$.plan') AS plan FROM events
+                  WHERE site_id IN (SELECT unnest($1)) AND type = 'goal' AND name = 'purchase')
+            WHERE plan IS NOT NULL
+        ), charges AS (
+            SELECT p.*, m, CASE WHEN m = 0 THEN 'new' ELSE 'renewal' END AS kind,
+                   paid_at + to_days(30 * m) AS charged_at
+            FROM purchases p, range(0, 12) r(m)
+            WHERE (m = 0 OR (h % 1000003) / 1000003.0 < pow({MONTHLY_RETENTION}, m))
+              AND paid_at + to_days(30 * m) < $2
+        ), refunds AS (
+            SELECT * REPLACE ('refund' AS kind, charged_at + INTERVAL 2 DAY AS charged_at) FROM charges
+            WHERE m = 0 AND (h % 999983) / 999983.0 < {REFUND_SHARE} AND charged_at + INTERVAL 2 DAY < $2
+        )
+        SELECT site_id, 'stripe', 'pi_demo_' || (h % 1000000007) || '_' || m, kind, price, currency, price,
+               currency, charged_at, customer_id, NULL, visitor_id, CASE WHEN m = 0 THEN session_id END,
+               'metadata', charged_at
+        FROM (SELECT * FROM charges UNION ALL SELECT * FROM refunds)
+    """, [[s.site_id for s in sites], now])
+
+
 # --- The demo site -------------------------------------------------------------------------------
 
 
@@ -576,7 +621,7 @@ def set_up_demo(
     else:
         password = None  # never overwrite the password of an account that exists
     site = get_site(session, DEMO_DOMAIN) or create_site(session, owner=user, domain=DEMO_DOMAIN, name="Demo")
-    generated = generate(events_path, sites=[DemoSite(site.id, site.domain)], events=events, now=now, days=days,
+    generated = generate(events_path, sites=[DemoSite(site.id, site.domain, currency=site.currency)], events=events, now=now, days=days,
                          seed=seed, progress=progress)[site.id]
     return DemoSetup(email=user.email, password=password, site_public_id=site.public_id, domain=site.domain,
                      generated=generated)
