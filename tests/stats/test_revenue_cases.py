@@ -199,3 +199,57 @@ def test_money_uses_the_currency_minor_units(event_store):
     parsed = parse_query({"site_id": "x", "metrics": ["revenue", "average_order_value"], "date_range": MARCH},
                          site_timezone="UTC", now=NOW)
     assert engine.run(parsed, site_id=SITE, currency="JPY")["results"][0]["metrics"] == [1234, 1234.0]
+
+
+# -- linked as they arrive: the recorder links, the engine credits ------------------------------
+
+AMBIGUOUS = [
+    *visit("E", "7", [("2026-03-20 10:00:00", "pageview", "/pricing")], country="DE", **GOOGLE),
+    *visit("F", "8", [("2026-03-20 10:05:00", "pageview", "/pricing")], country="FR", **X),
+]
+
+
+@pytest.fixture
+def arriving(event_store):
+    """The visits above with no payments yet: payments come through the recorder, as from the API."""
+    event_store.load(encode_rows(event_row(e) for e in EVENTS + AMBIGUOUS))
+    return event_store
+
+
+def arrive(store, raw: dict):
+    from postmetric.revenue.recorder import record_payments
+
+    [recorded] = record_payments(store, None, site_id=SITE, site_currency="USD", raws=[raw], provider="api",
+                                 now=NOW)
+    return recorded.payment
+
+
+@pytest.mark.parametrize("attribution", ["first_touch", "last_touch"])
+def test_an_email_only_payment_after_identify_is_credited_to_the_identified_visitor(arriving, attribution):
+    # B identified as b@example.com in visit 3 (Google); the payment names only the email.
+    payment = arrive(arriving, {"transaction_id": "ch_email", "amount": "75", "currency": "USD",
+                                "email": "B@example.com", "timestamp": "2026-03-15T12:00:00Z"})
+    assert (payment.visitor_id, payment.link_method) == (_uuid("B"), "identity")
+    # First touch: B's first visit (Google). Last touch: no linked visit; the last non-Direct
+    # visit begun before is visit 3 (Google), since visit 4 was Direct.
+    response = run(StatsEngine(arriving), metrics=["revenue"], dimensions=["visit:source"], attribution=attribution)
+    assert table(response) == {("Google",): [75.0]}
+
+
+@pytest.mark.parametrize("attribution", ["first_touch", "last_touch"])
+def test_a_payment_in_an_ambiguous_window_stays_unattributed(arriving, attribution):
+    # Two visits (E and F) were active in the 30 minutes before: no link is guessed.
+    payment = arrive(arriving, {"transaction_id": "ch_unknown", "amount": "20", "currency": "USD",
+                                "timestamp": "2026-03-20T10:15:00Z"})
+    assert (payment.visitor_id, payment.link_method) == (None, "none")
+    engine = StatsEngine(arriving)
+    assert run(engine, metrics=["revenue"], attribution=attribution)["results"][0]["metrics"] == [20.0]
+    assert run(engine, metrics=["revenue"], dimensions=["visit:source"], attribution=attribution)["results"] == []
+
+
+def test_a_single_visit_in_the_window_is_a_low_confidence_link_credited_like_any(arriving):
+    payment = arrive(arriving, {"transaction_id": "ch_window", "amount": "20", "currency": "USD",
+                                "timestamp": "2026-03-09T11:20:00Z"})  # only D's visit 6 (X) was active
+    assert (payment.visitor_id, payment.session_id, payment.link_method) == (_uuid("D"), _uuid("6"), "session_window")
+    response = run(StatsEngine(arriving), metrics=["revenue"], dimensions=["visit:source"], attribution="last_touch")
+    assert table(response) == {("X",): [20.0]}
