@@ -79,8 +79,10 @@ def revenue_groups(c: _Compiler, dims: list[str], raw: tuple[str, ...]) -> str:
 def _touch_ctes(c: _Compiler, site: str) -> list[str]:
     """`touched`: each payment of a visitor with visits, and the visit it is attributed to."""
     d = c.dialect
+    # The paying visitors' visits, with every column a dimension or filter may read: the
+    # sessions table is scanned once.
     visits = (
-        f"SELECT session_id, span_visitor, session_started_at, channel FROM {d.sessions_table}"
+        f"SELECT * FROM {d.sessions_table}"
         f" WHERE site_id = {site} AND span_events > 0"
         f" AND span_visitor IN (SELECT visitor_id FROM paid WHERE visitor_id IS NOT NULL)"
     )
@@ -118,10 +120,8 @@ def _attributed_rows(c: _Compiler, dims: list[str], site: str) -> str:
     overrides |= {"visit:exit_page": "s.exit_page", **dict.fromkeys(registry.TIME_DIMENSIONS, "p.bucket")}
     columns = [f"{c._dimension(name, overrides)} AS {alias}" for alias, name in zip(dims, q.dimensions)]
     columns += [f"p.{column} AS {column}" for column in _PAYMENT]
-    # Only the chosen visits are read, and the big side of each join comes first (ClickHouse
-    # builds its hash table from the right).
-    chosen = (f"(SELECT * FROM {d.sessions_table} WHERE site_id = {site}"
-              f" AND session_id IN (SELECT touch_session FROM touched)) AS s")
+    # The big side of each join comes first (ClickHouse builds its hash table from the right).
+    chosen = "(SELECT * FROM visits WHERE session_id IN (SELECT touch_session FROM touched)) AS s"
     conditions = [c._filter(f, overrides) for f in q.filters]
     per_event = any(x.startswith("event:") for x in q.dimensions) or any(
         leaf.dimension.startswith("event:") for leaf in _leaves(q.filters))
