@@ -87,26 +87,31 @@ def _touch_ctes(c: _Compiler, site: str) -> list[str]:
         f" AND span_visitor IN (SELECT visitor_id FROM paid WHERE visitor_id IS NOT NULL)"
     )
     started = d.epoch_micros("v.session_started_at")
+    columns = ", ".join(f"p.{column} AS {column}" for column in _PAYMENT) + (", p.bucket AS bucket" * c._bucketed)
     if c.query.attribution == "first_touch":
-        key = f"(0 - {started}, v.session_id)"
+        # One choice per visitor, whatever the payment.
+        touch = (f"SELECT span_visitor AS visitor_id,"
+                 f" {d.arg_max('v.session_id', f'(0 - {started}, v.session_id)')} AS touch_session"
+                 f" FROM visits AS v GROUP BY span_visitor")
+        on = "t.visitor_id = p.visitor_id"
     else:
+        # One choice per (visitor, linked visit, time) of a payment: what last touch depends on.
+        link = f"coalesce({d.text('session_id')}, '')"
         begun = "v.session_started_at <= p.timestamp"
-        rank = (f"CASE WHEN v.session_id = p.session_id THEN 3"
+        rank = (f"CASE WHEN {d.text('v.session_id')} = p.link THEN 3"
                 f" WHEN {begun} AND v.channel NOT IN ('Direct', '') THEN 2"
                 f" WHEN {begun} THEN 1 ELSE 0 END")
         # Among visits begun by the payment: the latest; among later ones (rank 0): the first.
         key = f"({rank}, CASE WHEN {begun} THEN {started} ELSE 0 - {started} END, v.session_id)"
-    payment_key = "p.provider, p.transaction_id, p.kind"
-    touch = (
-        f"SELECT {payment_key}, {d.arg_max('v.session_id', key)} AS touch_session"
-        f" FROM visits AS v JOIN paid AS p ON v.span_visitor = p.visitor_id GROUP BY {payment_key}"
-    )
-    touched = (
-        "SELECT " + ", ".join(f"p.{column} AS {column}" for column in _PAYMENT)
-        + (", p.bucket AS bucket" if c._bucketed else "") + ", t.touch_session AS touch_session"
-        " FROM paid AS p JOIN touch AS t"
-        " ON t.provider = p.provider AND t.transaction_id = p.transaction_id AND t.kind = p.kind"
-    )
+        touch = (
+            f"SELECT p.visitor_id AS visitor_id, p.link AS link, p.timestamp AS timestamp,"
+            f" {d.arg_max('v.session_id', key)} AS touch_session"
+            f" FROM visits AS v JOIN (SELECT DISTINCT visitor_id, {link} AS link, timestamp FROM paid"
+            f" WHERE visitor_id IS NOT NULL) AS p ON v.span_visitor = p.visitor_id"
+            f" GROUP BY p.visitor_id, p.link, p.timestamp"
+        )
+        on = f"t.visitor_id = p.visitor_id AND t.timestamp = p.timestamp AND t.link = {link.replace('session_id', 'p.session_id')}"
+    touched = f"SELECT {columns}, t.touch_session AS touch_session FROM paid AS p JOIN touch AS t ON {on}"
     return [f"visits AS ({visits})", f"touch AS ({touch})", f"touched AS ({touched})"]
 
 
