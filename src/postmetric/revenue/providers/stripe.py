@@ -4,7 +4,8 @@ Verification uses the official `stripe` package (`WebhookSignature.verify_header
 `Webhook.construct_event` runs) with its own time check disabled (`tolerance=None`: it reads
 `time.time()`); the timestamp is then checked here against the app's clock.
 
-Events and transaction ids (each checkout counts once, whichever of its events arrives first):
+Events and transaction ids (each checkout counts once, whichever of its events arrives first; the
+ledger merges in what a later one adds: visit ids, the checkout id, a larger cumulative refund):
 1. `checkout.session.completed` (paid, or `no_payment_required` for a free trial): the payment
    intent id (one-time payments), else the invoice id (subscriptions), else the session id.
 2. `invoice.paid`: the invoice id; `billing_reason` `subscription_cycle` is a renewal.
