@@ -31,6 +31,29 @@ _VERIFICATION = {
 }
 
 
+_METADATA = {"postmetric_visitor_id": "8c1c4e5e-6f2b-4b7e-9a53-2d0c6a3a9f10"}
+_EVENTS: dict[str, Any] = {
+    "stripe": {"id": "evt_1Qb…", "object": "event", "type": "checkout.session.completed", "created": 1773230400,
+               "data": {"object": {"id": "cs_live_a1B2…", "object": "checkout.session", "mode": "payment",
+                                   "payment_status": "paid", "amount_total": 2999, "currency": "usd",
+                                   "payment_intent": "pi_3Qb…", "customer": "cus_Rx…",
+                                   "customer_details": {"email": "ada@example.com"}, "metadata": _METADATA}}},
+    "lemonsqueezy": {"meta": {"event_name": "order_created", "custom_data": _METADATA},
+                     "data": {"type": "orders", "id": "1542376", "attributes": {
+                         "status": "paid", "total": 2975, "currency": "EUR", "customer_id": 3927451,
+                         "user_email": "ada@example.com", "created_at": "2026-03-11T12:00:00.000000Z"}}},
+    "polar": {"type": "order.paid", "timestamp": "2026-03-11T12:00:01Z", "data": {
+        "id": "9f3c2b1a-…", "status": "paid", "paid": True, "total_amount": 5831, "currency": "eur",
+        "billing_reason": "purchase", "checkout_id": "d4e5f6a7-…", "customer_id": "5a4b3c2d-…",
+        "customer": {"email": "ada@example.com"}, "metadata": _METADATA, "created_at": "2026-03-11T12:00:00Z"}},
+    "paddle": {"event_id": "evt_01jn…", "event_type": "transaction.completed", "occurred_at": "2026-03-11T12:00:02Z",
+               "data": {"id": "txn_01jn…", "status": "completed", "origin": "web", "currency_code": "USD",
+                        "customer_id": "ctm_01jn…", "billed_at": "2026-03-11T12:00:00Z",
+                        "details": {"totals": {"grand_total": "3000", "currency_code": "USD"}},
+                        "custom_data": _METADATA}},
+}
+
+
 def _webhook(provider: str) -> dict[str, Any]:
     verification, events = _VERIFICATION[provider]
     return {"post": {
@@ -41,13 +64,13 @@ def _webhook(provider: str) -> dict[str, Any]:
                        "it is delivered.",
         "parameters": [{"name": "site_public_id", "in": "path", "required": True, "schema": {"type": "string"},
                         "example": "pm_AbC123xyz987"}],
-        "requestBody": {"required": True, "content": {JSON: {"schema": {"type": "object"},
-                                                             "description": "The provider's event, as sent."}}},
+        "requestBody": {"required": True, "description": "The provider's event, as sent (abridged here).",
+                        "content": {JSON: {"schema": {"type": "object"}, "example": _EVENTS[provider]}}},
         "responses": {
-            "200": {"description": "Recorded (or a duplicate), or an event type not used.",
-                    "content": {JSON: {"schema": {"type": "object"}, "examples": {
-                        "recorded": {"value": {"ok": True, "recorded": 1, "duplicates": 0}},
-                        "ignored": {"value": {"ok": True, "ignored": "customer.created"}}}}}},
+            "200": {"description": "Recorded (`duplicates` counts payments already recorded), or, for an event "
+                                   "type not used, `{\"ok\": true, \"ignored\": \"<event type>\"}`.",
+                    "content": {JSON: {"schema": {"type": "object"},
+                                       "example": {"ok": True, "recorded": 1, "duplicates": 0}}}},
             "400": _error("No secret set for this provider, a stale timestamp, or a malformed event.",
                           f"{provider}: no webhook secret is set for this site; set it in the site's Revenue "
                           "settings"),
