@@ -119,27 +119,53 @@ def _attributed_rows(c: _Compiler, dims: list[str], site: str) -> str:
     """Each attributed payment once per group it reaches (see the module docstring)."""
     from postmetric.stats.compiler import _COLUMNS, _leaves
 
-    q, d = c.query, c.dialect
+    q = c.query
     # Visit values come from the chosen visit, event values from the visitor's events.
     overrides = {name: f"s.{_COLUMNS[name]}" for name in registry.VISIT_DIMENSIONS if name in _COLUMNS}
     overrides |= {"visit:exit_page": "s.exit_page", **dict.fromkeys(registry.TIME_DIMENSIONS, "p.bucket")}
-    columns = [f"{c._dimension(name, overrides)} AS {alias}" for alias, name in zip(dims, q.dimensions)]
-    columns += [f"p.{column} AS {column}" for column in _PAYMENT]
+    payment = [f"p.{column} AS {column}" for column in _PAYMENT]
     # The big side of each join comes first (ClickHouse builds its hash table from the right).
     chosen = "(SELECT * FROM visits WHERE session_id IN (SELECT touch_session FROM touched)) AS s"
-    conditions = [c._filter(f, overrides) for f in q.filters]
+
+    def only(prefix: str, f) -> bool:
+        return all(leaf.dimension.startswith(prefix) for leaf in _leaves([f]))
+
+    event_filters = [f for f in q.filters if only("event:", f)]
+    visit_filters = [f for f in q.filters if not only("event:", f)]
     per_event = any(x.startswith("event:") for x in q.dimensions) or any(
         leaf.dimension.startswith("event:") for leaf in _leaves(q.filters))
-    if per_event:
-        source = (f"(SELECT * FROM events WHERE site_id = {site} AND type <> 'engagement') AS e"
-                  f" JOIN touched AS p ON e.visitor_id = p.visitor_id JOIN {chosen} ON s.session_id = p.touch_session")
-        conditions.insert(0, "e.timestamp <= p.timestamp")
+    if not per_event:  # one row per payment: its visit's values
+        columns = [f"{c._dimension(name, overrides)} AS {alias}" for alias, name in zip(dims, q.dimensions)]
+        return (f"SELECT {', '.join(columns + payment)} FROM {chosen} JOIN touched AS p ON s.session_id = p.touch_session"
+                + "".join(f" {'WHERE' if i == 0 else 'AND'} {c._filter(f, overrides)}" for i, f in enumerate(q.filters)))
+    if all(only("visit:", f) for f in visit_filters):
+        # Each (visitor, event values) once, with when the visitor first had them: a payment
+        # reaches the groups its visitor had reached by its time, with no DISTINCT over pairs.
+        event_dims = [(alias, name) for alias, name in zip(dims, q.dimensions) if name.startswith("event:")]
+        reached = [f"{c._dimension(name)} AS {alias}" for alias, name in event_dims]
+        conditions = ["type <> 'engagement'", "visitor_id IN (SELECT visitor_id FROM touched)"]
+        conditions += [c._filter(f, {}) for f in event_filters]
         if "event:goal" in q.dimensions:
-            conditions.append("e.type = 'goal'")
-    else:
-        source = f"{chosen} JOIN touched AS p ON s.session_id = p.touch_session"
-    return f"SELECT DISTINCT {', '.join(columns)} FROM {source}" + (
-        f" WHERE {' AND '.join(conditions)}" if conditions else "")
+            conditions.append("type = 'goal'")
+        groups = ", ".join(["visitor_id"] + [alias for alias, _ in event_dims])
+        events = (f"SELECT {', '.join(['visitor_id'] + reached)}, min(timestamp) AS first_at"
+                  f" FROM events WHERE site_id = {site} AND {' AND '.join(conditions)} GROUP BY {groups}")
+        by_alias = dict(event_dims)
+        columns = [f"e.{alias} AS {alias}" if alias in by_alias else f"{c._dimension(name, overrides)} AS {alias}"
+                   for alias, name in zip(dims, q.dimensions)]
+        conditions = ["e.first_at <= p.timestamp"] + [c._filter(f, overrides) for f in visit_filters]
+        return (f"SELECT {', '.join(columns + payment)} FROM ({events}) AS e"
+                f" JOIN touched AS p ON e.visitor_id = p.visitor_id JOIN {chosen} ON s.session_id = p.touch_session"
+                f" WHERE {' AND '.join(conditions)}")
+    # A filter mixing visit and event values tests each (event, chosen visit) pair.
+    columns = [f"{c._dimension(name, overrides)} AS {alias}" for alias, name in zip(dims, q.dimensions)]
+    conditions = ["e.timestamp <= p.timestamp"] + [c._filter(f, overrides) for f in q.filters]
+    if "event:goal" in q.dimensions:
+        conditions.append("e.type = 'goal'")
+    return (f"SELECT DISTINCT {', '.join(columns + payment)}"
+            f" FROM (SELECT * FROM events WHERE site_id = {site} AND type <> 'engagement') AS e"
+            f" JOIN touched AS p ON e.visitor_id = p.visitor_id JOIN {chosen} ON s.session_id = p.touch_session"
+            f" WHERE {' AND '.join(conditions)}")
 
 
 def _unit(c: _Compiler) -> str:
