@@ -10,7 +10,7 @@ must agree with exactly. Written from the definitions, not from the compiler:
 - a payment counts by its own time; split or filtered by anything but time, it belongs to
   the visit its visitor's `attribution` picks (first visit; or the linked visit, else the
   last non-Direct one begun by then, else the last begun by then, else the first), and
-  event values are those of the visitor's events up to the payment.
+  event values are those of the visitor's events from the range's start up to the payment.
 """
 
 from __future__ import annotations
@@ -199,7 +199,7 @@ def _revenue_groups(rows: list[Row], payments: list[Payment], query: Query, *, s
         visit = visits[chosen][0].visit | {"exit_page": _exit(visits[chosen])}
         if per_event:
             candidates = [r for r in site_rows if r.visitor_id == p.visitor_id and r.type != "engagement"
-                          and r.timestamp <= _micros(p.timestamp)
+                          and low <= r.timestamp <= _micros(p.timestamp)
                           and ("event:goal" not in query.dimensions or r.type == "goal")]
         else:
             candidates = [visits[chosen][0]]

@@ -14,8 +14,9 @@ What is counted (SPEC §5 and §6; tests/stats/stats_oracle.py says the same in 
     the first visit.
   (Ties between visits begun in the same microsecond go to the greatest session id.)
   `visit:*` dimensions and filters read that visit's values. `event:*` dimensions and filters
-  read the visitor's events up to the payment's time (the pages seen before paying), together
-  with the chosen visit's values; a payment counts once in each group one of them reaches.
+  read the visitor's events from the range's start up to the payment's time (the pages seen
+  in the period before paying), together with the chosen visit's values; a payment counts
+  once in each group one of them reaches.
 - Per group: `new_minor`, `renewal_minor`, `refund_minor` (minor units), `payment_count`
   (new and renewal payments), `customer_count` (distinct payers of those, by email, else
   customer id, else visitor, else the payment itself) and `payer_count` (distinct visitors
@@ -138,12 +139,15 @@ def _attributed_rows(c: _Compiler, dims: list[str], site: str) -> str:
         columns = [f"{c._dimension(name, overrides)} AS {alias}" for alias, name in zip(dims, q.dimensions)]
         return (f"SELECT {', '.join(columns + payment)} FROM {chosen} JOIN touched AS p ON s.session_id = p.touch_session"
                 + "".join(f" {'WHERE' if i == 0 else 'AND'} {c._filter(f, overrides)}" for i, f in enumerate(q.filters)))
+    # Events of the range only: the pages seen in the period before paying (and the events
+    # table, stored in time order, is read from the range's start on).
+    since = c._param(_micros(c.scope.start), "timestamp")
     if all(only("visit:", f) for f in visit_filters):
         # Each (visitor, event values) once, with when the visitor first had them: a payment
         # reaches the groups its visitor had reached by its time, with no DISTINCT over pairs.
         event_dims = [(alias, name) for alias, name in zip(dims, q.dimensions) if name.startswith("event:")]
         reached = [f"{c._dimension(name)} AS {alias}" for alias, name in event_dims]
-        conditions = ["type <> 'engagement'", "visitor_id IN (SELECT visitor_id FROM touched)"]
+        conditions = ["type <> 'engagement'", f"timestamp >= {since}", "visitor_id IN (SELECT visitor_id FROM touched)"]
         conditions += [c._filter(f, {}) for f in event_filters]
         if "event:goal" in q.dimensions:
             conditions.append("type = 'goal'")
@@ -163,7 +167,7 @@ def _attributed_rows(c: _Compiler, dims: list[str], site: str) -> str:
     if "event:goal" in q.dimensions:
         conditions.append("e.type = 'goal'")
     return (f"SELECT DISTINCT {', '.join(columns + payment)}"
-            f" FROM (SELECT * FROM events WHERE site_id = {site} AND type <> 'engagement') AS e"
+            f" FROM (SELECT * FROM events WHERE site_id = {site} AND type <> 'engagement' AND timestamp >= {since}) AS e"
             f" JOIN touched AS p ON e.visitor_id = p.visitor_id JOIN {chosen} ON s.session_id = p.touch_session"
             f" WHERE {' AND '.join(conditions)}")
 
