@@ -1,4 +1,7 @@
-"""Helpers for the stats API tests: tenants with keys and tokens, events sent over HTTP, SSE frames."""
+"""Helpers for the stats API tests: tenants with keys and tokens, events sent over HTTP, SSE frames.
+
+Also the fixtures those tests share, imported by name into a test module (which then overrides the
+conftest's): `clock` frozen at `NOW`, and `owner`, the `site` fixture's owner as a tenant."""
 
 from __future__ import annotations
 
@@ -8,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 import orjson
+import pytest
 from starlette.testclient import TestClient
 
 from postmetric.accounts.keys import create_account_token, create_site_key, revoke_account_token, revoke_site_key
@@ -17,7 +21,7 @@ from postmetric.sites.service import create_site, get_site
 from postmetric.store.database import create_engine, session_factory
 from postmetric.store.metadata import User
 
-from factories import CHROME_UA
+from factories import CHROME_UA, Clock
 
 # A Wednesday; Berlin is UTC+1 then.
 NOW = datetime(2026, 3, 11, 12, 0, tzinfo=timezone.utc)
@@ -63,6 +67,17 @@ def create_tenant(settings: Settings, *, email: str, domain: str, timezone_name:
             return Tenant(user.email, site.id, site.public_id, site.domain, key, token, revoked_key, revoked_token)
     finally:
         engine.dispose()
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock(NOW.timestamp())
+
+
+@pytest.fixture
+def owner(settings, site) -> Tenant:
+    """The `site` fixture's owner and site (example.com), with keys and tokens."""
+    return create_tenant(settings, email="owner@example.com", domain="example.com")
 
 
 def bearer(key: str) -> dict[str, str]:

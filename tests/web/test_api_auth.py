@@ -15,20 +15,12 @@ from starlette.testclient import TestClient
 from postmetric.app import create_app
 from postmetric.web.analytics import REPORTS
 
-from factories import CHROME_UA, Clock
-from stats_api_support import NOW, bearer, create_tenant, pageview, read_frame, send
+from factories import CHROME_UA
+from stats_api_support import (  # noqa: F401 - clock, owner: fixtures
+    NOW, bearer, clock, create_tenant, owner, pageview, read_frame, send,
+)
 
 VISITOR = "6f9619ff-8b86-4011-b42d-00cf4fc964ff"
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock(NOW.timestamp())
-
-
-@pytest.fixture
-def owner(settings, site):
-    return create_tenant(settings, email="owner@example.com", domain="example.com")
 
 
 @pytest.fixture

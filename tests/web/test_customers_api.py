@@ -9,21 +9,10 @@ from __future__ import annotations
 
 import pytest
 
-from factories import Clock
-from stats_api_support import NOW, bearer, create_tenant, pageview, send
+from stats_api_support import NOW, bearer, clock, owner, pageview, send  # noqa: F401 - clock, owner: fixtures
 
 A = "00000000-0000-4000-8000-00000000000a"
 S1 = "00000000-0000-4000-8000-000000000101"
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock(NOW.timestamp())
-
-
-@pytest.fixture
-def owner(settings, site):
-    return create_tenant(settings, email="owner@example.com", domain="example.com")
 
 
 def pay(client, tenant, transaction_id: str, amount: str, timestamp: str, **fields) -> None:

@@ -22,8 +22,9 @@ import pytest
 
 from postmetric.web.analytics import REPORTS
 
-from factories import Clock
-from stats_api_support import NOW, SAFARI_IPHONE_UA, bearer, create_tenant, pageview, read_frame, send
+from stats_api_support import (  # noqa: F401 - clock, owner: fixtures
+    NOW, SAFARI_IPHONE_UA, bearer, clock, owner, pageview, read_frame, send,
+)
 
 A = "00000000-0000-4000-8000-00000000000a"
 B = "00000000-0000-4000-8000-00000000000b"
@@ -34,16 +35,6 @@ BOTH_DAYS = {"startAt": "2026-03-09", "endAt": "2026-03-10"}
 
 def at(text: str) -> datetime:
     return datetime.fromisoformat(text).replace(tzinfo=timezone.utc)
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock(NOW.timestamp())
-
-
-@pytest.fixture
-def owner(settings, site):
-    return create_tenant(settings, email="owner@example.com", domain="example.com")
 
 
 @pytest.fixture
