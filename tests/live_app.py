@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import uvicorn
+from playwright.sync_api import Browser, Page, sync_playwright
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -19,6 +20,9 @@ CHROMIUM_ARGS = [
 ]
 # Every `*.test` hostname is this machine inside Chromium, so test pages can live on many sites.
 MAP_TEST_HOSTS = "--host-resolver-rules=MAP *.test 127.0.0.1"
+# As a person's browser: `navigator.webdriver` is false (with the automation switch left out), so
+# the tracking script tracks; test pages can be on any `*.test` host.
+AS_A_PERSON_ARGS = [*CHROMIUM_ARGS, "--disable-quic", MAP_TEST_HOSTS, "--disable-blink-features=AutomationControlled"]
 
 
 def free_port() -> int:
@@ -78,3 +82,24 @@ class Pages:
 
     def close(self) -> None:
         self.server.shutdown()
+
+
+@contextmanager
+def chromium(*, as_a_person: bool = False) -> Iterator[Browser]:
+    """Headless Chromium until the block ends; `as_a_person` launches it with `AS_A_PERSON_ARGS`
+    and without `--enable-automation`."""
+    with sync_playwright() as playwright:
+        if as_a_person:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=AS_A_PERSON_ARGS,
+                                                 ignore_default_args=["--enable-automation"])
+        else:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+def page_errors(page: Page) -> list[str]:
+    """The page's uncaught errors from now on, filled in as they happen."""
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    return errors

@@ -14,14 +14,12 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
-from postmetric.app import create_app
-from postmetric.config import Settings
 from postmetric.web.routes.dashboard import DASHBOARD_DIR
 
 from factories import CHROME_UA
-from live_app import CHROMIUM, CHROMIUM_ARGS, serving
+from live_app import page_errors
 
 SCREENSHOTS = Path(__file__).parent / "screenshots"
 PASSWORD = "correct horse battery"
@@ -29,32 +27,6 @@ PASSWORD = "correct horse battery"
 pytestmark = pytest.mark.skipif(
     not (DASHBOARD_DIR / "index.html").is_file(), reason="the dashboard is not built: run `make install`"
 )
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory, derived_data_dir):
-    settings = Settings(data_dir=tmp_path_factory.mktemp("dashboard-e2e"), cache_dir=derived_data_dir,
-                        ingest_rate_limit="")
-    app = create_app(settings)
-    if "/api/v1/auth/signup" not in {getattr(route, "path", None) for route in app.app.routes}:
-        pytest.skip("the accounts API (POST /api/v1/auth/signup) is not part of the app yet")
-    with serving(app) as url:
-        yield url, app
-
-
-# Module scope: sync Playwright keeps an event loop running in this thread until it stops.
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-def _watch(page) -> list[str]:
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    return errors
 
 
 def _events(public_id: str) -> list[dict]:
@@ -83,7 +55,7 @@ def account(server, browser):
     url, app = server
     context = browser.new_context(viewport={"width": 1280, "height": 800})
     page = context.new_page()
-    errors = _watch(page)
+    errors = page_errors(page)
     page.goto(f"{url}/")
     expect(page).to_have_url(re.compile(r"/login\?next="))
     page.get_by_role("link", name="Create an account").click()
@@ -133,7 +105,7 @@ def _panel(page, title: str):
 def test_the_dashboard_shows_the_traffic_and_filters_every_panel_by_a_clicked_row(browser, account):
     context = browser.new_context(viewport={"width": 1280, "height": 800}, storage_state=account["storage_state"])
     page = context.new_page()
-    errors = _watch(page)
+    errors = page_errors(page)
     page.goto(f"{account['url']}/sites")
     card = page.get_by_role("link", name=re.compile("shop.example"))
     expect(card).to_contain_text("4 visitors, last 30 days")
@@ -200,7 +172,7 @@ def test_screenshots_desktop_phone_and_dark(browser, account):
     for name, options in shots:
         context = browser.new_context(storage_state=account["storage_state"], **options)
         page = context.new_page()
-        errors = _watch(page)
+        errors = page_errors(page)
         page.goto(target)
         expect(_stat(page, "Visitors")).to_contain_text("4")
         expect(_panel(page, "Devices").get_by_role("row").nth(1)).to_be_visible()
@@ -262,7 +234,7 @@ def test_a_shared_link_shows_the_dashboard_read_only_to_anyone(browser, account)
 
     stranger = browser.new_context(viewport={"width": 1280, "height": 800})
     page = stranger.new_page()
-    errors = _watch(page)
+    errors = page_errors(page)
     page.goto(shared_url.replace("http://127.0.0.1:8000", account["url"]) + "?period=7d")
     expect(_stat(page, "Visitors")).to_contain_text("4")
     expect(page.get_by_role("link", name="Settings")).to_have_count(0)

@@ -20,18 +20,14 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
-from postmetric.app import create_app
-from postmetric.config import Settings
 from postmetric.web.routes.dashboard import DASHBOARD_DIR
 from postmetric.web.routes.tracker import SCRIPT_DIR
 
 from factories import CHROME_UA
-from live_app import CHROMIUM, MAP_TEST_HOSTS, Pages, serving
-from live_app import CHROMIUM_ARGS as BASE_CHROMIUM_ARGS
+from live_app import Pages, page_errors
 
-CHROMIUM_ARGS = [*BASE_CHROMIUM_ARGS, "--disable-quic", MAP_TEST_HOSTS, "--disable-blink-features=AutomationControlled"]
 SCREENSHOTS = Path(__file__).parent / "screenshots"
 PASSWORD = "correct horse battery"
 
@@ -42,12 +38,9 @@ pytestmark = pytest.mark.skipif(
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory, derived_data_dir):
-    settings = Settings(data_dir=tmp_path_factory.mktemp("dashboard-snippet-e2e"), cache_dir=derived_data_dir,
-                        ingest_rate_limit="")
-    app = create_app(settings)
-    with serving(app) as url:
-        yield url, app
+def as_a_person() -> bool:
+    """The tracking script on the test pages ignores automated browsers."""
+    return True
 
 
 @pytest.fixture(scope="module")
@@ -55,22 +48,6 @@ def pages():
     served = Pages()
     yield served
     served.close()
-
-
-# Module scope: sync Playwright keeps an event loop running in this thread until it stops.
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS,
-                                             ignore_default_args=["--enable-automation"])
-        yield browser
-        browser.close()
-
-
-def _watch(page) -> list[str]:
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    return errors
 
 
 def _sign_up(page, url: str, email: str) -> None:
@@ -109,7 +86,7 @@ def shop(server, browser, pages):
     url, app = server
     context = browser.new_context(viewport={"width": 1280, "height": 800})
     page = context.new_page()
-    errors = _watch(page)
+    errors = page_errors(page)
     _sign_up(page, url, "owner@example.com")
     page.get_by_role("link", name="Add a site").click()
     page.get_by_label("Domain").fill("shop.test")
@@ -125,7 +102,7 @@ def shop(server, browser, pages):
     pages.documents["/deal"] = "<!doctype html><html><head><title>Deal</title></head><body>Deal</body></html>"
     visitor = browser.new_context(user_agent=CHROME_UA, viewport={"width": 1280, "height": 800})
     shop_page = visitor.new_page()
-    visitor_errors = _watch(shop_page)
+    visitor_errors = page_errors(shop_page)
     shop_page.goto(f"http://shop.test:{pages.port}/")
     assert shop_page.evaluate("navigator.webdriver") is False
     expect(shop_page.get_by_role("heading", name="Shop")).to_be_visible()
@@ -154,7 +131,7 @@ def _panel(page, title: str):
 def test_a_page_with_the_copied_snippet_shows_up_on_the_dashboard_with_its_outbound_link(browser, shop):
     context = browser.new_context(viewport={"width": 1280, "height": 800}, storage_state=shop["storage_state"])
     page = context.new_page()
-    errors = _watch(page)
+    errors = page_errors(page)
     page.goto(f"{shop['url']}/sites/{shop['site']}/settings/snippet")
     expect(page.get_by_text("First event received")).to_be_visible()
     page.get_by_role("link", name="Open the dashboard").click()
@@ -200,7 +177,7 @@ def test_a_viewer_reads_the_settings_but_cannot_change_them(browser, shop):
 
     context = browser.new_context(viewport={"width": 1280, "height": 800})
     page = context.new_page()
-    errors = _watch(page)
+    errors = page_errors(page)
     page.goto(f"{url}/invitations/{token}")
     page.get_by_role("link", name="sign up").click()
     page.get_by_label("Email").fill("viewer@example.com")

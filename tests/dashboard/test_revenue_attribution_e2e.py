@@ -40,18 +40,14 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
-from postmetric.app import create_app
-from postmetric.config import Settings
 from postmetric.web.routes.dashboard import DASHBOARD_DIR
 from postmetric.web.routes.tracker import SCRIPT_DIR
 
 from factories import CHROME_UA
-from live_app import CHROMIUM, MAP_TEST_HOSTS, serving
-from live_app import CHROMIUM_ARGS as BASE_CHROMIUM_ARGS
+from live_app import page_errors
 
-CHROMIUM_ARGS = [*BASE_CHROMIUM_ARGS, "--disable-quic", MAP_TEST_HOSTS, "--disable-blink-features=AutomationControlled"]
 SCREENSHOTS = Path(__file__).parent / "screenshots"
 PASSWORD = "correct horse battery"
 OWNER = "owner@shop.test"
@@ -180,12 +176,9 @@ def _deliver(url: str, site: str, body: bytes, signature: str) -> httpx.Response
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory, derived_data_dir):
-    settings = Settings(data_dir=tmp_path_factory.mktemp("revenue-attribution-e2e"), cache_dir=derived_data_dir,
-                        ingest_rate_limit="")
-    app = create_app(settings)
-    with serving(app) as url:
-        yield url, app
+def as_a_person() -> bool:
+    """The tracking script on the test pages ignores automated browsers."""
+    return True
 
 
 @pytest.fixture(scope="module")
@@ -193,22 +186,6 @@ def shop_server():
     served = Shop()
     yield served
     served.close()
-
-
-# Module scope: sync Playwright keeps an event loop running in this thread until it stops.
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS,
-                                             ignore_default_args=["--enable-automation"])
-        yield browser
-        browser.close()
-
-
-def _watch(page) -> list[str]:
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    return errors
 
 
 def _api_client(url: str) -> httpx.Client:
@@ -246,7 +223,7 @@ def shop(server, browser, shop_server):
     url, _app = server
     context = browser.new_context(viewport={"width": 1280, "height": 800})
     page = context.new_page()
-    errors = _watch(page)
+    errors = page_errors(page)
     page.goto(f"{url}/signup")
     page.get_by_label("Email").fill(OWNER)
     page.get_by_label("Password").fill(PASSWORD)
@@ -282,7 +259,7 @@ def test_a_newsletter_visitor_buys_and_the_signed_webhook_credits_the_newsletter
     # 1. The visitor lands from the newsletter and buys.
     visitor = browser.new_context(user_agent=CHROME_UA, viewport={"width": 1280, "height": 800})
     shop_page = visitor.new_page()
-    visitor_errors = _watch(shop_page)
+    visitor_errors = page_errors(shop_page)
     shop_page.goto(shop_origin + LANDING)
     assert shop_page.evaluate("navigator.webdriver") is False
     expect(shop_page.get_by_role("heading", name="The launch edition")).to_be_visible()
@@ -342,7 +319,7 @@ def test_a_newsletter_visitor_buys_and_the_signed_webhook_credits_the_newsletter
     # 6. The owner's dashboard.
     context = browser.new_context(viewport={"width": 1280, "height": 900}, storage_state=shop["storage_state"])
     page = context.new_page()
-    errors = _watch(page)
+    errors = page_errors(page)
     page.goto(f"{url}/sites/{site}?period=7d")
     expect(page.get_by_test_id("stat-Visitors")).to_contain_text("1")
     expect(page.get_by_test_id("stat-Revenue")).to_contain_text("$49.00")

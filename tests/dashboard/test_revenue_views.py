@@ -20,14 +20,12 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
-from postmetric.app import create_app
-from postmetric.config import Settings
 from postmetric.web.routes.dashboard import DASHBOARD_DIR
 
 from factories import CHROME_UA
-from live_app import CHROMIUM, CHROMIUM_ARGS, serving
+from live_app import page_errors
 
 SCREENSHOTS = Path(__file__).parent / "screenshots"
 PASSWORD = "correct horse battery"
@@ -37,30 +35,6 @@ PROVIDER_NAMES = ["Stripe", "Lemon Squeezy", "Polar", "Paddle"]
 pytestmark = pytest.mark.skipif(
     not (DASHBOARD_DIR / "index.html").is_file(), reason="the dashboard is not built: run `make install`"
 )
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory, derived_data_dir):
-    settings = Settings(data_dir=tmp_path_factory.mktemp("revenue-e2e"), cache_dir=derived_data_dir,
-                        ingest_rate_limit="")
-    app = create_app(settings)
-    with serving(app) as url:
-        yield url, app
-
-
-# Module scope: sync Playwright keeps an event loop running in this thread until it stops.
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-def _watch(page) -> list[str]:
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    return errors
 
 
 def _traffic(public_id: str, now: datetime) -> tuple[list[dict], dict[str, str]]:
@@ -99,7 +73,7 @@ def shop(server, browser):
     url, app = server
     context = browser.new_context(viewport={"width": 1280, "height": 800})
     page = context.new_page()
-    errors = _watch(page)
+    errors = page_errors(page)
     page.goto(f"{url}/signup")
     page.get_by_label("Email").fill("owner@revenue.example")
     page.get_by_label("Password").fill(PASSWORD)
@@ -155,7 +129,7 @@ def test_the_headline_the_chart_and_the_source_rows_show_revenue(browser, shop):
     assert by_source[newsletter][1] == 120, by_source
     context = browser.new_context(viewport={"width": 1280, "height": 800}, storage_state=shop["storage_state"])
     page = context.new_page()
-    errors = _watch(page)
+    errors = page_errors(page)
     page.goto(f"{shop['url']}/sites/{shop['site']}?period=7d")
     expect(_stat(page, "Visitors")).to_contain_text("3")
     expect(_stat(page, "Pageviews")).to_contain_text("4")
@@ -195,7 +169,7 @@ def test_a_server_that_refuses_revenue_leaves_the_traffic_and_says_why(browser, 
     message = "metrics: revenue is not available yet: revenue metrics need the payments ledger"
     context = browser.new_context(viewport={"width": 1280, "height": 800}, storage_state=shop["storage_state"])
     page = context.new_page()
-    errors = _watch(page)
+    errors = page_errors(page)
 
     def refuse_revenue(route):
         metrics = route.request.post_data_json.get("metrics", [])
@@ -225,7 +199,7 @@ def test_the_revenue_settings_show_the_four_providers_and_keep_the_secret(browse
     url, site = shop["url"], shop["site"]
     context = browser.new_context(viewport={"width": 1280, "height": 900}, storage_state=shop["storage_state"])
     page = context.new_page()
-    errors = _watch(page)
+    errors = page_errors(page)
     page.goto(f"{url}/sites/{site}/settings/revenue")
 
     for provider, name in zip(PROVIDERS, PROVIDER_NAMES):
@@ -261,7 +235,7 @@ def test_a_viewer_sees_the_revenue_settings_read_only(browser, shop):
 
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
-    errors = _watch(page)
+    errors = page_errors(page)
     page.goto(f"{url}/invitations/{token}")
     page.get_by_role("link", name="sign up").click()
     page.get_by_label("Email").fill("viewer@revenue.example")
@@ -290,7 +264,7 @@ def test_the_customers_page_lists_the_paying_customers(browser, shop):
     url, site = shop["url"], shop["site"]
     context = browser.new_context(viewport={"width": 1280, "height": 800}, storage_state=shop["storage_state"])
     page = context.new_page()
-    errors = _watch(page)
+    errors = page_errors(page)
     page.goto(f"{url}/sites/{site}?period=7d")
     with page.expect_response(re.compile(r"/api/v1/customers\?")) as listed:
         page.get_by_role("link", name="Customers").click()
@@ -319,7 +293,7 @@ def test_screenshots_light_dark_and_360(browser, shop):
     for name, options in shots:
         context = browser.new_context(storage_state=shop["storage_state"], **options)
         page = context.new_page()
-        errors = _watch(page)
+        errors = page_errors(page)
         width = options["viewport"]["width"]
         for view, path in [("dashboard", f"/sites/{site}?period=7d"),
                            ("settings", f"/sites/{site}/settings/revenue"),
