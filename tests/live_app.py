@@ -1,8 +1,11 @@
 """Real servers in the test process, for browser tests: the Postmetric app under uvicorn in
-a thread, and a tiny server for test pages; and how Chromium is launched for them."""
+a thread, and a tiny server for test pages; and how Chromium is launched for them.
+
+Secondary: what the dashboard tests do through the UI more than once (sign up, add a site)."""
 
 from __future__ import annotations
 
+import re
 import socket
 import threading
 import time
@@ -11,7 +14,7 @@ from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import uvicorn
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -23,6 +26,7 @@ MAP_TEST_HOSTS = "--host-resolver-rules=MAP *.test 127.0.0.1"
 # As a person's browser: `navigator.webdriver` is false (with the automation switch left out), so
 # the tracking script tracks; test pages can be on any `*.test` host.
 AS_A_PERSON_ARGS = [*CHROMIUM_ARGS, "--disable-quic", MAP_TEST_HOSTS, "--disable-blink-features=AutomationControlled"]
+PASSWORD = "correct horse battery"
 
 
 def free_port() -> int:
@@ -103,3 +107,23 @@ def page_errors(page: Page) -> list[str]:
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
     return errors
+
+
+def sign_up(page: Page, url: str, email: str) -> None:
+    """Submits the dashboard's sign-up form; the page's context keeps the session."""
+    page.goto(f"{url}/signup")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign up").click()
+
+
+def add_site(page: Page, domain: str) -> tuple[str, str]:
+    """Adds `domain` (timezone UTC) from the sites list; its public id and the snippet shown."""
+    page.get_by_role("link", name="Add a site").click()
+    page.get_by_label("Domain").fill(domain)
+    page.get_by_label("Timezone").fill("UTC")
+    page.get_by_role("button", name="Add site").click()
+    snippet = page.locator("pre code")
+    expect(snippet).to_contain_text('data-website-id="pm_')
+    snippet_html = snippet.inner_text()
+    return re.search(r'data-website-id="([^"]+)"', snippet_html).group(1), snippet_html

@@ -19,10 +19,9 @@ from playwright.sync_api import expect
 from postmetric.web.routes.dashboard import DASHBOARD_DIR
 
 from factories import CHROME_UA
-from live_app import page_errors
+from live_app import PASSWORD, add_site, page_errors
 
 SCREENSHOTS = Path(__file__).parent / "screenshots"
-PASSWORD = "correct horse battery"
 
 pytestmark = pytest.mark.skipif(
     not (DASHBOARD_DIR / "index.html").is_file(), reason="the dashboard is not built: run `make install`"
@@ -65,14 +64,8 @@ def account(server, browser):
     expect(page.get_by_role("heading", name="Sites")).to_be_visible()
     expect(page.get_by_text("No site yet")).to_be_visible()
 
-    page.get_by_role("link", name="Add a site").click()
-    page.get_by_label("Domain").fill("shop.example")
-    page.get_by_label("Timezone").fill("UTC")
-    page.get_by_role("button", name="Add site").click()
-    snippet = page.locator("pre code")
-    expect(snippet).to_contain_text('data-website-id="pm_')
-    public_id = re.search(r'data-website-id="([^"]+)"', snippet.inner_text()).group(1)
-    assert f'src="{url}/js/script.js"' in snippet.inner_text()
+    public_id, snippet = add_site(page, "shop.example")
+    assert f'src="{url}/js/script.js"' in snippet
     expect(page.get_by_text("Waiting for the first event")).to_be_visible()
     SCREENSHOTS.mkdir(exist_ok=True)
     page.screenshot(path=SCREENSHOTS / "add-site.png")

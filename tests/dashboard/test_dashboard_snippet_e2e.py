@@ -26,10 +26,9 @@ from postmetric.web.routes.dashboard import DASHBOARD_DIR
 from postmetric.web.routes.tracker import SCRIPT_DIR
 
 from factories import CHROME_UA
-from live_app import Pages, page_errors
+from live_app import PASSWORD, Pages, add_site, page_errors, sign_up
 
 SCREENSHOTS = Path(__file__).parent / "screenshots"
-PASSWORD = "correct horse battery"
 
 pytestmark = pytest.mark.skipif(
     not (DASHBOARD_DIR / "index.html").is_file() or not (SCRIPT_DIR / "script.js").is_file(),
@@ -48,14 +47,6 @@ def pages():
     served = Pages()
     yield served
     served.close()
-
-
-def _sign_up(page, url: str, email: str) -> None:
-    page.goto(f"{url}/signup")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign up").click()
-    expect(page.get_by_role("heading", name="Sites")).to_be_visible()
 
 
 def _api_client(url: str, email: str) -> httpx.Client:
@@ -87,14 +78,10 @@ def shop(server, browser, pages):
     context = browser.new_context(viewport={"width": 1280, "height": 800})
     page = context.new_page()
     errors = page_errors(page)
-    _sign_up(page, url, "owner@example.com")
-    page.get_by_role("link", name="Add a site").click()
-    page.get_by_label("Domain").fill("shop.test")
-    page.get_by_label("Timezone").fill("UTC")
-    page.get_by_role("button", name="Add site").click()
+    sign_up(page, url, "owner@example.com")
+    expect(page.get_by_role("heading", name="Sites")).to_be_visible()
+    public_id, snippet = add_site(page, "shop.test")
     expect(page.get_by_text("Waiting for the first event")).to_be_visible()
-    snippet = page.locator("pre code").inner_text()
-    public_id = re.search(r'data-website-id="([^"]+)"', snippet).group(1)
 
     outbound_url = f"http://elsewhere.test:{pages.port}/deal"
     pages.documents["/"] = (f"<!doctype html><html><head><title>Shop</title>{snippet}</head>"

@@ -46,10 +46,9 @@ from postmetric.web.routes.dashboard import DASHBOARD_DIR
 from postmetric.web.routes.tracker import SCRIPT_DIR
 
 from factories import CHROME_UA
-from live_app import page_errors
+from live_app import PASSWORD, add_site, page_errors, sign_up
 
 SCREENSHOTS = Path(__file__).parent / "screenshots"
-PASSWORD = "correct horse battery"
 OWNER = "owner@shop.test"
 SECRET = "whsec_e2e_" + uuid.uuid4().hex
 PRICE_CENTS = 4900
@@ -224,18 +223,8 @@ def shop(server, browser, shop_server):
     context = browser.new_context(viewport={"width": 1280, "height": 800})
     page = context.new_page()
     errors = page_errors(page)
-    page.goto(f"{url}/signup")
-    page.get_by_label("Email").fill(OWNER)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign up").click()
-    page.get_by_role("link", name="Add a site").click()
-    page.get_by_label("Domain").fill("shop.test")
-    page.get_by_label("Timezone").fill("UTC")
-    page.get_by_role("button", name="Add site").click()
-    snippet = page.locator("pre code")
-    expect(snippet).to_contain_text('data-website-id="pm_')
-    snippet_html = snippet.inner_text()
-    public_id = re.search(r'data-website-id="([^"]+)"', snippet_html).group(1)
+    sign_up(page, url, OWNER)
+    public_id, snippet_html = add_site(page, "shop.test")
     assert not errors, errors
     state = context.storage_state()
     context.close()

@@ -25,10 +25,9 @@ from playwright.sync_api import expect
 from postmetric.web.routes.dashboard import DASHBOARD_DIR
 
 from factories import CHROME_UA
-from live_app import page_errors
+from live_app import PASSWORD, add_site, page_errors, sign_up
 
 SCREENSHOTS = Path(__file__).parent / "screenshots"
-PASSWORD = "correct horse battery"
 PROVIDERS = ["stripe", "lemonsqueezy", "polar", "paddle"]
 PROVIDER_NAMES = ["Stripe", "Lemon Squeezy", "Polar", "Paddle"]
 
@@ -74,17 +73,8 @@ def shop(server, browser):
     context = browser.new_context(viewport={"width": 1280, "height": 800})
     page = context.new_page()
     errors = page_errors(page)
-    page.goto(f"{url}/signup")
-    page.get_by_label("Email").fill("owner@revenue.example")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign up").click()
-    page.get_by_role("link", name="Add a site").click()
-    page.get_by_label("Domain").fill("revenue.example")
-    page.get_by_label("Timezone").fill("UTC")
-    page.get_by_role("button", name="Add site").click()
-    snippet = page.locator("pre code")
-    expect(snippet).to_contain_text('data-website-id="pm_')
-    public_id = re.search(r'data-website-id="([^"]+)"', snippet.inner_text()).group(1)
+    sign_up(page, url, "owner@revenue.example")
+    public_id, _snippet = add_site(page, "revenue.example")
 
     page.goto(f"{url}/sites/{public_id}/settings/keys")
     page.get_by_label("New key name").fill("backend")
