@@ -1,7 +1,8 @@
 """Real servers in the test process, for browser tests: the Postmetric app under uvicorn in
 a thread, and a tiny server for test pages; and how Chromium is launched for them.
 
-Secondary: what the dashboard tests do through the UI more than once (sign up, add a site)."""
+Secondary: what the dashboard tests do through the UI and the API more than once (sign up, add a
+site, accept an invitation, log in an API client with the CSRF header)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import httpx
 import uvicorn
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
@@ -127,3 +129,29 @@ def add_site(page: Page, domain: str) -> tuple[str, str]:
     expect(snippet).to_contain_text('data-website-id="pm_')
     snippet_html = snippet.inner_text()
     return re.search(r'data-website-id="([^"]+)"', snippet_html).group(1), snippet_html
+
+
+def api_client(url: str, email: str) -> httpx.Client:
+    """An API client logged in as `email`, sending the session's CSRF token on every request."""
+    client = httpx.Client(base_url=url)
+    answer = client.post("/api/v1/auth/login", json={"email": email, "password": PASSWORD})
+    assert answer.status_code == 200, answer.text
+    client.headers["X-CSRF-Token"] = answer.json()["csrf_token"]
+    return client
+
+
+def invite(owner: httpx.Client, site: str, email: str, role: str) -> str:
+    """Invites `email` to the site through the API; the invitation's token."""
+    invited = owner.post(f"/api/v1/sites/{site}/members", json={"email": email, "role": role})
+    assert invited.status_code in (200, 201), invited.text
+    return invited.json()["url"].rsplit("/invitations/", 1)[1]
+
+
+def accept_invitation_signing_up(page: Page, url: str, token: str, email: str) -> None:
+    """Opens the invitation, signs up as `email` from it and accepts it."""
+    page.goto(f"{url}/invitations/{token}")
+    page.get_by_role("link", name="sign up").click()
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign up").click()
+    page.get_by_role("button", name="Accept").click()

@@ -18,7 +18,6 @@ import re
 import time
 from pathlib import Path
 
-import httpx
 import pytest
 from playwright.sync_api import expect
 
@@ -26,7 +25,7 @@ from postmetric.web.routes.dashboard import DASHBOARD_DIR
 from postmetric.web.routes.tracker import SCRIPT_DIR
 
 from factories import CHROME_UA
-from live_app import PASSWORD, Pages, add_site, page_errors, sign_up
+from live_app import Pages, accept_invitation_signing_up, add_site, api_client, invite, page_errors, sign_up
 
 SCREENSHOTS = Path(__file__).parent / "screenshots"
 
@@ -47,15 +46,6 @@ def pages():
     served = Pages()
     yield served
     served.close()
-
-
-def _api_client(url: str, email: str) -> httpx.Client:
-    """An API client logged in as `email`, sending the session's CSRF token on every request."""
-    client = httpx.Client(base_url=url)
-    answer = client.post("/api/v1/auth/login", json={"email": email, "password": PASSWORD})
-    assert answer.status_code == 200, answer.text
-    client.headers["X-CSRF-Token"] = answer.json()["csrf_token"]
-    return client
 
 
 def _stored_events(app, count: int, timeout: float = 15.0) -> list[dict]:
@@ -157,20 +147,13 @@ def test_a_page_with_the_copied_snippet_shows_up_on_the_dashboard_with_its_outbo
 
 def test_a_viewer_reads_the_settings_but_cannot_change_them(browser, shop):
     url, site = shop["url"], shop["site"]
-    owner = _api_client(url, "owner@example.com")
-    invited = owner.post(f"/api/v1/sites/{site}/members", json={"email": "viewer@example.com", "role": "viewer"})
-    assert invited.status_code in (200, 201), invited.text
-    token = invited.json()["url"].rsplit("/invitations/", 1)[1]
+    owner = api_client(url, "owner@example.com")
+    token = invite(owner, site, "viewer@example.com", "viewer")
 
     context = browser.new_context(viewport={"width": 1280, "height": 800})
     page = context.new_page()
     errors = page_errors(page)
-    page.goto(f"{url}/invitations/{token}")
-    page.get_by_role("link", name="sign up").click()
-    page.get_by_label("Email").fill("viewer@example.com")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign up").click()
-    page.get_by_role("button", name="Accept").click()
+    accept_invitation_signing_up(page, url, token, "viewer@example.com")
     expect(page).to_have_url(f"{url}/sites/{site}")
     expect(page.get_by_test_id("stat-Visitors")).to_contain_text("1")
 

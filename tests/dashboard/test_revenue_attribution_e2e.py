@@ -46,7 +46,7 @@ from postmetric.web.routes.dashboard import DASHBOARD_DIR
 from postmetric.web.routes.tracker import SCRIPT_DIR
 
 from factories import CHROME_UA
-from live_app import PASSWORD, add_site, page_errors, sign_up
+from live_app import add_site, api_client, page_errors, sign_up
 
 SCREENSHOTS = Path(__file__).parent / "screenshots"
 OWNER = "owner@shop.test"
@@ -187,15 +187,6 @@ def shop_server():
     served.close()
 
 
-def _api_client(url: str) -> httpx.Client:
-    """An API client logged in as the owner, sending the session's CSRF token on every request."""
-    client = httpx.Client(base_url=url)
-    answer = client.post("/api/v1/auth/login", json={"email": OWNER, "password": PASSWORD})
-    assert answer.status_code == 200, answer.text
-    client.headers["X-CSRF-Token"] = answer.json()["csrf_token"]
-    return client
-
-
 def _query(api: httpx.Client, site: str, **query) -> dict:
     answer = api.post("/api/v1/query", json={"site_id": site, "date_range": "7d", **query})
     assert answer.status_code == 200, answer.text
@@ -232,7 +223,7 @@ def shop(server, browser, shop_server):
     shop_server.pages["/"] = _landing_page(snippet_html)
     shop_server.pages["/success"] = _success_page(snippet_html)
 
-    api = _api_client(url)
+    api = api_client(url, OWNER)
     answer = api.put(f"/api/v1/sites/{public_id}/revenue/stripe", json={"webhook_secret": SECRET})
     assert answer.status_code == 200, answer.text
     assert SECRET not in answer.text  # never echoed back

@@ -25,7 +25,7 @@ from playwright.sync_api import expect
 from postmetric.web.routes.dashboard import DASHBOARD_DIR
 
 from factories import CHROME_UA
-from live_app import PASSWORD, add_site, page_errors, sign_up
+from live_app import accept_invitation_signing_up, add_site, api_client, invite, page_errors, sign_up
 
 SCREENSHOTS = Path(__file__).parent / "screenshots"
 PROVIDERS = ["stripe", "lemonsqueezy", "polar", "paddle"]
@@ -215,23 +215,13 @@ def test_the_revenue_settings_show_the_four_providers_and_keep_the_secret(browse
 
 def test_a_viewer_sees_the_revenue_settings_read_only(browser, shop):
     url, site = shop["url"], shop["site"]
-    owner = httpx.Client(base_url=url)
-    login = owner.post("/api/v1/auth/login", json={"email": "owner@revenue.example", "password": PASSWORD})
-    assert login.status_code == 200, login.text
-    owner.headers["X-CSRF-Token"] = login.json()["csrf_token"]
-    invited = owner.post(f"/api/v1/sites/{site}/members", json={"email": "viewer@revenue.example", "role": "viewer"})
-    assert invited.status_code in (200, 201), invited.text
-    token = invited.json()["url"].rsplit("/invitations/", 1)[1]
+    owner = api_client(url, "owner@revenue.example")
+    token = invite(owner, site, "viewer@revenue.example", "viewer")
 
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
     errors = page_errors(page)
-    page.goto(f"{url}/invitations/{token}")
-    page.get_by_role("link", name="sign up").click()
-    page.get_by_label("Email").fill("viewer@revenue.example")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign up").click()
-    page.get_by_role("button", name="Accept").click()
+    accept_invitation_signing_up(page, url, token, "viewer@revenue.example")
     expect(page).to_have_url(f"{url}/sites/{site}")
 
     page.goto(f"{url}/sites/{site}/settings/revenue")
