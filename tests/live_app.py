@@ -1,8 +1,9 @@
 """Real servers in the test process, for browser tests: the Postmetric app under uvicorn in
 a thread, and a tiny server for test pages; and how Chromium is launched for them.
 
-Secondary: what the dashboard tests do through the UI and the API more than once (sign up, add a
-site, accept an invitation, log in an API client with the CSRF header)."""
+Secondary: what the dashboard tests do through the UI and the API more than once (open a page
+watched for errors, sign up, add a site, accept an invitation, log in an API client with the CSRF
+header)."""
 
 from __future__ import annotations
 
@@ -109,6 +110,18 @@ def page_errors(page: Page) -> list[str]:
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
     return errors
+
+
+@contextmanager
+def watched_page(browser: Browser, **context_options) -> Iterator[Page]:
+    """A page in a new browser context; when the block ends, the page had no uncaught error and
+    the context is closed."""
+    context = browser.new_context(**context_options)
+    page = context.new_page()
+    errors = page_errors(page)
+    yield page
+    assert not errors, errors
+    context.close()
 
 
 def sign_up(page: Page, url: str, email: str) -> None:

@@ -25,7 +25,7 @@ from playwright.sync_api import expect
 from postmetric.web.routes.dashboard import DASHBOARD_DIR
 
 from factories import CHROME_UA
-from live_app import accept_invitation_signing_up, add_site, api_client, invite, page_errors, sign_up
+from live_app import accept_invitation_signing_up, add_site, api_client, invite, page_errors, sign_up, watched_page
 
 SCREENSHOTS = Path(__file__).parent / "screenshots"
 PROVIDERS = ["stripe", "lemonsqueezy", "polar", "paddle"]
@@ -117,100 +117,88 @@ def test_the_headline_the_chart_and_the_source_rows_show_revenue(browser, shop):
     by_source = _revenue_by_source(shop)
     newsletter = next(source for source in by_source if source and "newsletter" in source.lower())
     assert by_source[newsletter][1] == 120, by_source
-    context = browser.new_context(viewport={"width": 1280, "height": 800}, storage_state=shop["storage_state"])
-    page = context.new_page()
-    errors = page_errors(page)
-    page.goto(f"{shop['url']}/sites/{shop['site']}?period=7d")
-    expect(_stat(page, "Visitors")).to_contain_text("3")
-    expect(_stat(page, "Pageviews")).to_contain_text("4")
-    expect(_stat(page, "Revenue")).to_contain_text("$170.00")
-    expect(_stat(page, "Revenue").get_by_test_id("revenue-parts")).to_have_text(
-        re.compile(r"New\s*\$150\.00\s*Renewal\s*\$20\.00\s*Refunds\s*\$0\.00"))
-    expect(_stat(page, "Revenue per visitor")).to_contain_text("$56.67")
-    expect(_stat(page, "Conversion rate")).to_contain_text("66.7%")  # 2 of 3 visitors paid
-    expect(page.get_by_test_id("main-chart").locator(".recharts-bar-rectangle")).not_to_have_count(0)
+    with watched_page(browser, viewport={"width": 1280, "height": 800}, storage_state=shop["storage_state"]) as page:
+        page.goto(f"{shop['url']}/sites/{shop['site']}?period=7d")
+        expect(_stat(page, "Visitors")).to_contain_text("3")
+        expect(_stat(page, "Pageviews")).to_contain_text("4")
+        expect(_stat(page, "Revenue")).to_contain_text("$170.00")
+        expect(_stat(page, "Revenue").get_by_test_id("revenue-parts")).to_have_text(
+            re.compile(r"New\s*\$150\.00\s*Renewal\s*\$20\.00\s*Refunds\s*\$0\.00"))
+        expect(_stat(page, "Revenue per visitor")).to_contain_text("$56.67")
+        expect(_stat(page, "Conversion rate")).to_contain_text("66.7%")  # 2 of 3 visitors paid
+        expect(page.get_by_test_id("main-chart").locator(".recharts-bar-rectangle")).not_to_have_count(0)
 
-    sources = _panel(page, "Sources")
-    sources.get_by_role("tab", name="Sources").click()
-    expect(sources.get_by_role("row", name=re.compile(newsletter))).to_contain_text("$120.00")
-    expect(sources.get_by_role("row", name=re.compile("Google"))).to_contain_text("$50.00")
-    expect(sources.get_by_role("row", name="Direct / None")).to_contain_text("$0.00")
-    expect(sources.get_by_test_id("revenue-unavailable")).to_have_count(0)
-    sources.get_by_role("button", name="Revenue").click()
-    expect(sources.get_by_role("columnheader", name="Revenue ↓")).to_have_attribute("aria-sort", "descending")
-    expect(sources.get_by_role("row").nth(1)).to_contain_text(newsletter)
-    sources.get_by_role("button", name="Revenue ↓").click()  # ascending: the direct visitor, who paid nothing
-    expect(sources.get_by_role("row").nth(1)).to_contain_text("Direct / None")
+        sources = _panel(page, "Sources")
+        sources.get_by_role("tab", name="Sources").click()
+        expect(sources.get_by_role("row", name=re.compile(newsletter))).to_contain_text("$120.00")
+        expect(sources.get_by_role("row", name=re.compile("Google"))).to_contain_text("$50.00")
+        expect(sources.get_by_role("row", name="Direct / None")).to_contain_text("$0.00")
+        expect(sources.get_by_test_id("revenue-unavailable")).to_have_count(0)
+        sources.get_by_role("button", name="Revenue").click()
+        expect(sources.get_by_role("columnheader", name="Revenue ↓")).to_have_attribute("aria-sort", "descending")
+        expect(sources.get_by_role("row").nth(1)).to_contain_text(newsletter)
+        sources.get_by_role("button", name="Revenue ↓").click()  # ascending: the direct visitor, who paid nothing
+        expect(sources.get_by_role("row").nth(1)).to_contain_text("Direct / None")
 
-    page.get_by_role("button", name="Last touch").click()
-    expect(page).to_have_url(re.compile(r"\?period=7d&attribution=last_touch$"))
-    expect(page.get_by_role("button", name="Last touch")).to_have_attribute("aria-pressed", "true")
-    expect(sources.get_by_role("row", name=re.compile("Google"))).to_contain_text("$50.00")
-    page.reload()
-    expect(page.get_by_role("button", name="Last touch")).to_have_attribute("aria-pressed", "true")
-    expect(_stat(page, "Revenue")).to_contain_text("$170.00")  # the total does not depend on attribution
-    assert not errors, errors
-    context.close()
+        page.get_by_role("button", name="Last touch").click()
+        expect(page).to_have_url(re.compile(r"\?period=7d&attribution=last_touch$"))
+        expect(page.get_by_role("button", name="Last touch")).to_have_attribute("aria-pressed", "true")
+        expect(sources.get_by_role("row", name=re.compile("Google"))).to_contain_text("$50.00")
+        page.reload()
+        expect(page.get_by_role("button", name="Last touch")).to_have_attribute("aria-pressed", "true")
+        expect(_stat(page, "Revenue")).to_contain_text("$170.00")  # the total does not depend on attribution
 
 
 def test_a_server_that_refuses_revenue_leaves_the_traffic_and_says_why(browser, shop):
     """As before the stats engine had revenue: every query asking a revenue metric is a 400 (here
     answered by the browser in the server's words); the cards, chart and panels keep the traffic."""
     message = "metrics: revenue is not available yet: revenue metrics need the payments ledger"
-    context = browser.new_context(viewport={"width": 1280, "height": 800}, storage_state=shop["storage_state"])
-    page = context.new_page()
-    errors = page_errors(page)
+    with watched_page(browser, viewport={"width": 1280, "height": 800}, storage_state=shop["storage_state"]) as page:
 
-    def refuse_revenue(route):
-        metrics = route.request.post_data_json.get("metrics", [])
-        if any(m in metrics for m in ("revenue", "conversion_rate", "revenue_per_visitor")):
-            route.fulfill(status=400, json={"error": message})
-        else:
-            route.continue_()
+        def refuse_revenue(route):
+            metrics = route.request.post_data_json.get("metrics", [])
+            if any(m in metrics for m in ("revenue", "conversion_rate", "revenue_per_visitor")):
+                route.fulfill(status=400, json={"error": message})
+            else:
+                route.continue_()
 
-    page.route("**/api/v1/query", refuse_revenue)
-    page.goto(f"{shop['url']}/sites/{shop['site']}?period=7d")
-    expect(_stat(page, "Visitors")).to_contain_text("3")
-    expect(_stat(page, "Revenue")).to_contain_text(message)
-    expect(_stat(page, "Conversion rate")).to_contain_text(message)
-    sources = _panel(page, "Sources")
-    expect(sources.get_by_role("row", name=re.compile("Organic Search"))).to_contain_text("1")
-    expect(sources.get_by_test_id("revenue-unavailable")).to_have_text(f"Revenue unavailable: {message}")
-    expect(sources.get_by_role("columnheader", name="Revenue")).to_have_count(0)
-    expect(page.get_by_test_id("main-chart").locator(".recharts-line-curve").first).to_be_visible()
-    expect(page.get_by_role("alert")).to_have_count(0)
-    page.wait_for_load_state("networkidle")
-    page.screenshot(path=SCREENSHOTS / "revenue-refused.png", full_page=True)
-    assert not errors, errors
-    context.close()
+        page.route("**/api/v1/query", refuse_revenue)
+        page.goto(f"{shop['url']}/sites/{shop['site']}?period=7d")
+        expect(_stat(page, "Visitors")).to_contain_text("3")
+        expect(_stat(page, "Revenue")).to_contain_text(message)
+        expect(_stat(page, "Conversion rate")).to_contain_text(message)
+        sources = _panel(page, "Sources")
+        expect(sources.get_by_role("row", name=re.compile("Organic Search"))).to_contain_text("1")
+        expect(sources.get_by_test_id("revenue-unavailable")).to_have_text(f"Revenue unavailable: {message}")
+        expect(sources.get_by_role("columnheader", name="Revenue")).to_have_count(0)
+        expect(page.get_by_test_id("main-chart").locator(".recharts-line-curve").first).to_be_visible()
+        expect(page.get_by_role("alert")).to_have_count(0)
+        page.wait_for_load_state("networkidle")
+        page.screenshot(path=SCREENSHOTS / "revenue-refused.png", full_page=True)
 
 
 def test_the_revenue_settings_show_the_four_providers_and_keep_the_secret(browser, shop):
     url, site = shop["url"], shop["site"]
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, storage_state=shop["storage_state"])
-    page = context.new_page()
-    errors = page_errors(page)
-    page.goto(f"{url}/sites/{site}/settings/revenue")
+    with watched_page(browser, viewport={"width": 1280, "height": 900}, storage_state=shop["storage_state"]) as page:
+        page.goto(f"{url}/sites/{site}/settings/revenue")
 
-    for provider, name in zip(PROVIDERS, PROVIDER_NAMES):
-        card = page.get_by_role("region", name=name)
-        expect(card.get_by_test_id("webhook-url")).to_have_text(f"{url}/api/webhooks/{provider}/{site}")
-        expect(card.get_by_text("no secret yet")).to_be_visible()
-        expect(card.get_by_test_id("last-delivery")).to_have_text("No delivery yet.")
-    expect(page.get_by_role("region", name="Stripe")).to_contain_text("checkout.session.completed")
+        for provider, name in zip(PROVIDERS, PROVIDER_NAMES):
+            card = page.get_by_role("region", name=name)
+            expect(card.get_by_test_id("webhook-url")).to_have_text(f"{url}/api/webhooks/{provider}/{site}")
+            expect(card.get_by_text("no secret yet")).to_be_visible()
+            expect(card.get_by_test_id("last-delivery")).to_have_text("No delivery yet.")
+        expect(page.get_by_role("region", name="Stripe")).to_contain_text("checkout.session.completed")
 
-    secret = "whsec_e2e_" + uuid.uuid4().hex
-    stripe = page.get_by_role("region", name="Stripe")
-    stripe.get_by_label("Signing secret").fill(secret)
-    stripe.get_by_role("button", name="Save").click()
-    expect(stripe.get_by_text("secret set")).to_be_visible()
-    expect(stripe.get_by_label("Replace the signing secret")).to_have_value("")
-    assert secret not in page.content()
-    page.reload()
-    expect(page.get_by_role("region", name="Stripe").get_by_text("secret set")).to_be_visible()
-    assert secret not in page.content()
-    assert not errors, errors
-    context.close()
+        secret = "whsec_e2e_" + uuid.uuid4().hex
+        stripe = page.get_by_role("region", name="Stripe")
+        stripe.get_by_label("Signing secret").fill(secret)
+        stripe.get_by_role("button", name="Save").click()
+        expect(stripe.get_by_text("secret set")).to_be_visible()
+        expect(stripe.get_by_label("Replace the signing secret")).to_have_value("")
+        assert secret not in page.content()
+        page.reload()
+        expect(page.get_by_role("region", name="Stripe").get_by_text("secret set")).to_be_visible()
+        assert secret not in page.content()
 
 
 def test_a_viewer_sees_the_revenue_settings_read_only(browser, shop):
@@ -218,48 +206,40 @@ def test_a_viewer_sees_the_revenue_settings_read_only(browser, shop):
     owner = api_client(url, "owner@revenue.example")
     token = invite(owner, site, "viewer@revenue.example", "viewer")
 
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    errors = page_errors(page)
-    accept_invitation_signing_up(page, url, token, "viewer@revenue.example")
-    expect(page).to_have_url(f"{url}/sites/{site}")
+    with watched_page(browser, viewport={"width": 1280, "height": 900}) as page:
+        accept_invitation_signing_up(page, url, token, "viewer@revenue.example")
+        expect(page).to_have_url(f"{url}/sites/{site}")
 
-    page.goto(f"{url}/sites/{site}/settings/revenue")
-    expect(page.get_by_text("viewers cannot change settings")).to_be_visible()
-    stripe = page.get_by_role("region", name="Stripe")
-    expect(stripe.get_by_test_id("webhook-url")).to_have_text(f"{url}/api/webhooks/stripe/{site}")
-    expect(stripe.get_by_label(re.compile("signing secret", re.I))).to_be_disabled()
-    # Forced: the form enabled by hand and a secret sent; the API's refusal is shown.
-    page.locator("fieldset").evaluate("fieldset => { fieldset.disabled = false; }")
-    paddle = page.get_by_role("region", name="Paddle")
-    paddle.get_by_label(re.compile("signing secret", re.I)).fill("pdl_by_a_viewer")
-    paddle.get_by_role("button", name=re.compile("Save|Replace")).click()
-    expect(paddle.get_by_role("alert")).to_contain_text("viewers cannot")
-    page.screenshot(path=SCREENSHOTS / "revenue-settings-viewer.png", full_page=True)
-    assert not errors, errors
-    context.close()
+        page.goto(f"{url}/sites/{site}/settings/revenue")
+        expect(page.get_by_text("viewers cannot change settings")).to_be_visible()
+        stripe = page.get_by_role("region", name="Stripe")
+        expect(stripe.get_by_test_id("webhook-url")).to_have_text(f"{url}/api/webhooks/stripe/{site}")
+        expect(stripe.get_by_label(re.compile("signing secret", re.I))).to_be_disabled()
+        # Forced: the form enabled by hand and a secret sent; the API's refusal is shown.
+        page.locator("fieldset").evaluate("fieldset => { fieldset.disabled = false; }")
+        paddle = page.get_by_role("region", name="Paddle")
+        paddle.get_by_label(re.compile("signing secret", re.I)).fill("pdl_by_a_viewer")
+        paddle.get_by_role("button", name=re.compile("Save|Replace")).click()
+        expect(paddle.get_by_role("alert")).to_contain_text("viewers cannot")
+        page.screenshot(path=SCREENSHOTS / "revenue-settings-viewer.png", full_page=True)
 
 
 def test_the_customers_page_lists_the_paying_customers(browser, shop):
     url, site = shop["url"], shop["site"]
-    context = browser.new_context(viewport={"width": 1280, "height": 800}, storage_state=shop["storage_state"])
-    page = context.new_page()
-    errors = page_errors(page)
-    page.goto(f"{url}/sites/{site}?period=7d")
-    with page.expect_response(re.compile(r"/api/v1/customers\?")) as listed:
-        page.get_by_role("link", name="Customers").click()
-    expect(page).to_have_url(f"{url}/sites/{site}/customers?period=7d")
-    assert "date_range=7d" in listed.value.url and listed.value.status == 200
-    table = page.get_by_test_id("customers")
-    ada = table.get_by_role("row").filter(has_text="ada@customer.example")
-    expect(ada).to_contain_text("$120.00")
-    expect(ada).to_contain_text(re.compile("newsletter", re.I))
-    expect(table.get_by_role("row").filter(has_text="grace@customer.example")).to_contain_text("$50.00")
-    expect(page.get_by_text("1–2 of 2")).to_be_visible()
-    page.get_by_role("link", name="Back to the dashboard").click()
-    expect(page).to_have_url(f"{url}/sites/{site}?period=7d")
-    assert not errors, errors
-    context.close()
+    with watched_page(browser, viewport={"width": 1280, "height": 800}, storage_state=shop["storage_state"]) as page:
+        page.goto(f"{url}/sites/{site}?period=7d")
+        with page.expect_response(re.compile(r"/api/v1/customers\?")) as listed:
+            page.get_by_role("link", name="Customers").click()
+        expect(page).to_have_url(f"{url}/sites/{site}/customers?period=7d")
+        assert "date_range=7d" in listed.value.url and listed.value.status == 200
+        table = page.get_by_test_id("customers")
+        ada = table.get_by_role("row").filter(has_text="ada@customer.example")
+        expect(ada).to_contain_text("$120.00")
+        expect(ada).to_contain_text(re.compile("newsletter", re.I))
+        expect(table.get_by_role("row").filter(has_text="grace@customer.example")).to_contain_text("$50.00")
+        expect(page.get_by_text("1–2 of 2")).to_be_visible()
+        page.get_by_role("link", name="Back to the dashboard").click()
+        expect(page).to_have_url(f"{url}/sites/{site}?period=7d")
 
 
 def test_screenshots_light_dark_and_360(browser, shop):
@@ -271,25 +251,21 @@ def test_screenshots_light_dark_and_360(browser, shop):
         ("revenue-360", {"viewport": {"width": 360, "height": 780}, "device_scale_factor": 2, "is_mobile": True}),
     ]
     for name, options in shots:
-        context = browser.new_context(storage_state=shop["storage_state"], **options)
-        page = context.new_page()
-        errors = page_errors(page)
-        width = options["viewport"]["width"]
-        for view, path in [("dashboard", f"/sites/{site}?period=7d"),
-                           ("settings", f"/sites/{site}/settings/revenue"),
-                           ("customers", f"/sites/{site}/customers?period=7d")]:
-            page.goto(f"{url}{path}")
-            if view == "dashboard":
-                expect(_stat(page, "Visitors")).to_contain_text("3")
-                expect(_panel(page, "Devices").get_by_role("row").nth(1)).to_be_visible()
-            page.wait_for_load_state("networkidle")
-            expect(page.get_by_text("Loading…")).to_have_count(0)
-            if options.get("color_scheme") == "dark":
-                assert page.evaluate("document.documentElement.classList.contains('dark')")
-            # Nothing wider than the screen: the page never scrolls sideways.
-            assert page.evaluate("document.documentElement.scrollWidth") <= width, (name, view)
-            page.screenshot(path=SCREENSHOTS / f"{name}-{view}.png", full_page=True)
-            if view == "dashboard" and width == 360:  # the top of the long phone page, to look at
-                page.screenshot(path=SCREENSHOTS / f"{name}-{view}-top.png")
-        assert not errors, errors
-        context.close()
+        with watched_page(browser, storage_state=shop["storage_state"], **options) as page:
+            width = options["viewport"]["width"]
+            for view, path in [("dashboard", f"/sites/{site}?period=7d"),
+                               ("settings", f"/sites/{site}/settings/revenue"),
+                               ("customers", f"/sites/{site}/customers?period=7d")]:
+                page.goto(f"{url}{path}")
+                if view == "dashboard":
+                    expect(_stat(page, "Visitors")).to_contain_text("3")
+                    expect(_panel(page, "Devices").get_by_role("row").nth(1)).to_be_visible()
+                page.wait_for_load_state("networkidle")
+                expect(page.get_by_text("Loading…")).to_have_count(0)
+                if options.get("color_scheme") == "dark":
+                    assert page.evaluate("document.documentElement.classList.contains('dark')")
+                # Nothing wider than the screen: the page never scrolls sideways.
+                assert page.evaluate("document.documentElement.scrollWidth") <= width, (name, view)
+                page.screenshot(path=SCREENSHOTS / f"{name}-{view}.png", full_page=True)
+                if view == "dashboard" and width == 360:  # the top of the long phone page, to look at
+                    page.screenshot(path=SCREENSHOTS / f"{name}-{view}-top.png")
