@@ -9,7 +9,7 @@ import { useDashboardState } from "../hooks/useDashboardState";
 import type { StatsResponse } from "../lib/api";
 import { CHANGE_IN_POINTS, formatChange, formatMetric } from "../lib/format";
 import {
-  conversionQuery, HEADLINE_METRICS, headlineQuery, REVENUE_HEADLINE_METRICS, revenueHeadlineQuery,
+  conversionQuery, goalInContext, HEADLINE_METRICS, headlineQuery, revenueHeadlineMetrics, revenueHeadlineQuery,
 } from "../state/query";
 import { METRIC_LABELS } from "./panels";
 import { useSiteView } from "./SiteContext";
@@ -44,8 +44,8 @@ function VisitorsNow() {
   );
 }
 
-/** One query of the headline (traffic, money, conversion: each on its own, so one refused
- * does not blank the others) and the metrics it asked, in order. */
+/** One query of the headline (traffic, money with the conversion rate, or a goal's conversion
+ * rate: each on its own, so one refused does not blank the others) and the metrics it asked. */
 interface Answer { result: UseQueryResult<StatsResponse>; metrics: readonly string[] }
 
 function valueOf({ result, metrics }: Answer, metric: string, currency: string): string {
@@ -101,8 +101,12 @@ export function Headline() {
   const { site } = useSiteView();
   const [state] = useDashboardState();
   const traffic: Answer = { result: useStatsQuery(headlineQuery(site.id, state)), metrics: HEADLINE_METRICS };
-  const money: Answer = { result: useStatsQuery(revenueHeadlineQuery(site.id, state)), metrics: REVENUE_HEADLINE_METRICS };
-  const conversion: Answer = { result: useStatsQuery(conversionQuery(site.id, state)), metrics: ["conversion_rate"] };
+  const money: Answer = { result: useStatsQuery(revenueHeadlineQuery(site.id, state)), metrics: revenueHeadlineMetrics(state) };
+  const goal = goalInContext(state);
+  const goalConversion: Answer = {
+    result: useStatsQuery(conversionQuery(site.id, state), { enabled: goal }), metrics: ["conversion_rate"],
+  };
+  const conversion = goal ? goalConversion : money;
   return (
     <div>
       {/* The traffic query's error once, above its cards; the money's and the conversion's in their cards. */}

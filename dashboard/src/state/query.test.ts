@@ -16,17 +16,24 @@ describe("queries built from the URL", () => {
     });
   });
 
-  it("the revenue cards and the conversion rate are queries of their own, with the URL's attribution", () => {
+  it("the revenue cards are a query of their own with the URL's attribution, carrying the conversion rate", () => {
     const state = parseSearch("?period=7d&compare=previous_period&attribution=last_touch");
     expect(revenueHeadlineQuery("pm_abc", state)).toEqual({
       site_id: "pm_abc",
       date_range: "7d",
-      metrics: ["revenue", "revenue_new", "revenue_renewal", "refunds", "revenue_per_visitor"],
+      metrics: ["revenue", "revenue_new", "revenue_renewal", "refunds", "revenue_per_visitor", "conversion_rate"],
       filters: [],
       attribution: "last_touch",
       include: { comparison: "previous_period" },
     });
-    expect(conversionQuery("pm_abc", state)).toMatchObject({ metrics: ["conversion_rate"], attribution: "last_touch" });
+  });
+
+  it("with a goal filter the conversion rate is the goal's, asked on its own", () => {
+    const state = parseSearch("?period=7d&attribution=last_touch&f=is,event:goal,signup");
+    expect(revenueHeadlineQuery("pm_abc", state).metrics).not.toContain("conversion_rate");
+    expect(conversionQuery("pm_abc", state)).toMatchObject({
+      metrics: ["conversion_rate"], attribution: "last_touch", filters: [["is", "event:goal", ["signup"]]],
+    });
   });
 
   it("every query carries the attribution, first touch unless the URL says otherwise", () => {

@@ -57,12 +57,23 @@ export function headlineQuery(siteId: string, state: DashboardState): StatsQuery
   return buildQuery(siteId, state, { metrics: [...HEADLINE_METRICS], comparison: true });
 }
 
-/** Its own query, so the traffic cards never wait for (or fail with) the money. */
-export function revenueHeadlineQuery(siteId: string, state: DashboardState): StatsQuery {
-  return buildQuery(siteId, state, { metrics: [...REVENUE_HEADLINE_METRICS], comparison: true });
+/** A goal among the filters makes the conversion rate that goal's (SPEC §5): a query of its own. */
+export function goalInContext(state: DashboardState): boolean {
+  return state.filters.some(([, dimension]) => dimension === "event:goal");
 }
 
-/** % of visitors who paid; with a goal filter, % who converted on that goal (SPEC §5). */
+/** The money cards' metrics; without a goal in context the conversion rate (% of visitors who
+ * paid) rides along, so the visitors of the range are counted once for both. */
+export function revenueHeadlineMetrics(state: DashboardState): string[] {
+  return goalInContext(state) ? [...REVENUE_HEADLINE_METRICS] : [...REVENUE_HEADLINE_METRICS, "conversion_rate"];
+}
+
+/** Its own query, so the traffic cards never wait for (or fail with) the money. */
+export function revenueHeadlineQuery(siteId: string, state: DashboardState): StatsQuery {
+  return buildQuery(siteId, state, { metrics: revenueHeadlineMetrics(state), comparison: true });
+}
+
+/** With a goal in context: % of visitors who converted on that goal (SPEC §5). */
 export function conversionQuery(siteId: string, state: DashboardState): StatsQuery {
   return buildQuery(siteId, state, { metrics: ["conversion_rate"], comparison: true });
 }
