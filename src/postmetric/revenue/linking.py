@@ -31,6 +31,7 @@ from typing import Any
 import orjson
 
 from postmetric.revenue.ledger import WEAK_LINKS, Payment, link_strength
+from postmetric.stats.dialects import DIALECTS
 from postmetric.store.events import EventStore
 
 SESSION_WINDOW = timedelta(minutes=30)
@@ -45,19 +46,80 @@ def link_payment(store: EventStore, payment: Payment) -> Payment:
         if payment.link_method != "none":
             return payment
     if payment.checkout_id:
-        found = store.checkout_visit(payment.site_id, payment.checkout_id)
+        found = checkout_visit(store, payment.site_id, payment.checkout_id)
         if found is not None:
             return replace(payment, visitor_id=found[0], session_id=found[1], link_method="checkout")
     if payment.email or payment.customer_id:
-        visitor = store.identified_visitor(payment.site_id, email=payment.email, customer_id=payment.customer_id)
+        visitor = identified_visitor(store, payment.site_id, email=payment.email, customer_id=payment.customer_id)
         if visitor is not None:
             return replace(payment, visitor_id=visitor, session_id=None, link_method="identity")
-    visits = store.visits_active(payment.site_id, start=payment.timestamp - SESSION_WINDOW,
-                                 end=payment.timestamp, limit=2)
+    visits = visits_active(store, payment.site_id, start=payment.timestamp - SESSION_WINDOW,
+                           end=payment.timestamp, limit=2)
     if len(visits) == 1:
         [(visitor, session)] = visits
         return replace(payment, visitor_id=visitor, session_id=session, link_method="session_window")
     return payment
+
+
+# -- the lookups: one query each, spelled by the store's SQL dialect ------------------------
+
+
+def checkout_visit(store: EventStore, site_id: int, checkout_id: str) -> tuple[str, str] | None:
+    """(visitor id, session id) of the site's latest `payment` event whose props.checkout_id
+    is `checkout_id`, or None."""
+    d = DIALECTS[store.dialect]
+    rows = store.fetch(
+        f"SELECT {d.text('visitor_id')} AS visitor_id, {d.text('session_id')} AS session_id FROM events"
+        f" WHERE site_id = {d.param('site', 'int')} AND type = 'payment'"
+        f" AND {d.prop(d.param('key', 'string'))} = {d.param('checkout', 'string')}"
+        " ORDER BY timestamp DESC LIMIT 1",
+        {"site": site_id, "key": "checkout_id", "checkout": checkout_id},
+    )
+    return (rows[0]["visitor_id"], rows[0]["session_id"]) if rows else None
+
+
+def identified_visitor(store: EventStore, site_id: int, *, email: str | None, customer_id: str | None) -> str | None:
+    """The visitor most recently identified on the site with `email` (case-insensitive;
+    identify events, or payment events with an email) or, by an identify event, with
+    user_id or customer_id `customer_id`; None if there is none."""
+    d = DIALECTS[store.dialect]
+    matches, params = [], {"site": site_id}
+    if email is not None:
+        matches.append(f"(type IN ('identify', 'payment') AND lower(trim({d.prop(d.param('email_key', 'string'))}))"
+                       f" = lower({d.param('email', 'string')}))")
+        params |= {"email_key": "email", "email": email}
+    if customer_id is not None:
+        matches.append(f"(type = 'identify' AND ({d.prop(d.param('user_key', 'string'))} = {d.param('customer', 'string')}"
+                       f" OR {d.prop(d.param('customer_key', 'string'))} = {d.param('customer', 'string')}))")
+        params |= {"user_key": "user_id", "customer_key": "customer_id", "customer": customer_id}
+    if not matches:
+        return None
+    rows = store.fetch(
+        f"SELECT {d.text('visitor_id')} AS visitor_id FROM events WHERE site_id = {d.param('site', 'int')}"
+        f" AND ({' OR '.join(matches)}) ORDER BY timestamp DESC LIMIT 1",
+        params,
+    )
+    return rows[0]["visitor_id"] if rows else None
+
+
+def visits_active(store: EventStore, site_id: int, *, start: datetime, end: datetime,
+                  limit: int) -> list[tuple[str, str]]:
+    """(visitor id, session id) of at most `limit` visits on the site with an event at or
+    after `start` that began (first event) at or before `end`."""
+    d = DIALECTS[store.dialect]
+    end_at, start_at = d.param("end", "timestamp"), d.param("start", "timestamp")
+    rows = store.fetch(
+        f"SELECT {d.text('span_visitor')} AS visitor_id, {d.text('session_id')} AS session_id"
+        f" FROM {d.sessions_table} WHERE site_id = {d.param('site', 'int')}"
+        f" AND session_started_at <= {end_at} AND first_at <= {end_at} AND last_at >= {start_at}"
+        f" ORDER BY session_id LIMIT {d.param('limit', 'int')}",
+        {"site": site_id, "start": _micros(start), "end": _micros(end), "limit": limit},
+    )
+    return [(row["visitor_id"], row["session_id"]) for row in rows]
+
+
+def _micros(moment: datetime) -> int:
+    return round(moment.timestamp() * 1_000_000)
 
 
 def _with_charge(store: EventStore, refund: Payment) -> Payment:

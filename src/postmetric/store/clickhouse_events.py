@@ -337,38 +337,6 @@ class ChdbEventStore:
         )
         return [payment_from_row(row) for row in rows]
 
-    def checkout_visit(self, site_id: int, checkout_id: str) -> tuple[str, str] | None:
-        rows = self.fetch(
-            "SELECT visitor_id, session_id FROM events WHERE site_id = {site_id:UInt32} AND type = 'payment'"
-            " AND JSONExtractString(props, 'checkout_id') = {checkout_id:String}"
-            " ORDER BY timestamp DESC LIMIT 1",
-            {"site_id": site_id, "checkout_id": checkout_id},
-        )
-        return (rows[0]["visitor_id"], rows[0]["session_id"]) if rows else None
-
-    def identified_visitor(self, site_id: int, *, email: str | None, customer_id: str | None) -> str | None:
-        if email is None and customer_id is None:
-            return None
-        rows = self.fetch(
-            "SELECT visitor_id FROM events WHERE site_id = {site_id:UInt32} AND ("
-            " (type IN ('identify', 'payment')"
-            "  AND lower(trimBoth(JSONExtractString(props, 'email'))) = lower({email:Nullable(String)}))"
-            " OR (type = 'identify' AND (JSONExtractString(props, 'user_id') = {customer_id:Nullable(String)}"
-            "  OR JSONExtractString(props, 'customer_id') = {customer_id:Nullable(String)})))"
-            " ORDER BY timestamp DESC LIMIT 1",
-            {"site_id": site_id, "email": email, "customer_id": customer_id},
-        )
-        return rows[0]["visitor_id"] if rows else None
-
-    def visits_active(self, site_id: int, *, start: datetime, end: datetime, limit: int) -> list[tuple[str, str]]:
-        rows = self.fetch(
-            "SELECT span_visitor, session_id FROM sessions FINAL WHERE site_id = {site_id:UInt32}"
-            " AND session_started_at <= {end:DateTime64(6, 'UTC')} AND first_at <= {end:DateTime64(6, 'UTC')}"
-            " AND last_at >= {start:DateTime64(6, 'UTC')} ORDER BY session_id LIMIT {limit:UInt32}",
-            {"site_id": site_id, "start": start, "end": end, "limit": limit},
-        )
-        return [(row["span_visitor"], row["session_id"]) for row in rows]
-
     def _query(self, sql: str, params: Mapping[str, Any]) -> list[dict[str, Any]]:
         """`fetch` for a caller that already holds the lock."""
         result = self._session.query(sql, "JSONCompact",

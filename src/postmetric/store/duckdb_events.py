@@ -254,39 +254,6 @@ class DuckDBEventStore:
         )
         return [payment_from_row(row) for row in rows]
 
-    def checkout_visit(self, site_id: int, checkout_id: str) -> tuple[str, str] | None:
-        rows = self.fetch(
-            "SELECT visitor_id::VARCHAR AS visitor_id, session_id::VARCHAR AS session_id FROM events"
-            " WHERE site_id = $site_id AND type = 'payment'"
-            " AND json_extract_string(props, '$.checkout_id') = $checkout_id"
-            " ORDER BY timestamp DESC LIMIT 1",
-            {"site_id": site_id, "checkout_id": checkout_id},
-        )
-        return (rows[0]["visitor_id"], rows[0]["session_id"]) if rows else None
-
-    def identified_visitor(self, site_id: int, *, email: str | None, customer_id: str | None) -> str | None:
-        if email is None and customer_id is None:
-            return None
-        rows = self.fetch(
-            "SELECT visitor_id::VARCHAR AS visitor_id FROM events WHERE site_id = $site_id AND ("
-            " (type IN ('identify', 'payment')"
-            "  AND lower(trim(json_extract_string(props, '$.email'))) = lower($email::VARCHAR))"
-            " OR (type = 'identify' AND (json_extract_string(props, '$.user_id') = $customer_id::VARCHAR"
-            "  OR json_extract_string(props, '$.customer_id') = $customer_id::VARCHAR)))"
-            " ORDER BY timestamp DESC LIMIT 1",
-            {"site_id": site_id, "email": email, "customer_id": customer_id},
-        )
-        return rows[0]["visitor_id"] if rows else None
-
-    def visits_active(self, site_id: int, *, start: datetime, end: datetime, limit: int) -> list[tuple[str, str]]:
-        rows = self.fetch(
-            "SELECT span_visitor::VARCHAR AS visitor_id, session_id::VARCHAR AS session_id FROM sessions"
-            " WHERE site_id = $site_id AND session_started_at <= $end AND first_at <= $end AND last_at >= $start"
-            " ORDER BY session_id LIMIT $limit",
-            {"site_id": site_id, "start": _naive_utc(start), "end": _naive_utc(end), "limit": limit},
-        )
-        return [(row["visitor_id"], row["session_id"]) for row in rows]
-
     def fetch(self, sql: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
         cursor = self._cursor().execute(sql, dict(params or {}))
         names = [d[0] for d in cursor.description]

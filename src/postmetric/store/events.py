@@ -9,7 +9,6 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime
 from typing import Any, Protocol
 
 import orjson
@@ -170,22 +169,6 @@ class EventStore(Protocol):
     def payments(self, site_id: int, *, provider: str | None = None, transaction_id: str | None = None,
                  visitor_id: str | None = None) -> list[Payment]:
         """The site's payments, oldest first."""
-        ...
-
-    def checkout_visit(self, site_id: int, checkout_id: str) -> tuple[str, str] | None:
-        """(visitor id, session id) of the site's latest `payment` event whose props.checkout_id
-        is `checkout_id`, or None."""
-        ...
-
-    def identified_visitor(self, site_id: int, *, email: str | None, customer_id: str | None) -> str | None:
-        """The visitor most recently identified on the site with `email` (case-insensitive;
-        identify events, or payment events with an email) or, by an identify event, with
-        user_id or customer_id `customer_id`; None if there is none."""
-        ...
-
-    def visits_active(self, site_id: int, *, start: datetime, end: datetime, limit: int) -> list[tuple[str, str]]:
-        """(visitor id, session id) of at most `limit` visits on the site with an event at or
-        after `start` that began (first event) at or before `end`."""
         ...
 
     def close(self) -> None: ...
