@@ -151,14 +151,21 @@ def load_in_batches(store, events: list, cuts: list[int]) -> None:
             store.load(encode_rows(event_row(e) for e in events[start:end]))
 
 
+def stored_example(store, data, site_id: int, *, in_batches: bool = False) -> tuple[list, list]:
+    """An example's events and payments, drawn and stored (the events in cut batches if asked)."""
+    events = data.draw(visits(site_id))
+    cuts = data.draw(st.lists(st.integers(0, len(events)), max_size=3)) if in_batches else []
+    load_in_batches(store, events, cuts)
+    paid = data.draw(payments(site_id, events))
+    store.record_payments(paid)
+    return events, paid
+
+
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_engine_answers_like_the_oracle(shared_event_store, data):
     site_id = next(site_ids)
-    events = data.draw(visits(site_id))
-    load_in_batches(shared_event_store, events, data.draw(st.lists(st.integers(0, len(events)), max_size=3)))
-    paid = data.draw(payments(site_id, events))
-    shared_event_store.record_payments(paid)
+    events, paid = stored_example(shared_event_store, data, site_id, in_batches=True)
     raw = data.draw(queries()) | {"attribution": data.draw(st.sampled_from(["first_touch", "last_touch"]))}
     try:
         query = parse_query(raw, site_timezone="UTC", now=WINDOW_START + WINDOW)
@@ -177,10 +184,7 @@ def test_engine_answers_like_the_oracle(shared_event_store, data):
 def test_revenue_by_visit_attributes_is_credited_like_the_oracle(shared_event_store, data):
     """Attribution at work: every payment in range, split by a visit attribute, both models."""
     site_id = next(site_ids)
-    events = data.draw(visits(site_id))
-    shared_event_store.load(encode_rows(event_row(e) for e in events))
-    paid = data.draw(payments(site_id, events))
-    shared_event_store.record_payments(paid)
+    events, paid = stored_example(shared_event_store, data, site_id)
     raw = {
         "site_id": "example.com", "date_range": [WINDOW_START.isoformat(), (WINDOW_START + WINDOW).isoformat()],
         "metrics": data.draw(st.lists(st.sampled_from(METRICS[9:]), min_size=1, max_size=3, unique=True)),
@@ -200,10 +204,7 @@ def test_revenue_by_visit_attributes_is_credited_like_the_oracle(shared_event_st
 @given(data=st.data())
 def test_realtime_counts_events_by_their_own_time(shared_event_store, data):
     site_id = next(site_ids)
-    events = data.draw(visits(site_id))
-    shared_event_store.load(encode_rows(event_row(e) for e in events))
-    paid = data.draw(payments(site_id, events))
-    shared_event_store.record_payments(paid)
+    events, paid = stored_example(shared_event_store, data, site_id)
     now = WINDOW_START + timedelta(minutes=10 * data.draw(st.integers(1, 6 * 24 * 3)))
     raw = data.draw(queries()) | {"date_range": "realtime", "include": {"total_rows": True}}
     raw["dimensions"] = [d if not d.startswith("time") else "time:minute" for d in raw["dimensions"]]
