@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from sqlalchemy import JSON, DateTime, ForeignKey, LargeBinary, MetaData, String
+from sqlalchemy import JSON, DateTime, ForeignKey, LargeBinary, MetaData, String, UniqueConstraint
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
@@ -215,3 +215,33 @@ class RevenueProvider(Base):
     last_delivery_at: Mapped[datetime | None]
     last_event_type: Mapped[str | None] = mapped_column(String(255))
     last_result: Mapped[str | None] = mapped_column(String(255))  # "recorded 1", "rejected: …"
+
+
+class Goal(Base):
+    """A goal definition (SPEC §7): a display name for a custom event, or a page-visit goal
+    from a path pattern (`/thank-you`, `/blog/*`). Custom events are goals without one."""
+
+    __tablename__ = "goals"
+    __table_args__ = (UniqueConstraint("site_id", "display_name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(8))  # "event" | "page"
+    event_name: Mapped[str | None] = mapped_column(String(64))  # kind "event"
+    page_path: Mapped[str | None] = mapped_column(String(2048))  # kind "page": a path pattern with `*`
+    display_name: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+
+
+class Funnel(Base):
+    """A funnel (SPEC §7): 2–8 ordered steps, each a page pattern or a goal."""
+
+    __tablename__ = "funnels"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    # [{"type": "page" | "goal", "match": "/pricing" | "signup", "label": "…" (optional)}, …]
+    steps: Mapped[list[dict[str, str]]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+    updated_at: Mapped[datetime] = mapped_column(default=utc_now, onupdate=utc_now)
