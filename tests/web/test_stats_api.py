@@ -293,9 +293,9 @@ def live(client, owner, clock):
     """Three visitors in the last five minutes, one ten minutes ago (not counted)."""
     now = NOW
     send(client, owner, [
-        pageview(owner, "/pricing", at=now - timedelta(minutes=1), referrer="https://www.google.com/"),
-        pageview(owner, "/pricing", at=now - timedelta(minutes=2), ip="8.8.8.8"),
-        pageview(owner, "/", at=now - timedelta(minutes=4)),
+        pageview(owner, "/pricing", at=now - timedelta(minutes=1), referrer="https://www.google.com/", visitor=A),
+        pageview(owner, "/pricing", at=now - timedelta(minutes=2), ip="8.8.8.8", visitor=B),
+        pageview(owner, "/", at=now - timedelta(minutes=4), visitor=C),
         pageview(owner, "/old", at=now - timedelta(minutes=10)),
     ])
     return owner
@@ -310,6 +310,12 @@ def test_realtime_counts_the_last_five_minutes_with_top_pages_sources_countries(
         "pages": [{"page": "/pricing", "visitors": 2}, {"page": "/", "visitors": 1}],
         "sources": [{"source": "Direct/None", "visitors": 2}, {"source": "Google", "visitors": 1}],
         "countries": [{"country": "GB", "visitors": 2}, {"country": "US", "visitors": 1}],
+        "recent_visitors": [  # newest first; the visitor of ten minutes ago is not among them
+            {"visitor_id": A, "page": "/pricing", "source": "Google", "country": "GB", "last_seen": "2026-03-11T11:59:00Z"},
+            {"visitor_id": B, "page": "/pricing", "source": "Direct/None", "country": "US",
+             "last_seen": "2026-03-11T11:58:00Z"},
+            {"visitor_id": C, "page": "/", "source": "Direct/None", "country": "GB", "last_seen": "2026-03-11T11:56:00Z"},
+        ],
     }
     assert report(client, live, "realtime") == {"status": "success", "data": [{"visitors": 3}]}
 

@@ -7,7 +7,8 @@ results are reshaped into DataFast's response: `{"status": "success", "data": [.
 (`limit`, `filter_country`, `startAt`…), never after the query field it became.
 
 Secondary responsibility: `realtime_snapshot`, the body of `GET /api/v1/realtime` and of each
-frame of its event stream.
+frame of its event stream, with the visitors active in its window (`recent_visitors`, newest first,
+read straight from the event store: the query model has no per-visitor rows).
 
 Where DataFast and Postmetric differ, the choices made:
 - Errors keep Postmetric's one shape, `{"error": "<parameter>: <message>"}`, rather than DataFast's
@@ -36,18 +37,22 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
+from postmetric.stats.dialects import DIALECTS
 from postmetric.stats.parse import parse_query
 from postmetric.stats.query import DateRange, Query, QueryError
+from postmetric.store.events import EventStore
 
 DIRECT = "Direct/None"
 INTERVALS = ("hour", "day", "week", "month")
 TIMESERIES_DEFAULT_RANGE = {"hour": "24h", "day": "30d", "week": "30d", "month": "12mo"}
 REALTIME_WINDOW = timedelta(minutes=5)
 REALTIME_TOP = 10
+REALTIME_RECENT_VISITORS = 20
+EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 # filter_<name> → the query dimension it filters.
 FILTERS: dict[str, str] = {
@@ -169,8 +174,9 @@ def run_report(engine: Engine, report: str, params: Mapping[str, str], filter_pa
     return _breakdown(run, base, BREAKDOWNS[report])
 
 
-def realtime_snapshot(engine: Engine, site: Site, *, now: datetime) -> dict[str, Any]:
-    """Visitors active in the last five minutes, with the top pages, sources and countries (blocking)."""
+def realtime_snapshot(engine: Engine, site: Site, *, now: datetime, events: EventStore) -> dict[str, Any]:
+    """Visitors active in the last five minutes, with the top pages, sources and countries, and the
+    latest of those visitors (blocking)."""
     query = parse_query({"site_id": site.public_id, "date_range": "realtime", "metrics": ["visitors"]},
                         site_timezone=site.timezone, now=now)
     query = replace(query, date_range=DateRange(now - REALTIME_WINDOW, now, "realtime"))
@@ -189,7 +195,34 @@ def realtime_snapshot(engine: Engine, site: Site, *, now: datetime) -> dict[str,
         "pages": top("event:page", "page"),
         "sources": top("visit:source", "source"),
         "countries": top("visit:country", "country"),
+        "recent_visitors": _recent_visitors(events, site.id, now - REALTIME_WINDOW, now),
     }
+
+
+def _recent_visitors(events: EventStore, site_id: int, start: datetime, end: datetime) -> list[dict[str, Any]]:
+    """Up to REALTIME_RECENT_VISITORS visitors with an event in [start, end), newest first: the page,
+    source and country of their latest event, and when it happened."""
+    d = DIALECTS[events.dialect]
+    rows = events.fetch(
+        f"SELECT {d.text('visitor_id')} AS visitor, {d.arg_max('pathname', 'timestamp')} AS page,"
+        f" {d.arg_max('source', 'timestamp')} AS source, {d.arg_max('country', 'timestamp')} AS country,"
+        f" {d.epoch_micros('max(timestamp)')} AS last_seen"
+        f" FROM events WHERE site_id = {d.param('site', 'int')}"
+        f" AND timestamp >= {d.param('start', 'timestamp')} AND timestamp < {d.param('end', 'timestamp')}"
+        f" GROUP BY visitor_id ORDER BY last_seen DESC, visitor LIMIT {REALTIME_RECENT_VISITORS}",
+        {"site": d.param_value(site_id, "int"), "start": d.param_value(_epoch_micros(start), "timestamp"),
+         "end": d.param_value(_epoch_micros(end), "timestamp")},
+    )
+    return [{"visitor_id": row["visitor"], "page": row["page"], "source": _direct("visit:source", row["source"]),
+             "country": row["country"], "last_seen": _iso_micros(row["last_seen"])} for row in rows]
+
+
+def _epoch_micros(moment: datetime) -> int:
+    return (moment - EPOCH) // timedelta(microseconds=1)
+
+
+def _iso_micros(micros: int) -> str:
+    return (EPOCH + timedelta(microseconds=int(micros))).isoformat().replace("+00:00", "Z")
 
 
 # -- reports -----------------------------------------------------------------------------

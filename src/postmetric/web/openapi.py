@@ -197,6 +197,8 @@ REALTIME_EXAMPLE = {
     "pages": [{"page": "/pricing", "visitors": 2}, {"page": "/", "visitors": 1}],
     "sources": [{"source": "Google", "visitors": 2}, {"source": "Direct/None", "visitors": 1}],
     "countries": [{"country": "DE", "visitors": 2}, {"country": "US", "visitors": 1}],
+    "recent_visitors": [{"visitor_id": "3f1c2a9e-8b7d-4c6e-9f00-1a2b3c4d5e6f", "page": "/pricing", "source": "Google",
+                         "country": "DE", "last_seen": "2026-11-26T14:02:41Z"}],
 }
 VISITOR_EXAMPLE = {
     "visitor_id": "3f1c2a9e-8b7d-4c6e-9f00-1a2b3c4d5e6f",
@@ -307,7 +309,8 @@ OPENAPI: dict[str, Any] = {
         **{f"/api/v1/analytics/{report}": _report_path(report) for report in REPORTS},
         "/api/v1/realtime": {"get": {
             "tags": ["Stats"], "operationId": "realtime",
-            "summary": "Visitors in the last 5 minutes, with the top 10 pages, sources and countries.",
+            "summary": "Visitors in the last 5 minutes, with the top 10 pages, sources and countries, and the "
+                       "20 latest visitors (`recent_visitors`, newest first).",
             "security": [{"bearerAuth": []}], "parameters": [SITE_ID],
             "responses": {"200": _ok("The snapshot.", REALTIME_EXAMPLE), **API_ERRORS},
         }},

@@ -87,7 +87,8 @@ async def get_realtime(request: Request, caller: Caller) -> Response:
     """`GET /api/v1/realtime`: visitors in the last 5 minutes, top pages, sources, countries."""
     services = request.app.state.services
     site = await require_site(request, caller, request.query_params.get("site_id"))
-    snapshot = await run_in_threadpool(realtime_snapshot, services.stats, site, now=_now(services))
+    snapshot = await run_in_threadpool(realtime_snapshot, services.stats, site, now=_now(services),
+                                       events=services.events)
     return json_response(snapshot, headers=NO_STORE)
 
 
@@ -105,7 +106,8 @@ async def get_realtime_stream(request: Request, caller: Caller) -> Response:
 
     async def frames():
         while True:
-            snapshot = await run_in_threadpool(realtime_snapshot, services.stats, site, now=_now(services))
+            snapshot = await run_in_threadpool(realtime_snapshot, services.stats, site, now=_now(services),
+                                       events=services.events)
             yield _frame("realtime", snapshot)
             with anyio.move_on_after(STREAM_INTERVAL_SECONDS):
                 await services.stopping.wait()
