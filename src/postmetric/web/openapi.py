@@ -17,6 +17,7 @@ import orjson
 
 from postmetric.web.analytics import BREAKDOWNS, FILTERS, OPERATORS, REPORTS
 from postmetric.web.openapi_accounts import ACCOUNT_PATHS, ACCOUNT_TAGS, SECURITY_SCHEMES
+from postmetric.web.openapi_goals import GOAL_PATHS, GOAL_TAGS
 from postmetric.web.openapi_revenue import REVENUE_PATHS, REVENUE_TAGS
 
 JSON = "application/json"
@@ -251,7 +252,7 @@ OPENAPI: dict[str, Any] = {
                        "(`pmt_…`) the sites its user owns. Errors are `{\"error\": \"<field>: <message>\"}`.",
     },
     "tags": [{"name": "Ingestion"}, {"name": "Stats"}, {"name": "Analytics (DataFast-style)"}, {"name": "Payments"},
-             *ACCOUNT_TAGS, *REVENUE_TAGS, {"name": "Meta"}],
+             *ACCOUNT_TAGS, *GOAL_TAGS, *REVENUE_TAGS, {"name": "Meta"}],
     "paths": {
         "/api/events": {"post": {
             "tags": ["Ingestion"], "operationId": "track_event", "summary": "Record one event (the tracking script).",
@@ -385,6 +386,7 @@ OPENAPI: dict[str, Any] = {
             "responses": {"200": _ok("The customers and the total count.", CUSTOMERS_EXAMPLE), **API_ERRORS},
         }},
         **ACCOUNT_PATHS,
+        **GOAL_PATHS,
         **REVENUE_PATHS,
         "/api/health": {"get": {
             "tags": ["Meta"], "operationId": "health", "summary": "Liveness, and events waiting to be stored.",
