@@ -32,6 +32,7 @@ const router = createBrowserRouter([
       { path: "/sites/:siteId", lazy: lazyPage(() => import("./routes/SitePage")) },
       { path: "/sites/:siteId/realtime", lazy: lazyPage(() => import("./routes/RealtimePage")) },
       { path: "/sites/:siteId/customers", lazy: lazyPage(() => import("./routes/CustomersPage")) },
+      { path: "/sites/:siteId/visitors/:visitorId", lazy: lazyPage(() => import("./routes/VisitorPage")) },
       { path: "/sites/:siteId/settings/:section?", lazy: lazyPage(() => import("./routes/SettingsPage")) },
       { path: "*", element: <ErrorBox error="There is no page at this address." /> },
     ],

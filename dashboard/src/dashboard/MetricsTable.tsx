@@ -33,7 +33,8 @@ function SortHeader({ metric, sort, onSort, className }:
 const columnClass = (metric: string, index: number) =>
   cx("w-20", index > 0 && metric !== "revenue" && "hidden sm:table-cell");
 
-export function MetricsTable({ tab }: { tab: PanelTab }) {
+/** `empty`: what a tab without rows says (default: no data for this range). */
+export function MetricsTable({ tab, empty }: { tab: PanelTab; empty?: ReactNode }) {
   const { site } = useSiteView();
   const [state, setState] = useDashboardState();
   const [sort, setSort] = useState<Sort>([tab.metrics[0], "desc"]);
@@ -44,7 +45,7 @@ export function MetricsTable({ tab }: { tab: PanelTab }) {
   const currency = stats.data.meta.currency ?? site.currency;
   const notice = stats.revenueError && <RevenueUnavailable error={stats.revenueError} />;
   if (!rows.length) {
-    return <>{notice}<p className="py-6 text-center text-sm text-gray-500 dark:text-gray-400">No data for this range.</p></>;
+    return <>{notice}{empty ?? <p className="py-6 text-center text-sm text-gray-500 dark:text-gray-400">No data for this range.</p>}</>;
   }
   // The bar follows the column the rows are ordered by (visitors when that one is refused).
   const barMetric = stats.metrics.includes(sort[0]) ? sort[0] : stats.metrics[0];
@@ -93,8 +94,8 @@ async function exportCsv(siteId: string, tab: PanelTab, state: ReturnType<typeof
   download(`${siteId}-${tab.id}.csv`, toCsv(header, answer.results.map((row) => [row.dimensions[0] ?? "", ...row.metrics])));
 }
 
-export function Panel({ title, tabs, footer, extraTabs }:
-  { title: string; tabs: PanelTab[]; footer?: ReactNode; extraTabs?: Record<string, ReactNode> }) {
+export function Panel({ title, tabs, footer, extraTabs, empty }:
+  { title: string; tabs: PanelTab[]; footer?: ReactNode; extraTabs?: Record<string, ReactNode>; empty?: ReactNode }) {
   const allTabs = [...tabs.map(({ id, label }) => ({ id, label })),
                    ...Object.keys(extraTabs ?? {}).map((id) => ({ id, label: id }))];
   const [active, setActive] = useState(tabs[0].id);
@@ -109,7 +110,7 @@ export function Panel({ title, tabs, footer, extraTabs }:
           <h2 className="font-semibold">{title}</h2>
           <Tabs tabs={allTabs} active={active} onChange={setActive} />
         </div>
-        <div className="flex-1">{tab ? <MetricsTable key={tab.id} tab={tab} /> : extraTabs?.[active]}</div>
+        <div className="flex-1">{tab ? <MetricsTable key={tab.id} tab={tab} empty={empty} /> : extraTabs?.[active]}</div>
         <ErrorBox error={exportError} />
         <div className="mt-2 flex items-center justify-between gap-2 text-xs text-gray-500 dark:text-gray-400">
           <span>{footer}</span>

@@ -1,8 +1,10 @@
-/** One site's dashboard: controls, headline, chart and the four panels; all read the URL. */
+/** One site's dashboard: controls, headline, chart, the four panels, goals and funnels; all read the URL. */
 import { lazy, Suspense } from "react";
 import { Link, useLocation } from "react-router";
 import { Spinner } from "../components/ui";
 import { AttributionToggle, DateRangePicker, FilterChips } from "./Controls";
+import { FunnelPanel } from "./FunnelPanel";
+import { GoalsPanel } from "./GoalsPanel";
 import { Headline } from "./Headline";
 import { Panel } from "./MetricsTable";
 import { DEVICE_TABS, LOCATION_TABS, PAGE_TABS, SOURCE_TABS } from "./panels";
@@ -47,6 +49,9 @@ export function SiteDashboard({ view }: { view: SiteView }) {
           <Panel title="Locations" tabs={LOCATION_TABS} footer={DBIP_CREDIT}
             extraTabs={{ Map: <Suspense fallback={<Spinner />}><WorldMap /></Suspense> }} />
           <Panel title="Devices" tabs={DEVICE_TABS} />
+          <GoalsPanel />
+          {/* Funnels are read through the Sites API, which a shared view has no access to. */}
+          {!readOnly && <FunnelPanel />}
         </div>
       </div>
     </SiteContext.Provider>

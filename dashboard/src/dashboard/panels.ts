@@ -33,12 +33,23 @@ export const DEVICE_TABS: PanelTab[] = [
   { id: "devices", label: "Devices", dimension: "visit:device", metrics: ["visitors", "revenue"] },
 ];
 
+/** Goals: unique converters, completions, their % of the range's visitors and their revenue. */
+export const GOAL_TABS: PanelTab[] = [
+  { id: "goals", label: "Goals", dimension: "event:goal", metrics: ["visitors", "conversions", "conversion_rate", "revenue"] },
+];
+
+/** Breakdowns a funnel's results take: the visit dimensions of the query API. */
+export const FUNNEL_BREAKDOWNS = [
+  "visit:source", "visit:channel", "visit:referrer", "visit:utm_source", "visit:utm_medium", "visit:utm_campaign",
+  "visit:entry_page", "visit:country", "visit:region", "visit:city", "visit:device", "visit:browser", "visit:os",
+] as const;
+
 const LABELS: Record<string, string> = {
   "visit:channel": "Channel", "visit:source": "Source", "visit:referrer": "Referrer",
   "visit:utm_campaign": "Campaign", "visit:utm_source": "UTM source", "visit:utm_medium": "UTM medium",
   "event:page": "Page", "visit:entry_page": "Entry page", "visit:exit_page": "Exit page",
   "event:hostname": "Hostname", "event:props:url": "Link URL", "visit:country": "Country", "visit:region": "Region", "visit:city": "City",
-  "visit:browser": "Browser", "visit:os": "OS", "visit:device": "Device",
+  "visit:browser": "Browser", "visit:os": "OS", "visit:device": "Device", "event:goal": "Goal",
 };
 
 export function dimensionLabel(dimension: string): string {

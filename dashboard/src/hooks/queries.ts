@@ -1,8 +1,8 @@
 /** One data hook per endpoint; stats hooks take a query built from the URL state. */
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import {
-  api, ApiError, queryStats, type Realtime, type SessionInfo, setCsrfToken, type Site, type StatsQuery, type StatsResponse,
-  type StatsRow,
+  api, ApiError, type Funnel, type FunnelResults, type Goal, queryStats, type Realtime, type SessionInfo, setCsrfToken,
+  type Site, type StatsQuery, type StatsResponse, type StatsRow, type VisitorProfile,
 } from "../lib/api";
 import { withoutRevenue } from "../state/query";
 
@@ -103,5 +103,42 @@ export function useRealtimeQuery(siteId: string) {
     queryKey: ["realtime", siteId],
     queryFn: () => api<Realtime>(`/api/v1/realtime?site_id=${encodeURIComponent(siteId)}`),
     refetchInterval: 30_000,
+  });
+}
+
+export const goalsKey = (siteId: string) => ["goals", siteId];
+export const funnelsKey = (siteId: string) => ["funnels", siteId];
+
+/** The site's goal definitions (the list answer is `{"goals": [...]}`; a bare list reads the same). */
+export function useGoalsQuery(siteId: string) {
+  return useQuery({
+    queryKey: goalsKey(siteId),
+    queryFn: async () => {
+      const body = await api<{ goals: Goal[] } | Goal[]>(`/api/v1/sites/${siteId}/goals`);
+      return Array.isArray(body) ? body : body.goals;
+    },
+  });
+}
+
+export function useFunnelsQuery(siteId: string) {
+  return useQuery({ queryKey: funnelsKey(siteId), queryFn: () => api<{ funnels: Funnel[] }>(`/api/v1/sites/${siteId}/funnels`) });
+}
+
+/** A funnel's results over `dateRange` (the query API's range, a custom one as `start,end`). */
+export function useFunnelResultsQuery(funnelId: string | number | null, dateRange: string, breakdown: string | null) {
+  const params = new URLSearchParams({ date_range: dateRange });
+  if (breakdown) params.set("breakdown", breakdown);
+  return useQuery({
+    queryKey: ["funnel-results", funnelId, params.toString()],
+    queryFn: () => api<FunnelResults>(`/api/v1/funnels/${funnelId}/results?${params}`),
+    enabled: funnelId !== null,
+    placeholderData: keepPreviousData,
+  });
+}
+
+export function useVisitorQuery(siteId: string, visitorId: string) {
+  return useQuery({
+    queryKey: ["visitor", siteId, visitorId],
+    queryFn: () => api<VisitorProfile>(`/api/v1/visitors/${encodeURIComponent(visitorId)}?site_id=${encodeURIComponent(siteId)}`),
   });
 }

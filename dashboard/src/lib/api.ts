@@ -119,6 +119,94 @@ export interface Realtime {
   pages: { page: string; visitors: number }[];
   sources: { source: string; visitors: number }[];
   countries: { country: string; visitors: number }[];
+  /** Up to 20 visitors active in the window, newest first (their latest event's page, source, country). */
+  recent_visitors?: { visitor_id: string; page: string; source: string; country: string; last_seen: string }[];
+}
+
+/** A goal definition (Sites API): a custom event by name, or a visit of pages matching a path pattern. */
+export interface Goal {
+  id: number | string;
+  kind: "event" | "page";
+  event_name: string | null;
+  page_path: string | null;
+  display_name: string;
+}
+
+export interface FunnelStep { type: "page" | "goal"; match: string; label: string | null }
+
+export interface Funnel {
+  id: number | string;
+  site_id: string;
+  name: string;
+  steps: FunnelStep[];
+  created_at: string;
+  updated_at: string;
+}
+
+/** One step of a funnel's results; conversions are percentages (0–100), drop-off a visitor count. */
+export interface FunnelStepResult extends FunnelStep {
+  index: number;
+  visitors: number;
+  conversion_from_previous: number | null;
+  conversion_from_first: number | null;
+  drop_off: number | null;
+  median_seconds_to_next: number | null;
+}
+
+export interface FunnelResults {
+  funnel: Funnel;
+  date_range: { start: string; end: string };
+  steps: FunnelStepResult[];
+  breakdown?: { value: string | null; steps: FunnelStepResult[] }[];
+}
+
+/** A payment of the ledger as the API shows it: amounts in major units as decimal strings. */
+export interface Payment {
+  transaction_id: string;
+  provider: string;
+  kind: string;
+  amount: string;
+  currency: string;
+  reporting_amount?: string | null;
+  reporting_currency?: string | null;
+  timestamp: string;
+  customer_id: string | null;
+  email: string | null;
+  visitor_id?: string | null;
+  session_id: string | null;
+}
+
+export interface VisitorSession {
+  session_id: string;
+  started_at: string;
+  ended_at: string;
+  duration: number;
+  entry_page: string;
+  exit_page: string;
+  pageviews: number;
+  source: string;
+  channel: string;
+  country: string;
+  device: string;
+}
+
+/** `GET /api/v1/visitors/{id}`: one visitor's profile and journey (stats/visitors.py). */
+export interface VisitorProfile {
+  visitor_id: string;
+  first_seen: string;
+  last_seen: string;
+  identity: { user_id: string | null; email: string | null; name: string | null; props: Record<string, unknown>; identified_at: string } | null;
+  geo: { country: string; region: string; city: string };
+  device: { type: string; browser: string; browser_version: string; os: string; os_version: string; viewport: { width: number; height: number } | null };
+  first_touch: Record<string, string> & { click_ids?: Record<string, string> };
+  totals: { visits: number; pageviews: number; goals: number };
+  sessions: VisitorSession[];
+  pages: { page: string; hostname: string; title: string; timestamp: string; session_id: string }[];
+  goals: { name: string; timestamp: string; page: string; props: Record<string, unknown> }[];
+  payments: Payment[];
+  truncated: boolean;
+  /** The person this visitor is one device of (identification merges them), when known. */
+  person?: { key: string; visitor_ids: string[] } | null;
 }
 
 export function queryStats(query: StatsQuery): Promise<StatsResponse> {

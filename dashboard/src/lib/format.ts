@@ -122,6 +122,11 @@ export function formatDateTime(iso: string | Date, timeZone: string): string {
   });
 }
 
+/** The time of day of an instant in the site's timezone, to the second: "14:05:09". */
+export function formatTime(iso: string, timeZone: string): string {
+  return new Date(iso).toLocaleTimeString("en-GB", { timeZone, hour: "2-digit", minute: "2-digit", second: "2-digit" });
+}
+
 /** Today's date (YYYY-MM-DD) in the site's timezone. */
 export function todayIn(timeZone: string, now: Date = new Date()): string {
   return now.toLocaleDateString("en-CA", { timeZone });

@@ -41,10 +41,13 @@ export function customersSearch(siteId: string, state: DashboardState, offset: n
   return params.toString();
 }
 
-/** There is no visitor profile page yet: the id is plain text (a link once that page exists). */
-function VisitorId({ id }: { id: string | null }) {
+/** The visitor linked to the customer's payments, a link to their journey. */
+function VisitorId({ siteId, id }: { siteId: string; id: string | null }) {
   if (!id) return <span className="text-gray-400">–</span>;
-  return <code className="block truncate text-xs" title={id}>{id}</code>;
+  return (
+    <Link to={`/sites/${siteId}/visitors/${id}`} title={`The journey of visitor ${id}`}
+      className="block truncate text-xs text-indigo-600 underline dark:text-indigo-400"><code>{id}</code></Link>
+  );
 }
 
 function CustomersTable({ siteId, timezone, currency: siteCurrency }: { siteId: string; timezone: string; currency: string }) {
@@ -90,7 +93,7 @@ function CustomersTable({ siteId, timezone, currency: siteCurrency }: { siteId: 
                   <span className="block truncate font-medium">{name}</span>
                   {c.email && c.email !== name && <span className="block truncate text-xs text-gray-500 dark:text-gray-400">{c.email}</span>}
                 </td>
-                <td className="max-w-40 py-1.5 pr-2"><VisitorId id={c.visitor_id} /></td>
+                <td className="max-w-40 py-1.5 pr-2"><VisitorId siteId={siteId} id={c.visitor_id} /></td>
                 <td className="max-w-48 py-1.5 pr-2">
                   <span className="block truncate">{valueLabel("visit:source", c.first_source)}</span>
                   {c.first_channel && <span className="block truncate text-xs text-gray-500 dark:text-gray-400">{c.first_channel}</span>}

@@ -1,8 +1,10 @@
-/** The live view: the realtime stream (SSE) of visitors, pages, sources and countries. */
+/** The live view: the realtime stream (SSE) of visitors, the latest of them (links to their
+ * journeys), pages, sources and countries. */
 import { Link, useParams } from "react-router";
 import { Card, ErrorBox, Spinner } from "../components/ui";
 import { useRealtimeStream } from "../hooks/useRealtimeStream";
-import { formatCountry, formatDateTime, formatNumber } from "../lib/format";
+import type { Realtime } from "../lib/api";
+import { formatCountry, formatDateTime, formatNumber, formatTime } from "../lib/format";
 import { useSiteQuery } from "../hooks/queries";
 
 function List({ title, rows }: { title: string; rows: { label: string; visitors: number }[] }) {
@@ -13,6 +15,31 @@ function List({ title, rows }: { title: string; rows: { label: string; visitors:
         <ul className="space-y-1 text-sm">
           {rows.map((row) => (
             <li key={row.label} className="flex justify-between gap-2"><span className="truncate">{row.label}</span><span className="tabular-nums">{formatNumber(row.visitors)}</span></li>
+          ))}
+        </ul>
+      )}
+    </Card>
+  );
+}
+
+/** The latest visitors of the window, newest first, each a link to their journey. */
+function RecentVisitors({ siteId, visitors, timezone }: { siteId: string; visitors: NonNullable<Realtime["recent_visitors"]>; timezone: string }) {
+  return (
+    <Card>
+      <h2 className="mb-2 font-semibold">Recent visitors</h2>
+      {visitors.length === 0 ? <p className="text-sm text-gray-500">Nobody right now.</p> : (
+        <ul className="divide-y divide-gray-100 text-sm dark:divide-gray-800" data-testid="recent-visitors">
+          {visitors.map((v) => (
+            <li key={v.visitor_id}>
+              <Link to={`/sites/${siteId}/visitors/${v.visitor_id}`} title={`The journey of visitor ${v.visitor_id}`}
+                className="flex flex-wrap items-baseline justify-between gap-x-3 py-1.5 hover:bg-gray-50 dark:hover:bg-gray-800">
+                <span className="min-w-0 truncate">
+                  <code className="text-indigo-600 dark:text-indigo-400">{v.page || "/"}</code>
+                  <span className="text-gray-500 dark:text-gray-400"> · {v.source || "Direct / None"} · {formatCountry(v.country)}</span>
+                </span>
+                <span className="text-xs tabular-nums text-gray-500 dark:text-gray-400">{formatTime(v.last_seen, timezone)}</span>
+              </Link>
+            </li>
           ))}
         </ul>
       )}
@@ -40,6 +67,7 @@ export default function RealtimePage() {
               visitors in the last {Math.round(data.window_seconds / 60)} minutes · updated {site.data ? formatDateTime(data.at, site.data.timezone) : data.at}
             </p>
           </Card>
+          <RecentVisitors siteId={siteId} visitors={data.recent_visitors ?? []} timezone={site.data?.timezone ?? "UTC"} />
           <div className="grid gap-4 md:grid-cols-3">
             <List title="Pages" rows={data.pages.map((p) => ({ label: p.page, visitors: p.visitors }))} />
             <List title="Sources" rows={data.sources.map((s) => ({ label: s.source || "Direct / None", visitors: s.visitors }))} />

@@ -1,4 +1,4 @@
-/** Site settings: general, snippet, exclusions, revenue, API keys, team, sharing, danger zone. */
+/** Site settings: general, snippet, exclusions, goals, funnels, revenue, API keys, team, sharing, danger zone. */
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { type ReactNode, useState } from "react";
 import { Link, NavLink, useNavigate, useParams } from "react-router";
@@ -7,10 +7,13 @@ import { useSiteQuery } from "../hooks/queries";
 import { api, type Site } from "../lib/api";
 import { formatDateTime } from "../lib/format";
 import { Snippet, FirstEventCheck } from "./AddSitePage";
+import { FunnelSettings } from "./FunnelSettings";
+import { GoalSettings } from "./GoalSettings";
 import { RevenueSettings } from "./RevenueSettings";
 
 const SECTIONS = [
-  ["general", "General"], ["snippet", "Snippet"], ["exclusions", "Exclusions"], ["revenue", "Revenue"], ["keys", "API keys"],
+  ["general", "General"], ["snippet", "Snippet"], ["exclusions", "Exclusions"], ["goals", "Goals"], ["funnels", "Funnels"],
+  ["revenue", "Revenue"], ["keys", "API keys"],
   ["team", "Team"], ["sharing", "Sharing"], ["danger", "Danger zone"],
 ] as const;
 
@@ -230,6 +233,8 @@ export default function SettingsPage() {
     general: <General site={site.data} />,
     snippet: <><Snippet siteId={site.data.id} /><FirstEventCheck siteId={site.data.id} /></>,
     exclusions: <Exclusions site={site.data} />,
+    goals: <GoalSettings site={site.data} />,
+    funnels: <FunnelSettings site={site.data} />,
     revenue: <RevenueSettings site={site.data} />,
     keys: <Keys site={site.data} />,
     team: <Team site={site.data} />,
