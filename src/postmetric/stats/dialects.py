@@ -69,6 +69,10 @@ class Dialect(Protocol):
         """A float division that yields 0 for a zero denominator."""
         ...
 
+    def lower_median(self, expr: str) -> str:
+        """The ((k−1)//2)-th of the k sorted non-NULL values of `expr` (exact), NULL if there are none."""
+        ...
+
 
 class DuckDB:
     name = "duckdb"
@@ -127,6 +131,9 @@ class DuckDB:
 
     def ratio(self, numerator: str, denominator: str) -> str:
         return f"(CASE WHEN {denominator} = 0 THEN 0.0 ELSE {numerator} / {denominator} END)"
+
+    def lower_median(self, expr: str) -> str:
+        return f"quantile_disc({expr}, 0.5)"
 
 
 class ClickHouse:
@@ -194,6 +201,9 @@ class ClickHouse:
 
     def ratio(self, numerator: str, denominator: str) -> str:
         return f"if({denominator} = 0, 0.0, {numerator} / {denominator})"
+
+    def lower_median(self, expr: str) -> str:
+        return f"quantileExactLow(0.5)({expr})"
 
 
 _UNITS = {"minute": "minute", "hour": "hour", "day": "day", "week": "week", "month": "month"}
