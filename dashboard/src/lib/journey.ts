@@ -53,13 +53,15 @@ export function paymentAmount(payment: Payment): { value: number; currency: stri
 }
 
 /** Net money paid (refunds subtracted) in the site's currency: a payment in another currency
- * counts by its reporting amount, converted into the site's currency when it was recorded. */
-export function paidTotal(payments: Payment[], currency: string): number {
+ * counts by its reporting amount, converted into the site's currency when it was recorded; null
+ * when a payment has no amount in the site's currency (no rate was known). */
+export function paidTotal(payments: Payment[], currency: string): number | null {
   let total = 0;
   for (const payment of payments) {
     const sign = payment.kind === "refund" ? -1 : 1;
     if (payment.currency === currency) total += sign * Number(payment.amount);
     else if (payment.reporting_currency === currency && payment.reporting_amount) total += sign * Number(payment.reporting_amount);
+    else return null;
   }
   return total;
 }

@@ -157,7 +157,7 @@ export default function VisitorPage() {
         ]} />
         <Facts title="Totals" rows={[
           ["Visits", formatNumber(p.totals.visits)], ["Pageviews", formatNumber(p.totals.pageviews)],
-          ["Goals", formatNumber(p.totals.goals)], ["Payments", p.payments.length ? `${p.payments.length} · ${formatMoney(paid, currency)}` : "0"],
+          ["Goals", formatNumber(p.totals.goals)], ["Payments", p.payments.length && paid !== null ? `${p.payments.length} · ${formatMoney(paid, currency)}` : String(p.payments.length)],
           ["First seen", formatDateTime(p.first_seen, timezone)], ["Last seen", formatDateTime(p.last_seen, timezone)],
         ]} />
       </div>
