@@ -110,3 +110,72 @@ def test_warm_restores_visits_active_before_a_restart():
     sessions.warm([ActiveSession(1, vid, sid, MIDNIGHT, MIDNIGHT + 50, attributes)])
     sessions.assign(e := event(clock.now, visitor=vid, session=sid, path="/docs"))
     assert (e.visit.session_id, e.visit.started_at, e.visit.attributes) == (sid, MIDNIGHT, attributes)
+
+
+def server_event(ts: float, *, visitor, name="signup") -> Event:
+    """A server-side goal as `parse_server_goal` builds it and `put_url_parts` leaves it: no page
+    of its own, the site's home page in case it starts a visit."""
+    e = Event(site_public_id="pm_x", type=EventType.GOAL, name=name, href="", timestamp=ts, ip="", user_agent="",
+              client_visitor_id=str(visitor), check_bots=False)
+    e.site_id, e.hostname, e.pathname = 1, "e.com", "/"
+    return e
+
+
+def test_a_visitor_id_alone_joins_the_visit_begun_with_a_session_id_on_its_latest_page():
+    clock = Clock(MIDNIGHT)
+    sessions = tracker(clock)
+    vid, sid = str(uuid.uuid4()), str(uuid.uuid4())
+    sessions.assign(landing := event(MIDNIGHT, visitor=vid, session=sid, path="/landing", source="Google"))
+    pricing = event(MIDNIGHT + 60, visitor=vid, session=sid, path="/pricing")
+    pricing.hostname = "shop.e.com"
+    sessions.assign(pricing)
+    sessions.assign(goal := server_event(MIDNIGHT + 120, visitor=vid))
+    assert goal.visit is landing.visit and goal.visit.last_seen == MIDNIGHT + 120
+    assert (goal.hostname, goal.pathname) == ("shop.e.com", "/pricing")
+    sessions.assign(later := event(MIDNIGHT + 180, visitor=vid, session=sid, path="/docs"))
+    assert later.visit is landing.visit and len(sessions) == 1
+
+
+def test_a_visitor_id_alone_without_an_active_visit_starts_one_on_the_home_page():
+    clock = Clock(MIDNIGHT)
+    sessions = tracker(clock)
+    vid, sid = str(uuid.uuid4()), str(uuid.uuid4())
+    sessions.assign(first := event(MIDNIGHT, visitor=vid, session=sid, path="/landing"))
+    sessions.assign(goal := server_event(MIDNIGHT + SESSION_TIMEOUT_SECONDS + 1, visitor=vid))
+    assert goal.visit is not first.visit and goal.visit.visitor_id == vid
+    assert goal.pathname == "/" and goal.visit.attribute("entry_page") == "/"
+    sessions.assign(again := server_event(MIDNIGHT + SESSION_TIMEOUT_SECONDS + 60, visitor=vid))
+    assert again.visit is goal.visit
+
+
+def test_a_backfilled_visit_does_not_hide_the_visitors_live_one():
+    clock = Clock(MIDNIGHT)
+    sessions = tracker(clock)
+    vid, sid = str(uuid.uuid4()), str(uuid.uuid4())
+    sessions.assign(live := event(MIDNIGHT, visitor=vid, session=sid, path="/app"))
+    sessions.assign(old := server_event(MIDNIGHT - DAY, visitor=vid, name="imported"))
+    sessions.assign(old_too := server_event(MIDNIGHT - DAY + 60, visitor=vid, name="imported"))
+    sessions.assign(now := server_event(MIDNIGHT + 60, visitor=vid))
+    assert old.visit is old_too.visit is not live.visit
+    assert now.visit is live.visit and now.pathname == "/app"
+
+
+def test_after_a_restart_a_visitor_id_alone_joins_the_warmed_visit_on_its_entry_page():
+    clock = Clock(MIDNIGHT + 100)
+    sessions = tracker(clock)
+    vid, sid = str(uuid.uuid4()), str(uuid.uuid4())
+    attributes = ("/landing",) + ("",) * 10 + ("{}",) + ("",) * 8
+    sessions.warm([ActiveSession(1, vid, sid, MIDNIGHT, MIDNIGHT + 50, attributes)])
+    sessions.assign(goal := server_event(clock.now, visitor=vid))
+    assert goal.visit.session_id == sid and goal.pathname == "/landing"
+
+
+def test_expired_visits_are_forgotten_by_visitor_too():
+    clock = Clock(MIDNIGHT)
+    sessions = tracker(clock)
+    vid, sid = str(uuid.uuid4()), str(uuid.uuid4())
+    sessions.assign(first := event(MIDNIGHT, visitor=vid, session=sid))
+    sessions.expire(MIDNIGHT + SESSION_TIMEOUT_SECONDS + 1)
+    assert len(sessions) == 0
+    sessions.assign(goal := server_event(MIDNIGHT + 10, visitor=vid))  # would have joined, had it been kept
+    assert goal.visit is not first.visit

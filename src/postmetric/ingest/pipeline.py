@@ -3,6 +3,11 @@
 A step fills in fields of the event or returns a `DropReason`, which stops the
 pipeline. Steps are pure but for the lookups handed to them in `Enrichers`; the only
 write happens after the pipeline, in the `EventWriter`.
+
+Events without a page (`href` empty: server-side goals and identify calls) run
+`PAGELESS_STEPS`: they take the page of the visit they join (`sessions.py`), so the rules
+about pages (allowed hostnames, excluded hostnames and paths) are the browser events' to
+pass; a pageless event starting a visit of its own is on the site's domain, at `/`.
 """
 
 from __future__ import annotations
@@ -49,6 +54,8 @@ Step = Callable[[Event, Enrichers], DropReason | None]
 
 
 def drop_bots(event: Event, ctx: Enrichers) -> DropReason | None:
+    if not event.user_agent:  # browsers send one; a server vouching for the event may not know it
+        return DropReason.BOT if event.check_bots else None
     ua = ctx.user_agents.parse(event.user_agent)
     if ua.is_bot and event.check_bots:
         return DropReason.BOT
@@ -66,6 +73,9 @@ def put_site(event: Event, ctx: Enrichers) -> DropReason | None:
 
 
 def put_url_parts(event: Event, ctx: Enrichers) -> DropReason | None:
+    if not event.href:  # a pageless event's page if it starts a visit; a visit it joins has its own
+        event.hostname, event.pathname = event.site.domain, "/"
+        return None
     # One regex instead of urlsplit: a third of this step's time, and `href` is already
     # known to be an absolute http(s) URL.
     netloc, path, query, fragment = HREF.match(event.href).groups()
@@ -176,8 +186,16 @@ STEPS: tuple[Step, ...] = (
 )
 
 
-def run(event: Event, ctx: Enrichers, steps: tuple[Step, ...] = STEPS) -> Event:
-    """Run the steps in order; a drop sets `event.drop_reason` and stops."""
+PAGELESS_STEPS: tuple[Step, ...] = tuple(
+    step for step in STEPS if step not in (drop_foreign_hostname, drop_excluded_hostname, drop_excluded_path)
+)
+
+
+def run(event: Event, ctx: Enrichers, steps: tuple[Step, ...] | None = None) -> Event:
+    """Run the steps in order (by default STEPS, or PAGELESS_STEPS for an event without
+    `href`); a drop sets `event.drop_reason` and stops."""
+    if steps is None:
+        steps = STEPS if event.href else PAGELESS_STEPS
     for step in steps:
         reason = step(event, ctx)
         if reason is not None:

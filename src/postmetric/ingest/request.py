@@ -2,15 +2,22 @@
 
 Everything downstream trusts the `Event`; every problem with the input becomes an
 `IngestError` whose message names the field and says what is wrong.
+
+Three wire formats: the tracker's (`parse_event`, `parse_query_params`), the server-side
+events API's (the same plus backfill fields, `parse_server_events`), and the server-side
+goals and identify calls (`parse_server_goal`, `parse_server_identify`), which name a
+visitor instead of a page: their events have no `href` and take the page of the
+visitor's visit (`pipeline.PAGELESS_STEPS`).
 """
 
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Mapping
 from datetime import datetime, timezone
 from ipaddress import ip_address
-from typing import Annotated
+from typing import Annotated, Any
 
 import msgspec
 
@@ -22,6 +29,7 @@ MAX_TITLE_CHARS = 500
 MAX_REFERRER_CHARS = 2_048
 MAX_PROPS = 20
 MAX_PROP_VALUE_CHARS = 255
+MAX_USER_AGENT_CHARS = 1_024
 # Backfills may be old, but a clock running ahead on a client must not create future data.
 MAX_FUTURE_SECONDS = 300
 
@@ -71,7 +79,7 @@ class Payload(msgspec.Struct):
     # Server-side API only (SPEC §4): backfills and proxied tracking.
     timestamp: datetime | None = None
     ip: str | None = None
-    userAgent: Annotated[str, msgspec.Meta(max_length=1_024)] | None = None
+    userAgent: Annotated[str, msgspec.Meta(max_length=MAX_USER_AGENT_CHARS)] | None = None
 
 
 _decode_one = msgspec.json.Decoder(Payload).decode
@@ -181,6 +189,142 @@ def _to_event(p: Payload, *, ip: str, user_agent: str, now: float, server_side: 
     )
 
 
+# Fields of `POST /api/v1/goals` and `/api/v1/identify` that are not identify props.
+VISITOR_FIELDS = ("visitor_id", "datafast_visitor_id")  # DataFast's name is accepted too
+CONTEXT_FIELDS = ("timestamp", "ip", "userAgent", "user_agent")
+GOAL_FIELDS = (*VISITOR_FIELDS, "name", "props", "metadata", *CONTEXT_FIELDS)
+
+
+def parse_server_goal(body: bytes, *, site_public_id: str, now: float) -> Event:
+    """`POST /api/v1/goals`: `{visitor_id | datafast_visitor_id, name, props | metadata, timestamp?,
+    ip?, userAgent?}` → a goal event of that visitor, without a page."""
+    raw = _json_object(body)
+    unknown = sorted(set(raw) - set(GOAL_FIELDS))
+    if unknown:
+        raise IngestError(f"{unknown[0]}: unknown field; accepted: {', '.join(GOAL_FIELDS)}")
+    name = raw.get("name")
+    if name is None:
+        raise IngestError("name: is required (the goal's name)")
+    if not isinstance(name, str) or not GOAL_NAME.match(name):
+        raise IngestError(f"name: {name!r} must be 1-64 characters of lowercase a-z, 0-9, '_', '-' or ':'")
+    if "props" in raw and "metadata" in raw:
+        raise IngestError("metadata: send props or metadata (the same thing), not both")
+    field = "metadata" if "metadata" in raw else "props"
+    props = raw.get(field)
+    if props is not None and not isinstance(props, dict):
+        raise IngestError(f"{field}: must be a flat JSON object")
+    return _pageless_event(raw, EventType.GOAL, name, _flat_props(field, props or {}),
+                           site_public_id=site_public_id, now=now)
+
+
+def parse_server_identify(body: bytes, *, site_public_id: str, now: float) -> Event:
+    """`POST /api/v1/identify`: `{visitor_id, user_id?, email?, name?, ...}` (user_id or email
+    required) → an identify event whose props are every field but the visitor id and the
+    context fields, as the script's `postmetric('identify', {...})` stores them."""
+    raw = _json_object(body)
+    props = {key: value for key, value in raw.items()
+             if key not in VISITOR_FIELDS and key not in CONTEXT_FIELDS and value not in (None, "")}
+    if "user_id" not in props and "email" not in props:
+        raise IngestError("user_id: user_id or email is required (who the visitor is)")
+    if "email" in props:
+        email = props["email"]
+        if not isinstance(email, str) or "@" not in email:
+            raise IngestError(f"email: {email!r} is not an email address")
+        props["email"] = email.strip()
+    return _pageless_event(raw, EventType.IDENTIFY, EventType.IDENTIFY.value, _flat_props(None, props),
+                           site_public_id=site_public_id, now=now)
+
+
+def _json_object(body: bytes) -> dict[str, Any]:
+    try:
+        raw = msgspec.json.decode(body)
+    except msgspec.DecodeError as exc:
+        raise IngestError(f"body: is not valid JSON ({exc})") from None
+    if not isinstance(raw, dict):
+        raise IngestError("body: must be a JSON object")
+    return raw
+
+
+def _pageless_event(raw: dict[str, Any], event_type: EventType, name: str, props: dict[str, str], *,
+                    site_public_id: str, now: float) -> Event:
+    """The event of a server-side goal or identify call. Geo and device come from `ip` and
+    `userAgent` when sent, else they stay unknown: the request's own address and user agent
+    are the backend's, not the visitor's. The site key vouches for it: no bot check."""
+    timestamp = now
+    if raw.get("timestamp") is not None:
+        timestamp = _timestamp_field(raw["timestamp"])
+        if timestamp > now + MAX_FUTURE_SECONDS:
+            raise IngestError("timestamp: is in the future")
+    ip = raw.get("ip")
+    if ip is not None:
+        try:
+            ip = str(ip_address(ip if isinstance(ip, str) else ""))
+        except ValueError:
+            raise IngestError(f"ip: {ip!r} is not an IP address") from None
+    user_agent = raw.get("userAgent", raw.get("user_agent"))
+    if user_agent is not None and (not isinstance(user_agent, str) or len(user_agent) > MAX_USER_AGENT_CHARS):
+        raise IngestError(f"userAgent: must be a string of at most {MAX_USER_AGENT_CHARS} characters")
+    return Event(
+        site_public_id=site_public_id,
+        type=event_type,
+        name=name,
+        href="",
+        timestamp=timestamp,
+        ip=ip or "",
+        user_agent=user_agent or "",
+        client_visitor_id=_visitor_field(raw),
+        props=props,
+        check_bots=False,
+    )
+
+
+def _visitor_field(raw: dict[str, Any]) -> str:
+    ids = set()
+    for field in VISITOR_FIELDS:
+        value = raw.get(field)
+        if value in (None, ""):
+            continue
+        try:
+            ids.add(str(uuid.UUID(value if isinstance(value, str) else "")))
+        except ValueError:
+            raise IngestError(f"{field}: {value!r} is not a visitor id (a UUID)") from None
+    if not ids:
+        raise IngestError("visitor_id: is required (the visitor's _pm_vid cookie, or postmetric.getVisitorId())")
+    if len(ids) > 1:
+        raise IngestError("datafast_visitor_id: differs from visitor_id; send one of them")
+    return ids.pop()
+
+
+def _timestamp_field(value: object) -> float:
+    if isinstance(value, str):
+        try:
+            return _unix_seconds(datetime.fromisoformat(value))
+        except ValueError:
+            pass
+    raise IngestError(f"timestamp: {value!r} is not an ISO 8601 date and time like 2026-11-20T10:00:00Z")
+
+
+def _flat_props(field: str | None, props: dict[str, Any]) -> dict[str, str]:
+    """Props of a server-side call, within the limits of event props. `field` names the object
+    holding them in error messages; None when they are the body's own fields (identify)."""
+    if len(props) > MAX_PROPS:
+        raise IngestError(f"{field or 'body'}: at most {MAX_PROPS} props, got {len(props)}")
+    clean: dict[str, str] = {}
+    for key, value in props.items():
+        name = f"{field}.{key}" if field else key
+        if not PROP_KEY.match(key):
+            raise IngestError(f"{name}: prop names must match ^[a-z0-9_-]{{1,64}}$")
+        if value is None:
+            continue
+        if not isinstance(value, str | int | float | bool):
+            raise IngestError(f"{name}: must be a string, number, boolean or null, not a nested value")
+        text = _prop_text(value)
+        if len(text) > MAX_PROP_VALUE_CHARS:
+            raise IngestError(f"{name}: is longer than {MAX_PROP_VALUE_CHARS} characters")
+        clean[key] = text
+    return clean
+
+
 def _uuid_field(field: str, value: str | None) -> str | None:
     if value is None or value == "":
         return None
@@ -198,11 +342,15 @@ def _props(props: dict[str, PropValue]) -> dict[str, str]:
             raise IngestError(f"props key {key!r} must match ^[a-z0-9_-]{{1,64}}$")
         if value is None:
             continue
-        text = ("true" if value else "false") if isinstance(value, bool) else str(value)
+        text = _prop_text(value)
         if len(text) > MAX_PROP_VALUE_CHARS:
             raise IngestError(f"props.{key} is longer than {MAX_PROP_VALUE_CHARS} characters")
         clean[key] = text
     return clean
+
+
+def _prop_text(value: str | int | float | bool) -> str:
+    return ("true" if value else "false") if isinstance(value, bool) else str(value)
 
 
 def _unix_seconds(value: datetime) -> float:

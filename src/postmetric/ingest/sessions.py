@@ -9,6 +9,12 @@
    UTM, location, device) as they were at its first event, so `visit:*` dimensions are
    plain columns for the stats engine. The event keeps a reference to its `Visit`
    rather than copies: the row builder reads them from there.
+4. An event naming a visitor but no session (a cookieless hit, a server-side goal or
+   identify call) joins the visitor's latest visit if it is still active, however that
+   visit began: a backend's `POST /api/v1/goals` lands in the browser's visit, with its
+   session id and source. An event without a page of its own (`href` empty: the
+   server-side calls) is recorded on the visit's current page, the page of its latest
+   pageview (its entry page for a visit reloaded by `warm`).
 
 Ids are lower-case UUID strings throughout.
 """
@@ -25,7 +31,7 @@ from operator import attrgetter
 
 import orjson
 
-from postmetric.ingest.event import Event
+from postmetric.ingest.event import Event, EventType
 
 SESSION_TIMEOUT_SECONDS = 30 * 60
 
@@ -53,6 +59,7 @@ VISIT_FIELDS = (
     "device",
 )
 _CLICK_IDS = VISIT_FIELDS.index("click_ids")
+_ENTRY_PAGE = VISIT_FIELDS.index("entry_page")
 _visit_attributes = attrgetter(*VISIT_FIELDS)
 
 SaltSource = Callable[[date], tuple[bytes, bytes | None]]
@@ -66,6 +73,7 @@ class Visit:
     last_seen: float
     attributes: tuple
     encoded_attributes: str | None = None  # the visit's columns as CSV, cached by the row encoder
+    page: tuple[str, str] | None = None  # (hostname, pathname) of its latest pageview; None after `warm`
 
     def attribute(self, name: str):
         return self.attributes[VISIT_FIELDS.index(name)]
@@ -92,6 +100,9 @@ class SessionTracker:
         self._max_visits = max_visits
         # Key: (site_id, "s", client session id) or (site_id, "v", visitor id); oldest first.
         self._visits: OrderedDict[tuple, Visit] = OrderedDict()
+        # (site_id, visitor id) -> (key in `_visits`, visit): each visitor's latest visit, so an
+        # event with a visitor id alone finds a visit keyed by its session id.
+        self._latest: dict[tuple[int, str], tuple[tuple, Visit]] = {}
         self._salt_day: date | None = None
         self._salt_pair: tuple[bytes, bytes | None] = (b"", None)
 
@@ -100,66 +111,83 @@ class SessionTracker:
 
     def assign(self, event: Event) -> None:
         now = event.timestamp
+        site_id = event.site_id
+        session_id = event.client_session_id
         if event.client_visitor_id is not None:
             visitor_id = event.client_visitor_id
-            key = (
-                (event.site_id, "s", event.client_session_id)
-                if event.client_session_id is not None
-                else (event.site_id, "v", visitor_id)
-            )
         else:
-            visitor_id, key = self._derived_visitor(event)
+            visitor_id, session_id = self._derived_visitor(event), None
+        if session_id is not None:
+            key = (site_id, "s", session_id)
+            visit = self._visits.get(key)
+        else:
+            key, visit = self._latest.get((site_id, visitor_id), _NOT_SEEN)
+            if visit is None or abs(now - visit.last_seen) > SESSION_TIMEOUT_SECONDS:
+                # The latest visit was not active at this event's time (a backfill, say); a visit
+                # begun by this visitor id alone may have been.
+                key = (site_id, "v", visitor_id)
+                visit = self._visits.get(key)
 
-        visit = self._visits.get(key)
         if visit is not None and abs(now - visit.last_seen) <= SESSION_TIMEOUT_SECONDS:
             if now > visit.last_seen:
                 visit.last_seen = now
             self._visits.move_to_end(key)
+            if event.type is EventType.PAGEVIEW:
+                visit.page = (event.hostname, event.pathname)
+            elif not event.href:
+                event.hostname, event.pathname = visit.page or (event.hostname, visit.attributes[_ENTRY_PAGE])
         else:
             # A client's own session id is kept for its first visit; an expired one is replaced.
-            if visit is None and key[1] == "s":
-                session_id = event.client_session_id
+            if session_id is not None:
+                new_session_id = session_id if visit is None else str(uuid.uuid4())
             else:
-                session_id = str(uuid.uuid4())
+                new_session_id, key = str(uuid.uuid4()), (site_id, "v", visitor_id)
             if not event.entry_page:
                 event.entry_page = event.pathname
             attributes = list(_visit_attributes(event))
             attributes[_CLICK_IDS] = orjson.dumps(event.click_ids).decode() if event.click_ids else "{}"
-            visit = Visit(visitor_id, session_id, now, now, tuple(attributes))
+            visit = Visit(visitor_id, new_session_id, now, now, tuple(attributes), page=(event.hostname, event.pathname))
             self._visits[key] = visit
+            self._visits.move_to_end(key)  # the key may be an expired visit's, still in its old place
+            latest = self._latest.get((site_id, visitor_id), _NOT_SEEN)[1]
+            if latest is None or now >= latest.last_seen:  # a backfilled visit is not the visitor's latest
+                self._latest[(site_id, visitor_id)] = (key, visit)
             if len(self._visits) > self._max_visits:
                 self.expire(self._clock())
         event.visit = visit
 
     def expire(self, now: float) -> None:
         """Forget visits idle past the timeout; past `max_visits`, forget the least recent."""
-        visits = self._visits
+        visits, latest = self._visits, self._latest
         while visits:
             key, visit = next(iter(visits.items()))
             if now - visit.last_seen <= SESSION_TIMEOUT_SECONDS and len(visits) <= self._max_visits:
                 break
             del visits[key]
+            visitor = (key[0], visit.visitor_id)
+            if latest.get(visitor, _NOT_SEEN)[1] is visit:
+                del latest[visitor]
 
     def warm(self, sessions: Iterable[ActiveSession]) -> None:
         """Reload visits still active when the process last stopped."""
         for s in sorted(sessions, key=lambda s: s.last_seen):
             visit = Visit(s.visitor_id, s.session_id, s.started_at, s.last_seen, s.attributes)
-            self._visits[(s.site_id, "s", s.session_id)] = visit
-            self._visits[(s.site_id, "v", s.visitor_id)] = visit
+            # Cookieless visits were keyed by visitor: `_latest` finds those, and every other.
+            key = (s.site_id, "s", s.session_id)
+            self._visits[key] = visit
+            self._latest[(s.site_id, s.visitor_id)] = (key, visit)
 
-    def _derived_visitor(self, event: Event) -> tuple[str, tuple]:
+    def _derived_visitor(self, event: Event) -> str:
         # Salts follow the processing day, not the event's: a backfill of last year's
         # events must not mint (and keep) salts for days long gone.
         today, yesterday = self._salts_for(self._clock())
         material = f"{event.site_id}\x00{event.ip}\x00{event.user_agent}".encode()
         if yesterday is not None:
             previous = _keyed_uuid(yesterday, material)
-            key = (event.site_id, "v", previous)
-            visit = self._visits.get(key)
+            visit = self._latest.get((event.site_id, previous), _NOT_SEEN)[1]
             if visit is not None and event.timestamp - visit.last_seen <= SESSION_TIMEOUT_SECONDS:
-                return previous, key
-        visitor_id = _keyed_uuid(today, material)
-        return visitor_id, (event.site_id, "v", visitor_id)
+                return previous
+        return _keyed_uuid(today, material)
 
     def _salts_for(self, timestamp: float) -> tuple[bytes, bytes | None]:
         day = datetime.fromtimestamp(timestamp, timezone.utc).date()
@@ -167,6 +195,9 @@ class SessionTracker:
             self._salt_pair = self._salts(day)
             self._salt_day = day
         return self._salt_pair
+
+
+_NOT_SEEN: tuple[None, None] = (None, None)
 
 
 def _keyed_uuid(salt: bytes, material: bytes) -> str:
