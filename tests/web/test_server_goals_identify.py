@@ -226,3 +226,12 @@ def test_every_invalid_body_is_a_400_naming_the_field(client, site, path, body, 
     assert response.status_code == 400, response.text
     assert response.json()["error"].startswith(message), response.json()
     assert stored_events(client) == []
+
+
+@pytest.mark.parametrize("path", ["/api/v1/goals", "/api/v1/identify"])
+def test_the_documented_example_is_accepted(client, site, path):
+    operation = client.get("/api/openapi.json").json()["paths"][path]["post"]
+    example = operation["requestBody"]["content"]["application/json"]["example"]
+    response = client.post(path, json=example, headers=bearer(site.key))
+    assert response.status_code == 202, response.text
+    assert response.json().keys() == operation["responses"]["202"]["content"]["application/json"]["example"].keys()

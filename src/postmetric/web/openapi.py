@@ -19,6 +19,7 @@ from postmetric.web.analytics import BREAKDOWNS, FILTERS, OPERATORS, REPORTS
 from postmetric.web.openapi_accounts import ACCOUNT_PATHS, ACCOUNT_TAGS, SECURITY_SCHEMES
 from postmetric.web.openapi_goals import GOAL_PATHS, GOAL_TAGS
 from postmetric.web.openapi_revenue import REVENUE_PATHS, REVENUE_TAGS
+from postmetric.web.openapi_server_events import SERVER_EVENT_PATHS
 
 JSON = "application/json"
 
@@ -297,6 +298,7 @@ OPENAPI: dict[str, Any] = {
                 "404": _error("An event for another site.", "event [0]: site 'pm_x' not found for this key"),
             },
         }},
+        **SERVER_EVENT_PATHS,
         "/api/v1/query": {"post": {
             "tags": ["Stats"], "operationId": "query", "summary": "Run a stats query (SPEC §5 query model).",
             "description": "`site_id` is the public id or domain; `timezone` defaults to the site's; money is in the "
