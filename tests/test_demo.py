@@ -17,6 +17,8 @@ import pytest
 from postmetric.accounts.users import authenticate, get_user_by_email
 from postmetric.cli import main
 from postmetric.demo import DEMO_DOMAIN, DemoSite, EventStoreBusy, generate, progress_bar, set_up_demo
+from postmetric.sites.funnels import list_funnels
+from postmetric.sites.goals import delete_goal, list_goals
 from postmetric.sites.service import get_site
 from postmetric.stats.engine import StatsEngine
 from postmetric.stats.parse import parse_query
@@ -149,6 +151,22 @@ def test_set_up_demo_is_deterministic_for_a_seed_and_an_end_time(tmp_path, db_se
     [(_, events, first, last, _)] = event_rows(tmp_path / "events.duckdb")
     assert events == 4000
     assert now.replace(tzinfo=None) - timedelta(days=30) <= first <= last < now.replace(tzinfo=None)
+
+
+def test_the_demo_site_has_goals_and_a_funnel_and_a_refresh_keeps_the_users_own(tmp_path, db_session):
+    now = datetime(2026, 3, 1, 12, tzinfo=UTC)
+    setup = lambda: set_up_demo(db_session, events_path=tmp_path / "events.duckdb",  # noqa: E731
+                                email="demo@example.com", password=None, events=4000, days=30, now=now)
+    setup()
+    site = get_site(db_session, DEMO_DOMAIN)
+    assert [goal.display_name for goal in list_goals(db_session, site)] == [
+        "Sign up", "Purchase", "Visit pricing", "Read the docs"]
+    [funnel] = list_funnels(db_session, site)
+    assert [step["match"] for step in funnel.steps] == ["/pricing", "signup", "purchase"]
+
+    delete_goal(db_session, site, list_goals(db_session, site)[0].id)
+    setup()
+    assert len(list_goals(db_session, site)) == 3 and len(list_funnels(db_session, site)) == 1
 
 
 def test_refreshing_some_sites_leaves_the_others_alone(tmp_path):

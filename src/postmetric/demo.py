@@ -40,11 +40,14 @@ from postmetric.accounts.users import create_user, get_user_by_email
 from postmetric.errors import DomainError, ValidationError
 from postmetric.ingest.acquisition import classify
 from postmetric.ingest.pipeline import CLICK_ID_PARAMS
+from postmetric.sites.funnels import create_funnel, list_funnels
+from postmetric.sites.goals import create_goal, list_goals
 from postmetric.sites.service import Rng, create_site, get_site
 from postmetric.stats.dialects import DIALECTS
 from postmetric.stats.spans import session_rows
 from postmetric.store.duckdb_events import DuckDBEventStore
 from postmetric.store.events import COLUMN_NAMES
+from postmetric.store.metadata import Site
 
 DEMO_DOMAIN = "demo.postmetric.local"
 DEMO_EMAIL = "demo@postmetric.local"
@@ -621,10 +624,33 @@ def set_up_demo(
     else:
         password = None  # never overwrite the password of an account that exists
     site = get_site(session, DEMO_DOMAIN) or create_site(session, owner=user, domain=DEMO_DOMAIN, name="Demo")
+    _define_goals_and_funnels(session, site)
     generated = generate(events_path, sites=[DemoSite(site.id, site.domain, currency=site.currency)], events=events, now=now, days=days,
                          seed=seed, progress=progress)[site.id]
     return DemoSetup(email=user.email, password=password, site_public_id=site.public_id, domain=site.domain,
                      generated=generated)
+
+
+# What the Goals panel and the funnel view show on a fresh demo; a refresh keeps the user's own.
+DEMO_GOALS = [
+    {"kind": "event", "event_name": "signup", "display_name": "Sign up"},
+    {"kind": "event", "event_name": "purchase", "display_name": "Purchase"},
+    {"kind": "page", "page_path": "/pricing", "display_name": "Visit pricing"},
+    {"kind": "page", "page_path": "/docs/*", "display_name": "Read the docs"},
+]
+DEMO_FUNNEL = {"name": "Pricing to purchase", "steps": [
+    {"type": "page", "match": "/pricing", "label": "Pricing"},
+    {"type": "goal", "match": "signup", "label": "Sign up"},
+    {"type": "goal", "match": "purchase", "label": "Purchase"},
+]}
+
+
+def _define_goals_and_funnels(session: Session, site: Site) -> None:
+    if not list_goals(session, site):
+        for goal in DEMO_GOALS:
+            create_goal(session, site, goal)
+    if not list_funnels(session, site):
+        create_funnel(session, site, DEMO_FUNNEL)
 
 
 _PASSWORD_ALPHABET = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/l/I
