@@ -16,16 +16,16 @@ describe("a funnel step", () => {
     expect(stepTitle({ type: "goal", match: "signup", label: "" })).toBe("Goal signup");
   });
 
-  it("shows visitors, conversions as percentages, drop-off and the median time to the next step like a visit duration", () => {
+  it("shows visitors, conversions as percentages, drop-off from the previous step and the median time to the next step like a visit duration", () => {
     const bars = funnelBars([
-      result(0, 1200, { label: "Pricing", conversion_from_first: 100, conversion_from_previous: 100, drop_off: 900, median_seconds_to_next: 83 }),
-      result(1, 300, { type: "goal", match: "signup", conversion_from_first: 25, conversion_from_previous: 25, drop_off: 150, median_seconds_to_next: 7260 }),
-      result(2, 150, { conversion_from_first: 12.5, conversion_from_previous: 50, drop_off: null, median_seconds_to_next: null }),
+      result(0, 1200, { label: "Pricing", conversion_from_first: 100, conversion_from_previous: 100, drop_off: 0, median_seconds_to_next: 83 }),
+      result(1, 300, { type: "goal", match: "signup", conversion_from_first: 25, conversion_from_previous: 25, drop_off: 900, median_seconds_to_next: 7260 }),
+      result(2, 150, { conversion_from_first: 12.5, conversion_from_previous: 50, drop_off: 150, median_seconds_to_next: null }),
     ]);
     expect(bars.map((b) => [b.title, b.detail, b.visitors, b.width, b.fromFirst, b.fromPrevious, b.dropOff, b.toNext])).toEqual([
-      ["Pricing", "Page /step0", "1.2k", 100, "100%", "", "900", "1m 23s"],
-      ["Goal signup", null, "300", 25, "25%", "25%", "150", "2h 1m"],
-      ["Visit /step2", null, "150", 12.5, "12.5%", "50%", "", ""],
+      ["Pricing", "Page /step0", "1.2k", 100, "100%", "", "", "1m 23s"],
+      ["Goal signup", null, "300", 25, "25%", "25%", "900", "2h 1m"],
+      ["Visit /step2", null, "150", 12.5, "12.5%", "50%", "150", ""],
     ]);
   });
 

@@ -26,6 +26,7 @@ export interface FunnelBar {
   fromFirst: string;
   /** Empty for the first step: there is no previous one. */
   fromPrevious: string;
+  /** Visitors of the previous step who did not reach this one; empty for the first step. */
   dropOff: string;
   /** Median time to the next step, like visit durations; empty for the last step. */
   toNext: string;
@@ -43,7 +44,7 @@ export function funnelBars(steps: FunnelStepResult[]): FunnelBar[] {
       width: first > 0 ? Math.min(100, (step.visitors / first) * 100) : 0,
       fromFirst: formatPercent(step.conversion_from_first),
       fromPrevious: i === 0 ? "" : formatPercent(step.conversion_from_previous),
-      dropOff: last ? "" : formatNumber(step.drop_off),
+      dropOff: i === 0 ? "" : formatNumber(step.drop_off),
       toNext: last ? "" : formatDuration(step.median_seconds_to_next),
     };
   });

@@ -47,8 +47,8 @@ function results(url: string): FunnelResults {
     ...FUNNEL.steps[index], index, visitors, conversion_from_previous: null, conversion_from_first: null, drop_off: null,
     median_seconds_to_next: null, ...extra,
   });
-  const steps = [step(0, 40, { conversion_from_first: 100, conversion_from_previous: 100, drop_off: 30, median_seconds_to_next: 95 }),
-                 step(1, 10, { conversion_from_first: 25, conversion_from_previous: 25, drop_off: 0 })];
+  const steps = [step(0, 40, { conversion_from_first: 100, conversion_from_previous: 100, drop_off: 0, median_seconds_to_next: 95 }),
+                 step(1, 10, { conversion_from_first: 25, conversion_from_previous: 25, drop_off: 30 })];
   const answer: FunnelResults = { funnel: FUNNEL, date_range: { start: "2026-03-01", end: "2026-03-10" }, steps };
   if (url.includes("breakdown=visit%3Asource")) {
     answer.breakdown = [{ value: "Google", steps: [step(0, 30), step(1, 9)] }, { value: "", steps: [step(0, 10), step(1, 1)] }];
@@ -62,8 +62,8 @@ describe("the Funnels panel", () => {
     renderAt("/sites/pm_test?period=custom&from=2026-03-01&to=2026-03-10", <FunnelPanel />);
     const steps = await screen.findAllByTestId("funnel-step");
     expect(steps.map((s) => s.textContent)).toEqual([
-      "1.PricingPage /pricing40 visitors · 100%Drop-off30Median time to next step1m 35s",
-      "2.Goal signup10 visitors · 25%From previous25%",
+      "1.PricingPage /pricing40 visitors · 100%Median time to next step1m 35s",
+      "2.Goal signup10 visitors · 25%From previous25%Drop-off30",
     ]);
     expect(sent[1].url).toBe("/api/v1/funnels/7/results?date_range=2026-03-01%2C2026-03-10");
   });

@@ -52,7 +52,7 @@ function EventLine({ event, timezone, showDate }: { event: JourneyEvent; timezon
     <li className="flex items-start gap-2 py-1 text-sm" data-testid="journey-event" data-kind={event.kind}>
       <span className={cx("mt-1.5 h-2 w-2 shrink-0 rounded-full", MARKS[event.kind])} aria-hidden />
       <span className="w-32 shrink-0 text-xs tabular-nums text-gray-500 sm:w-40 dark:text-gray-400">{when}</span>
-      <span className="min-w-0">{what}</span>
+      <span className="min-w-0" data-testid="journey-what">{what}</span>
     </li>
   );
 }
