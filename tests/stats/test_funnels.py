@@ -160,8 +160,8 @@ def test_nobody_reaching_the_next_step_has_no_median(event_store):
 
     assert answer["steps"][0]["median_seconds_to_next"] is None
     assert answer["steps"][1] == {"index": 2, "type": "goal", "match": "signup", "label": None, "visitors": 0,
-                                       "conversion_from_previous": 0.0, "conversion_from_first": 0.0,
-                                       "drop_off": 1, "median_seconds_to_next": None}
+                                  "conversion_from_previous": 0.0, "conversion_from_first": 0.0,
+                                  "drop_off": 1, "median_seconds_to_next": None}
 
 
 def test_an_empty_funnel_is_all_zero(event_store):

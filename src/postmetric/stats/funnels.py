@@ -35,7 +35,7 @@ left (ClickHouse builds its hash table from the right, the visitors).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from fractions import Fraction
@@ -44,11 +44,15 @@ from typing import Any
 from postmetric.sites.goals import page_pattern_regex
 from postmetric.stats import registry
 from postmetric.stats.dialects import DIALECTS, Dialect, ParamKind
+from postmetric.stats.parse import parse_query
+from postmetric.stats.query import DateRange, QueryError
 from postmetric.store.events import EventStore
 
 STEP_TYPES = ("page", "goal")
 MIN_STEPS, MAX_STEPS = 2, 8
+DEFAULT_DATE_RANGE = "30d"
 DEFAULT_BREAKDOWN_LIMIT = 100
+MAX_BREAKDOWN_LIMIT = 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +60,35 @@ class FunnelStep:
     type: str  # "page" | "goal"
     match: str  # a path pattern with `*`, or a goal name
     label: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FunnelQuery:
+    """What a results request asks: the range (resolved in `timezone`), and an optional breakdown."""
+
+    date_range: DateRange
+    timezone: str
+    breakdown: str | None = None
+    limit: int = DEFAULT_BREAKDOWN_LIMIT
+
+
+def parse_funnel_query(params: Mapping[str, str], *, site_timezone: str, now: datetime) -> FunnelQuery:
+    """`date_range` (as the query API takes it; two ISO dates or datetimes as `start,end`; 30d by
+    default), `timezone` (the site's by default), `breakdown` (a visit:* dimension) and `limit`
+    (breakdown groups). A QueryError names the parameter that is wrong."""
+    text = params.get("date_range") or DEFAULT_DATE_RANGE
+    date_range: object = text.split(",") if "," in text else text
+    # The query parser resolves ranges and time zones; a funnel only borrows that part of a query.
+    resolved = parse_query({"site_id": "funnel", "date_range": date_range, "metrics": ["visitors"],
+                            "timezone": params.get("timezone") or site_timezone}, site_timezone=site_timezone, now=now)
+    breakdown = params.get("breakdown") or None
+    if breakdown is not None and breakdown not in registry.VISIT_DIMENSIONS:
+        raise QueryError("breakdown", f"{breakdown!r} is not a visit dimension; known: "
+                                      f"{', '.join(registry.VISIT_DIMENSIONS)}")
+    limit_text = params.get("limit") or str(DEFAULT_BREAKDOWN_LIMIT)
+    if not (limit_text.isascii() and limit_text.isdigit()) or not 1 <= int(limit_text) <= MAX_BREAKDOWN_LIMIT:
+        raise QueryError("limit", f"must be an integer between 1 and {MAX_BREAKDOWN_LIMIT}")
+    return FunnelQuery(resolved.date_range, resolved.timezone, breakdown, int(limit_text))
 
 
 def funnel_results(store: EventStore, steps: Sequence[FunnelStep], *, site_id: int, start: datetime,

@@ -17,6 +17,7 @@ import orjson
 
 from postmetric.web.analytics import BREAKDOWNS, FILTERS, OPERATORS, REPORTS
 from postmetric.web.openapi_accounts import ACCOUNT_PATHS, ACCOUNT_TAGS, SECURITY_SCHEMES
+from postmetric.web.openapi_funnels import FUNNEL_PATHS, FUNNEL_TAGS
 from postmetric.web.openapi_goals import GOAL_PATHS, GOAL_TAGS
 from postmetric.web.openapi_revenue import REVENUE_PATHS, REVENUE_TAGS
 from postmetric.web.openapi_server_events import SERVER_EVENT_PATHS
@@ -253,7 +254,7 @@ OPENAPI: dict[str, Any] = {
                        "(`pmt_…`) the sites its user owns. Errors are `{\"error\": \"<field>: <message>\"}`.",
     },
     "tags": [{"name": "Ingestion"}, {"name": "Stats"}, {"name": "Analytics (DataFast-style)"}, {"name": "Payments"},
-             *ACCOUNT_TAGS, *GOAL_TAGS, *REVENUE_TAGS, {"name": "Meta"}],
+             *ACCOUNT_TAGS, *GOAL_TAGS, *FUNNEL_TAGS, *REVENUE_TAGS, {"name": "Meta"}],
     "paths": {
         "/api/events": {"post": {
             "tags": ["Ingestion"], "operationId": "track_event", "summary": "Record one event (the tracking script).",
@@ -389,6 +390,7 @@ OPENAPI: dict[str, Any] = {
         }},
         **ACCOUNT_PATHS,
         **GOAL_PATHS,
+        **FUNNEL_PATHS,
         **REVENUE_PATHS,
         "/api/health": {"get": {
             "tags": ["Meta"], "operationId": "health", "summary": "Liveness, and events waiting to be stored.",

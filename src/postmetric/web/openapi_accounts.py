@@ -174,5 +174,5 @@ SECURITY_SCHEMES = {
                                   "`csrf_token`."},
     "shareLink": {"type": "apiKey", "in": "header", "name": "X-Postmetric-Share",
                   "description": "A share link's token (or the pm_share cookie): POST /api/v1/query and "
-                                 "GET /api/v1/realtime* for that site only."},
+                                 "GET /api/v1/realtime* and the funnels' GET routes for that site only."},
 }
