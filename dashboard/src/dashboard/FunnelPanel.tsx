@@ -20,10 +20,10 @@ export function FunnelChart({ results }: { results: FunnelResults }) {
   return (
     <ol className="space-y-3" data-testid="funnel-chart">
       {bars.map((bar) => (
-        <li key={bar.index} data-testid="funnel-step" aria-label={`Step ${bar.index + 1}: ${bar.title}`}>
+        <li key={bar.number} data-testid="funnel-step" aria-label={`Step ${bar.number}: ${bar.title}`}>
           <div className="flex items-baseline justify-between gap-2 text-sm">
             <span className="min-w-0 truncate">
-              <span className="mr-1 text-gray-500 dark:text-gray-400">{bar.index + 1}.</span>
+              <span className="mr-1 text-gray-500 dark:text-gray-400">{bar.number}.</span>
               <span className="font-medium">{bar.title}</span>
               {bar.detail && <span className="ml-2 text-xs text-gray-500 dark:text-gray-400">{bar.detail}</span>}
             </span>
@@ -55,8 +55,8 @@ export function FunnelBreakdown({ results, dimension }: { results: FunnelResults
         <thead>
           <tr className="text-left text-xs uppercase tracking-wide text-gray-500 dark:text-gray-400">
             <th className="pb-1 pr-2 font-medium">{dimensionLabel(dimension)}</th>
-            {results.steps.map((step) => (
-              <th key={step.index} className="pb-1 pl-2 text-right font-medium" title={stepTitle(step)}>{step.index + 1}</th>
+            {results.steps.map((step, i) => (
+              <th key={step.index} className="pb-1 pl-2 text-right font-medium" title={stepTitle(step)}>{i + 1}</th>
             ))}
           </tr>
         </thead>

@@ -13,17 +13,18 @@ import { RevenueUnavailable } from "./RevenueUnavailable";
 import { useSiteView } from "./SiteContext";
 
 /** A column header that sorts the rows by its metric: descending first, a second click ascending. */
-function SortHeader({ metric, sort, onSort, className }:
-  { metric: string; sort: Sort; onSort: (sort: Sort) => void; className?: string }) {
+function SortHeader({ metric, label, sort, onSort, className }:
+  { metric: string; label?: string; sort: Sort; onSort: (sort: Sort) => void; className?: string }) {
   const active = sort[0] === metric;
+  const name = METRIC_LABELS[metric] ?? metric;
   return (
     <th className={cx("pb-1 text-right font-medium", className)}
       aria-sort={active ? (sort[1] === "desc" ? "descending" : "ascending") : "none"}>
       <button type="button" className={cx("whitespace-nowrap uppercase tracking-wide hover:text-gray-800 dark:hover:text-gray-200",
         active && "text-gray-800 dark:text-gray-200")}
-        title={`Sort by ${METRIC_LABELS[metric] ?? metric}`}
+        title={`Sort by ${label ? `${name.toLowerCase()} (${label})` : name}`}
         onClick={() => onSort([metric, active && sort[1] === "desc" ? "asc" : "desc"])}>
-        {METRIC_LABELS[metric] ?? metric}{active ? (sort[1] === "desc" ? " ↓" : " ↑") : ""}
+        {label ?? name}{active ? (sort[1] === "desc" ? " ↓" : " ↑") : ""}
       </button>
     </th>
   );
@@ -57,7 +58,8 @@ export function MetricsTable({ tab, empty }: { tab: PanelTab; empty?: ReactNode 
           <tr className="text-left text-xs uppercase tracking-wide text-gray-500 dark:text-gray-400">
             <th className="pb-1 font-medium">{dimensionLabel(tab.dimension)}</th>
             {stats.metrics.map((metric, i) => (
-              <SortHeader key={metric} metric={metric} sort={sort} onSort={setSort} className={columnClass(metric, i)} />
+              <SortHeader key={metric} metric={metric} label={tab.headers?.[metric]} sort={sort} onSort={setSort}
+                className={columnClass(metric, i)} />
             ))}
           </tr>
         </thead>
@@ -108,7 +110,7 @@ export function Panel({ title, tabs, footer, extraTabs, empty }:
       <section aria-label={title} className="flex flex-1 flex-col">
         <div className="mb-3 flex flex-wrap items-center justify-between gap-2">
           <h2 className="font-semibold">{title}</h2>
-          <Tabs tabs={allTabs} active={active} onChange={setActive} />
+          {allTabs.length > 1 && <Tabs tabs={allTabs} active={active} onChange={setActive} />}
         </div>
         <div className="flex-1">{tab ? <MetricsTable key={tab.id} tab={tab} empty={empty} /> : extraTabs?.[active]}</div>
         <ErrorBox error={exportError} />

@@ -2,9 +2,10 @@ import { describe, expect, it } from "vitest";
 import type { FunnelStepResult } from "../lib/api";
 import { draftBody, draftErrors, funnelBars, moveStep, newDraft, stepTitle } from "./funnel";
 
-function result(index: number, visitors: number, extra: Partial<FunnelStepResult> = {}): FunnelStepResult {
+/** The step at `position` (from 0); the API numbers steps from 1. */
+function result(position: number, visitors: number, extra: Partial<FunnelStepResult> = {}): FunnelStepResult {
   return {
-    index, type: "page", match: `/step${index}`, label: null, visitors,
+    index: position + 1, type: "page", match: `/step${position}`, label: null, visitors,
     conversion_from_previous: null, conversion_from_first: null, drop_off: null, median_seconds_to_next: null, ...extra,
   };
 }

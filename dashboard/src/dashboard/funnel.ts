@@ -16,7 +16,8 @@ export function stepTitle(step: FunnelStep): string {
 
 /** One bar of the funnel chart, every number already formatted. */
 export interface FunnelBar {
-  index: number;
+  /** The step's place in the funnel, from 1. */
+  number: number;
   title: string;
   /** What the step matches, when the title is a label (so it is shown once either way). */
   detail: string | null;
@@ -37,7 +38,7 @@ export function funnelBars(steps: FunnelStepResult[]): FunnelBar[] {
   return steps.map((step, i) => {
     const last = i === steps.length - 1;
     return {
-      index: step.index,
+      number: i + 1,
       title: stepTitle(step),
       detail: step.label ? `${step.type === "page" ? "Page" : "Goal"} ${step.match}` : null,
       visitors: formatNumber(step.visitors),

@@ -43,8 +43,8 @@ const FUNNEL = {
 };
 
 function results(url: string): FunnelResults {
-  const step = (index: number, visitors: number, extra = {}) => ({
-    ...FUNNEL.steps[index], index, visitors, conversion_from_previous: null, conversion_from_first: null, drop_off: null,
+  const step = (position: number, visitors: number, extra = {}) => ({
+    ...FUNNEL.steps[position], index: position + 1, visitors, conversion_from_previous: null, conversion_from_first: null, drop_off: null,
     median_seconds_to_next: null, ...extra,
   });
   const steps = [step(0, 40, { conversion_from_first: 100, conversion_from_previous: 100, drop_off: 0, median_seconds_to_next: 95 }),

@@ -5,7 +5,11 @@ import { formatCountry } from "../lib/format";
 
 /** `filters` narrow the tab's own rows (before the URL's filters); a clicked row still adds
  * only `[is, dimension, [value]]`. */
-export interface PanelTab { id: string; label: string; dimension: string; metrics: string[]; filters?: Filter[] }
+export interface PanelTab {
+  id: string; label: string; dimension: string; metrics: string[]; filters?: Filter[];
+  /** Short column headers where the metric's name would not fit (the full name is the header's tooltip). */
+  headers?: Record<string, string>;
+}
 
 export const SOURCE_TABS: PanelTab[] = [
   { id: "channels", label: "Channels", dimension: "visit:channel", metrics: ["visitors", "revenue"] },
@@ -33,9 +37,11 @@ export const DEVICE_TABS: PanelTab[] = [
   { id: "devices", label: "Devices", dimension: "visit:device", metrics: ["visitors", "revenue"] },
 ];
 
-/** Goals: unique converters, completions, their % of the range's visitors and their revenue. */
+/** Goals: unique converters, completions, converters as a % of the range's visitors, and the
+ * converters' revenue. */
 export const GOAL_TABS: PanelTab[] = [
-  { id: "goals", label: "Goals", dimension: "event:goal", metrics: ["visitors", "conversions", "conversion_rate", "revenue"] },
+  { id: "goals", label: "Goals", dimension: "event:goal", metrics: ["visitors", "conversions", "conversion_rate", "revenue"],
+    headers: { visitors: "Uniques", conversions: "Total", conversion_rate: "CR" } },
 ];
 
 /** Breakdowns a funnel's results take: the visit dimensions of the query API. */

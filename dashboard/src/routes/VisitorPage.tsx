@@ -51,7 +51,7 @@ function EventLine({ event, timezone, showDate }: { event: JourneyEvent; timezon
   return (
     <li className="flex items-start gap-2 py-1 text-sm" data-testid="journey-event" data-kind={event.kind}>
       <span className={cx("mt-1.5 h-2 w-2 shrink-0 rounded-full", MARKS[event.kind])} aria-hidden />
-      <span className="w-32 shrink-0 text-xs tabular-nums text-gray-500 sm:w-40 dark:text-gray-400">{when}</span>
+      <span className={cx("shrink-0 pt-0.5 text-xs tabular-nums text-gray-500 dark:text-gray-400", showDate ? "w-28 sm:w-36" : "w-16")}>{when}</span>
       <span className="min-w-0" data-testid="journey-what">{what}</span>
     </li>
   );
@@ -64,7 +64,11 @@ function Timeline({ profile, timezone }: { profile: VisitorProfile; timezone: st
     <ol className="space-y-3" data-testid="journey">
       {entries.map((entry) => {
         if (entry.kind === "event") {
-          return <ul key={`${entry.event.kind}-${entry.at}`} className="px-4"><EventLine event={entry.event} timezone={timezone} showDate /></ul>;
+          return (
+            <li key={`${entry.event.kind}-${entry.at}`}>
+              <ul className="px-4"><EventLine event={entry.event} timezone={timezone} showDate /></ul>
+            </li>
+          );
         }
         const { session } = entry;
         visitNumber += 1;
