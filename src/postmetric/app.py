@@ -35,6 +35,7 @@ from postmetric.ingest.sessions import SESSION_TIMEOUT_SECONDS, SessionTracker
 from postmetric.ingest.useragent import UserAgentParser
 from postmetric.ingest.writer import EventWriter
 from postmetric.sites.directory import SiteDirectory
+from postmetric.sites.goals import GoalDefinition, goal_definitions
 from postmetric.sites.salts import cookieless_salts
 from postmetric.sites.settings import SiteSettings
 from postmetric.stats.engine import StatsEngine
@@ -139,7 +140,7 @@ async def _services(settings: Settings, clock: Clock) -> AsyncIterator[Services]
         sessions=sessions,
         writer=writer,
         metadata=Session,
-        stats=StatsEngine(events),
+        stats=StatsEngine(events, goals=_goal_source(Session)),
         api_limiter=RateLimiter(settings.api_rate_limit, clock=clock) if settings.api_rate_limit else None,
         stopping=asyncio.Event(),
         secret_key=settings.resolved_secret_key(),
@@ -194,6 +195,14 @@ def _salt_source(Session: sessionmaker) -> Callable[[date], tuple[bytes, bytes |
             return pair
 
     return salts
+
+
+def _goal_source(Session: sessionmaker) -> Callable[[int], tuple[GoalDefinition, ...]]:
+    def goals(site_id: int) -> tuple[GoalDefinition, ...]:
+        with Session() as session:
+            return goal_definitions(session, site_id)
+
+    return goals
 
 
 def _key_authenticator(Session: sessionmaker, clock: Clock) -> Callable[[str], int | None]:

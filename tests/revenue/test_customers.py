@@ -76,8 +76,8 @@ def test_a_customers_totals_merge_payments_by_email_and_subtract_refunds(store):
     [ada] = [row for row in customers(store, site_id=1, currency="USD", start=MARCH[0], end=MARCH[1])["results"]
              if row["customer"] == "ada@example.com"]
     assert ada == {
-        "customer": "ada@example.com", "email": "ada@example.com", "customer_id": None, "visitor_id": V1,
-        "first_source": "Google", "first_channel": "Organic Search",
+        "customer": "ada@example.com", "person": "email:ada@example.com", "email": "ada@example.com",
+        "customer_id": None, "visitor_id": V1, "first_source": "Google", "first_channel": "Organic Search",
         "revenue": 88, "payments": 2, "refunds": 10,
         "first_payment_at": "2026-03-05T09:00:00Z", "last_payment_at": "2026-03-10T09:00:00Z",
     }
@@ -87,8 +87,9 @@ def test_unlinked_customers_have_no_first_touch(store):
     rows = {row["customer"]: row for row in
             customers(store, site_id=1, currency="USD", start=MARCH[0], end=MARCH[1])["results"]}
     assert (rows["cus_b"]["customer_id"], rows["cus_b"]["visitor_id"], rows["cus_b"]["first_source"],
-            rows["cus_b"]["first_channel"]) == ("cus_b", None, None, None)
-    assert (rows[V2]["email"], rows[V2]["visitor_id"], rows[V2]["first_source"]) == (None, V2, "Bing")
+            rows["cus_b"]["first_channel"], rows["cus_b"]["person"]) == ("cus_b", None, None, None, None)
+    assert (rows[V2]["email"], rows[V2]["visitor_id"], rows[V2]["first_source"], rows[V2]["person"]) == (
+        None, V2, "Bing", None)
     assert (rows["zed@example.com"]["payments"], rows["zed@example.com"]["revenue"]) == (0, 0)
 
 

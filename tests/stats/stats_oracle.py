@@ -8,9 +8,16 @@ must agree with exactly. Written from the definitions, not from the compiler:
 - a visit's pageviews, bounce, duration and exit page come from all its events in the
   scope and bucket;
 - a payment counts by its own time; split or filtered by anything but time, it belongs to
-  the visit its visitor's `attribution` picks (first visit; or the linked visit, else the
-  last non-Direct one begun by then, else the last begun by then, else the first), and
-  event values are those of the visitor's events from the range's start up to the payment.
+  the visit its payer's `attribution` picks among the visits of the payer's person (every
+  visitor whose latest identify names the same user_id, else email; first visit; or the
+  linked visit, else the last non-Direct one begun by then, else the last begun by then,
+  else the first), and event values are those of the paying visitor's events from the
+  range's start up to the payment.
+- an event's goal is a goal event's name (or its definition's display name), or the display name
+  of the first page goal (by id) whose pattern matches a pageview's whole path (`*`: anything);
+  `conversions` counts events with a goal; with a goal in context (event:goal dimension or
+  filter), `conversion_rate` is the group's visitors over those of the same group by the other
+  dimensions, under the filters that do not mention event:goal.
 """
 
 from __future__ import annotations
@@ -72,8 +79,13 @@ def bucket(unit: str, micros: int, tz: ZoneInfo) -> str:
 
 def answer(rows: list[Row], query: Query, *, site_id: int, start: datetime, end: datetime,
            by_event_time: bool = False, payments: list[Payment] = (), currency: str = "USD",
+           goals: tuple = (),
            ) -> tuple[list[dict], int]:
-    """(results, total_rows) for `query` over `rows` and `payments`, paginated like the engine."""
+    """(results, total_rows) for `query` over `rows` and `payments`, paginated like the engine;
+    `goals` are the site's goal definitions (sites.goals.GoalDefinition)."""
+    goal_of = _goal_namer(goals)
+    goal_context = "event:goal" in query.dimensions or any(
+        leaf.dimension == "event:goal" for leaf in _leaves(query.filters))
     tz = ZoneInfo(query.timezone)
     unit = next((d.partition(":")[2] for d in query.dimensions if d.startswith("time:")), None)
     low, high = _micros(start), _micros(end)
@@ -100,7 +112,7 @@ def answer(rows: list[Row], query: Query, *, site_id: int, start: datetime, end:
         if dimension.startswith("event:props:"):
             return dict(r.props).get(dimension.removeprefix("event:props:"), "(none)")
         if dimension == "event:goal":
-            return r.name if r.type == "goal" else ""
+            return goal_of(r)
         event_columns = {"event:page": r.pathname, "event:hostname": r.hostname, "event:name": r.name}
         if dimension in event_columns:
             return event_columns[dimension]
@@ -125,7 +137,7 @@ def answer(rows: list[Row], query: Query, *, site_id: int, start: datetime, end:
     matched = [
         r for r in scope
         if r.type != "engagement" and all(passes(r, f) for f in query.filters)
-        and ("event:goal" not in query.dimensions or r.type == "goal")
+        and ("event:goal" not in query.dimensions or goal_of(r))
     ]
     groups: dict[tuple, list[Row]] = defaultdict(list)
     for r in matched:
@@ -135,13 +147,20 @@ def answer(rows: list[Row], query: Query, *, site_id: int, start: datetime, end:
 
     total_visitors = len({r.visitor_id for r in matched})
     revenue = {}
-    if any(m in REVENUE_METRICS for m in query.metrics):
+    if any(m in REVENUE_METRICS and not (m == "conversion_rate" and goal_context) for m in query.metrics):
         revenue = _revenue_groups(rows, payments, query, site_id=site_id, low=low, high=high, tz=tz, unit=unit,
-                                  currency=currency, passes=passes)
+                                  currency=currency, passes=passes, goal_of=goal_of)
         if all(m in LEDGER_ONLY for m in query.metrics):  # nothing about visitors: groups of payments only
             groups = defaultdict(list) if query.dimensions else {(): []}
     for key in revenue:
         groups.setdefault(key, [])
+    # Who could have converted: visitors by the dimensions but event:goal, without goal filters.
+    base_dimensions = [i for i, d in enumerate(query.dimensions) if d != "event:goal"]
+    base_filters = [f for f in query.filters if not any(leaf.dimension == "event:goal" for leaf in _leaves([f]))]
+    could_convert: dict[tuple, set] = defaultdict(set)
+    for r in scope:
+        if r.type != "engagement" and all(passes(r, f) for f in base_filters):
+            could_convert[tuple(value(r, query.dimensions[i]) for i in base_dimensions)].add(r.visitor_id)
     raws = {}
     for key, events in groups.items():
         visits = {(r.session_id, bucket_of[r]) for r in events}
@@ -150,12 +169,13 @@ def answer(rows: list[Row], query: Query, *, site_id: int, start: datetime, end:
             "visitors": len({r.visitor_id for r in events}),
             "pageviews": sum(r.type == "pageview" for r in events),
             "events": len(events),
-            "conversions": sum(r.type == "goal" for r in events),
+            "conversions": sum(goal_of(r) != "" for r in events),
             "visits": len(visits),
             "visit_pageviews": sum(s[0] for s in span_stats),
             "bounces": sum(s[0] == 1 and not s[1] for s in span_stats),
             "duration_us": sum(s[2] for s in span_stats),
             "total_visitors": total_visitors,
+            "base_visitors": len(could_convert.get(tuple(key[i] for i in base_dimensions), ())),
             **_revenue_raw(revenue.get(key, []), currency),
         }
 
@@ -163,9 +183,10 @@ def answer(rows: list[Row], query: Query, *, site_id: int, start: datetime, end:
         (query.metrics[0], "desc")]
     keys = sorted(raws, key=lambda k: tuple(k))
     for name, direction in reversed(order):  # stable sorts, last key first
-        keys.sort(key=lambda k: _sort_value(name, k, raws[k], query), reverse=direction == "desc")
+        keys.sort(key=lambda k: _sort_value(name, k, raws[k], query, goal_context), reverse=direction == "desc")
     page = keys[query.offset: query.offset + query.limit] if query.dimensions else keys
-    results = [{"dimensions": list(k), "metrics": [metric_value(m, raws[k]) for m in query.metrics]} for k in page]
+    results = [{"dimensions": list(k), "metrics": [metric_value(m, raws[k], goal_rate=goal_context)
+                                                   for m in query.metrics]} for k in page]
     return results, len(raws) if query.dimensions else 1
 
 
@@ -174,7 +195,7 @@ LEDGER_ONLY = ("revenue", "revenue_new", "revenue_renewal", "refunds", "payments
 
 
 def _revenue_groups(rows: list[Row], payments: list[Payment], query: Query, *, site_id: int, low: int, high: int, tz, unit,
-                    currency: str, passes) -> dict[tuple, list]:
+                    currency: str, passes, goal_of) -> dict[tuple, list]:
     """The payments of each group, each payment once per group."""
     paid = [p for p in payments if p.site_id == site_id and low <= _micros(p.timestamp) < high]
     time_only = all(d.startswith("time") for d in query.dimensions) and not query.filters
@@ -191,8 +212,12 @@ def _revenue_groups(rows: list[Row], payments: list[Payment], query: Query, *, s
     visits = {sid: events for sid, events in visits.items() if any(r.type != "engagement" for r in events)}
     per_event = any(d.startswith("event:") for d in query.dimensions) or any(
         leaf.dimension.startswith("event:") for leaf in _leaves(query.filters))
+    person = _people(site_rows)
     for p in paid:
-        own = [sid for sid, events in visits.items() if events[0].visitor_id == p.visitor_id]
+        if p.visitor_id is None:
+            continue
+        payer = person.get(p.visitor_id, p.visitor_id)
+        own = [sid for sid, events in visits.items() if person.get(events[0].visitor_id, events[0].visitor_id) == payer]
         if not own:
             continue
         chosen = max(own, key=lambda sid: _touch_key(query.attribution, p, sid, visits[sid]))
@@ -200,7 +225,7 @@ def _revenue_groups(rows: list[Row], payments: list[Payment], query: Query, *, s
         if per_event:
             candidates = [r for r in site_rows if r.visitor_id == p.visitor_id and r.type != "engagement"
                           and low <= r.timestamp <= _micros(p.timestamp)
-                          and ("event:goal" not in query.dimensions or r.type == "goal")]
+                          and ("event:goal" not in query.dimensions or goal_of(r))]
         else:
             candidates = [visits[chosen][0]]
         for r in candidates:
@@ -212,12 +237,44 @@ def _revenue_groups(rows: list[Row], payments: list[Payment], query: Query, *, s
                 if dimension.startswith("event:props:"):
                     return dict(r.props).get(dimension.removeprefix("event:props:"), "(none)")
                 if dimension == "event:goal":
-                    return r.name if r.type == "goal" else ""
+                    return goal_of(r)
                 return {"event:page": r.pathname, "event:hostname": r.hostname, "event:name": r.name}[dimension]
 
             if all(passes(r, f, value) for f in query.filters):
                 groups[tuple(value(d) for d in query.dimensions)][_key(p)] = p
     return {k: list(v.values()) for k, v in groups.items()}
+
+
+def _people(site_rows: list[Row]) -> dict[str, str]:
+    """Each identified visitor's person (SPEC §7): the user_id of its latest identify naming one,
+    else that identify's email, trimmed and lower-cased; visitors with one key are one person."""
+    named: dict[str, tuple[int, str]] = {}
+    for r in site_rows:
+        if r.type != "identify":
+            continue
+        props = dict(r.props)
+        user_id, email = props.get("user_id", ""), props.get("email", "").strip(" ").lower()
+        key = f"user:{user_id}" if user_id else f"email:{email}" if email else None
+        if key is not None:
+            named[r.visitor_id] = max(named.get(r.visitor_id, (r.timestamp, key)), (r.timestamp, key))
+    return {visitor: key for visitor, (_, key) in named.items()}
+
+
+def _goal_namer(goals):
+    """An event's value of event:goal under the site's goal definitions."""
+    by_id = sorted(goals, key=lambda g: g.id)
+    names = {g.event_name: g.display_name for g in by_id if g.kind == "event"}
+    pages = [(re.compile(".*".join(re.escape(part) for part in g.page_path.split("*")), re.DOTALL), g.display_name)
+             for g in by_id if g.kind == "page"]
+
+    def goal_of(r: Row) -> str:
+        if r.type == "goal":
+            return names.get(r.name, r.name)
+        if r.type == "pageview":
+            return next((name for pattern, name in pages if pattern.fullmatch(r.pathname)), "")
+        return ""
+
+    return goal_of
 
 
 def _key(p) -> tuple:
@@ -270,7 +327,7 @@ def _span(events: list[Row]) -> tuple[int, bool, int]:
     return pageviews, interactive, max(times) - min(times)
 
 
-def _sort_value(name: str, key: tuple, raw: dict, query: Query):
+def _sort_value(name: str, key: tuple, raw: dict, query: Query, goal_context: bool):
     if name in query.dimensions:
         return key[query.dimensions.index(name)]
     visits = raw["visits"]
@@ -286,6 +343,9 @@ def _sort_value(name: str, key: tuple, raw: dict, query: Query):
                                 if raw["payment_count"] else Fraction(0)),
         "conversion_rate": Fraction(raw["payer_count"], raw["visitors"]) if raw["visitors"] else Fraction(0),
     }
+    if goal_context:
+        revenue["conversion_rate"] = (Fraction(raw["visitors"], raw["base_visitors"]) if raw["base_visitors"]
+                                      else Fraction(0))
     if name in revenue:
         return revenue[name]
     return raw["visitors" if name == "percentage" else name]

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from factories import stored_event
 from postmetric.ingest.event import EventType
 from postmetric.revenue.ledger import parse_payment
+from postmetric.sites.goals import GoalDefinition
 from postmetric.stats.engine import StatsEngine
 from postmetric.stats.parse import parse_query
 from postmetric.stats.query import QueryError
@@ -30,7 +31,7 @@ PATHS = ["/", "/about", "/blog/one", "/blog/two", "/pricing"]
 VOCABULARY = {
     "event:page": PATHS, "visit:entry_page": PATHS, "visit:exit_page": PATHS + [""],
     "event:hostname": ["example.com", "docs.example.com"],
-    "event:name": ["pageview", "signup", "outbound"], "event:goal": ["signup", "buy", ""],
+    "event:name": ["pageview", "signup", "outbound"], "event:goal": ["signup", "buy", "", "Sign up", "Read blog", "Home"],
     "event:props:plan": ["pro", "free", "(none)"],
     "visit:source": ["", "Google", "X"], "visit:channel": ["Direct", "Organic Search", "Organic Social", ""], "visit:country": ["DE", "US", "FR"], "visit:device": ["desktop", "mobile"],
 }
@@ -39,6 +40,20 @@ METRICS = ["visitors", "visits", "pageviews", "events", "conversions", "views_pe
            "visit_duration", "percentage", "revenue", "revenue_new", "revenue_renewal", "refunds", "payments",
            "customers", "revenue_per_visitor", "average_order_value", "conversion_rate"]
 PATTERNS = ["^/b", "o$", "^$", "[A-Z]", "e.*e", "pro|free"]
+# What identify events carry: visitors of one example share user ids and emails (in any case,
+# with spaces), so people of several visitors are drawn often (SPEC §7).
+IDENTITIES = st.sampled_from([{"name": "Ann"}, {"user_id": "u1"}, {"user_id": "u1"}, {"user_id": "u2"},
+                              {"user_id": "u1", "email": "bob@example.com"}, {"email": "Ann@Example.com"},
+                              {"email": " ann@example.com"}, {"user_id": "", "email": "ANN@example.com "}])
+
+# Goal definitions an example may have: display names (one the same as another goal's event
+# name), page patterns over PATHS that overlap, so which goal (by id) matches first matters.
+GOAL_CHOICES = [("event", "signup", "Sign up"), ("event", "buy", "Purchase"), ("page", "/blog/*", "Read blog"),
+                ("page", "/about", "Visit /about"), ("page", "/*o*", "O pages"), ("page", "/pricing", "buy"),
+                ("page", "/", "Home")]
+goal_sets = st.lists(st.sampled_from(GOAL_CHOICES), max_size=4, unique_by=lambda g: (g[1], g[2])).map(
+    lambda chosen: tuple(GoalDefinition(i, kind, what if kind == "event" else None, what if kind == "page" else None,
+                                        name) for i, (kind, what, name) in enumerate(chosen, start=1)))
 
 site_ids = itertools.count(10, 2)  # each example its own site; site + 1 is a neighbour whose data must not leak
 
@@ -60,9 +75,11 @@ def visits(draw, site_id: int) -> list:
         }
         moment = started
         for _ in range(draw(st.integers(1, 6))):
-            kind = draw(st.sampled_from(["pageview"] * 4 + ["engagement", "goal", "outbound", "identify"]))
+            kind = draw(st.sampled_from(["pageview"] * 4 + ["engagement", "goal", "outbound", "identify", "identify"]))
             name = draw(st.sampled_from(["signup", "buy"])) if kind == "goal" else kind
             props = draw(st.sampled_from([{}, {"plan": "pro"}, {"plan": "free"}]))
+            if kind == "identify":
+                props = props | draw(IDENTITIES)
             events.append(stored_event(
                 site_id=site, visitor_id=str(visitor), session_id=str(session),
                 session_started_at=started.timestamp(), timestamp=moment.timestamp(),
@@ -171,12 +188,42 @@ def test_engine_answers_like_the_oracle(shared_event_store, data):
         query = parse_query(raw, site_timezone="UTC", now=WINDOW_START + WINDOW)
     except QueryError:
         return  # combinations the contract refuses (tested in test_parse.py)
-    response = StatsEngine(shared_event_store).run(query, site_id=site_id)
+    goals = data.draw(goal_sets)
+    response = StatsEngine(shared_event_store).run(query, site_id=site_id, goals=goals)
 
     expected, total_rows = answer([Row.of(e) for e in events], query, site_id=site_id,
-                                  start=query.date_range.start, end=query.date_range.end, payments=paid)
+                                  start=query.date_range.start, end=query.date_range.end, payments=paid, goals=goals)
     assert response["results"] == expected
     assert response["meta"].get("total_rows", total_rows) == total_rows
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_goals_and_their_conversion_rates_are_counted_like_the_oracle(shared_event_store, data):
+    """The goals panel's query, under goal definitions, by a second dimension or goal filter."""
+    site_id = next(site_ids)
+    events, paid = stored_example(shared_event_store, data, site_id)
+    goals = data.draw(goal_sets)
+    names = [g.display_name for g in goals] + ["signup", "buy"]
+    raw = {
+        "site_id": "example.com", "date_range": [WINDOW_START.isoformat(), (WINDOW_START + WINDOW).isoformat()],
+        "metrics": ["visitors", "conversions", "conversion_rate", "revenue"],
+        "dimensions": data.draw(st.sampled_from([["event:goal"], ["event:goal", "visit:source"], ["visit:country"],
+                                                 ["time:day", "event:goal"], []])),
+        "filters": data.draw(st.lists(st.one_of(
+            st.tuples(st.just("is"), st.just("event:goal"), st.lists(st.sampled_from(names), min_size=1,
+                                                                     max_size=2, unique=True)).map(list),
+            filters), max_size=2)),
+    }
+    try:
+        query = parse_query(raw, site_timezone="UTC", now=WINDOW_START + WINDOW)
+    except QueryError:
+        return
+    response = StatsEngine(shared_event_store).run(query, site_id=site_id, goals=goals)
+
+    expected, _ = answer([Row.of(e) for e in events], query, site_id=site_id,
+                         start=query.date_range.start, end=query.date_range.end, payments=paid, goals=goals)
+    assert response["results"] == expected
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -212,9 +259,10 @@ def test_realtime_counts_events_by_their_own_time(shared_event_store, data):
         query = parse_query(raw, site_timezone="UTC", now=now)
     except QueryError:
         return
-    response = StatsEngine(shared_event_store).run(query, site_id=site_id)
+    goals = data.draw(goal_sets)
+    response = StatsEngine(shared_event_store).run(query, site_id=site_id, goals=goals)
 
-    expected, total_rows = answer([Row.of(e) for e in events], query, site_id=site_id,
-                                  start=now - timedelta(minutes=30), end=now, by_event_time=True, payments=paid)
+    expected, total_rows = answer([Row.of(e) for e in events], query, site_id=site_id, start=now - timedelta(minutes=30),
+                                  end=now, by_event_time=True, payments=paid, goals=goals)
     assert response["results"] == expected
     assert response["meta"]["total_rows"] == total_rows

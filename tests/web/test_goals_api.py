@@ -14,7 +14,9 @@ from postmetric.accounts.users import create_user
 from postmetric.sites.members import accept_invitation, invite
 from postmetric.sites.service import get_site
 
-from stats_api_support import bearer, create_tenant
+from stats_api_support import NOW, bearer, clock, create_tenant, pageview, send  # noqa: F401 - clock: a fixture
+
+GOALS_PANEL_QUERY = {"dimensions": ["event:goal"], "metrics": ["visitors", "conversions", "conversion_rate", "revenue"]}
 
 
 @pytest.fixture
@@ -156,3 +158,34 @@ def test_the_dashboard_session_needs_its_csrf_header_to_add_a_goal(client, site)
     response = client.post(goals_path(site), json=body, headers={"X-CSRF-Token": csrf})
     assert response.status_code == 201 and response.json()["display_name"] == "Visit /pricing"
     assert [goal["page_path"] for goal in client.get(goals_path(site)).json()["goals"]] == ["/pricing"]
+
+
+def test_the_goals_panel_query_reads_the_definitions_and_lists_visibility_goals(client, site, tenant):
+    """The dashboard's Goals panel: custom events by name (a data-postmetric-scroll visibility goal
+    arrives as a goal event like any other), event goals by display name, page goals by pattern."""
+    for body in ({"kind": "event", "event_name": "signup", "display_name": "Sign up"},
+                 {"kind": "page", "page_path": "/thank-you*", "display_name": "Thanked"}):
+        assert post(client, site, tenant.token, body).status_code == 201
+    a, b, c = (f"00000000-0000-4000-8000-00000000000{x}" for x in "abc")
+    at = NOW.replace(hour=9)
+    send(client, tenant, [
+        pageview(tenant, "/pricing", visitor=a, at=at),
+        pageview(tenant, "/pricing", visitor=a, at=at, type="goal", name="pricing-table-seen"),
+        pageview(tenant, "/pricing", visitor=a, at=at, type="goal", name="signup"),
+        pageview(tenant, "/thank-you/pro", visitor=b, at=at),
+        pageview(tenant, "/", visitor=c, at=at),
+    ])
+    paid = client.post("/api/v1/payments", headers=bearer(tenant.key), json={
+        "transaction_id": "pi_1", "amount": 49, "currency": "USD", "visitor_id": a,
+        "timestamp": at.replace(minute=30).isoformat()})
+    assert paid.status_code in (200, 201), paid.text
+
+    response = client.post("/api/v1/query", headers=bearer(tenant.key),
+                           json={"site_id": tenant.public_id, "date_range": "day", **GOALS_PANEL_QUERY})
+    assert response.status_code == 200, response.text
+    # Each goal: 1 converter of 3 visitors; A paid $49 after seeing the table and signing up.
+    assert response.json()["results"] == [
+        {"dimensions": ["Sign up"], "metrics": [1, 1, 33.33, 49.0]},
+        {"dimensions": ["Thanked"], "metrics": [1, 1, 33.33, 0.0]},
+        {"dimensions": ["pricing-table-seen"], "metrics": [1, 1, 33.33, 49.0]},
+    ]

@@ -90,8 +90,6 @@ def test_a_query_may_name_the_site_by_domain_and_choose_its_timezone(client, vis
     (b'{"date_range": "7d", "metrics": ["visitors"]}', "site_id: is required"),
     (b'{"site_id": "SITE", "date_range": "7d", "metrics": ["visits_total"]}', "metrics: unknown metric 'visits_total'"),
     (b'{"site_id": "SITE", "date_range": "7d", "metrics": ["scroll_depth"]}', "metrics: scroll_depth is not available yet"),
-    (b'{"site_id": "SITE", "date_range": "7d", "metrics": ["conversion_rate"], "dimensions": ["event:goal"]}',
-     "metrics: conversion_rate is not available yet"),
     (b'{"site_id": "SITE", "date_range": "fortnight", "metrics": ["visitors"]}', "date_range: unknown range"),
     (b'{"site_id": "SITE", "date_range": ["2026-03-10", "2026-03-01"], "metrics": ["visitors"]}',
      "date_range: start must be before end"),

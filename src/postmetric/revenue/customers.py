@@ -1,13 +1,24 @@
 """The customers list (`GET /api/v1/customers`): who paid in a date range, and how much.
 
 `customers(store, site_id=, currency=, start=, end=, limit=, offset=)` groups the site's payments
-with a timestamp in [start, end) by customer, their email, else their customer id, else their
-linked visitor, so a person who paid from several devices with one email is one customer.
+with a timestamp in [start, end) by customer, so a person who paid from several devices is one
+customer. A payment's customer, by the first of these it has:
 
-Per customer: net revenue (new, renewal and trial amounts minus refunds, each on its own date,
-in the site currency's major units), the count of new and renewal payments, the refunded amount,
-the first and last payment (refunds excluded), and the source and channel of the first visit of
-their linked visitor (null when unlinked). Ordered by revenue, highest first, then customer.
+1. the person its linked visitor is identified as (revenue/people.py: the user id of the
+   visitor's latest identify, else its email), so a phone's payment and a laptop's renewal
+   of one signed-in user are one row, whatever emails the payments carry;
+2. its email (`email:`), else its customer id (`customer:`), else its linked visitor
+   (`visitor:`), as before people: a payment whose visitor was never identified.
+
+Per customer: `customer` (a name to show: an email of theirs, else their customer id, else
+their user id, else their visitor id), `person` (the person key, `user:<id>` or
+`email:<email>`, null when no payment is tied to an identified visitor), net revenue (new,
+renewal and trial amounts minus refunds, each on its own date, in the site currency's major
+units), the count of new and renewal payments, the refunded amount, the first and last payment
+(refunds excluded), `visitor_id` (the visitor of their first linked payment), and the source
+and channel of their first visit: the person's first visit on any of their devices (a
+visitor's own first visit when not identified; null when unlinked). Ordered by revenue,
+highest first, then by customer key.
 
 Secondary responsibilities:
 1. Speak both SQL dialects: the few functions that differ are spelled in `_SPELLINGS`; the rest
@@ -26,6 +37,7 @@ from decimal import Decimal
 from typing import Any
 
 from postmetric.revenue.ledger import to_major
+from postmetric.revenue.people import person_map
 from postmetric.stats.dialects import DIALECTS
 from postmetric.store.events import EventStore
 
@@ -60,29 +72,36 @@ def customers(store: EventStore, *, site_id: int, currency: str, start: datetime
     counted = f"reporting_currency = {d.param('currency', 'string')} AND reporting_amount IS NOT NULL"
     paid = f"CASE WHEN kind <> 'refund' AND {counted} THEN reporting_amount ELSE 0 END"
     refunded = f"CASE WHEN kind = 'refund' AND {counted} THEN reporting_amount ELSE 0 END"
+    site = d.param('site', 'int')
+    # A ClickHouse LEFT JOIN fills a missing person with '', DuckDB's with NULL: nullif reads both.
+    person = "nullif(i.person, '')"
     grouped = f"""
-        SELECT customer, max(email) AS any_email, max(customer_id) AS any_customer_id,
+        SELECT customer, max(identified) AS person, max(email) AS any_email, max(customer_id) AS any_customer_id,
                {s('text', s('first_known', 'visitor_id', 'timestamp'))} AS first_visitor,
                sum({paid}) - sum({refunded}) AS revenue, sum({refunded}) AS refunds,
                sum(CASE WHEN kind IN ('new', 'renewal') THEN 1 ELSE 0 END) AS paid_count,
                {s('min_where', 'timestamp', "kind <> 'refund'")} AS first_paid,
                {s('max_where', 'timestamp', "kind <> 'refund'")} AS last_paid
         FROM (
-            SELECT *, coalesce(email, customer_id, {s('text', 'visitor_id')}) AS customer
-            FROM {s('payments')}
-            WHERE site_id = {d.param('site', 'int')} AND timestamp >= {d.param('start', 'timestamp')}
-              AND timestamp < {d.param('end', 'timestamp')}
+            SELECT p.*, {person} AS identified,
+                   coalesce({person}, 'email:' || p.email, 'customer:' || p.customer_id,
+                            'visitor:' || {s('text', 'p.visitor_id')}) AS customer
+            FROM (SELECT * FROM {s('payments')} WHERE site_id = {site}
+                  AND timestamp >= {d.param('start', 'timestamp')} AND timestamp < {d.param('end', 'timestamp')}) AS p
+            LEFT JOIN ({person_map(d, site)}) AS i ON i.visitor_id = p.visitor_id
         ) AS p
         WHERE customer IS NOT NULL
         GROUP BY customer"""
     rows = store.fetch(f"{grouped} ORDER BY revenue DESC, customer LIMIT {int(limit)} OFFSET {int(offset)}", params)
     total = store.fetch(f"SELECT count(*) AS n FROM ({grouped}) AS g", params)[0]["n"]
-    first_visits = _first_visits(store, site_id, [row["first_visitor"] for row in rows if row["first_visitor"]])
+    owners = {row["customer"]: _owner(row) for row in rows}
+    first_visits = _first_visits(store, site_id, [owner for owner in owners.values() if owner])
     results = []
     for row in rows:
-        visit = first_visits.get(row["first_visitor"], {})
+        visit = first_visits.get(owners[row["customer"]], {})
         results.append({
-            "customer": row["customer"], "email": row["any_email"], "customer_id": row["any_customer_id"],
+            "customer": row["any_email"] or row["any_customer_id"] or row["customer"].partition(":")[2],
+            "person": row["person"], "email": row["any_email"], "customer_id": row["any_customer_id"],
             "visitor_id": row["first_visitor"],
             "first_source": visit.get("source"), "first_channel": visit.get("channel"),
             "revenue": _major(row["revenue"], currency), "payments": int(row["paid_count"]),
@@ -92,24 +111,40 @@ def customers(store: EventStore, *, site_id: int, currency: str, start: datetime
     return {"results": results, "meta": {"currency": currency, "total_rows": int(total)}}
 
 
-def _first_visits(store: EventStore, site_id: int, visitors: list[str]) -> dict[str, dict[str, str]]:
-    """Source and channel of each visitor's first visit on the site."""
-    if not visitors:
+def _owner(row: dict[str, Any]) -> str | None:
+    """Whose first visit is the customer's: their person's, else their first linked visitor's."""
+    if row["person"]:
+        return row["person"]
+    return f"visitor:{row['first_visitor']}" if row["first_visitor"] else None
+
+
+def _first_visits(store: EventStore, site_id: int, owners: list[str]) -> dict[str, dict[str, str]]:
+    """Source and channel of the first visit on the site of each owner: a person (any of their
+    visitors) or a `visitor:<id>`."""
+    if not owners:
         return {}
     d = DIALECTS[store.dialect]
 
     def s(name: str, *args: str) -> str:
         return _spell(store.dialect, name, *args)
 
-    visitor = s("text", "span_visitor")
+    site, wanted = d.param("site", "int"), d.param("owners", "strings")
+    people = person_map(d, site)
+    unidentified = "'visitor:' || " + s("text", "span_visitor")
+    # The owners' visitors first (a few), then each visit's owner.
+    visits = (f"SELECT span_visitor, source, channel, session_started_at FROM {s('sessions')} WHERE site_id = {site}"
+              f" AND ({d.is_in(unidentified, wanted)}"
+              f" OR span_visitor IN (SELECT visitor_id FROM ({people}) AS m WHERE {d.is_in('person', wanted)}))")
+    owner = f"coalesce(nullif(i.person, ''), 'visitor:' || {s('text', 'v.span_visitor')})"
     rows = store.fetch(
-        f"SELECT {visitor} AS visitor, {s('first_by', 'source', 'session_started_at')} AS first_source,"
+        f"SELECT owner, {s('first_by', 'source', 'session_started_at')} AS first_source,"
         f" {s('first_by', 'channel', 'session_started_at')} AS first_channel"
-        f" FROM {s('sessions')} WHERE site_id = {d.param('site', 'int')}"
-        f" AND {d.is_in(visitor, d.param('visitors', 'strings'))} GROUP BY span_visitor",
-        {"site": d.param_value(site_id, "int"), "visitors": d.param_value(visitors, "strings")},
+        f" FROM (SELECT v.source AS source, v.channel AS channel, v.session_started_at AS session_started_at,"
+        f" {owner} AS owner FROM ({visits}) AS v LEFT JOIN ({people}) AS i ON i.visitor_id = v.span_visitor) AS o"
+        f" WHERE {d.is_in('owner', wanted)} GROUP BY owner",
+        {"site": d.param_value(site_id, "int"), "owners": d.param_value(owners, "strings")},
     )
-    return {row["visitor"]: {"source": row["first_source"], "channel": row["first_channel"]} for row in rows}
+    return {row["owner"]: {"source": row["first_source"], "channel": row["first_channel"]} for row in rows}
 
 
 def _micros(moment: datetime) -> int:

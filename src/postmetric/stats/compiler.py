@@ -13,6 +13,10 @@ What is counted (SPEC §5; the oracle in tests/stats says the same in plain Pyth
   (with all their pageviews, duration and bounce) that contain one.
 - Visit metrics (visits, bounce rate, duration, views per visit) and the exit page come
   from the visit's *span*: its events in the query's scope and bucket, all types included.
+- An event's `event:goal` is a goal event's name, or the display name of the site's goal
+  definition for that name; a pageview's is the display name of the first page goal (by id)
+  whose pattern matches its path; other events have none. `conversions` counts events with
+  a goal. With a goal in context, `conversion_rate` is the goal's (see `_with_goal_base`).
 
 Three plans, from cheapest to most general, chosen by what the query needs:
 - spans only: nothing per event (no `event:*` dimension or filter), so the visits' rows
@@ -27,11 +31,12 @@ Ratios are computed by the engine from the sums returned here, so every dialect 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
+from postmetric.sites.goals import GoalDefinition, page_pattern_regex
 from postmetric.stats import registry
 from postmetric.stats.dialects import Dialect, ParamKind
 from postmetric.stats.query import Filter, FilterExpression, Logical, Query
@@ -59,6 +64,9 @@ RAW_COLUMNS: dict[str, tuple[str, ...]] = {
     "average_order_value": ("new_minor", "renewal_minor", "payment_count"),
     "conversion_rate": ("payer_count", "visitors"),
 }
+# A goal's conversion rate: its converters in the group over the visitors of the group
+# without the goal (see `_with_goal_base`).
+GOAL_CONVERSION_RAW = ("visitors", "base_visitors")
 _EVENT_RAW = ("visitors", "pageviews", "events", "conversions")
 _VISIT_RAW = ("visits", "visit_pageviews", "bounces", "duration_us")
 _BOUNCES = "sum(CASE WHEN span_pageviews = 1 AND span_interactive = 0 THEN 1 ELSE 0 END)"
@@ -80,6 +88,20 @@ class Scope:
     end: datetime
     by_event_time: bool = False  # realtime: anchor on the event's own time, not its visit's start
     currency: str = "USD"  # the site's: money in other reporting currencies is not added up
+    goals: tuple[GoalDefinition, ...] = ()  # the site's goal definitions, in id order
+
+
+def goal_in_context(query: Query) -> bool:
+    """Whether `conversion_rate` is a goal's rate: an event:goal dimension or filter (else it is
+    the share of visitors who paid)."""
+    return "event:goal" in query.dimensions or any(f.dimension == "event:goal" for f in _leaves(query.filters))
+
+
+def raw_columns(metric: str, query: Query) -> tuple[str, ...]:
+    """The sums `metric` needs in `query` (see RAW_COLUMNS)."""
+    if metric == "conversion_rate" and goal_in_context(query):
+        return GOAL_CONVERSION_RAW
+    return RAW_COLUMNS[metric]
 
 
 def compile_query(
@@ -104,7 +126,7 @@ class _Compiler:
 
     def compile(self, *, paginate: bool, order: bool) -> Compiled:
         q = self.query
-        raw = tuple(dict.fromkeys(c for m in q.metrics for c in RAW_COLUMNS[m]))
+        raw = tuple(dict.fromkeys(c for m in q.metrics for c in raw_columns(m, q)))
         dims = [f"d{i}" for i in range(len(q.dimensions))]
         traffic_raw = tuple(c for c in raw if c not in REVENUE_RAW)
         revenue_raw = tuple(c for c in raw if c in REVENUE_RAW)
@@ -141,15 +163,36 @@ class _Compiler:
 
     def _traffic(self, dims: list[str], raw: tuple[str, ...]) -> str:
         q = self.query
+        if "base_visitors" in raw:
+            return self._with_goal_base(dims, raw)
         needs_spans = any(c in _VISIT_RAW for c in raw) or self._uses("visit:exit_page")
         per_event = any(d.startswith("event:") for d in q.dimensions) or any(
             f.dimension.startswith("event:") for f in _leaves(q.filters)
         )
+        # A visit's row counts goal events only: page goals are found among its pageviews.
+        per_event = per_event or ("conversions" in raw and bool(self._page_goals))
         if per_event:
             return self._joined_plan(dims, raw) if needs_spans else self._events_plan(dims, raw)
         if self.scope.by_event_time and not needs_spans:
             return self._events_plan(dims, raw)  # realtime: minutes of events, no visit needed
         return self._spans_plan(dims, raw)
+
+    def _with_goal_base(self, dims: list[str], raw: tuple[str, ...]) -> str:
+        """The groups of `raw` beside `base_visitors`: the visitors of the same group by every
+        dimension but event:goal, under the filters that do not mention event:goal — who could
+        have converted. A goal's conversion rate is `visitors` (its converters) over them."""
+        q = self.query
+        group_raw = tuple(c for c in raw if c != "base_visitors")
+        groups = self._traffic(dims, group_raw)
+        base_dims = [(alias, name) for alias, name in zip(dims, q.dimensions) if name != "event:goal"]
+        base_query = replace(q, dimensions=tuple(name for _, name in base_dims), metrics=("visitors",),
+                             filters=tuple(f for f in q.filters if not _mentions(f, "event:goal")))
+        base = _Compiler(base_query, self.scope, self.dialect, self.params)._traffic(
+            [alias for alias, _ in base_dims], ("visitors",))
+        on = " AND ".join(f"g.{alias} = b.{alias}" for alias, _ in base_dims)
+        join = f"LEFT JOIN ({base}) AS b ON {on}" if on else f"CROSS JOIN ({base}) AS b"
+        columns = [f"g.{c} AS {c}" for c in dims + [c for c in group_raw] + ["total_rows"]]
+        return f"SELECT {', '.join(columns)}, coalesce(b.visitors, 0) AS base_visitors\nFROM ({groups}) AS g {join}"
 
     # -- plans -------------------------------------------------------------------------
 
@@ -278,9 +321,10 @@ class _Compiler:
         if join_spans:
             key = "spans.session_id = e.session_id" + (" AND spans.bucket = e.bucket" if self._bucketed else "")
             source += f" JOIN spans ON {key}"
+        columns.append(f"CASE WHEN {self.goal_condition()} THEN 1 ELSE 0 END AS conversion")
         conditions = [self._where(q.filters, overrides)]
         if "event:goal" in q.dimensions:
-            conditions.append("e.type = 'goal'")
+            conditions.append(self.goal_condition())
         return f"SELECT {', '.join(columns)}\n  FROM {source} WHERE {' AND '.join(conditions)}"
 
     def _visit_groups(self, dims: list[str]) -> str:
@@ -301,7 +345,7 @@ class _Compiler:
             "visitors": d.count_distinct("visitor_id"),
             "pageviews": "sum(CASE WHEN type = 'pageview' THEN 1 ELSE 0 END)",
             "events": "count(*)",
-            "conversions": "sum(CASE WHEN type = 'goal' THEN 1 ELSE 0 END)",
+            "conversions": "sum(conversion)",
         }
         event_raw = [c for c in raw if c in _EVENT_RAW]
         visit_raw = [c for c in raw if c in _VISIT_RAW]
@@ -335,7 +379,8 @@ class _Compiler:
             "refunds": "refund_minor", "payments": "payment_count", "customers": "customer_count",
             "revenue_per_visitor": d.ratio(NET_MINOR, "visitors"),
             "average_order_value": d.ratio(GROSS_MINOR, "payment_count"),
-            "conversion_rate": d.ratio("payer_count", "visitors"),
+            "conversion_rate": (d.ratio("visitors", "base_visitors") if goal_in_context(q)
+                                else d.ratio("payer_count", "visitors")),
         }
         order = list(q.order_by)
         if not order:
@@ -377,9 +422,36 @@ class _Compiler:
             return "bucket"
         if name == "visit:exit_page":
             return "exit_page"
+        if name == "event:goal":
+            return self._goal_name()
         if name.startswith("event:props:"):
             return self.dialect.prop(self._param(name.removeprefix("event:props:"), "string"))
         return _COLUMNS[name]
+
+    @property
+    def _page_goals(self) -> list[GoalDefinition]:
+        return [goal for goal in self.scope.goals if goal.kind == "page"]
+
+    def _page_match(self, goal: GoalDefinition) -> str:
+        return self.dialect.matches("pathname", self._param(page_pattern_regex(goal.page_path), "string"))
+
+    def goal_condition(self) -> str:
+        """Whether an event completes a goal: a goal event, or a pageview of a page goal."""
+        pages = [self._page_match(goal) for goal in self._page_goals]
+        if not pages:
+            return "type = 'goal'"
+        return f"(type = 'goal' OR (type = 'pageview' AND ({' OR '.join(pages)})))"
+
+    def _goal_name(self) -> str:
+        """An event's value of event:goal: a goal event's definition's display name, else its
+        name; the display name of the first page goal (by id) a pageview matches; else ''."""
+        names = "".join(f" WHEN name = {self._param(goal.event_name, 'string')}"
+                        f" THEN {self._param(goal.display_name, 'string')}"
+                        for goal in self.scope.goals if goal.kind == "event")
+        event_name = f"(CASE{names} ELSE name END)" if names else "name"
+        pages = "".join(f" WHEN type = 'pageview' AND {self._page_match(goal)}"
+                        f" THEN {self._param(goal.display_name, 'string')}" for goal in self._page_goals)
+        return f"(CASE WHEN type = 'goal' THEN {event_name}{pages} ELSE '' END)"
 
     def _uses(self, name: str) -> bool:
         return name in self.query.dimensions or any(f.dimension == name for f in _leaves(self.query.filters))
@@ -394,7 +466,6 @@ _COLUMNS = {
     "event:page": "pathname",
     "event:hostname": "hostname",
     "event:name": "name",
-    "event:goal": "(CASE WHEN type = 'goal' THEN name ELSE '' END)",
     "visit:entry_page": "entry_page",
     "visit:source": "source",
     "visit:referrer": "referrer",

@@ -6,7 +6,7 @@ filling of empty time buckets happen here, once for every dialect.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import date, datetime, time, timedelta, timezone
 from fractions import Fraction
@@ -14,8 +14,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from postmetric.revenue.currency import minor_units
+from postmetric.sites.goals import GoalDefinition
 from postmetric.stats import registry
-from postmetric.stats.compiler import Scope, compile_query, time_unit
+from postmetric.stats.compiler import Scope, compile_query, goal_in_context, time_unit
 from postmetric.stats.dialects import DIALECTS
 from postmetric.stats.query import Filter, FilterExpression, Query, QueryError
 from postmetric.store.events import EventStore
@@ -24,15 +25,26 @@ Number = int | float
 # Metrics whose change is told in points, not percent: a bounce rate going from 40 to 50
 # changed by 10 points, not by 25 %.
 CHANGE_IN_POINTS = frozenset({"bounce_rate", "conversion_rate"})
+# A site's goal definitions by site id (read from the metadata database by the app).
+GoalSource = Callable[[int], tuple[GoalDefinition, ...]]
+
+
+def _no_goals(site_id: int) -> tuple[GoalDefinition, ...]:
+    return ()
 
 
 class StatsEngine:
-    def __init__(self, store: EventStore) -> None:
+    def __init__(self, store: EventStore, *, goals: GoalSource = _no_goals) -> None:
         self._store = store
         self._dialect = DIALECTS[store.dialect]
+        self._goals = goals
 
-    def run(self, query: Query, *, site_id: int, currency: str = "USD") -> dict[str, Any]:
-        scope = self._scope(query, site_id, currency)
+    def run(self, query: Query, *, site_id: int, currency: str = "USD",
+            goals: tuple[GoalDefinition, ...] | None = None) -> dict[str, Any]:
+        """The answer to `query` over the site's events and payments; `goals` are the site's goal
+        definitions (read from the engine's goal source once per run when not given)."""
+        goals = self._goals(site_id) if goals is None else goals
+        scope = self._scope(query, site_id, currency, goals)
         digits = minor_units(currency)
         unit = time_unit(query)
         labels = bucket_labels(unit, query.timezone, scope.start, scope.end) if unit else None
@@ -75,11 +87,12 @@ class StatsEngine:
                 row[dimension] = _label(unit, value) if dimension in registry.TIME_DIMENSIONS else str(value)
         return rows
 
-    def _scope(self, query: Query, site_id: int, currency: str) -> Scope:
+    def _scope(self, query: Query, site_id: int, currency: str, goals: tuple[GoalDefinition, ...]) -> Scope:
         start, end = query.date_range.start, query.date_range.end
         if query.date_range.name == "all":
             start = self._first_visit_day(site_id, query.timezone, end)
-        return Scope(site_id, start, end, by_event_time=query.date_range.name == "realtime", currency=currency)
+        return Scope(site_id, start, end, by_event_time=query.date_range.name == "realtime", currency=currency,
+                     goals=goals)
 
     def _first_visit_day(self, site_id: int, tz_name: str, end: datetime) -> datetime:
         """Where `all` begins: local midnight of the site's first visit (of `end`'s last day if none)."""
@@ -100,9 +113,10 @@ class StatsEngine:
 # -- metrics -----------------------------------------------------------------------------
 
 
-def metric_value(metric: str, raw: Mapping[str, Any], digits: int = 2) -> Number:
-    """A metric from the sums of its group (see compiler.RAW_COLUMNS), rounded half up.
-    Money is in major units of a currency with `digits` minor digits (2 for USD, 0 for JPY)."""
+def metric_value(metric: str, raw: Mapping[str, Any], digits: int = 2, *, goal_rate: bool = False) -> Number:
+    """A metric from the sums of its group (see compiler.raw_columns), rounded half up.
+    Money is in major units of a currency with `digits` minor digits (2 for USD, 0 for JPY).
+    `goal_rate`: conversion_rate is a goal's (a goal is in the query's context), not payers'."""
 
     def get(name: str) -> int:
         return int(raw.get(name) or 0)
@@ -121,6 +135,9 @@ def metric_value(metric: str, raw: Mapping[str, Any], digits: int = 2) -> Number
         count = get("payment_count")
         gross = get("new_minor") + get("renewal_minor")
         return money(Fraction(gross, count), max(digits, 2)) if count else 0
+    if metric == "conversion_rate" and goal_rate:
+        base = get("base_visitors")
+        return float(_round(Fraction(100 * get("visitors"), base), 2)) if base else 0
     if metric == "conversion_rate":
         visitors = get("visitors")
         return float(_round(Fraction(100 * get("payer_count"), visitors), 2)) if visitors else 0
@@ -167,9 +184,10 @@ def _round(value: Fraction, digits: int) -> Fraction:
 
 
 def _result(query: Query, row: Mapping[str, Any], digits: int) -> dict[str, Any]:
+    goal_rate = goal_in_context(query)
     return {
         "dimensions": [row[d] for d in query.dimensions],
-        "metrics": [metric_value(m, row, digits) for m in query.metrics],
+        "metrics": [metric_value(m, row, digits, goal_rate=goal_rate) for m in query.metrics],
     }
 
 
@@ -195,7 +213,7 @@ def _compare(query: Query, results: list[dict[str, Any]], previous_rows: Sequenc
             if i >= len(labels):  # the previous period has a bucket more (a longer month)
                 continue
             key = key[:unit_index] + (labels[i],) + key[unit_index + 1:]
-        previous[key] = [metric_value(m, row, digits) for m in query.metrics]
+        previous[key] = [metric_value(m, row, digits, goal_rate=goal_in_context(query)) for m in query.metrics]
     for result in results:
         before = previous.get(tuple(result["dimensions"]), [0 for _ in query.metrics])
         result["comparison"] = {

@@ -59,8 +59,6 @@ def parse_query(raw: object, *, site_timezone: str, now: datetime) -> Query:
         raise QueryError("metrics", "percentage needs a dimension to divide by")
     _check_combinations(metrics, dimensions)
     filters = _filters(raw.get("filters", []))
-    if "conversion_rate" in metrics and ("event:goal" in dimensions or _mentions_goal(filters)):
-        raise QueryError("metrics", f"conversion_rate is not available yet: {registry.GOAL_CONVERSION_PENDING}")
 
     return Query(
         site_id=site_id.strip(),
@@ -249,8 +247,3 @@ def _midnight(day: date, tz: ZoneInfo) -> datetime:
 def _add_months(first_of_month: date, months: int) -> date:
     index = first_of_month.year * 12 + first_of_month.month - 1 + months
     return date(index // 12, index % 12 + 1, 1)
-
-
-def _mentions_goal(filters: tuple[FilterExpression, ...]) -> bool:
-    return any(_mentions_goal(f.children) if isinstance(f, Logical) else f.dimension == "event:goal"
-               for f in filters)

@@ -19,10 +19,6 @@ METRICS: tuple[str, ...] = (
 PENDING_METRICS: dict[str, str] = {
     "scroll_depth": "scroll depth arrives with the goals and engagement work",
 }
-# `conversion_rate` with a goal in context (an event:goal dimension or filter) is the goal's rate,
-# which arrives with goal definitions; without one it is the share of visitors who paid.
-GOAL_CONVERSION_PENDING = ("conversion rates of a goal arrive with goal definitions; "
-                           "use conversions or visitors with a goal filter")
 # Metrics of the payments ledger (money in the site currency); they count payments by when
 # they happened and give visit:* groups by the `attribution` model.
 REVENUE_METRICS: tuple[str, ...] = (

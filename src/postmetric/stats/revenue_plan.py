@@ -6,13 +6,17 @@ What is counted (SPEC §5 and §6; tests/stats/stats_oracle.py says the same in 
   date), in the site's currency (`reporting_amount`; a payment recorded while the site had
   another currency, or without a known rate, adds no money but still counts as a payment).
 - Without dimensions or filters beyond time, every payment counts, linked to a visit or not.
-- Split or filtered by anything else, a payment belongs to a visit of its visitor chosen by
-  the `attribution` model, and unattributed payments drop out:
-  - `first_touch`: the visitor's first visit;
-  - `last_touch`: the visit the payment names, else the visitor's last visit with a channel
-    other than Direct begun by the payment's time, else the last visit begun by then, else
-    the first visit.
-  (Ties between visits begun in the same microsecond go to the greatest session id.)
+- Split or filtered by anything else, a payment belongs to a visit of its payer chosen by
+  the `attribution` model, and unattributed payments drop out. The payer is a person: every
+  visitor identified as the same user (revenue/people.py: same user_id, else same email; a
+  visitor's latest identify wins), so the visits of all their devices count; a visitor never
+  identified is a person of its own.
+  - `first_touch`: the person's first visit;
+  - `last_touch`: the visit the payment names, else the person's last visit with a channel
+    other than Direct begun by the payment's time, else their last visit begun by then, else
+    their first visit.
+  (Ties between visits begun in the same microsecond go to the greatest session id.) The
+  person map is one scan of the site's identify events per statement, made only here.
   `visit:*` dimensions and filters read that visit's values. `event:*` dimensions and filters
   read the visitor's events from the range's start up to the payment's time (the pages seen
   in the period before paying), together with the chosen visit's values; a payment counts
@@ -20,13 +24,17 @@ What is counted (SPEC §5 and §6; tests/stats/stats_oracle.py says the same in 
 - Per group: `new_minor`, `renewal_minor`, `refund_minor` (minor units), `payment_count`
   (new and renewal payments), `customer_count` (distinct payers of those, by email, else
   customer id, else visitor, else the payment itself) and `payer_count` (distinct visitors
-  with a new payment, the numerator of `conversion_rate`).
+  with a new payment, the numerator of `conversion_rate`). Both stay as they were before
+  people: `conversion_rate` divides by visitors, so its payers are visitors too, and the
+  `customers` count needs no identify scan on the headline cards. Event values (`event:*`)
+  are still the paying visitor's own events.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from postmetric.revenue.people import person_map
 from postmetric.stats import registry
 
 if TYPE_CHECKING:
@@ -78,25 +86,36 @@ def revenue_groups(c: _Compiler, dims: list[str], raw: tuple[str, ...]) -> str:
 
 
 def _touch_ctes(c: _Compiler, site: str) -> list[str]:
-    """`touched`: each payment of a visitor with visits, and the visit it is attributed to."""
+    """`touched`: each payment of a person with visits, and the visit it is attributed to."""
     d = c.dialect
-    # The paying visitors' visits, with every column a dimension or filter may read: the
-    # sessions table is scanned once.
-    visits = (
-        f"SELECT * FROM {d.sessions_table}"
-        f" WHERE site_id = {site} AND span_events > 0"
-        f" AND span_visitor IN (SELECT visitor_id FROM paid WHERE visitor_id IS NOT NULL)"
+    # Every visitor of a paying person, with the person (revenue/people.py): the site's
+    # identified visitors and the paying ones, once each; a person pays when one of theirs did.
+    people = (
+        f"SELECT visitor_id, coalesce(nullif(max(named), ''), 'visitor:' || {d.text('visitor_id')}) AS person,"
+        f" max(pays) AS paying FROM (SELECT visitor_id, person AS named, 0 AS pays FROM ({person_map(d, site)}) AS i"
+        f" UNION ALL SELECT visitor_id, '' AS named, 1 AS pays FROM paid WHERE visitor_id IS NOT NULL) AS known"
+        f" GROUP BY visitor_id"
     )
+    members = (f"SELECT visitor_id, person FROM (SELECT visitor_id, person,"
+               f" max(paying) OVER (PARTITION BY person) AS person_pays FROM ({people}) AS people) AS marked"
+               f" WHERE person_pays = 1")
+    # Their visits, with every column a dimension or filter may read: the sessions table is
+    # scanned once.
+    visits = (
+        f"SELECT v.*, m.person AS person FROM (SELECT * FROM {d.sessions_table}"
+        f" WHERE site_id = {site} AND span_events > 0 AND span_visitor IN (SELECT visitor_id FROM members)) AS v"
+        f" JOIN members AS m ON m.visitor_id = v.span_visitor"
+    )
+    owned = "SELECT p.*, m.person AS person FROM paid AS p JOIN members AS m ON m.visitor_id = p.visitor_id"
     started = d.epoch_micros("v.session_started_at")
     columns = ", ".join(f"p.{column} AS {column}" for column in _PAYMENT) + (", p.bucket AS bucket" * c._bucketed)
     if c.query.attribution == "first_touch":
-        # One choice per visitor, whatever the payment.
-        touch = (f"SELECT span_visitor AS visitor_id,"
-                 f" {d.arg_max('v.session_id', f'(0 - {started}, v.session_id)')} AS touch_session"
-                 f" FROM visits AS v GROUP BY span_visitor")
-        on = "t.visitor_id = p.visitor_id"
+        # One choice per person, whatever the payment.
+        touch = (f"SELECT person, {d.arg_max('v.session_id', f'(0 - {started}, v.session_id)')} AS touch_session"
+                 f" FROM visits AS v GROUP BY person")
+        on = "t.person = p.person"
     else:
-        # One choice per (visitor, linked visit, time) of a payment: what last touch depends on.
+        # One choice per (person, linked visit, time) of a payment: what last touch depends on.
         link = f"coalesce({d.text('session_id')}, '')"
         begun = "v.session_started_at <= p.timestamp"
         rank = (f"CASE WHEN {d.text('v.session_id')} = p.link THEN 3"
@@ -105,15 +124,15 @@ def _touch_ctes(c: _Compiler, site: str) -> list[str]:
         # Among visits begun by the payment: the latest; among later ones (rank 0): the first.
         key = f"({rank}, CASE WHEN {begun} THEN {started} ELSE 0 - {started} END, v.session_id)"
         touch = (
-            f"SELECT p.visitor_id AS visitor_id, p.link AS link, p.timestamp AS timestamp,"
+            f"SELECT p.person AS person, p.link AS link, p.timestamp AS timestamp,"
             f" {d.arg_max('v.session_id', key)} AS touch_session"
-            f" FROM visits AS v JOIN (SELECT DISTINCT visitor_id, {link} AS link, timestamp FROM paid"
-            f" WHERE visitor_id IS NOT NULL) AS p ON v.span_visitor = p.visitor_id"
-            f" GROUP BY p.visitor_id, p.link, p.timestamp"
+            f" FROM visits AS v JOIN (SELECT DISTINCT person, {link} AS link, timestamp FROM owned) AS p"
+            f" ON v.person = p.person GROUP BY p.person, p.link, p.timestamp"
         )
-        on = f"t.visitor_id = p.visitor_id AND t.timestamp = p.timestamp AND t.link = {link.replace('session_id', 'p.session_id')}"
-    touched = f"SELECT {columns}, t.touch_session AS touch_session FROM paid AS p JOIN touch AS t ON {on}"
-    return [f"visits AS ({visits})", f"touch AS ({touch})", f"touched AS ({touched})"]
+        on = f"t.person = p.person AND t.timestamp = p.timestamp AND t.link = {link.replace('session_id', 'p.session_id')}"
+    touched = f"SELECT {columns}, t.touch_session AS touch_session FROM owned AS p JOIN touch AS t ON {on}"
+    return [f"members AS ({members})", f"visits AS ({visits})", f"owned AS ({owned})", f"touch AS ({touch})",
+            f"touched AS ({touched})"]
 
 
 def _attributed_rows(c: _Compiler, dims: list[str], site: str) -> str:
@@ -150,7 +169,7 @@ def _attributed_rows(c: _Compiler, dims: list[str], site: str) -> str:
         conditions = ["type <> 'engagement'", f"timestamp >= {since}", "visitor_id IN (SELECT visitor_id FROM touched)"]
         conditions += [c._filter(f, {}) for f in event_filters]
         if "event:goal" in q.dimensions:
-            conditions.append("type = 'goal'")
+            conditions.append(c.goal_condition())
         groups = ", ".join(["visitor_id"] + [alias for alias, _ in event_dims])
         events = (f"SELECT {', '.join(['visitor_id'] + reached)}, min(timestamp) AS first_at"
                   f" FROM events WHERE site_id = {site} AND {' AND '.join(conditions)} GROUP BY {groups}")
@@ -165,7 +184,7 @@ def _attributed_rows(c: _Compiler, dims: list[str], site: str) -> str:
     columns = [f"{c._dimension(name, overrides)} AS {alias}" for alias, name in zip(dims, q.dimensions)]
     conditions = ["e.timestamp <= p.timestamp"] + [c._filter(f, overrides) for f in q.filters]
     if "event:goal" in q.dimensions:
-        conditions.append("e.type = 'goal'")
+        conditions.append(c.goal_condition())
     return (f"SELECT DISTINCT {', '.join(columns + payment)}"
             f" FROM (SELECT * FROM events WHERE site_id = {site} AND type <> 'engagement' AND timestamp >= {since}) AS e"
             f" JOIN touched AS p ON e.visitor_id = p.visitor_id JOIN {chosen} ON s.session_id = p.touch_session"
