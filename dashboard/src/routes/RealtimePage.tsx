@@ -34,7 +34,7 @@ function RecentVisitors({ siteId, visitors, timezone }: { siteId: string; visito
               <Link to={`/sites/${siteId}/visitors/${v.visitor_id}`} title={`The journey of visitor ${v.visitor_id}`}
                 className="flex flex-wrap items-baseline justify-between gap-x-3 py-1.5 hover:bg-gray-50 dark:hover:bg-gray-800">
                 <span className="min-w-0 truncate">
-                  <code className="text-indigo-600 dark:text-indigo-400">{v.page || "/"}</code>
+                  <code className="text-[0.9em] text-indigo-600 dark:text-indigo-400">{v.page || "/"}</code>
                   <span className="text-gray-500 dark:text-gray-400"> · {v.source || "Direct / None"} · {formatCountry(v.country)}</span>
                 </span>
                 <span className="text-xs tabular-nums text-gray-500 dark:text-gray-400">{formatTime(v.last_seen, timezone)}</span>

@@ -37,7 +37,7 @@ function EventLine({ event, timezone, showDate }: { event: JourneyEvent; timezon
   const when = showDate ? formatDateTime(event.at, timezone) : formatTime(event.at, timezone);
   let what: ReactNode;
   if (event.kind === "page") {
-    what = <>Viewed <code className="break-all">{event.page}</code>{event.title && <span className="text-gray-500 dark:text-gray-400"> · {event.title}</span>}</>;
+    what = <>Viewed <code className="break-all text-[0.9em]">{event.page}</code>{event.title && <span className="text-gray-500 dark:text-gray-400"> · {event.title}</span>}</>;
   } else if (event.kind === "goal") {
     const props = Object.entries(event.props).map(([k, v]) => `${k}: ${String(v)}`).join(", ");
     what = <>Goal <strong>{event.name}</strong>{event.page && <span className="text-gray-500 dark:text-gray-400"> on {event.page}</span>}{props && <span className="text-gray-500 dark:text-gray-400"> ({props})</span>}</>;
