@@ -194,6 +194,10 @@ def test_results_count_the_steps_of_stored_events(client, site, owner):
     assert [step["visitors"] for step in one_day["steps"]] == [2, 1] and "breakdown" not in one_day
     limited = results(client, funnel["id"], owner.token, date_range="7d", breakdown="visit:source", limit="1").json()
     assert [group["value"] for group in limited["breakdown"]] == [""]
+    # All time begins on the day of the site's first event (9 March, in Berlin).
+    all_time = results(client, funnel["id"], owner.token, date_range="all").json()
+    assert all_time["date_range"] == {"start": "2026-03-09T00:00:00+01:00", "end": "2026-03-12T00:00:00+01:00"}
+    assert [step["visitors"] for step in all_time["steps"]] == [3, 1]
 
 
 def test_results_default_to_the_last_30_days_in_the_sites_time_zone(client, site, owner):

@@ -31,15 +31,22 @@ dialect: a chain of CTEs, one per step, each with a row per step-1 visitor carry
 (NULL once a step is missed), so the last one alone holds everything and ClickHouse, which
 does not materialise CTEs, computes each step once. The events side of each join is on the
 left (ClickHouse builds its hash table from the right, the visitors).
+
+Secondary responsibilities:
+1. `parse_funnel_query`: a results request's parameters (date range, time zone, breakdown,
+   limit), checked once, with the query API's date-range resolution.
+2. `answer_funnel_query`: the results of a parsed request, with its range as answered (`all`
+   begins at local midnight of the site's first event).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, time, timedelta, timezone
 from fractions import Fraction
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from postmetric.sites.goals import page_pattern_regex
 from postmetric.stats import registry
@@ -89,6 +96,30 @@ def parse_funnel_query(params: Mapping[str, str], *, site_timezone: str, now: da
     if not (limit_text.isascii() and limit_text.isdigit()) or not 1 <= int(limit_text) <= MAX_BREAKDOWN_LIMIT:
         raise QueryError("limit", f"must be an integer between 1 and {MAX_BREAKDOWN_LIMIT}")
     return FunnelQuery(resolved.date_range, resolved.timezone, breakdown, int(limit_text))
+
+
+def answer_funnel_query(store: EventStore, steps: Sequence[FunnelStep], query: FunnelQuery, *,
+                        site_id: int) -> dict[str, Any]:
+    """`funnel_results` for a parsed request, with `"date_range": {"start", "end"}` in its time zone.
+    `all` begins at local midnight of the site's first event. Blocking: call from a worker thread."""
+    start, end = query.date_range.start, query.date_range.end
+    if query.date_range.name == "all":
+        start = _first_event_day(store, site_id, query.timezone, end)
+    tz = ZoneInfo(query.timezone)
+    return {"date_range": {"start": start.astimezone(tz).isoformat(), "end": end.astimezone(tz).isoformat()},
+            **funnel_results(store, steps, site_id=site_id, start=start, end=end, breakdown=query.breakdown,
+                             limit=query.limit)}
+
+
+def _first_event_day(store: EventStore, site_id: int, tz_name: str, end: datetime) -> datetime:
+    d = DIALECTS[store.dialect]
+    rows = store.fetch(f"SELECT {d.epoch_micros('min(timestamp)')} AS first, count(*) AS n FROM events"
+                       f" WHERE site_id = {d.param('site', 'int')}", {"site": site_id})
+    first = end - timedelta(microseconds=1)  # no event: the range is the last day
+    if rows and rows[0]["n"]:
+        first = min(first, datetime.fromtimestamp(rows[0]["first"] / 1_000_000, timezone.utc))
+    tz = ZoneInfo(tz_name)
+    return datetime.combine(first.astimezone(tz).date(), time(0), tzinfo=tz).astimezone(timezone.utc)
 
 
 def funnel_results(store: EventStore, steps: Sequence[FunnelStep], *, site_id: int, start: datetime,

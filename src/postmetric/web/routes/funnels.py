@@ -17,7 +17,6 @@ caller cannot read. Results run in the thread pool, as stats queries do.
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
@@ -35,7 +34,7 @@ from postmetric.sites.funnels import (
     replace_funnel,
 )
 from postmetric.sites.members import MANAGERS, require_role
-from postmetric.stats.funnels import FunnelStep, funnel_results, parse_funnel_query
+from postmetric.stats.funnels import FunnelStep, answer_funnel_query, parse_funnel_query
 from postmetric.stats.query import QueryError
 from postmetric.store.metadata import Funnel, Site
 from postmetric.web.auth import ApiError, Caller, VisibleSite, api_endpoint, require_site
@@ -147,13 +146,8 @@ async def get_funnel_results(request: Request, caller: Caller) -> Response:
         query = parse_funnel_query(request.query_params, site_timezone=site.timezone, now=now)
     except QueryError as error:
         raise ApiError(400, str(error)) from None
-    answer = await run_in_threadpool(
-        funnel_results, services.events, steps, site_id=site.id, start=query.date_range.start,
-        end=query.date_range.end, breakdown=query.breakdown, limit=query.limit)
-    tz = ZoneInfo(query.timezone)
-    date_range = {"start": query.date_range.start.astimezone(tz).isoformat(),
-                  "end": query.date_range.end.astimezone(tz).isoformat()}
-    return json_response({"funnel": funnel, "date_range": date_range, **answer})
+    answer = await run_in_threadpool(answer_funnel_query, services.events, steps, query, site_id=site.id)
+    return json_response({"funnel": funnel, **answer})
 
 
 routes = [
