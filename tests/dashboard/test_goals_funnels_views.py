@@ -174,6 +174,27 @@ def test_the_funnel_built_in_settings_is_charted_on_the_dashboard(browser, site)
         expect(rows.filter(has_text="Google").locator("td")).to_have_text(["Google", "1", "1", "1"])
 
 
+def test_a_shared_link_shows_the_goals_and_the_funnel_without_settings_links(browser, site):
+    if not _has_funnels_api(site["app"]):
+        pytest.skip("the funnels API (/api/v1/sites/{id}/funnels) is not part of the app yet")
+    url, public_id = site["url"], site["site"]
+    with _page(browser, site) as page:
+        page.goto(f"{url}/sites/{public_id}/settings/sharing")
+        sharing = page.get_by_label("Anyone with the link can see this dashboard")
+        expect(page.get_by_text("Anyone with the link")).to_be_visible()
+        if not sharing.is_checked():
+            sharing.click()  # not check(): the box is checked once the server says so
+        link = page.get_by_role("link", name="/share/")
+        expect(link).to_be_visible()
+        token = link.get_attribute("href").rsplit("/share/", 1)[1]
+    with watched_page(browser, viewport={"width": 1280, "height": 900}) as page:  # a stranger
+        page.goto(f"{url}/share/{token}?period=7d")
+        expect(page.get_by_role("region", name="Goals").get_by_role("row", name=re.compile("signup"))).to_be_visible()
+        funnels = page.get_by_role("region", name="Funnels")
+        expect(funnels.get_by_test_id("step-visitors")).to_have_text(["3", "2", "1"])
+        expect(funnels.get_by_role("link")).to_have_count(0)
+
+
 def _journey_lines(page) -> list[str]:
     """What each line of the timeline says, without its time."""
     return page.get_by_test_id("journey-what").all_inner_texts()
@@ -203,7 +224,7 @@ def test_the_realtime_view_links_the_visitors_on_the_site_to_their_journey(brows
         expect(recent.get_by_role("link")).to_have_count(1)
         recent.get_by_role("link", name=re.compile(r"\/live")).click()
         expect(page).to_have_url(f"{url}/sites/{public_id}/visitors/{ids['N']}")
-        assert _journey_lines(page) == ["Viewed /live"]
+        expect(page.get_by_test_id("journey-what")).to_have_text(["Viewed /live"])
 
 
 def test_screenshots_light_dark_and_360(browser, site):

@@ -1,6 +1,7 @@
 /** The Funnels panel: one of the site's funnels over the dashboard's date range, a bar per step
  * (visitors, conversion from the first and previous step, drop-off, median time to the next),
- * and optionally its step visitors split by a visit dimension. */
+ * and optionally its step visitors split by a visit dimension. A shared view reads funnels too
+ * (the API lets share links read them), without the links to settings. */
 import { useState } from "react";
 import { Link } from "react-router";
 import { Card, ErrorBox, Spinner } from "../components/ui";
@@ -74,7 +75,7 @@ export function FunnelBreakdown({ results, dimension }: { results: FunnelResults
 }
 
 export function FunnelPanel() {
-  const { site } = useSiteView();
+  const { site, readOnly } = useSiteView();
   const [state] = useDashboardState();
   const funnels = useFunnelsQuery(site.id);
   const [chosen, setChosen] = useState<string | null>(null);
@@ -106,7 +107,7 @@ export function FunnelPanel() {
           !funnels.error && (
             <p className="py-6 text-center text-sm text-gray-500 dark:text-gray-400">
               No funnels yet: a funnel follows visitors through 2–8 steps (pages or goals) in order.{" "}
-              <Link className="text-indigo-600 underline dark:text-indigo-400" to={settings}>Create one in Settings → Funnels</Link>
+              {!readOnly && <Link className="text-indigo-600 underline dark:text-indigo-400" to={settings}>Create one in Settings → Funnels</Link>}
             </p>
           )
         ) : (
@@ -120,7 +121,7 @@ export function FunnelPanel() {
             )}
             <p className="mt-3 flex flex-wrap justify-between gap-2 text-xs text-gray-500 dark:text-gray-400">
               <span>{state.filters.length > 0 ? "The dashboard's filters do not narrow funnels." : "Visitors who reached each step in order, within the range."}</span>
-              <Link className="underline hover:text-gray-800 dark:hover:text-gray-200" to={settings}>Edit funnels</Link>
+              {!readOnly && <Link className="underline hover:text-gray-800 dark:hover:text-gray-200" to={settings}>Edit funnels</Link>}
             </p>
           </>
         )}

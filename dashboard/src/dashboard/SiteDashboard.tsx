@@ -50,8 +50,7 @@ export function SiteDashboard({ view }: { view: SiteView }) {
             extraTabs={{ Map: <Suspense fallback={<Spinner />}><WorldMap /></Suspense> }} />
           <Panel title="Devices" tabs={DEVICE_TABS} />
           <GoalsPanel />
-          {/* Funnels are read through the Sites API, which a shared view has no access to. */}
-          {!readOnly && <FunnelPanel />}
+          <FunnelPanel />
         </div>
       </div>
     </SiteContext.Provider>
