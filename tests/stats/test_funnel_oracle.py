@@ -27,7 +27,6 @@ BREAKDOWNS = [None, "visit:source", "visit:country", "visit:entry_page", "visit:
 site_ids = itertools.count(100_001, 2)  # apart from the stats oracle's; site + 1 is a neighbour that must not leak
 
 
-
 @st.composite
 def journeys(draw, site_id: int) -> list:
     """A few visitors, each with a few visits of a few events, within six hours on a one-minute
