@@ -60,6 +60,7 @@ VISIT_FIELDS = (
 )
 _CLICK_IDS = VISIT_FIELDS.index("click_ids")
 _ENTRY_PAGE = VISIT_FIELDS.index("entry_page")
+_PAGEVIEW = EventType.PAGEVIEW  # a global: the enum's class attribute costs more on the hot path
 _visit_attributes = attrgetter(*VISIT_FIELDS)
 
 SaltSource = Callable[[date], tuple[bytes, bytes | None]]
@@ -73,7 +74,9 @@ class Visit:
     last_seen: float
     attributes: tuple
     encoded_attributes: str | None = None  # the visit's columns as CSV, cached by the row encoder
-    page: tuple[str, str] | None = None  # (hostname, pathname) of its latest pageview; None after `warm`
+    # The page of its latest pageview, where server-side events land; "" when reloaded by `warm`.
+    page_hostname: str = ""
+    page_path: str = ""
 
     def attribute(self, name: str):
         return self.attributes[VISIT_FIELDS.index(name)]
@@ -100,9 +103,9 @@ class SessionTracker:
         self._max_visits = max_visits
         # Key: (site_id, "s", client session id) or (site_id, "v", visitor id); oldest first.
         self._visits: OrderedDict[tuple, Visit] = OrderedDict()
-        # (site_id, visitor id) -> (key in `_visits`, visit): each visitor's latest visit, so an
-        # event with a visitor id alone finds a visit keyed by its session id.
-        self._latest: dict[tuple[int, str], tuple[tuple, Visit]] = {}
+        # (site_id, visitor id) -> the key in `_visits` of the visitor's latest visit, so an event
+        # with a visitor id alone finds a visit keyed by its session id.
+        self._latest: dict[tuple[int, str], tuple] = {}
         self._salt_day: date | None = None
         self._salt_pair: tuple[bytes, bytes | None] = (b"", None)
 
@@ -121,7 +124,8 @@ class SessionTracker:
             key = (site_id, "s", session_id)
             visit = self._visits.get(key)
         else:
-            key, visit = self._latest.get((site_id, visitor_id), _NOT_SEEN)
+            key = self._latest.get((site_id, visitor_id))
+            visit = self._visits.get(key) if key is not None else None
             if visit is None or abs(now - visit.last_seen) > SESSION_TIMEOUT_SECONDS:
                 # The latest visit was not active at this event's time (a backfill, say); a visit
                 # begun by this visitor id alone may have been.
@@ -132,10 +136,13 @@ class SessionTracker:
             if now > visit.last_seen:
                 visit.last_seen = now
             self._visits.move_to_end(key)
-            if event.type is EventType.PAGEVIEW:
-                visit.page = (event.hostname, event.pathname)
+            if event.type is _PAGEVIEW:
+                visit.page_hostname, visit.page_path = event.hostname, event.pathname
             elif not event.href:
-                event.hostname, event.pathname = visit.page or (event.hostname, visit.attributes[_ENTRY_PAGE])
+                if visit.page_path:
+                    event.hostname, event.pathname = visit.page_hostname, visit.page_path
+                else:  # the visit was reloaded: its entry page is the best guess (on the site's domain)
+                    event.pathname = visit.attributes[_ENTRY_PAGE]
         else:
             # A client's own session id is kept for its first visit; an expired one is replaced.
             if session_id is not None:
@@ -146,12 +153,15 @@ class SessionTracker:
                 event.entry_page = event.pathname
             attributes = list(_visit_attributes(event))
             attributes[_CLICK_IDS] = orjson.dumps(event.click_ids).decode() if event.click_ids else "{}"
-            visit = Visit(visitor_id, new_session_id, now, now, tuple(attributes), page=(event.hostname, event.pathname))
+            if visit is not None:  # an expired visit's key, still in its old place
+                self._visits.move_to_end(key)
+            visit = Visit(visitor_id, new_session_id, now, now, tuple(attributes), None, event.hostname, event.pathname)
             self._visits[key] = visit
-            self._visits.move_to_end(key)  # the key may be an expired visit's, still in its old place
-            latest = self._latest.get((site_id, visitor_id), _NOT_SEEN)[1]
+            visitor = (site_id, visitor_id)
+            latest_key = self._latest.get(visitor)
+            latest = self._visits.get(latest_key) if latest_key is not None else None
             if latest is None or now >= latest.last_seen:  # a backfilled visit is not the visitor's latest
-                self._latest[(site_id, visitor_id)] = (key, visit)
+                self._latest[visitor] = key
             if len(self._visits) > self._max_visits:
                 self.expire(self._clock())
         event.visit = visit
@@ -165,7 +175,7 @@ class SessionTracker:
                 break
             del visits[key]
             visitor = (key[0], visit.visitor_id)
-            if latest.get(visitor, _NOT_SEEN)[1] is visit:
+            if latest.get(visitor) == key:
                 del latest[visitor]
 
     def warm(self, sessions: Iterable[ActiveSession]) -> None:
@@ -175,7 +185,7 @@ class SessionTracker:
             # Cookieless visits were keyed by visitor: `_latest` finds those, and every other.
             key = (s.site_id, "s", s.session_id)
             self._visits[key] = visit
-            self._latest[(s.site_id, s.visitor_id)] = (key, visit)
+            self._latest[(s.site_id, s.visitor_id)] = key
 
     def _derived_visitor(self, event: Event) -> str:
         # Salts follow the processing day, not the event's: a backfill of last year's
@@ -184,7 +194,8 @@ class SessionTracker:
         material = f"{event.site_id}\x00{event.ip}\x00{event.user_agent}".encode()
         if yesterday is not None:
             previous = _keyed_uuid(yesterday, material)
-            visit = self._latest.get((event.site_id, previous), _NOT_SEEN)[1]
+            key = self._latest.get((event.site_id, previous))
+            visit = self._visits.get(key) if key is not None else None
             if visit is not None and event.timestamp - visit.last_seen <= SESSION_TIMEOUT_SECONDS:
                 return previous
         return _keyed_uuid(today, material)
@@ -195,9 +206,6 @@ class SessionTracker:
             self._salt_pair = self._salts(day)
             self._salt_day = day
         return self._salt_pair
-
-
-_NOT_SEEN: tuple[None, None] = (None, None)
 
 
 def _keyed_uuid(salt: bytes, material: bytes) -> str:
