@@ -205,8 +205,9 @@ export interface VisitorProfile {
   goals: { name: string; timestamp: string; page: string; props: Record<string, unknown> }[];
   payments: Payment[];
   truncated: boolean;
-  /** The person this visitor is one device of (identification merges them), when known. */
-  person?: { key: string; visitor_ids: string[] } | null;
+  /** Who the visitor is across devices: the key of their identity ("user:…", "email:…", null when
+   * never identified) and every visitor of the site with it (payments are theirs all). */
+  person?: { key: string | null; visitor_ids: string[] } | null;
 }
 
 export function queryStats(query: StatsQuery): Promise<StatsResponse> {

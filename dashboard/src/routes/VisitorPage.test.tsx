@@ -20,9 +20,11 @@ const PROFILE: VisitorProfile = {
           { page: "/pricing", hostname: "example.com", title: "Pricing", timestamp: "2026-03-10T09:02:00Z", session_id: "s1" }],
   goals: [{ name: "signup", timestamp: "2026-03-10T09:04:00Z", page: "/pricing", props: { plan: "pro" } }],
   payments: [{ transaction_id: "pi_1", provider: "stripe", kind: "new", amount: "1234.50", currency: "EUR", timestamp: "2026-03-10T09:05:00Z",
-               customer_id: null, email: null, session_id: null }],
+               customer_id: null, email: null, session_id: null, visitor_id: V },
+             { transaction_id: "pi_2", provider: "api", kind: "renewal", amount: "10.00", currency: "EUR", timestamp: "2026-04-10T09:00:00Z",
+               customer_id: null, email: null, session_id: null, visitor_id: "11111111-2222-4333-8444-555555555555" }],
   truncated: false,
-  person: { key: "u_42", visitor_ids: [V, "11111111-2222-4333-8444-555555555555"] },
+  person: { key: "user:u_42", visitor_ids: [V, "11111111-2222-4333-8444-555555555555"] },
 };
 
 afterEach(() => {
@@ -41,16 +43,21 @@ describe("the journey page", () => {
     expect(events.map((e) => e.textContent)).toEqual([
       "10:00:00Viewed / · Home", "10:02:00Viewed /pricing · Pricing", "10:04:00Goal signup on /pricing (plan: pro)",
       "10:05:00Payment €1,234.50 · new via stripe",
+      // Paid a month later on the person's other device: after the visit, said so, linked.
+      "10 Apr 2026, 11:00Payment €10.00 · renewal via api · from another device",
     ]);
+    expect(screen.getByRole("link", { name: "from another device" }).getAttribute("href"))
+      .toBe("/sites/pm_test/visitors/11111111-2222-4333-8444-555555555555");
     expect(sent.find((r) => r.url.startsWith("/api/v1/visitors/"))!.url).toBe(`/api/v1/visitors/${V}?site_id=pm_test`);
     expect(screen.getByText("Visit 1")).toBeTruthy();
     expect(screen.getByText("ada@example.com")).toBeTruthy();
     expect(screen.getByText("Organic Search")).toBeTruthy();
     expect(screen.getByText("1280 × 800")).toBeTruthy();
+    expect(screen.getByText("user:u_42")).toBeTruthy();
     const other = screen.getByRole("link", { name: "11111111-2222-4333-8444-555555555555" });
     expect(other.getAttribute("href")).toBe("/sites/pm_test/visitors/11111111-2222-4333-8444-555555555555");
     // A payment in euros with no amount in the site's dollars: counted, not added up.
-    expect(screen.getByText("Payments").nextSibling!.textContent).toBe("1");
+    expect(screen.getByText("Payments").nextSibling!.textContent).toBe("2");
   });
 
   it("says clearly when the visitor is unknown", async () => {

@@ -33,7 +33,11 @@ const MARKS: Record<JourneyEvent["kind"], string> = {
   page: "bg-indigo-500", goal: "bg-green-500", payment: "bg-amber-500",
 };
 
-function EventLine({ event, timezone, showDate }: { event: JourneyEvent; timezone: string; showDate?: boolean }) {
+/** Whose journey is on screen: a payment made by another of the person's devices says so. */
+interface Viewing { siteId: string; visitorId: string; timezone: string }
+
+function EventLine({ event, viewing, showDate }: { event: JourneyEvent; viewing: Viewing; showDate?: boolean }) {
+  const { timezone } = viewing;
   const when = showDate ? formatDateTime(event.at, timezone) : formatTime(event.at, timezone);
   let what: ReactNode;
   if (event.kind === "page") {
@@ -43,9 +47,12 @@ function EventLine({ event, timezone, showDate }: { event: JourneyEvent; timezon
     what = <>Goal <strong>{event.name}</strong>{event.page && <span className="text-gray-500 dark:text-gray-400"> on {event.page}</span>}{props && <span className="text-gray-500 dark:text-gray-400"> ({props})</span>}</>;
   } else {
     const { value, currency } = paymentAmount(event.payment);
+    const otherDevice = event.payment.visitor_id && event.payment.visitor_id !== viewing.visitorId ? event.payment.visitor_id : null;
     what = (
       <>{event.payment.kind === "refund" ? "Refund" : "Payment"} <strong className="tabular-nums">{formatMoney(value, currency)}</strong>
-        <span className="text-gray-500 dark:text-gray-400"> · {event.payment.kind} via {event.payment.provider}</span></>
+        <span className="text-gray-500 dark:text-gray-400"> · {event.payment.kind} via {event.payment.provider}</span>
+        {otherDevice && <> · <Link className="text-indigo-600 underline dark:text-indigo-400"
+          to={`/sites/${viewing.siteId}/visitors/${otherDevice}`}>from another device</Link></>}</>
     );
   }
   return (
@@ -57,8 +64,9 @@ function EventLine({ event, timezone, showDate }: { event: JourneyEvent; timezon
   );
 }
 
-function Timeline({ profile, timezone }: { profile: VisitorProfile; timezone: string }) {
+function Timeline({ profile, siteId, timezone }: { profile: VisitorProfile; siteId: string; timezone: string }) {
   const entries = journeyTimeline(profile);
+  const viewing = { siteId, visitorId: profile.visitor_id, timezone };
   let visitNumber = 0;
   return (
     <ol className="space-y-3" data-testid="journey">
@@ -66,7 +74,7 @@ function Timeline({ profile, timezone }: { profile: VisitorProfile; timezone: st
         if (entry.kind === "event") {
           return (
             <li key={`${entry.event.kind}-${entry.at}`}>
-              <ul className="px-4"><EventLine event={entry.event} timezone={timezone} showDate /></ul>
+              <ul className="px-4"><EventLine event={entry.event} viewing={viewing} showDate /></ul>
             </li>
           );
         }
@@ -84,7 +92,7 @@ function Timeline({ profile, timezone }: { profile: VisitorProfile; timezone: st
                 </span>
               </h3>
               <ul className="mt-1 border-l border-gray-200 pl-2 dark:border-gray-800">
-                {entry.events.map((event, i) => <EventLine key={i} event={event} timezone={timezone} />)}
+                {entry.events.map((event, i) => <EventLine key={i} event={event} viewing={viewing} />)}
               </ul>
             </Card>
           </li>
@@ -171,7 +179,7 @@ export default function VisitorPage() {
         </p>
       )}
       <h2 className="font-semibold">Timeline</h2>
-      <Timeline profile={p} timezone={timezone} />
+      <Timeline profile={p} siteId={siteId} timezone={timezone} />
     </div>
   );
 }
