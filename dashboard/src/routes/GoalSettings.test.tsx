@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import type { Goal, Site } from "../lib/api";
 import { renderAt, SITE, stubApi } from "../test/harness";
 import { goalBody, GoalSettings } from "./GoalSettings";
+import SettingsPage from "./SettingsPage";
 
 const OWNED: Site = { ...SITE, role: "owner" };
 const SIGNUP: Goal = { id: 1, kind: "event", event_name: "signup", page_path: null, display_name: "Sign-ups" };
@@ -89,5 +90,17 @@ describe("Settings → Goals", () => {
     });
     fireEvent.click(await screen.findByRole("button", { name: "Delete Sign-ups" }));
     await waitFor(() => expect(sent.some((r) => r.method === "DELETE" && r.url === "/api/v1/sites/pm_test/goals/1")).toBe(true));
+  });
+});
+
+describe("Settings → Goals for a viewer", () => {
+  it("lists the goals with every control disabled", async () => {
+    stubApi(({ url }) => (url.endsWith("/goals") ? [200, { goals: [SIGNUP] }] : [200, { ...SITE, role: "viewer" }]));
+    renderAt("/sites/pm_test/settings/goals", <SettingsPage />, "/sites/:siteId/settings/:section?");
+    await screen.findByText("Sign-ups");
+    expect(screen.getByText(/You are a viewer of this site/)).toBeTruthy();
+    for (const name of ["Edit", "Delete Sign-ups", "Add goal"]) {
+      expect((screen.getByRole("button", { name }) as HTMLButtonElement).matches(":disabled")).toBe(true);
+    }
   });
 });
