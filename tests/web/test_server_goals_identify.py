@@ -235,3 +235,10 @@ def test_the_documented_example_is_accepted(client, site, path):
     response = client.post(path, json=example, headers=bearer(site.key))
     assert response.status_code == 202, response.text
     assert response.json().keys() == operation["responses"]["202"]["content"]["application/json"]["example"].keys()
+
+
+def test_a_trailing_newline_is_not_part_of_a_valid_name(client, site):
+    response = goal(client, site.key, visitor_id=VID, name="signup\n", props={"plan\n": "pro"})
+    assert response.status_code == 400 and response.json()["error"].startswith("name: 'signup\\n'")
+    response = goal(client, site.key, visitor_id=VID, name="signup", props={"plan\n": "pro"})
+    assert response.status_code == 400 and response.json()["error"].startswith("props.plan\n: prop names")

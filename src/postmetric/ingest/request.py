@@ -36,6 +36,8 @@ MAX_FUTURE_SECONDS = 300
 TYPE_ALIASES = {"custom": EventType.GOAL, "external_link": EventType.OUTBOUND} | {
     t.value: t for t in EventType
 }
+# Used with fullmatch: `$` alone lets a trailing newline through. `$`, not Python's `\Z`:
+# GOAL_NAME is also a JSON Schema pattern in the OpenAPI document.
 GOAL_NAME = re.compile(r"^[a-z0-9_:-]{1,64}$")
 PROP_KEY = re.compile(r"^[a-z0-9_-]{1,64}$")
 UUID_TEXT = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\Z")
@@ -142,7 +144,7 @@ def _to_event(p: Payload, *, ip: str, user_agent: str, now: float, server_side: 
     if event_type is EventType.GOAL:
         if p.name is None:
             raise IngestError("name is required for goal events")
-        if not GOAL_NAME.match(p.name):
+        if not GOAL_NAME.fullmatch(p.name):
             raise IngestError("name must be 1-64 characters of lowercase a-z, 0-9, '_', '-' or ':'")
         name = p.name
     else:
@@ -205,7 +207,7 @@ def parse_server_goal(body: bytes, *, site_public_id: str, now: float) -> Event:
     name = raw.get("name")
     if name is None:
         raise IngestError("name: is required (the goal's name)")
-    if not isinstance(name, str) or not GOAL_NAME.match(name):
+    if not isinstance(name, str) or not GOAL_NAME.fullmatch(name):
         raise IngestError(f"name: {name!r} must be 1-64 characters of lowercase a-z, 0-9, '_', '-' or ':'")
     if "props" in raw and "metadata" in raw:
         raise IngestError("metadata: send props or metadata (the same thing), not both")
@@ -312,7 +314,7 @@ def _flat_props(field: str | None, props: dict[str, Any]) -> dict[str, str]:
     clean: dict[str, str] = {}
     for key, value in props.items():
         name = f"{field}.{key}" if field else key
-        if not PROP_KEY.match(key):
+        if not PROP_KEY.fullmatch(key):
             raise IngestError(f"{name}: prop names must match ^[a-z0-9_-]{{1,64}}$")
         if value is None:
             continue
@@ -338,7 +340,7 @@ def _props(props: dict[str, PropValue]) -> dict[str, str]:
         raise IngestError(f"props may have at most {MAX_PROPS} keys, got {len(props)}")
     clean: dict[str, str] = {}
     for key, value in props.items():
-        if not PROP_KEY.match(key):
+        if not PROP_KEY.fullmatch(key):
             raise IngestError(f"props key {key!r} must match ^[a-z0-9_-]{{1,64}}$")
         if value is None:
             continue
