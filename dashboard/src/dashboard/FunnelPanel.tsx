@@ -29,7 +29,7 @@ export function FunnelChart({ results }: { results: FunnelResults }) {
               {bar.detail && <span className="ml-2 text-xs text-gray-500 dark:text-gray-400">{bar.detail}</span>}
             </span>
             <span className="shrink-0 tabular-nums">
-              <strong data-testid="step-visitors">{bar.visitors}</strong> visitors · <span data-testid="step-from-first">{bar.fromFirst}</span>
+              <strong data-testid="step-visitors">{bar.visitors}</strong> {bar.visitors === "1" ? "visitor" : "visitors"} · <span data-testid="step-from-first">{bar.fromFirst}</span>
             </span>
           </div>
           <div className="mt-1 h-6 rounded bg-gray-100 dark:bg-gray-800" role="presentation">
