@@ -5,6 +5,9 @@
                       visit s2 on 12 Mar 10:00 from X, FR, mobile: "/blog" · identify {user_id, email}
   visitor B, site 1   one pageview (must not leak into A's profile)
   visitor A, site 2   one pageview (another site's data about the same id)
+  visitor C, site 1   a phone, 14 Mar: "/" · identify {user_id: u_42}: the same person as A
+  visitor D, site 2   identify {user_id: u_42} on another site: not A's person here
+  visitors E, F       identify {email: "Eve@Example.com"}, then (F, later) {email: "eve@example.com "}
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import pytest
 
 from factories import stored_event
 from postmetric.ingest.event import EventType
+from postmetric.revenue.ledger import parse_payment
 from postmetric.stats import visitors
 from postmetric.stats.visitors import parse_visitor_id, visitor_profile
 from postmetric.store.events import encode_rows, event_row
@@ -23,6 +27,8 @@ A = "00000000-0000-4000-8000-00000000000a"
 B = "00000000-0000-4000-8000-00000000000b"
 S1 = "00000000-0000-4000-8000-000000000001"
 S2 = "00000000-0000-4000-8000-000000000002"
+C, D, E, F = (f"00000000-0000-4000-8000-00000000000{label}" for label in "cdef")
+S3, S4, S5, S6 = (f"00000000-0000-4000-8000-00000000000{number}" for number in range(3, 7))
 
 
 def at(text: str) -> float:
@@ -50,6 +56,15 @@ EVENTS = [
     event("2026-03-12 10:01:00", "identify", "/blog", props={"user_id": "u_42", "email": "ada@example.com"}, **SECOND),
     event("2026-03-12 10:00:00", "pageview", "/", visitor=B, session=S2, started="2026-03-12 10:00:00"),
     event("2026-03-12 11:00:00", "pageview", "/other-site", site_id=2, started="2026-03-12 11:00:00"),
+    event("2026-03-14 08:00:00", "pageview", "/", visitor=C, session=S3, started="2026-03-14 08:00:00"),
+    event("2026-03-14 08:01:00", "identify", "/", visitor=C, session=S3, started="2026-03-14 08:00:00",
+          props={"user_id": "u_42"}),
+    event("2026-03-09 08:00:00", "identify", "/", visitor=D, session=S4, started="2026-03-09 08:00:00", site_id=2,
+          props={"user_id": "u_42"}),
+    event("2026-03-01 08:00:00", "identify", "/", visitor=E, session=S5, started="2026-03-01 08:00:00",
+          props={"email": "Eve@Example.com"}),
+    event("2026-03-02 08:00:00", "identify", "/", visitor=F, session=S6, started="2026-03-02 08:00:00",
+          props={"email": "eve@example.com "}),
 ]
 
 
@@ -95,6 +110,34 @@ def test_identity_comes_from_identify_events(store):
         "user_id": "u_42", "email": "ada@example.com", "name": None,
         "props": {"user_id": "u_42", "email": "ada@example.com"}, "identified_at": "2026-03-12T10:01:00Z"}
     assert visitor_profile(store, site_id=1, visitor_id=B)["identity"] is None
+
+
+def pay(store, transaction_id: str, visitor: str, moment: str, *, site_id: int = 1, **fields) -> None:
+    raw = {"transaction_id": transaction_id, "amount": "49", "currency": "USD", "visitor_id": visitor,
+           "timestamp": moment + "Z", **fields}
+    assert all(store.record_payments([parse_payment(raw, site_id=site_id, site_currency="USD",
+                                                    now=datetime(2026, 3, 31, tzinfo=timezone.utc))]))
+
+
+def test_the_person_gathers_a_users_visitors_and_their_payments(store):
+    pay(store, "ch_phone", C, "2026-03-14T08:05:00")
+    pay(store, "ch_laptop", A, "2026-03-12T10:05:00", renewal=True)
+    pay(store, "ch_other_site", D, "2026-03-09T08:05:00", site_id=2)
+    for visitor in (A, C):
+        profile = visitor_profile(store, site_id=1, visitor_id=visitor)
+        assert profile["person"] == {"key": "user:u_42", "visitor_ids": [A, C]}  # A first seen on 10 Mar
+        assert [(p["transaction_id"], p["visitor_id"], p["kind"]) for p in profile["payments"]] == [
+            ("ch_laptop", A, "renewal"), ("ch_phone", C, "new")]
+    # The rest stays the visitor's own: C's first touch and pages are C's.
+    phone = visitor_profile(store, site_id=1, visitor_id=C)
+    assert ([p["page"] for p in phone["pages"]], phone["first_seen"]) == (["/"], "2026-03-14T08:00:00Z")
+    assert visitor_profile(store, site_id=2, visitor_id=D)["person"] == {"key": "user:u_42", "visitor_ids": [D]}
+
+
+def test_one_email_in_any_case_is_one_person_and_the_unidentified_are_alone(store):
+    assert visitor_profile(store, site_id=1, visitor_id=F)["person"] == {
+        "key": "email:eve@example.com", "visitor_ids": [E, F]}
+    assert visitor_profile(store, site_id=1, visitor_id=B)["person"] == {"key": None, "visitor_ids": [B]}
 
 
 def test_a_visitor_is_only_seen_on_the_site_asked_about(store):

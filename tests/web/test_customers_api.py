@@ -44,10 +44,10 @@ def test_the_last_30_days_by_default_ordered_by_revenue(client, paid):
     body = customers(client, paid)
     assert body["meta"] == {"currency": "USD", "total_rows": 2}
     assert body["results"] == [
-        {"customer": "cus_b", "email": None, "customer_id": "cus_b", "visitor_id": None, "first_source": None,
+        {"customer": "cus_b", "person": None, "email": None, "customer_id": "cus_b", "visitor_id": None, "first_source": None,
          "first_channel": None, "revenue": 100, "payments": 1, "refunds": 0,
          "first_payment_at": "2026-03-09T10:00:00Z", "last_payment_at": "2026-03-09T10:00:00Z"},
-        {"customer": "ada@example.com", "email": "ada@example.com", "customer_id": None, "visitor_id": A,
+        {"customer": "ada@example.com", "person": "email:ada@example.com", "email": "ada@example.com", "customer_id": None, "visitor_id": A,
          "first_source": "Google", "first_channel": "Organic Search", "revenue": 49, "payments": 1, "refunds": 0,
          "first_payment_at": "2026-03-10T10:00:00Z", "last_payment_at": "2026-03-10T10:00:00Z"},
     ]

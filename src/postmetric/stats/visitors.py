@@ -2,7 +2,7 @@
 
 `visitor_profile(store, site_id=, visitor_id=)` reads the visitor's events in time order and
 shapes them into identity, geo, device, first touch, sessions, pages and goals, with the
-visitor's payments from the ledger.
+payments from the ledger of the person the visitor is (SPEC §7, revenue/people.py).
 
 Secondary responsibilities:
 1. Speak both SQL dialects: the statement differs only in how parameters and timestamps are
@@ -15,9 +15,14 @@ Choices:
   a support or sales conversation needs); first touch is the first visit's acquisition.
 - Identity merges the props of every `identify` event, later values winning; `null` when the
   visitor was never identified.
-- `payments` are the ledger's payments linked to the visitor (SPEC §6, `Payment.to_json()`),
-  oldest first, refunds included; the tracker's `payment` events are success-page detections,
-  not payments, so they are not listed.
+- `person` is who the visitor is across devices: `{"key": "user:<user id>" | "email:<email>"
+  | null, "visitor_ids": [...]}`, the key from the visitor's latest identify naming a user id
+  (else an email), and every visitor of the site with that key, the first seen first (the
+  visitor alone, and a null key, when never identified). The rest of the profile (sessions,
+  pages, goals, identity, first touch) stays this visitor's own.
+- `payments` are the ledger's payments linked to any of the person's visitors (SPEC §6,
+  `Payment.to_json()`, whose `visitor_id` says which), oldest first, refunds included; the
+  tracker's `payment` events are success-page detections, not payments, so they are not listed.
 - Times are ISO 8601 in UTC; durations are whole seconds, like `visit_duration`.
 """
 
@@ -31,6 +36,7 @@ from typing import Any
 import orjson
 
 from postmetric.ingest.sessions import VISIT_FIELDS
+from postmetric.revenue.people import person_map
 from postmetric.stats.dialects import DIALECTS
 from postmetric.store.events import EventStore
 
@@ -63,6 +69,7 @@ def visitor_profile(store: EventStore, *, site_id: int, visitor_id: str) -> dict
     last = rows[-1]
     sessions = _sessions(rows)
     pageviews = [row for row in rows if row["type"] == "pageview"]
+    person = _person(store, site_id, visitor_id)
     return {
         "visitor_id": visitor_id,
         "first_seen": _iso(first["ts"]),
@@ -78,7 +85,8 @@ def visitor_profile(store: EventStore, *, site_id: int, visitor_id: str) -> dict
                    "timestamp": _iso(row["ts"]), "session_id": row["session_id"]} for row in pageviews],
         "goals": [{"name": row["name"], "timestamp": _iso(row["ts"]), "page": row["pathname"],
                    "props": _json(row["props"])} for row in rows if row["type"] == "goal"],
-        "payments": [payment.to_json() for payment in store.payments(site_id, visitor_id=visitor_id)],
+        "person": person,
+        "payments": _payments(store, site_id, person["visitor_ids"]),
         "truncated": truncated,
     }
 
@@ -97,6 +105,34 @@ def _events(store: EventStore, site_id: int, visitor_id: str, *, newest_first: b
     for row in rows:
         row["session_id"] = str(row["session_id"])  # a UUID object from DuckDB, text from ClickHouse
     return rows
+
+
+def _person(store: EventStore, site_id: int, visitor_id: str) -> dict[str, Any]:
+    """`{"key", "visitor_ids"}` of the person `visitor_id` is on the site."""
+    d = DIALECTS[store.dialect]
+    people = person_map(d, d.param("site", "int"))
+    site = {"site": d.param_value(site_id, "int")}
+    found = store.fetch(f"SELECT person FROM ({people}) AS m WHERE visitor_id = {d.param('visitor', 'uuid')}",
+                        site | {"visitor": d.param_value(visitor_id, "uuid")})
+    if not found:
+        return {"key": None, "visitor_ids": [visitor_id]}
+    key = found[0]["person"]
+    visitors = store.fetch(
+        f"SELECT {d.text('span_visitor')} AS visitor, {d.epoch_micros('min(session_started_at)')} AS first_seen"
+        f" FROM {d.sessions_table} WHERE site_id = {d.param('site', 'int')} AND span_visitor IN"
+        f" (SELECT visitor_id FROM ({people}) AS m WHERE person = {d.param('person', 'string')})"
+        " GROUP BY span_visitor",
+        site | {"person": d.param_value(key, "string")},
+    )
+    ordered = sorted((row["first_seen"], row["visitor"]) for row in visitors)
+    return {"key": key, "visitor_ids": [visitor for _, visitor in ordered]}
+
+
+def _payments(store: EventStore, site_id: int, visitor_ids: list[str]) -> list[dict[str, Any]]:
+    """The ledger's payments of these visitors, in the store's order (time, transaction, refund last)."""
+    payments = [payment for visitor in visitor_ids for payment in store.payments(site_id, visitor_id=visitor)]
+    payments.sort(key=lambda p: (p.timestamp, p.transaction_id, p.kind == "refund"))
+    return [payment.to_json() for payment in payments]
 
 
 def _sessions(rows: list[dict]) -> list[dict[str, Any]]:

@@ -222,6 +222,8 @@ VISITOR_EXAMPLE = {
     "pages": [{"page": "/", "hostname": "example.com", "title": "Home", "timestamp": "2026-11-20T09:00:00Z",
                "session_id": "0b6f…"}],
     "goals": [{"name": "signup", "timestamp": "2026-11-20T09:05:00Z", "page": "/pricing", "props": {"plan": "pro"}}],
+    "person": {"key": "user:u_42", "visitor_ids": ["3f1c2a9e-8b7d-4c6e-9f00-1a2b3c4d5e6f",
+                                                    "9d2e7b10-4c3a-4f5e-8a61-0b1c2d3e4f50"]},
     "payments": [],
     "truncated": False,
 }
@@ -235,7 +237,8 @@ PAYMENT_RESPONSE_EXAMPLE = {
     "visitor_id": "8c1c4e5e-6f2b-4b7e-9a53-2d0c6a3a9f10", "session_id": None, "link_method": "metadata",
 }
 CUSTOMERS_EXAMPLE = {
-    "results": [{"customer": "ada@example.com", "email": "ada@example.com", "customer_id": "cus_123",
+    "results": [{"customer": "ada@example.com", "person": "user:u_42", "email": "ada@example.com",
+                 "customer_id": "cus_123",
                  "visitor_id": "8c1c4e5e-6f2b-4b7e-9a53-2d0c6a3a9f10", "first_source": "Google",
                  "first_channel": "Organic Search", "revenue": 88, "payments": 2, "refunds": 10,
                  "first_payment_at": "2026-11-05T09:00:00Z", "last_payment_at": "2026-11-20T09:00:00Z"}],
@@ -334,7 +337,10 @@ OPENAPI: dict[str, Any] = {
         "/api/v1/visitors/{visitor_id}": {"get": {
             "tags": ["Stats"], "operationId": "visitor", "summary": "One visitor's profile and journey.",
             "description": "Identity (from identify events), geo and device (latest visit), first-touch acquisition, "
-                           "sessions, pages in order, goals, and the payments linked to the visitor (oldest first). "
+                           "sessions, pages in order, goals, `person` (who the visitor is across devices: the key "
+                           "`user:<id>` or `email:<email>` of its latest identify, null if never identified, and every "
+                           "visitor of that person, first seen first), and the payments of all the person's visitors "
+                           "(oldest first, each with its `visitor_id`). "
                            "The newest 10,000 events are read (`truncated` says when there were more).",
             "security": [{"bearerAuth": []}],
             "parameters": [{"name": "visitor_id", "in": "path", "required": True,
@@ -373,10 +379,12 @@ OPENAPI: dict[str, Any] = {
         },
         "/api/v1/customers": {"get": {
             "tags": ["Payments"], "operationId": "customers", "summary": "Who paid in a date range, and how much.",
-            "description": "One row per customer (email, else customer id, else linked visitor) over the payments "
-                           "in the range: net revenue in the site currency (major units), new and renewal payment "
-                           "count, refunded amount, first and last payment, and the source and channel of the "
-                           "linked visitor's first visit. Ordered by revenue, highest first.",
+            "description": "One row per customer over the payments in the range: the person the linked visitor "
+                           "is identified as (`person`: `user:<id>`, else `email:<email>`; one user's devices are one "
+                           "customer), else the payment's email, else customer id, else linked visitor. Net revenue "
+                           "in the site currency (major units), new and renewal payment count, refunded amount, "
+                           "first and last payment, and the source and channel of the person's first visit on any "
+                           "device. Ordered by revenue, highest first.",
             "security": [{"bearerAuth": []}],
             "parameters": [SITE_ID,
                            {"name": "date_range", "in": "query", "required": False, "schema": {"type": "string"},
