@@ -40,7 +40,7 @@ class Event:
     site_public_id: str
     type: EventType
     name: str
-    href: str
+    href: str  # "" for server-side goals and identify calls: they take their visit's page
     timestamp: float  # unix seconds, UTC
     ip: str
     user_agent: str
@@ -54,8 +54,9 @@ class Event:
     scroll_depth: int | None = None
     engaged_ms: int | None = None
     click_ids: dict[str, str] = field(default_factory=dict)
-    # Server-side events sent without a `userAgent` carry the backend's own user agent:
-    # the site key vouches for them, so the bot check would only drop real events.
+    # Server-side events sent without a `userAgent` carry the backend's own user agent (or,
+    # for goals and identify calls, none): the site key vouches for them, so the bot check
+    # would only drop real events.
     check_bots: bool = True
 
     # Site resolution.
