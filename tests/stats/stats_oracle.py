@@ -17,7 +17,9 @@ must agree with exactly. Written from the definitions, not from the compiler:
   of the first page goal (by id) whose pattern matches a pageview's whole path (`*`: anything);
   `conversions` counts events with a goal; with a goal in context (event:goal dimension or
   filter), `conversion_rate` is the group's visitors over those of the same group by the other
-  dimensions, under the filters that do not mention event:goal.
+  dimensions, under the filters that do not mention event:goal;
+- `scroll_depth` of a group: the mean of each visitor's deepest scroll among the engagement
+  events in scope that pass the filters (on the engagement event), null without any.
 """
 
 from __future__ import annotations
@@ -50,13 +52,14 @@ class Row:
     session_id: str
     session_started_at: int  # µs
     visit: dict = field(hash=False, compare=False)
+    scroll_depth: int | None = None  # engagement events: how far down the page (0–100)
 
     @classmethod
     def of(cls, e: Event) -> Row:
         return cls(
             e.site_id, round(e.timestamp * 1e6), e.type.value, e.name, e.hostname, e.pathname,
             tuple(sorted(e.props.items())), e.visit.visitor_id, e.visit.session_id,
-            round(e.visit.started_at * 1e6), dict(zip(VISIT_FIELDS, e.visit.attributes)),
+            round(e.visit.started_at * 1e6), dict(zip(VISIT_FIELDS, e.visit.attributes)), e.scroll_depth,
         )
 
 
@@ -178,6 +181,15 @@ def answer(rows: list[Row], query: Query, *, site_id: int, start: datetime, end:
             "base_visitors": len(could_convert.get(tuple(key[i] for i in base_dimensions), ())),
             **_revenue_raw(revenue.get(key, []), currency),
         }
+
+    if "scroll_depth" in query.metrics:
+        deepest: dict[tuple, dict] = defaultdict(dict)
+        for r in scope:
+            if r.type == "engagement" and r.scroll_depth is not None and all(passes(r, f) for f in query.filters):
+                key = tuple(value(r, d) for d in query.dimensions)
+                deepest[key][r.visitor_id] = max(deepest[key].get(r.visitor_id, 0), r.scroll_depth)
+        for key, raw in raws.items():
+            raw["scroll_sum"], raw["scroll_visitors"] = sum(deepest[key].values()), len(deepest[key])
 
     order = list(query.order_by) or [(d, "asc") for d in query.dimensions if d.startswith("time:")] + [
         (query.metrics[0], "desc")]
@@ -330,6 +342,8 @@ def _span(events: list[Row]) -> tuple[int, bool, int]:
 def _sort_value(name: str, key: tuple, raw: dict, query: Query, goal_context: bool):
     if name in query.dimensions:
         return key[query.dimensions.index(name)]
+    if name == "scroll_depth":
+        return Fraction(raw["scroll_sum"], raw["scroll_visitors"]) if raw["scroll_visitors"] else Fraction(0)
     visits = raw["visits"]
     ratios = {"views_per_visit": "visit_pageviews", "bounce_rate": "bounces", "visit_duration": "duration_us"}
     if name in ratios:

@@ -80,11 +80,13 @@ def visits(draw, site_id: int) -> list:
             props = draw(st.sampled_from([{}, {"plan": "pro"}, {"plan": "free"}]))
             if kind == "identify":
                 props = props | draw(IDENTITIES)
+            scroll = draw(st.sampled_from([None, 0, 35, 35, 80, 100])) if kind == "engagement" else None
             events.append(stored_event(
                 site_id=site, visitor_id=str(visitor), session_id=str(session),
                 session_started_at=started.timestamp(), timestamp=moment.timestamp(),
                 type=EventType(kind), name=name, pathname=draw(st.sampled_from(PATHS)),
-                hostname=draw(st.sampled_from(VOCABULARY["event:hostname"])), props=props, **attributes,
+                hostname=draw(st.sampled_from(VOCABULARY["event:hostname"])), props=props, scroll_depth=scroll,
+                **attributes,
             ))
             moment += timedelta(seconds=draw(st.sampled_from([0, 60, 600, 1500])))
     return events
@@ -143,7 +145,7 @@ filters = st.recursive(
 
 @st.composite
 def queries(draw) -> dict:
-    metrics = draw(st.lists(st.sampled_from(METRICS), min_size=1, max_size=4, unique=True))
+    metrics = draw(st.lists(st.sampled_from(METRICS + ["scroll_depth"]), min_size=1, max_size=4, unique=True))
     dimensions = draw(st.lists(st.sampled_from(DIMENSIONS), max_size=2, unique=True))
     first, last = sorted(draw(st.lists(st.integers(0, 72), min_size=2, max_size=2, unique=True)))
     start, end = (WINDOW_START + timedelta(hours=h) for h in (first, last))
@@ -223,6 +225,34 @@ def test_goals_and_their_conversion_rates_are_counted_like_the_oracle(shared_eve
 
     expected, _ = answer([Row.of(e) for e in events], query, site_id=site_id,
                          start=query.date_range.start, end=query.date_range.end, payments=paid, goals=goals)
+    assert response["results"] == expected
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_scroll_depth_of_pages_is_measured_like_the_oracle(shared_event_store, data):
+    """Each visitor's deepest scroll per page, averaged: by page, or on filtered pages by a visit attribute."""
+    site_id = next(site_ids)
+    events, paid = stored_example(shared_event_store, data, site_id)
+    by_page = data.draw(st.booleans())
+    page_filter = ["is" if by_page else data.draw(st.sampled_from(["is", "is_not"])), "event:page",
+                   data.draw(st.lists(st.sampled_from(PATHS), min_size=1, max_size=2, unique=True))]
+    raw = data.draw(queries()) | {
+        "metrics": ["scroll_depth", *data.draw(st.lists(st.sampled_from(["visitors", "pageviews", "bounce_rate"]),
+                                                        max_size=2, unique=True))],
+        "dimensions": ["event:page", *data.draw(st.lists(st.sampled_from(["visit:source", "visit:exit_page",
+                                                                           "time:day"]), max_size=1))]
+        if by_page else data.draw(st.lists(st.sampled_from(["visit:country", "visit:exit_page", "time:hour"]),
+                                           max_size=1)),
+    }
+    raw["filters"] = [f for f in raw["filters"] if "event:goal" not in str(f) and "event:name" not in str(f)
+                      and "event:props" not in str(f)] + ([] if by_page else [page_filter])
+    raw.pop("order_by", None)
+    query = parse_query(raw, site_timezone="UTC", now=WINDOW_START + WINDOW)
+    response = StatsEngine(shared_event_store).run(query, site_id=site_id)
+
+    expected, _ = answer([Row.of(e) for e in events], query, site_id=site_id,
+                         start=query.date_range.start, end=query.date_range.end, payments=paid)
     assert response["results"] == expected
 
 

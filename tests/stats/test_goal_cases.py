@@ -1,5 +1,6 @@
 """Goals worked out by hand, on DuckDB and on ClickHouse SQL (chdb): display names, page goals,
-conversions, a goal's conversion rate and the revenue of its converters.
+conversions, a goal's conversion rate and the revenue of its converters; and the scroll depth of
+pages (at the end).
 
 Goal definitions (in id order):
   1 event "signup"        → "Sign up"
@@ -28,10 +29,13 @@ from datetime import datetime, timezone
 
 import pytest
 
+from factories import stored_event
+from postmetric.ingest.event import EventType
 from postmetric.revenue.ledger import parse_payment
 from postmetric.sites.goals import GoalDefinition
 from postmetric.stats.engine import StatsEngine
 from postmetric.stats.parse import parse_query
+from postmetric.stats.query import QueryError
 from postmetric.store.events import encode_rows, event_row
 from test_engine_cases import _uuid, visit
 
@@ -133,3 +137,60 @@ def test_revenue_of_a_page_goals_converters_under_a_goal_filter(engine):
     response = run(engine, metrics=["revenue", "visitors"], filters=[["is", "event:goal", ["Thanked"]]])
     # Thanked: B (paid 50 after it) and A (reached it only after paying): revenue 50, visitors 2.
     assert response["results"][0]["metrics"] == [50.0, 2]
+
+
+# -- scroll depth ---------------------------------------------------------------------------
+#
+#   S1 visitor A  1 Mar  "/" · engagement "/" 40 % · "/pricing" · engagement "/pricing" 90 % · engagement "/" 60 %
+#   S2 visitor B  2 Mar  "/" · engagement "/" 100 % · "/pricing" (left without an engagement event)
+#   S3 visitor C  3 Mar  "/about" · engagement "/about" without a scroll depth
+#   S4 visitor A  4 Mar  "/" · engagement "/" 20 %
+#
+# Deepest per visitor and page: "/" A 60 (S1; S4's 20 is less), B 100; "/pricing" A 90; "/about" none.
+
+
+def scrolled(visitor: str, session: str, day: int, steps: list[tuple]) -> list:
+    started = datetime(2026, 3, day, 10, tzinfo=timezone.utc).timestamp()
+    return [stored_event(site_id=SITE, visitor_id=_uuid(visitor), session_id=_uuid(session), session_started_at=started,
+                         timestamp=started + 60 * i, type=EventType(kind), name=kind, pathname=path, scroll_depth=depth)
+            for i, (kind, path, depth) in enumerate(steps)]
+
+
+SCROLLS = [
+    *scrolled("A", "11", 1, [("pageview", "/", None), ("engagement", "/", 40), ("pageview", "/pricing", None),
+                             ("engagement", "/pricing", 90), ("engagement", "/", 60)]),
+    *scrolled("B", "12", 2, [("pageview", "/", None), ("engagement", "/", 100), ("pageview", "/pricing", None)]),
+    *scrolled("C", "13", 3, [("pageview", "/about", None), ("engagement", "/about", None)]),
+    *scrolled("A", "14", 4, [("pageview", "/", None), ("engagement", "/", 20)]),
+]
+
+
+@pytest.fixture
+def scrolls(event_store):
+    event_store.load(encode_rows(event_row(e) for e in SCROLLS))
+    return StatsEngine(event_store)
+
+
+def test_scroll_depth_of_a_page_is_the_mean_of_each_visitors_deepest_scroll(scrolls):
+    response = run(scrolls, metrics=["visitors", "scroll_depth"], dimensions=["event:page"])
+    assert rows(response) == [(["/"], [2, 80]), (["/pricing"], [2, 90]), (["/about"], [1, None])]
+
+
+def test_scroll_depth_of_filtered_pages_takes_each_visitors_deepest_among_them(scrolls):
+    assert run(scrolls, metrics=["scroll_depth"], filters=[["is", "event:page", ["/"]]])["results"] == [
+        {"dimensions": [], "metrics": [80]}]
+    # A: max(60, 90) = 90, B: 100.
+    both = run(scrolls, metrics=["scroll_depth"], filters=[["is", "event:page", ["/", "/pricing"]]])
+    assert both["results"][0]["metrics"] == [95]
+    by_day = run(scrolls, metrics=["scroll_depth"], dimensions=["time:day"], filters=[["is", "event:page", ["/"]]],
+                 order_by=[["time:day", "asc"]])
+    assert rows(by_day) == [(["2026-03-01"], [60]), (["2026-03-02"], [100]), (["2026-03-04"], [20])]
+
+
+def test_scroll_depth_without_a_page_is_refused(scrolls):
+    for query in ({"metrics": ["scroll_depth"]}, {"metrics": ["scroll_depth"], "dimensions": ["visit:source"]}):
+        with pytest.raises(QueryError, match="^metrics: scroll_depth is measured per page: add event:page"):
+            run(scrolls, **query)
+    with pytest.raises(QueryError, match="^metrics: scroll_depth is measured by engagement events, which have no "
+                                         "event:goal"):
+        run(scrolls, metrics=["scroll_depth"], dimensions=["event:page", "event:goal"])

@@ -17,6 +17,7 @@ What is counted (SPEC §5; the oracle in tests/stats says the same in plain Pyth
   definition for that name; a pageview's is the display name of the first page goal (by id)
   whose pattern matches its path; other events have none. `conversions` counts events with
   a goal. With a goal in context, `conversion_rate` is the goal's (see `_with_goal_base`).
+- `scroll_depth` reads engagement events (which carry it): see `_with_scroll`.
 
 Three plans, from cheapest to most general, chosen by what the query needs:
 - spans only: nothing per event (no `event:*` dimension or filter), so the visits' rows
@@ -63,10 +64,13 @@ RAW_COLUMNS: dict[str, tuple[str, ...]] = {
     "revenue_per_visitor": ("new_minor", "renewal_minor", "refund_minor", "visitors"),
     "average_order_value": ("new_minor", "renewal_minor", "payment_count"),
     "conversion_rate": ("payer_count", "visitors"),
+    "scroll_depth": ("scroll_sum", "scroll_visitors"),
 }
 # A goal's conversion rate: its converters in the group over the visitors of the group
 # without the goal (see `_with_goal_base`).
 GOAL_CONVERSION_RAW = ("visitors", "base_visitors")
+# Scroll depth: the sum of each visitor's deepest scroll in the group, and how many visitors.
+_SCROLL_RAW = ("scroll_sum", "scroll_visitors")
 _EVENT_RAW = ("visitors", "pageviews", "events", "conversions")
 _VISIT_RAW = ("visits", "visit_pageviews", "bounces", "duration_us")
 _BOUNCES = "sum(CASE WHEN span_pageviews = 1 AND span_interactive = 0 THEN 1 ELSE 0 END)"
@@ -163,6 +167,8 @@ class _Compiler:
 
     def _traffic(self, dims: list[str], raw: tuple[str, ...]) -> str:
         q = self.query
+        if "scroll_sum" in raw:
+            return self._with_scroll(dims, raw)
         if "base_visitors" in raw:
             return self._with_goal_base(dims, raw)
         needs_spans = any(c in _VISIT_RAW for c in raw) or self._uses("visit:exit_page")
@@ -193,6 +199,33 @@ class _Compiler:
         join = f"LEFT JOIN ({base}) AS b ON {on}" if on else f"CROSS JOIN ({base}) AS b"
         columns = [f"g.{c} AS {c}" for c in dims + [c for c in group_raw] + ["total_rows"]]
         return f"SELECT {', '.join(columns)}, coalesce(b.visitors, 0) AS base_visitors\nFROM ({groups}) AS g {join}"
+
+    def _with_scroll(self, dims: list[str], raw: tuple[str, ...]) -> str:
+        """The groups of `raw` beside their scroll depth sums: per group, each visitor's deepest
+        scroll (0–100) among the engagement events in scope that pass the filters, read on the
+        engagement event itself (its page, its visit). A group without one gets zero visitors."""
+        q = self.query
+        group_raw = tuple(c for c in raw if c not in _SCROLL_RAW) or ("visitors",)
+        groups = self._traffic(dims, group_raw)
+        overrides: dict[str, str] = {}
+        ctes, source = "", f"{self._scoped()} AS e"
+        if self._uses("visit:exit_page"):  # the exit page is the span's
+            overrides = {"visit:exit_page": "spans.exit_page", **dict.fromkeys(registry.TIME_DIMENSIONS, "e.bucket")}
+            key = "spans.session_id = e.session_id" + (" AND spans.bucket = e.bucket" if self._bucketed else "")
+            ctes, source = f"WITH spans AS ({self._spans_cte()})\n", f"{source} JOIN spans ON {key}"
+        columns = [f"{self._dimension(name, overrides)} AS {alias}" for alias, name in zip(dims, q.dimensions)]
+        conditions = ["e.type = 'engagement'", "e.scroll_depth IS NOT NULL"]
+        conditions += [self._filter(f, overrides) for f in q.filters]
+        deepest = (f"{ctes}SELECT {', '.join(columns + ['e.visitor_id AS visitor_id'])},"
+                   f" max(e.scroll_depth) AS deepest FROM {source} WHERE {' AND '.join(conditions)}"
+                   f" GROUP BY {', '.join(dims + ['e.visitor_id'])}")
+        scroll = (f"SELECT {''.join(d + ', ' for d in dims)}sum(deepest) AS scroll_sum, count(*) AS scroll_visitors"
+                  f" FROM ({deepest}) AS deepest_scrolls" + (f" GROUP BY {', '.join(dims)}" if dims else ""))
+        on = " AND ".join(f"g.{alias} = s.{alias}" for alias in dims)
+        join = f"LEFT JOIN ({scroll}) AS s ON {on}" if on else f"CROSS JOIN ({scroll}) AS s"
+        columns = [f"g.{c} AS {c}" for c in dims + list(group_raw) + ["total_rows"]]
+        return (f"SELECT {', '.join(columns)}, coalesce(s.scroll_sum, 0) AS scroll_sum,"
+                f" coalesce(s.scroll_visitors, 0) AS scroll_visitors\nFROM ({groups}) AS g {join}")
 
     # -- plans -------------------------------------------------------------------------
 
@@ -375,6 +408,7 @@ class _Compiler:
             "views_per_visit": d.ratio("visit_pageviews", "visits"),
             "bounce_rate": d.ratio("bounces", "visits"),
             "visit_duration": d.ratio("duration_us", "visits"),
+            "scroll_depth": d.ratio("scroll_sum", "scroll_visitors"),
             "revenue": NET_MINOR, "revenue_new": "new_minor", "revenue_renewal": "renewal_minor",
             "refunds": "refund_minor", "payments": "payment_count", "customers": "customer_count",
             "revenue_per_visitor": d.ratio(NET_MINOR, "visitors"),

@@ -22,6 +22,8 @@ from postmetric.stats.query import Filter, FilterExpression, Query, QueryError
 from postmetric.store.events import EventStore
 
 Number = int | float
+# Metrics that are null when nothing was measured (no engagement event carried a scroll depth).
+MEASURED = frozenset({"scroll_depth"})
 # Metrics whose change is told in points, not percent: a bounce rate going from 40 to 50
 # changed by 10 points, not by 25 %.
 CHANGE_IN_POINTS = frozenset({"bounce_rate", "conversion_rate"})
@@ -63,7 +65,7 @@ class StatsEngine:
             total_rows = len(results)
             results = results[query.offset: query.offset + query.limit]
         if not query.dimensions and not results:
-            results = [{"dimensions": [], "metrics": [0 for _ in query.metrics]}]
+            results = [{"dimensions": [], "metrics": _nothing(query)}]
 
         meta: dict[str, Any] = {"currency": currency}
         if query.comparison:
@@ -113,7 +115,7 @@ class StatsEngine:
 # -- metrics -----------------------------------------------------------------------------
 
 
-def metric_value(metric: str, raw: Mapping[str, Any], digits: int = 2, *, goal_rate: bool = False) -> Number:
+def metric_value(metric: str, raw: Mapping[str, Any], digits: int = 2, *, goal_rate: bool = False) -> Number | None:
     """A metric from the sums of its group (see compiler.raw_columns), rounded half up.
     Money is in major units of a currency with `digits` minor digits (2 for USD, 0 for JPY).
     `goal_rate`: conversion_rate is a goal's (a goal is in the query's context), not payers'."""
@@ -135,6 +137,9 @@ def metric_value(metric: str, raw: Mapping[str, Any], digits: int = 2, *, goal_r
         count = get("payment_count")
         gross = get("new_minor") + get("renewal_minor")
         return money(Fraction(gross, count), max(digits, 2)) if count else 0
+    if metric == "scroll_depth":
+        measured = get("scroll_visitors")
+        return int(_round(Fraction(get("scroll_sum"), measured), 0)) if measured else None
     if metric == "conversion_rate" and goal_rate:
         base = get("base_visitors")
         return float(_round(Fraction(100 * get("visitors"), base), 2)) if base else 0
@@ -165,15 +170,22 @@ _MONEY_SUMS = {
 _COUNTS = {"payments": "payment_count", "customers": "customer_count"}
 
 
-def change(metric: str, current: Number, previous: Number) -> Number | None:
+def change(metric: str, current: Number | None, previous: Number | None) -> Number | None:
     """Change from `previous` to `current`: in % (one decimal), in points for rates; None
-    when it cannot be told (growth from zero)."""
+    when it cannot be told (growth from zero, or a side without a measurement)."""
+    if current is None or previous is None:
+        return None
     if metric in CHANGE_IN_POINTS:
         points = Fraction(current) - Fraction(previous)
         return int(points) if isinstance(current, int) and isinstance(previous, int) else float(_round(points, 2))
     if previous == 0:
         return 0 if current == 0 else None
     return float(_round(Fraction(current - previous) * 100 / Fraction(previous), 1))
+
+
+def _nothing(query: Query) -> list[Number | None]:
+    """A group's metrics when it has no data."""
+    return [None if m in MEASURED else 0 for m in query.metrics]
 
 
 def _round(value: Fraction, digits: int) -> Fraction:
@@ -193,7 +205,7 @@ def _result(query: Query, row: Mapping[str, Any], digits: int) -> dict[str, Any]
 
 def _filled(query: Query, results: list[dict[str, Any]], labels: list[str]) -> list[dict[str, Any]]:
     by_label = {r["dimensions"][0]: r for r in results}
-    zero = [0 for _ in query.metrics]
+    zero = _nothing(query)
     filled = [by_label.get(label, {"dimensions": [label], "metrics": zero}) for label in labels]
     descending = query.order_by and query.order_by[0][1] == "desc" and query.order_by[0][0] == query.dimensions[0]
     return filled[::-1] if descending else filled
@@ -215,7 +227,7 @@ def _compare(query: Query, results: list[dict[str, Any]], previous_rows: Sequenc
             key = key[:unit_index] + (labels[i],) + key[unit_index + 1:]
         previous[key] = [metric_value(m, row, digits, goal_rate=goal_in_context(query)) for m in query.metrics]
     for result in results:
-        before = previous.get(tuple(result["dimensions"]), [0 for _ in query.metrics])
+        before = previous.get(tuple(result["dimensions"]), _nothing(query))
         result["comparison"] = {
             "metrics": before,
             "change": [change(m, now, then) for m, now, then in zip(query.metrics, result["metrics"], before)],

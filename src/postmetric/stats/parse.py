@@ -6,6 +6,7 @@ tests need no clock).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -59,6 +60,8 @@ def parse_query(raw: object, *, site_timezone: str, now: datetime) -> Query:
         raise QueryError("metrics", "percentage needs a dimension to divide by")
     _check_combinations(metrics, dimensions)
     filters = _filters(raw.get("filters", []))
+    if "scroll_depth" in metrics:
+        _check_scroll_depth(dimensions, filters)
 
     return Query(
         site_id=site_id.strip(),
@@ -108,6 +111,26 @@ def _check_combinations(metrics: tuple[str, ...], dimensions: tuple[str, ...]) -
             raise QueryError(
                 "metrics", f"{visit_metric} describes whole visits and cannot be split by {dimension}; "
                            "use visitors, events or conversions, or a visit:* or event:page dimension")
+
+
+def _check_scroll_depth(dimensions: tuple[str, ...], filters: tuple[FilterExpression, ...]) -> None:
+    """Scroll depth is measured per page, by engagement events, which have no goal, name or props."""
+    named = list(dimensions) + [leaf.dimension for leaf in _leaves(filters)]
+    if "event:page" not in named:
+        raise QueryError("metrics", "scroll_depth is measured per page: add event:page as a dimension or filter")
+    unmeasured = next((name for name in named if name in registry.PER_EVENT_ONLY_DIMENSIONS
+                       or name.startswith("event:props:")), None)
+    if unmeasured:
+        raise QueryError("metrics", f"scroll_depth is measured by engagement events, which have no {unmeasured}; "
+                                    "ask for it without that dimension or filter")
+
+
+def _leaves(filters: tuple[FilterExpression, ...]) -> Iterator[Filter]:
+    for f in filters:
+        if isinstance(f, Logical):
+            yield from _leaves(f.children)
+        else:
+            yield f
 
 
 def _dimensions(value: object) -> tuple[str, ...]:

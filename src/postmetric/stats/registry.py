@@ -16,9 +16,7 @@ METRICS: tuple[str, ...] = (
 
 # Metrics named by the contract whose data arrives with later work; asking for one is a
 # clear 400 until then.
-PENDING_METRICS: dict[str, str] = {
-    "scroll_depth": "scroll depth arrives with the goals and engagement work",
-}
+PENDING_METRICS: dict[str, str] = {}
 # Metrics of the payments ledger (money in the site currency); they count payments by when
 # they happened and give visit:* groups by the `attribution` model.
 REVENUE_METRICS: tuple[str, ...] = (
