@@ -19,9 +19,12 @@ Where DataFast and Postmetric differ, the choices made:
 - Money (`revenue`, `revenue_per_visitor`) is a number in major units of `currency`; revenue is
   net of refunds, and split by visit attributes with the `attribution` parameter (`first_touch`,
   the default, or `last_touch`). `conversion_rate` is the % of visitors who paid; with a
-  `filter_goal` it is null (a goal's own rate arrives with goal definitions).
+  `filter_goal` it is the % of visitors who completed the goal.
 - Breakdown rows carry `visitors`, `pageviews` and `revenue` (DataFast: `visitors`, `revenue`);
-  `goals` rows `goal`, `completions`, `visitors` as in DataFast.
+  `goals` rows `goal`, `completions`, `visitors` as in DataFast, plus `conversion_rate` (% of the
+  range's visitors, under the other filters, who completed it) and `revenue` (paid by its
+  converters after completing it). Goals are named by the site's goal definitions (display
+  names, page-visit goals), custom events without one by their name.
 - `countries` rows hold the ISO code (`"DE"`), not DataFast's English name and flag image URL
   (the instance may be offline); `filter_country` takes codes too.
 - `referrers` is by source name ("Google", "X"), which is what DataFast calls a referrer; visits
@@ -115,7 +118,8 @@ BREAKDOWNS: dict[str, Breakdown] = {
     "operating-systems": Breakdown(("visit:os",), ("operating_system",)),
     "devices": Breakdown(("visit:device",), ("device",)),
     "hostnames": Breakdown(("event:hostname",), ("hostname",)),
-    "goals": Breakdown(("event:goal",), ("goal",), (("completions", "conversions"), ("visitors", "visitors"))),
+    "goals": Breakdown(("event:goal",), ("goal",), (("completions", "conversions"), ("visitors", "visitors"),
+                                                    ("conversion_rate", "conversion_rate"), ("revenue", "revenue"))),
 }
 REPORTS: tuple[str, ...] = ("overview", "timeseries", *BREAKDOWNS, "realtime")
 
@@ -161,9 +165,8 @@ def run_report(engine: Engine, report: str, params: Mapping[str, str], filter_pa
 
     if report == "overview":
         fields = _fields(params, OVERVIEW_FIELDS, extra=("currency",))
-        keys = [key for key in OVERVIEW_FIELDS if not (key == "conversion_rate" and "filter_goal" in filter_names)]
-        values = run(base | {"metrics": [OVERVIEW_FIELDS[key] for key in keys]})["results"][0]["metrics"]
-        row = {"conversion_rate": None} | dict(zip(keys, values)) | {"currency": site.currency}
+        values = run(base | {"metrics": list(OVERVIEW_FIELDS.values())})["results"][0]["metrics"]
+        row = dict(zip(OVERVIEW_FIELDS, values)) | {"currency": site.currency}
         row["avg_session_duration"] *= 1000
         return {"status": "success", "data": [{key: row[key] for key in fields}]}
     if report == "timeseries":

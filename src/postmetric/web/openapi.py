@@ -99,10 +99,14 @@ _REPORT_EXAMPLES: dict[str, Any] = {
         "pagination": _PAGINATION},
     "realtime": {"status": "success", "data": [{"visitors": 42}]},
     **{name: _breakdown_example(name) for name in BREAKDOWNS},
+    "goals": {"status": "success", "pagination": _PAGINATION, "data": [
+        {"goal": "Sign up", "completions": 410, "visitors": 380, "conversion_rate": 3.05, "revenue": 1520.5},
+        {"goal": "Visit /thank-you", "completions": 120, "visitors": 118, "conversion_rate": 0.95, "revenue": 0.0}]},
 }
 _REPORT_SUMMARIES = {
     "overview": "Headline numbers: visitors, sessions, pageviews, bounce rate, average session duration (ms), "
-                "net revenue, revenue per visitor, conversion rate (% of visitors who paid), payments.",
+                "net revenue, revenue per visitor, conversion rate (% of visitors who paid; with filter_goal, "
+                "who completed the goal), payments.",
     "timeseries": "Visitors, sessions, pageviews and net revenue per hour, day, week or month.",
     "realtime": "Visitors active in the last 5 minutes.",
     "pages": "Visitors, pageviews and revenue by hostname and path.",
@@ -116,7 +120,8 @@ _REPORT_SUMMARIES = {
     "operating-systems": "Visitors, pageviews and revenue by operating system.",
     "devices": "Visitors, pageviews and revenue by device type.",
     "hostnames": "Visitors, pageviews and revenue by hostname.",
-    "goals": "Completions and converting visitors by goal.",
+    "goals": "Completions, converting visitors, conversion rate (% of visitors) and revenue of converters by "
+             "goal: custom events by name, defined goals by display name, page-visit goals.",
 }
 
 
