@@ -38,6 +38,14 @@ def test_small_stats_benchmark_times_every_panel_on_generated_events(tmp_path):
         assert row, f"no figures for {name!r}:\n{out}"
         if query["date_range"] != "realtime":
             assert row[5] != "no rows" and not row[5].startswith("visitors 0,"), row[0]
+    for name, _range, breakdown, on_dashboard in bench_query.FUNNELS:
+        row = re.search(rf"^  {re.escape('* ' if on_dashboard else '  ')}{re.escape(name)} +[\d.]+ +[\d.]+ +[\d.]+  "
+                        r"(?:ok|MISSED) +visitors per step ([\d,]+) → ([\d,]+) → ([\d,]+)(; \d+ groups)?$",
+                        out, re.MULTILINE)
+        assert row, f"no figures for {name!r}:\n{out}"
+        steps = [number(n) for n in row.groups()[:3]]
+        assert steps[0] > 0 and steps == sorted(steps, reverse=True), row[0]  # a funnel only narrows
+        assert (row[4] is not None) == (breakdown is not None), row[0]
     headline = re.search(r"^  \* headline .*visitors ([\d,]+), visits ([\d,]+)", out, re.MULTILINE)
     assert 0 < number(headline[1]) <= number(headline[2]) and number(headline[1]) <= visitors
     all_time = re.search(r"^    headline, all time .*visitors ([\d,]+), visits ([\d,]+)", out, re.MULTILINE)
