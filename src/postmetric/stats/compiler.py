@@ -37,9 +37,9 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from postmetric.sites.goals import GoalDefinition, page_pattern_regex
+from postmetric.sites.goals import GoalDefinition
 from postmetric.stats import registry
-from postmetric.stats.dialects import Dialect, ParamKind
+from postmetric.stats.dialects import Dialect, ParamKind, page_pattern
 from postmetric.stats.query import Filter, FilterExpression, Logical, Query
 from postmetric.stats.revenue_plan import GROSS_MINOR, NET_MINOR, REVENUE_RAW, revenue_groups
 from postmetric.stats.spans import SPAN_COLUMNS, span_aggregates, stored_spans
@@ -467,7 +467,7 @@ class _Compiler:
         return [goal for goal in self.scope.goals if goal.kind == "page"]
 
     def _page_match(self, goal: GoalDefinition) -> str:
-        return self.dialect.matches("pathname", self._param(page_pattern_regex(goal.page_path), "string"))
+        return page_pattern(self.dialect, "pathname", goal.page_path, lambda text: self._param(text, "string"))
 
     def goal_condition(self) -> str:
         """Whether an event completes a goal: a goal event, or a pageview of a page goal."""

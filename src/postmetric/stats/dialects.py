@@ -7,7 +7,10 @@ itself (bucket boundaries, offsets) are written into the SQL text.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Protocol
+
+from postmetric.sites.goals import page_pattern_regex
 
 # Parameter kinds the compiler uses, in each dialect's type names.
 ParamKind = str  # "int" | "string" | "strings" | "timestamp" | "uuid"
@@ -58,6 +61,8 @@ class Dialect(Protocol):
     def contains(self, text: str, needle: str) -> str: ...
 
     def matches(self, text: str, pattern: str) -> str: ...
+
+    def starts_with(self, text: str, prefix: str) -> str: ...
 
     def is_in(self, expr: str, values: str) -> str: ...
 
@@ -122,6 +127,9 @@ class DuckDB:
 
     def matches(self, text: str, pattern: str) -> str:
         return f"regexp_matches({text}, {pattern})"
+
+    def starts_with(self, text: str, prefix: str) -> str:
+        return f"starts_with({text}, {prefix})"
 
     def is_in(self, expr: str, values: str) -> str:
         return f"list_contains({values}, {expr})"
@@ -193,6 +201,9 @@ class ClickHouse:
     def matches(self, text: str, pattern: str) -> str:
         return f"match({text}, {pattern})"
 
+    def starts_with(self, text: str, prefix: str) -> str:
+        return f"startsWith({text}, {prefix})"
+
     def is_in(self, expr: str, values: str) -> str:
         return f"has({values}, {expr})"
 
@@ -209,3 +220,16 @@ class ClickHouse:
 _UNITS = {"minute": "minute", "hour": "hour", "day": "day", "week": "week", "month": "month"}
 
 DIALECTS: dict[str, Dialect] = {"duckdb": DuckDB(), "clickhouse": ClickHouse()}
+
+
+def page_pattern(d: Dialect, column: str, pattern: str, param: Callable[[str], str]) -> str:
+    """SQL that is true when `column` matches a page pattern (`*`: any characters; goals and
+    funnel steps): an equality or a prefix test when the pattern allows one (most do, and
+    they cost a fraction of a regular expression per row), else the pattern's regex.
+    `param` binds a string and returns its placeholder."""
+    if "*" not in pattern:
+        return f"{column} = {param(pattern)}"
+    head = pattern.rstrip("*")
+    if "*" not in head:
+        return d.starts_with(column, param(head))
+    return d.matches(column, param(page_pattern_regex(pattern)))

@@ -48,9 +48,8 @@ from fractions import Fraction
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from postmetric.sites.goals import page_pattern_regex
 from postmetric.stats import registry
-from postmetric.stats.dialects import DIALECTS, Dialect, ParamKind
+from postmetric.stats.dialects import DIALECTS, Dialect, ParamKind, page_pattern
 from postmetric.stats.parse import parse_query
 from postmetric.stats.query import DateRange, QueryError
 from postmetric.store.events import EventStore
@@ -264,12 +263,10 @@ class _FunnelSql:
         )
 
     def _match(self, step: FunnelStep) -> str:
-        d = self.dialect
         if step.type == "goal":
             return f"(type = 'goal' AND name = {self._param(step.match, 'string')})"
-        if "*" not in step.match:
-            return f"(type = 'pageview' AND pathname = {self._param(step.match, 'string')})"
-        return f"(type = 'pageview' AND {d.matches('pathname', self._param(page_pattern_regex(step.match), 'string'))})"
+        page = page_pattern(self.dialect, "pathname", step.match, lambda text: self._param(text, "string"))
+        return f"(type = 'pageview' AND {page})"
 
     def _param(self, value: object, kind: ParamKind) -> str:
         name = f"p{len(self.params)}"
