@@ -37,9 +37,13 @@ def person_map(d: Dialect, site: str) -> str:
     absent = "('', '(none)')"  # '(none)': how a dialect spells a missing property
     key = (f"CASE WHEN {user_id} NOT IN {absent} THEN 'user:' || {user_id}"
            f" WHEN {email} NOT IN {absent} THEN 'email:' || {email} ELSE '' END")
-    # Distinct names inside and out: a ClickHouse alias is seen in WHERE too.
-    return (f"SELECT visitor_id, {d.arg_max('named', '(timestamp, named)')} AS person"
+    # The latest identify naming someone wins (an unnamed one ranks below any named one). The
+    # test for a name comes after the grouping: DuckDB would push it into the scan of the events
+    # table, and parse the props of every row. Distinct names inside and out: a ClickHouse alias
+    # is seen in WHERE too.
+    latest = d.arg_max("named", "(named <> '', timestamp, named)")
+    return (f"SELECT visitor_id, person FROM (SELECT visitor_id, {latest} AS person"
             f" FROM (SELECT visitor_id, timestamp, {key} AS named FROM events"
-            f" WHERE site_id = {site} AND type = 'identify') AS identifies"
-            f" WHERE named <> '' GROUP BY visitor_id")
+            f" WHERE site_id = {site} AND type = 'identify') AS identifies GROUP BY visitor_id) AS latest"
+            f" WHERE person <> ''")
 

@@ -88,23 +88,23 @@ def revenue_groups(c: _Compiler, dims: list[str], raw: tuple[str, ...]) -> str:
 def _touch_ctes(c: _Compiler, site: str) -> list[str]:
     """`touched`: each payment of a person with visits, and the visit it is attributed to."""
     d = c.dialect
-    # Every visitor of a paying person, with the person (revenue/people.py): the site's
-    # identified visitors and the paying ones, once each; a person pays when one of theirs did.
-    people = (
-        f"SELECT visitor_id, coalesce(nullif(max(named), ''), 'visitor:' || {d.text('visitor_id')}) AS person,"
-        f" max(pays) AS paying FROM (SELECT visitor_id, person AS named, 0 AS pays FROM ({person_map(d, site)}) AS i"
-        f" UNION ALL SELECT visitor_id, '' AS named, 1 AS pays FROM paid WHERE visitor_id IS NOT NULL) AS known"
-        f" GROUP BY visitor_id"
+    # Every visitor of a paying person (revenue/people.py), with the person as one of its visitor
+    # ids (the least): the identified visitors whose key a paying visitor has, and the paying
+    # visitors never identified, each their own. Ids, not keys, so the joins below stay on UUIDs.
+    named = person_map(d, site)
+    paying_keys = "SELECT person FROM named WHERE visitor_id IN (SELECT visitor_id FROM paid)"
+    members = (
+        f"SELECT n.visitor_id AS visitor_id, k.first_visitor AS person FROM named AS n"
+        f" JOIN (SELECT person AS key_of, min(visitor_id) AS first_visitor FROM named"
+        f" WHERE person IN ({paying_keys}) GROUP BY person) AS k ON k.key_of = n.person"
+        f" UNION ALL SELECT DISTINCT visitor_id, visitor_id AS person FROM paid"
+        f" WHERE visitor_id IS NOT NULL AND visitor_id NOT IN (SELECT visitor_id FROM named)"
     )
-    members = (f"SELECT visitor_id, person FROM (SELECT visitor_id, person,"
-               f" max(paying) OVER (PARTITION BY person) AS person_pays FROM ({people}) AS people) AS marked"
-               f" WHERE person_pays = 1")
     # Their visits, with every column a dimension or filter may read: the sessions table is
     # scanned once.
     visits = (
         f"SELECT v.*, m.person AS person FROM (SELECT * FROM {d.sessions_table}"
-        f" WHERE site_id = {site} AND span_events > 0 AND span_visitor IN (SELECT visitor_id FROM members)) AS v"
-        f" JOIN members AS m ON m.visitor_id = v.span_visitor"
+        f" WHERE site_id = {site} AND span_events > 0) AS v JOIN members AS m ON m.visitor_id = v.span_visitor"
     )
     owned = "SELECT p.*, m.person AS person FROM paid AS p JOIN members AS m ON m.visitor_id = p.visitor_id"
     started = d.epoch_micros("v.session_started_at")
@@ -131,8 +131,8 @@ def _touch_ctes(c: _Compiler, site: str) -> list[str]:
         )
         on = f"t.person = p.person AND t.timestamp = p.timestamp AND t.link = {link.replace('session_id', 'p.session_id')}"
     touched = f"SELECT {columns}, t.touch_session AS touch_session FROM owned AS p JOIN touch AS t ON {on}"
-    return [f"members AS ({members})", f"visits AS ({visits})", f"owned AS ({owned})", f"touch AS ({touch})",
-            f"touched AS ({touched})"]
+    return [f"named AS ({named})", f"members AS ({members})", f"visits AS ({visits})", f"owned AS ({owned})",
+            f"touch AS ({touch})", f"touched AS ({touched})"]
 
 
 def _attributed_rows(c: _Compiler, dims: list[str], site: str) -> str:

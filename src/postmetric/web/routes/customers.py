@@ -1,8 +1,9 @@
 """The customers API: `GET /api/v1/customers?site_id=&date_range=&limit=&offset=` (SPEC §6, §7).
 
-Who paid in the range and how much, one row per customer (`revenue/customers.py`). Callers and
-errors as for the stats API (`web/routes/stats.py`): a site key, an account token or the
-dashboard's session; 400 naming the bad parameter, 404 for a site the caller cannot see.
+Who paid in the range and how much, one row per customer, one user's devices being one customer
+(`revenue/customers.py`, `revenue/people.py`). Callers and errors as for the stats API
+(`web/routes/stats.py`): a site key, an account token or the dashboard's session; 400 naming
+the bad parameter, 404 for a site the caller cannot see.
 
 `date_range` is a range name of the query API (`30d`, the default, `7d`, `month`, `all`…) or
 `<start>,<end>` as ISO dates or datetimes, resolved in the site's time zone by the query API's
