@@ -78,6 +78,7 @@ def test_event_and_page_goals_are_created_listed_replaced_and_deleted(client, si
     ({"kind": "event"}, "event_name: None is not a goal name"),
     ({"kind": "event", "event_name": "Sign Up"}, "event_name: 'Sign Up' is not a goal name"),
     ({"kind": "event", "event_name": "x" * 65}, "event_name:"),
+    ({"kind": "event", "event_name": "signup\n"}, "event_name: 'signup\\n' is not a goal name"),
     ({"kind": "event", "event_name": "signup", "page_path": "/a"}, "page_path: only page goals have one"),
     ({"kind": "page"}, "page_path: None must start with '/'"),
     ({"kind": "page", "page_path": "thank-you"}, "page_path: 'thank-you' must start with '/'"),

@@ -108,7 +108,7 @@ def _step(step: object, path: str) -> dict[str, Any]:
         raise ValidationError(f"{path}.match", f"is longer than {MAX_MATCH} characters")
     if kind == "page" and not match.startswith("/"):
         raise ValidationError(f"{path}.match", f"{match!r} must start with '/', e.g. /pricing or /blog/*")
-    if kind == "goal" and not GOAL_NAME.match(match):
+    if kind == "goal" and not GOAL_NAME.fullmatch(match):
         raise ValidationError(f"{path}.match", f"{match!r} is not a goal name: 1 to 64 characters of "
                                                "a-z, 0-9, _, - and :, as the tracker sends them")
     label = step.get("label")

@@ -110,7 +110,7 @@ def _parsed(body: dict[str, Any]) -> dict[str, Any]:
     if kind == "event":
         if page_path is not None:
             raise ValidationError("page_path", "only page goals have one; an event goal names its event_name")
-        if not isinstance(event_name, str) or not GOAL_NAME.match(event_name):
+        if not isinstance(event_name, str) or not GOAL_NAME.fullmatch(event_name):
             raise ValidationError("event_name", f"{event_name!r} is not a goal name: 1 to 64 characters of "
                                                 "a-z, 0-9, _, - and :, as the tracker sends them")
         default_name = event_name
