@@ -40,7 +40,7 @@ SITE_ID = 1
 # (events up to, per-panel p50 ms, whole dashboard ms); a size uses the first row it fits.
 BUDGETS = ((1_000_000, 50.0, 300.0), (math.inf, 150.0, 1000.0))
 DEFAULT_CACHE = Path.home() / ".cache" / "postmetric-bench"
-DATA_VERSION = 2  # bump when the generated events change (2: payments)
+DATA_VERSION = 3  # bump when the generated events change (2: payments, 3: identified users)
 # Most visitors go to the measured site; two small sites share the store, as on a real instance.
 SITES = (DemoSite(SITE_ID, "example.com", 0.95), DemoSite(2, "shop.example.org", 0.035, subdomains=False),
          DemoSite(3, "example.net", 0.015, subdomains=False))

@@ -40,6 +40,7 @@ from postmetric.accounts.users import create_user, get_user_by_email
 from postmetric.errors import DomainError, ValidationError
 from postmetric.ingest.acquisition import classify
 from postmetric.ingest.pipeline import CLICK_ID_PARAMS
+from postmetric.revenue.people import identity_rows
 from postmetric.sites.funnels import create_funnel, list_funnels
 from postmetric.sites.goals import create_goal, list_goals
 from postmetric.sites.service import Rng, create_site, get_site
@@ -97,6 +98,9 @@ PAGEVIEWS_TAIL = 2.19  # mean of the exponential behind the pageviews of longer 
 RETURNING_SHARE = 0.25  # visitors with 2..12 visits (on average 3)
 # Per pageview: chances of the events that follow it on the same page.
 IDENTIFY, GOAL, OUTBOUND, ENGAGEMENT = 0.005, 0.067, 0.04, 0.2
+# An identify names user `user-<n>`, n from the visitor's hash below events / this: about one
+# person in three has two or more devices.
+EVENTS_PER_USER_ID = 250
 EVENTS_PER_VISITOR = (
     (1 + RETURNING_SHARE * 2)
     * (BOUNCE_SHARE + (1 - BOUNCE_SHARE) * (2 + 1 / (math.exp(1 / PAGEVIEWS_TAIL) - 1)))
@@ -365,6 +369,7 @@ def generate(
         tracker.advance()
         db.execute("DELETE FROM events WHERE site_id IN (SELECT unnest($1))", [site_ids])
         db.execute("DELETE FROM sessions WHERE site_id IN (SELECT unnest($1))", [site_ids])
+        db.execute("DELETE FROM identities WHERE site_id IN (SELECT unnest($1))", [site_ids])
         db.execute("DELETE FROM payments WHERE site_id IN (SELECT unnest($1))", [site_ids])
         _draw(db, sites=sites, events=events, days=days, now=now.replace(tzinfo=None), advance=tracker.advance)
         tracker.advance()
@@ -372,6 +377,7 @@ def generate(
         tracker.advance()
         ids = ", ".join(str(site_id) for site_id in site_ids)
         db.execute("INSERT INTO sessions " + session_rows(DIALECTS["duckdb"], f"site_id IN ({ids})"))
+        db.execute("INSERT INTO identities " + identity_rows(DIALECTS["duckdb"], "events", f"site_id IN ({ids})"))
         counts = {
             site_id: Generated(events=n, visitors=visitors, visits=visits)
             for site_id, n, visitors, visits in db.execute(
@@ -417,6 +423,7 @@ def _draw(db: duckdb.DuckDBPyConnection, *, sites: Sequence[DemoSite], events: i
     window_us = days * 86400 * 1_000_000
     start = now - timedelta(days=days)
     visitors = int(events / EVENTS_PER_VISITOR * 1.03) + 50
+    identified_users = max(1, events // EVENTS_PER_USER_ID)
     advance()
     db.execute(f"""
         CREATE TEMP TABLE drawn_visitors AS
@@ -520,6 +527,7 @@ def _draw(db: duckdb.DuckDBPyConnection, *, sites: Sequence[DemoSite], events: i
                CASE WHEN t.type = 'goal' AND g.name = 'purchase' THEN
                         CASE WHEN u(28, pid) < 0.7 THEN '{{"plan":"pro"}}' ELSE '{{"plan":"team"}}' END
                     WHEN t.type = 'goal' AND g.name = 'signup' AND u(28, pid) < 0.3 THEN '{{"plan":"pro"}}'
+                    WHEN t.type = 'identify' THEN '{{"user_id":"user-' || hash(t.visitor_id) % {identified_users} || '"}}'
                     WHEN t.type = 'outbound' THEN '{{"url":"https://github.com/example/' || (pid % 7) || '"}}'
                     ELSE '{{}}' END,
                CASE WHEN t.type = 'engagement' THEN least(100, floor(sqrt(u(29, pid)) * 101))::UTINYINT END,

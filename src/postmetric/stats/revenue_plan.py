@@ -16,7 +16,7 @@ What is counted (SPEC §5 and §6; tests/stats/stats_oracle.py says the same in 
     other than Direct begun by the payment's time, else their last visit begun by then, else
     their first visit.
   (Ties between visits begun in the same microsecond go to the greatest session id.) The
-  person map is one scan of the site's identify events per statement, made only here.
+  person map groups the site's rows of the small `identities` table (revenue/people.py).
   `visit:*` dimensions and filters read that visit's values. `event:*` dimensions and filters
   read the visitor's events from the range's start up to the payment's time (the pages seen
   in the period before paying), together with the chosen visit's values; a payment counts
@@ -26,7 +26,7 @@ What is counted (SPEC §5 and §6; tests/stats/stats_oracle.py says the same in 
   customer id, else visitor, else the payment itself) and `payer_count` (distinct visitors
   with a new payment, the numerator of `conversion_rate`). Both stay as they were before
   people: `conversion_rate` divides by visitors, so its payers are visitors too, and the
-  `customers` count needs no identify scan on the headline cards. Event values (`event:*`)
+  `customers` count needs no person map on the headline cards. Event values (`event:*`)
   are still the paying visitor's own events.
 """
 

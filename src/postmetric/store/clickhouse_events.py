@@ -40,6 +40,7 @@ from postmetric.revenue.ledger import (
     payment_from_row,
 )
 from postmetric.revenue.linking import LINKING_EVENT_TYPES, link_event, links_from_events
+from postmetric.revenue.people import identity_rows
 from postmetric.stats.dialects import DIALECTS
 from postmetric.stats.spans import SESSION_COLUMNS, session_rows
 from postmetric.store.events import COLUMN_NAMES, CSV_NULL, EVENT_COLUMNS
@@ -83,6 +84,10 @@ CREATE_SESSIONS = (
     "ORDER BY (site_id, toDate(session_started_at), session_id) AS "
     + session_rows(DIALECTS["clickhouse"], "false") + " SETTINGS prefer_column_name_to_alias = 1"
 )
+
+# One row per identify event naming someone (revenue/people.py), appended by every load.
+CREATE_IDENTITIES = ("CREATE TABLE identities (site_id UInt32, visitor_id UUID, timestamp DateTime64(6, 'UTC'),"
+                     " person String) ENGINE = MergeTree ORDER BY (site_id, visitor_id)")
 
 # The payments ledger (revenue.ledger.PAYMENT_COLUMNS) plus a `version`. `record_payments` inserts a
 # row when its key (site, provider, transaction, refund or not) is absent, checked under the store's
@@ -179,7 +184,19 @@ class ChdbEventStore:
             f" props FROM file({{staging:String}}, 'CSV', '{_csv_structure()}') WHERE type IN ({_LINKING})"
             " SETTINGS input_format_csv_detect_header = 0, format_csv_allow_single_quotes = 0"
         )
+        staged = (f"(SELECT site_id, visitor_id, fromUnixTimestamp64Micro(timestamp, 'UTC') AS timestamp, type, props"
+                  f" FROM file({{staging:String}}, 'CSV', '{_csv_structure()}'))")
+        self._identities_sql = ("INSERT INTO identities " + identity_rows(DIALECTS["clickhouse"], staged)
+                                + " SETTINGS input_format_csv_detect_header = 0, format_csv_allow_single_quotes = 0")
         self._ensure_sessions_table()
+        self._ensure_identities_table()
+
+    def _ensure_identities_table(self) -> None:
+        """A data dir from before the identities table gets it built from its events."""
+        if self.fetch("SELECT name FROM system.tables WHERE database = currentDatabase() AND name = 'identities'"):
+            return
+        self._session.query(CREATE_IDENTITIES)
+        self._session.query("INSERT INTO identities " + identity_rows(DIALECTS["clickhouse"], "events"))
 
     def _ensure_sessions_table(self) -> None:
         """A data dir from before the sessions table, or from an older layout of it, gets
@@ -218,6 +235,7 @@ class ChdbEventStore:
                     self._staging.write_bytes(rows_csv)
                     self._session.query(self._insert_sql, params={"staging": str(self._staging)})
                     self._session.query(self._refresh_sql, params={"staging": str(self._staging)})
+                    self._session.query(self._identities_sql, params={"staging": str(self._staging)})
                     self._link_payments()
                 # No transactions in ClickHouse: a crash between the two inserts leaves the
                 # rows without their checkpoint, and the journal replays the batch (twice

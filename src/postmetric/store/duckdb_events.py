@@ -33,6 +33,7 @@ from postmetric.revenue.ledger import (
     payment_from_row,
 )
 from postmetric.revenue.linking import LINKING_EVENT_TYPES, link_event, links_from_events
+from postmetric.revenue.people import identity_rows
 from postmetric.stats.dialects import DIALECTS
 from postmetric.stats.spans import SESSION_COLUMNS, merged_session, session_rows
 from postmetric.store.events import COLUMN_NAMES, CSV_NULL, EVENT_COLUMNS
@@ -76,6 +77,10 @@ _ADD_PAYMENT_COLUMNS = tuple(
 # One row per visit (stats.spans.SESSION_COLUMNS), rewritten whenever a load brings
 # events of that visit: what visit-level stats read instead of grouping events.
 CREATE_SESSIONS = "CREATE TABLE sessions AS " + session_rows(DIALECTS["duckdb"], "false")
+# One row per identify event naming someone (revenue/people.py), appended by every load.
+CREATE_IDENTITIES = ("CREATE TABLE identities (site_id UINTEGER NOT NULL, visitor_id UUID NOT NULL,"
+                     " timestamp TIMESTAMP NOT NULL, person VARCHAR NOT NULL)")
+INSERT_IDENTITIES = "INSERT INTO identities " + identity_rows(DIALECTS["duckdb"], "batch")
 # A load folds each visit's new events into its row: the batch's part of every visit it
 # touches, merged with the row so far (found by the visit's start first, so zone maps skip
 # older rows), replaces that row. Visits are never reread from the events table.
@@ -125,6 +130,7 @@ class DuckDBEventStore:
             self._connection.execute(statement)
         self._write_lock = threading.Lock()
         self._ensure_sessions_table()
+        self._ensure_identities_table()
         self._staging = path.with_name(path.name + ".load.csv")
         self._stage_sql = _stage_from_csv(self._staging)
 
@@ -141,6 +147,7 @@ class DuckDBEventStore:
                     db.execute(f"INSERT INTO events ({', '.join(COLUMN_NAMES)}) SELECT * FROM batch")
                     for statement in REFRESH_SESSIONS:
                         db.execute(statement)
+                    db.execute(INSERT_IDENTITIES)
                     _link_payments(db)
                     db.execute("DROP TABLE batch")
                 if journal_position is not None:
@@ -164,6 +171,18 @@ class DuckDBEventStore:
         self._connection.execute("DROP TABLE IF EXISTS sessions")
         self._connection.execute(CREATE_SESSIONS)
         self.rebuild_sessions()
+
+    def _ensure_identities_table(self) -> None:
+        """A data dir from before the identities table gets it built from its events."""
+        if self._connection.execute(
+                "SELECT count(*) FROM information_schema.tables WHERE table_name = 'identities'").fetchone()[0]:
+            return
+        with self._write_lock:
+            db = self._connection
+            db.execute("BEGIN")
+            db.execute(CREATE_IDENTITIES)
+            db.execute("INSERT INTO identities " + identity_rows(DIALECTS["duckdb"], "events"))
+            db.execute("COMMIT")
 
     def rebuild_sessions(self) -> None:
         """Recompute the whole sessions table, after events were written around `load`."""
