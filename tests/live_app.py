@@ -168,3 +168,16 @@ def accept_invitation_signing_up(page: Page, url: str, token: str, email: str) -
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign up").click()
     page.get_by_role("button", name="Accept").click()
+
+
+def wait_for(condition, what: str, timeout: float = 20.0):
+    """Polls `condition` until it returns something truthy: the tracker sends asynchronously and
+    the writer commits about a second after acknowledging."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.2)

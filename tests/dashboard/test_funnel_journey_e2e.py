@@ -20,7 +20,6 @@ switch so `navigator.webdriver` is false and the script tracks.
 from __future__ import annotations
 
 import re
-import time
 from pathlib import Path
 
 import pytest
@@ -30,7 +29,7 @@ from postmetric.web.routes.dashboard import DASHBOARD_DIR
 from postmetric.web.routes.tracker import SCRIPT_DIR
 
 from factories import CHROME_UA
-from live_app import Pages, add_site, api_client, page_errors, sign_up
+from live_app import Pages, add_site, api_client, page_errors, sign_up, wait_for
 
 SCREENSHOTS = Path(__file__).parent / "screenshots"
 OWNER = "owner@app.test"
@@ -61,19 +60,6 @@ def app_pages():
     served = Pages()
     yield served
     served.close()
-
-
-def _wait_for(condition, what: str, timeout: float = 20.0):
-    """Polls `condition` until it returns something truthy: the tracker sends asynchronously and
-    the writer commits about a second after acknowledging."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() >= deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.2)
 
 
 @pytest.fixture(scope="module")
@@ -130,7 +116,7 @@ def test_a_visitor_who_clicks_the_goal_passes_every_step_of_the_funnel(browser, 
         counts = {row["dimensions"][0]: row["metrics"][0] for row in answer.json()["results"]}
         return counts if counts.get("pageview") == 3 and counts.get("signup") == 1 else None
 
-    _wait_for(stored, "the three pageviews and the signup goal")
+    wait_for(stored, "the three pageviews and the signup goal")
 
     # 3. The funnel's results: one visitor at every step.
     results = api.get(f"/api/v1/funnels/{site['funnel']['id']}/results", params={"date_range": "day"})

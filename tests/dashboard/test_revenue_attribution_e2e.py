@@ -46,7 +46,7 @@ from postmetric.web.routes.dashboard import DASHBOARD_DIR
 from postmetric.web.routes.tracker import SCRIPT_DIR
 
 from factories import CHROME_UA
-from live_app import add_site, api_client, page_errors, sign_up
+from live_app import add_site, api_client, page_errors, sign_up, wait_for
 
 SCREENSHOTS = Path(__file__).parent / "screenshots"
 OWNER = "owner@shop.test"
@@ -193,19 +193,6 @@ def _query(api: httpx.Client, site: str, **query) -> dict:
     return answer.json()
 
 
-def _wait_for(condition, what: str, timeout: float = 20.0):
-    """Polls `condition` until it returns something truthy: the tracker sends asynchronously and
-    the writer commits about a second after acknowledging."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() >= deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.2)
-
-
 @pytest.fixture(scope="module")
 def shop(server, browser, shop_server):
     """`shop.test`, added in the dashboard by its owner, with the snippet on its pages and a Stripe
@@ -273,7 +260,7 @@ def test_a_newsletter_visitor_buys_and_the_signed_webhook_credits_the_newsletter
         counts = {row["dimensions"][0]: row["metrics"][0] for row in rows}
         return counts if counts.get("pageview") == 2 and counts.get("payment") == 1 else None
 
-    _wait_for(tracker_events, "the landing and success pageviews and the payment event")
+    wait_for(tracker_events, "the landing and success pageviews and the payment event")
 
     # 4. The query API: $49 for the newsletter, whichever touch; one payment.
     for attribution in ("first_touch", "last_touch"):

@@ -67,6 +67,14 @@ class ApiError(Exception):
         self.status, self.message, self.headers = status, message, dict(headers or {})
 
 
+def path_id(request: Request, name: str, what: str) -> int:
+    """The numeric id in the path parameter `name`; anything else is a 404 for that `what`."""
+    text = request.path_params[name]
+    if not text.isascii() or not text.isdigit():
+        raise ApiError(404, f"{name}: {what} {text!r} not found")
+    return int(text)
+
+
 @dataclass(frozen=True, slots=True)
 class Caller:
     """A live credential: a site key or share link (`site_id` set), an account token or session (`user_id` set)."""

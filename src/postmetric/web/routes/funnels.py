@@ -37,7 +37,7 @@ from postmetric.sites.members import MANAGERS, require_role
 from postmetric.stats.funnels import FunnelStep, answer_funnel_query, parse_funnel_query
 from postmetric.stats.query import QueryError
 from postmetric.store.metadata import Funnel, Site
-from postmetric.web.auth import ApiError, Caller, VisibleSite, api_endpoint, require_site
+from postmetric.web.auth import ApiError, Caller, VisibleSite, api_endpoint, path_id, require_site
 from postmetric.web.bodies import json_object
 from postmetric.web.db import transaction
 from postmetric.web.responses import json_response
@@ -61,12 +61,6 @@ async def _managed_site(request: Request, caller: Caller) -> VisibleSite:
     return site
 
 
-def _funnel_id(request: Request) -> int:
-    text = request.path_params["funnel_id"]
-    if not text.isascii() or not text.isdigit():
-        raise ApiError(404, f"funnel_id: funnel {text!r} not found")
-    return int(text)
-
 
 @api_endpoint(share=True)
 async def get_funnels(request: Request, caller: Caller) -> Response:
@@ -81,7 +75,7 @@ async def get_funnels(request: Request, caller: Caller) -> Response:
 async def get_funnel_route(request: Request, caller: Caller) -> Response:
     """`GET /api/v1/sites/{id}/funnels/{funnel_id}` → the funnel."""
     site = await require_site(request, caller, request.path_params["id"])
-    funnel_id = _funnel_id(request)
+    funnel_id = path_id(request, "funnel_id", "funnel")
     funnel = await transaction(request, lambda session: funnel_json(
         get_funnel(session, session.get_one(Site, site.id), funnel_id), site.public_id))
     return json_response(funnel)
@@ -101,7 +95,7 @@ async def post_funnel(request: Request, caller: Caller) -> Response:
 async def put_funnel(request: Request, caller: Caller) -> Response:
     """`PUT /api/v1/sites/{id}/funnels/{funnel_id} {name, steps}` → the funnel redefined."""
     site = await _managed_site(request, caller)
-    funnel_id = _funnel_id(request)
+    funnel_id = path_id(request, "funnel_id", "funnel")
     body = await json_object(request)
     funnel = await transaction(request, lambda session: funnel_json(
         replace_funnel(session, session.get_one(Site, site.id), funnel_id, body), site.public_id))
@@ -112,7 +106,7 @@ async def put_funnel(request: Request, caller: Caller) -> Response:
 async def delete_funnel_route(request: Request, caller: Caller) -> Response:
     """`DELETE /api/v1/sites/{id}/funnels/{funnel_id}` → 204."""
     site = await _managed_site(request, caller)
-    funnel_id = _funnel_id(request)
+    funnel_id = path_id(request, "funnel_id", "funnel")
     await transaction(request, lambda session: delete_funnel(session, session.get_one(Site, site.id), funnel_id))
     return Response(status_code=204)
 
@@ -121,7 +115,7 @@ async def delete_funnel_route(request: Request, caller: Caller) -> Response:
 async def get_funnel_results(request: Request, caller: Caller) -> Response:
     """`GET /api/v1/funnels/{funnel_id}/results?date_range=…` → the funnel's steps over the range."""
     services = request.app.state.services
-    funnel_id = _funnel_id(request)
+    funnel_id = path_id(request, "funnel_id", "funnel")
     not_found = ApiError(404, f"funnel_id: funnel {funnel_id} not found")
 
     def load(session: Session) -> tuple[dict, tuple[FunnelStep, ...], str] | None:

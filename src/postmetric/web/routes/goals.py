@@ -18,7 +18,7 @@ from starlette.routing import Route
 from postmetric.sites.goals import create_goal, delete_goal, list_goals, replace_goal
 from postmetric.sites.members import MANAGERS, require_role
 from postmetric.store.metadata import Goal, Site
-from postmetric.web.auth import ApiError, Caller, VisibleSite, api_endpoint, require_site
+from postmetric.web.auth import ApiError, Caller, VisibleSite, api_endpoint, path_id, require_site
 from postmetric.web.bodies import json_object
 from postmetric.web.db import transaction
 from postmetric.web.responses import json_response
@@ -34,12 +34,6 @@ async def _site(request: Request, caller: Caller) -> VisibleSite:
         raise ApiError(403, "credential: site keys read stats; manage sites with an account token or the dashboard")
     return await require_site(request, caller, request.path_params["id"])
 
-
-def _goal_id(request: Request) -> int:
-    text = request.path_params["goal_id"]
-    if not text.isascii() or not text.isdigit():
-        raise ApiError(404, f"goal_id: goal {text!r} not found")
-    return int(text)
 
 
 @api_endpoint
@@ -67,7 +61,7 @@ async def put_goal(request: Request, caller: Caller) -> Response:
     """`PUT /api/v1/sites/{id}/goals/{goal_id}` with a whole goal body → the goal."""
     visible = await _site(request, caller)
     require_role(visible.role, MANAGERS, "change goals")
-    goal_id = _goal_id(request)
+    goal_id = path_id(request, "goal_id", "goal")
     body = await json_object(request)
     goal = await transaction(request, lambda session: goal_json(
         replace_goal(session, session.get_one(Site, visible.id), goal_id, body)))
@@ -79,7 +73,7 @@ async def delete_goal_route(request: Request, caller: Caller) -> Response:
     """`DELETE /api/v1/sites/{id}/goals/{goal_id}` → 204; its events stay, listed by name again."""
     visible = await _site(request, caller)
     require_role(visible.role, MANAGERS, "change goals")
-    goal_id = _goal_id(request)
+    goal_id = path_id(request, "goal_id", "goal")
     await transaction(request, lambda session: delete_goal(session, session.get_one(Site, visible.id), goal_id))
     return Response(status_code=204)
 

@@ -40,6 +40,7 @@ from postmetric.web.auth import (
     VisibleSite,
     api_endpoint,
     is_https,
+    path_id,
     public_endpoint,
     require_site,
 )
@@ -191,19 +192,13 @@ async def post_member(request: Request, caller: Caller) -> Response:
     return response
 
 
-def _path_user_id(request: Request) -> int:
-    text = request.path_params["user_id"]
-    if not text.isascii() or not text.isdigit():
-        raise ApiError(404, f"user_id: member {text!r} not found")
-    return int(text)
-
 
 @api_endpoint
 async def put_member(request: Request, caller: Caller) -> Response:
     """`PUT /api/v1/sites/{id}/members/{user_id} {role}` → the member."""
     visible = await _site(request, caller)
     body = await json_object(request)
-    user_id = _path_user_id(request)
+    user_id = path_id(request, "user_id", "member")
 
     def change(session: Session) -> dict:
         member = change_role(session, session.get_one(Site, visible.id), user_id=user_id, role=body.get("role"),
@@ -217,7 +212,7 @@ async def put_member(request: Request, caller: Caller) -> Response:
 async def delete_member(request: Request, caller: Caller) -> Response:
     """`DELETE /api/v1/sites/{id}/members/{user_id}` → 204."""
     visible = await _site(request, caller)
-    user_id = _path_user_id(request)
+    user_id = path_id(request, "user_id", "member")
     await transaction(request, lambda session: remove_member(
         session, session.get_one(Site, visible.id), user_id=user_id, acting_role=visible.role))
     return Response(status_code=204)
