@@ -165,6 +165,7 @@ def answer(rows: list[Row], query: Query, *, site_id: int, start: datetime, end:
         if r.type != "engagement" and all(passes(r, f) for f in base_filters):
             could_convert[tuple(value(r, query.dimensions[i]) for i in base_dimensions)].add(r.visitor_id)
     raws = {}
+    people = _people([r for r in rows if r.site_id == site_id])
     for key, events in groups.items():
         visits = {(r.session_id, bucket_of[r]) for r in events}
         span_stats = [_span(spans[v]) for v in visits]
@@ -179,7 +180,7 @@ def answer(rows: list[Row], query: Query, *, site_id: int, start: datetime, end:
             "duration_us": sum(s[2] for s in span_stats),
             "total_visitors": total_visitors,
             "base_visitors": len(could_convert.get(tuple(key[i] for i in base_dimensions), ())),
-            **_revenue_raw(revenue.get(key, []), currency),
+            **_revenue_raw(revenue.get(key, []), currency, people),
         }
 
     if "scroll_depth" in query.metrics:
@@ -308,7 +309,9 @@ def _exit(events: list[Row]) -> str:
     return max(views)[1] if views else ""
 
 
-def _revenue_raw(payments, currency: str) -> dict:
+def _revenue_raw(payments, currency: str, people: dict[str, str]) -> dict:
+    """A group's revenue sums; a customer is the payer's person (one user on several devices, see
+    `_people`), else the payment's email, customer id or visitor."""
     def amount(p) -> int:
         return (p.reporting_amount or 0) if p.reporting_currency == currency else 0
 
@@ -318,8 +321,8 @@ def _revenue_raw(payments, currency: str) -> dict:
         "renewal_minor": sum(amount(p) for p in payments if p.kind == "renewal"),
         "refund_minor": sum(amount(p) for p in payments if p.kind == "refund"),
         "payment_count": len(paid),
-        "customer_count": len({p.email or p.customer_id or p.visitor_id or f"{p.provider}:{p.transaction_id}"
-                               for p in paid}),
+        "customer_count": len({people.get(p.visitor_id) or p.email or p.customer_id or p.visitor_id
+                               or f"{p.provider}:{p.transaction_id}" for p in paid}),
         "payer_count": len({p.visitor_id for p in payments if p.kind == "new" and p.visitor_id}),
     }
 

@@ -135,3 +135,12 @@ def test_a_users_two_devices_are_one_customer(store):
     [ada] = [r for r in rows if r["person"] == "user:42"]
     assert (ada["email"], ada["first_payment_at"], ada["last_payment_at"]) == (
         "ada@example.com", "2026-03-08T09:10:00Z", "2026-03-20T09:00:00Z")
+
+
+def test_the_customers_metric_counts_the_customers_list(store):
+    # p42 (phone) and r42 (laptop, paid with an email) are one user: five customers, not six, as
+    # the customers list above has five rows.
+    query = parse_query({"site_id": "example.com", "date_range": MARCH, "metrics": ["customers", "payments"]},
+                        site_timezone="UTC", now=NOW)
+    response = StatsEngine(store).run(query, site_id=SITE, currency="USD")
+    assert response["results"][0]["metrics"] == [5, 6]

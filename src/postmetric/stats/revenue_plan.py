@@ -22,12 +22,11 @@ What is counted (SPEC §5 and §6; tests/stats/stats_oracle.py says the same in 
   in the period before paying), together with the chosen visit's values; a payment counts
   once in each group one of them reaches.
 - Per group: `new_minor`, `renewal_minor`, `refund_minor` (minor units), `payment_count`
-  (new and renewal payments), `customer_count` (distinct payers of those, by email, else
-  customer id, else visitor, else the payment itself) and `payer_count` (distinct visitors
-  with a new payment, the numerator of `conversion_rate`). Both stay as they were before
-  people: `conversion_rate` divides by visitors, so its payers are visitors too, and the
-  `customers` count needs no person map on the headline cards. Event values (`event:*`)
-  are still the paying visitor's own events.
+  (new and renewal payments), `customer_count` (distinct payers of those: the payer's person,
+  else the payment's email, else customer id, else visitor, else the payment itself, as the
+  customers list counts them) and `payer_count` (distinct visitors with a new payment, the
+  numerator of `conversion_rate`, which divides by visitors, so its payers are visitors too).
+  Event values (`event:*`) are still the paying visitor's own events.
 """
 
 from __future__ import annotations
@@ -75,13 +74,19 @@ def revenue_groups(c: _Compiler, dims: list[str], raw: tuple[str, ...]) -> str:
         "refund_minor": "sum(CASE WHEN kind = 'refund' THEN amount ELSE 0 END)",
         "payment_count": f"sum(CASE WHEN {_PAID} THEN 1 ELSE 0 END)",
         "customer_count": d.count_distinct(
-            f"CASE WHEN {_PAID} THEN coalesce(email, customer_id, {d.text('visitor_id')},"
+            f"CASE WHEN {_PAID} THEN coalesce(payer_person, email, customer_id, {d.text('visitor_id')},"
             f" provider || ':' || transaction_id) END"),
         "payer_count": d.count_distinct("CASE WHEN kind = 'new' THEN visitor_id END"),
     }
     columns = dims + [f"{aggregates[column]} AS {column}" for column in raw]
     joined = ",\n".join(ctes)
-    return (f"WITH {joined}\nSELECT {', '.join(columns)} FROM paid_rows"
+    source = "paid_rows"
+    if "customer_count" in raw:
+        # A customer is the payer's person (one user's devices are one customer, as in the
+        # customers list); a ClickHouse LEFT JOIN fills a missing person with '', DuckDB's with NULL.
+        source = (f"(SELECT r.*, nullif(pm.person, '') AS payer_person FROM paid_rows AS r"
+                  f" LEFT JOIN ({person_map(d, site)}) AS pm ON pm.visitor_id = r.visitor_id) AS paid_rows")
+    return (f"WITH {joined}\nSELECT {', '.join(columns)} FROM {source}"
             + (f" GROUP BY {', '.join(dims)}" if dims else ""))
 
 
