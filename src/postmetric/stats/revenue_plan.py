@@ -64,9 +64,11 @@ def revenue_groups(c: _Compiler, dims: list[str], raw: tuple[str, ...]) -> str:
     beyond_time = [x for x in q.dimensions if x not in registry.TIME_DIMENSIONS]
     if not beyond_time and not q.filters:
         rows = "SELECT " + ", ".join([f"bucket AS {alias}" for alias in dims] + list(_PAYMENT)) + " FROM paid"
-    else:
+    elif _reads_visits(q):
         ctes += _touch_ctes(c, site)
         rows = _attributed_rows(c, dims, site)
+    else:
+        rows = _reached_rows(c, dims, site)
     ctes.append(f"paid_rows AS ({rows})")
     aggregates = {
         "new_minor": "sum(CASE WHEN kind = 'new' THEN amount ELSE 0 END)",
@@ -140,6 +142,46 @@ def _touch_ctes(c: _Compiler, site: str) -> list[str]:
             f"touch AS ({touch})", f"touched AS ({touched})"]
 
 
+def _reads_visits(q) -> bool:
+    """Whether a grouping needs the visit each payment is attributed to: a `visit:*` dimension or
+    filter. Event values and time buckets alone come from the payer's events and the payment."""
+    from postmetric.stats.compiler import _leaves
+
+    return any(x.startswith("visit:") for x in q.dimensions) or any(
+        leaf.dimension.startswith("visit:") for leaf in _leaves(q.filters))
+
+
+def _reached_events(c: _Compiler, dims: list[str], site: str, payers: str) -> tuple[str, dict[str, str]]:
+    """Each (paying visitor, event values) once, with when the visitor first had them, from the
+    range's events (the pages seen in the period before paying); and the event aliases."""
+    from postmetric.stats.compiler import _leaves
+
+    q = c.query
+    since = c._param(_micros(c.scope.start), "timestamp")
+    event_dims = [(alias, name) for alias, name in zip(dims, q.dimensions) if name.startswith("event:")]
+    reached = [f"{c._dimension(name)} AS {alias}" for alias, name in event_dims]
+    conditions = ["type <> 'engagement'", f"timestamp >= {since}", f"visitor_id IN (SELECT visitor_id FROM {payers})"]
+    conditions += [c._filter(f, {}) for f in q.filters
+                   if all(leaf.dimension.startswith("event:") for leaf in _leaves([f]))]
+    if "event:goal" in q.dimensions:
+        conditions.append(c.goal_condition())
+    groups = ", ".join(["visitor_id"] + [alias for alias, _ in event_dims])
+    events = (f"SELECT {', '.join(['visitor_id'] + reached)}, min(timestamp) AS first_at"
+              f" FROM events WHERE site_id = {site} AND {' AND '.join(conditions)} GROUP BY {groups}")
+    return events, dict(event_dims)
+
+
+def _reached_rows(c: _Compiler, dims: list[str], site: str) -> str:
+    """Without visit values, a payment reaches the event groups its visitor had reached by its
+    time: no attribution to a visit is needed (the visitor's events are in their visits)."""
+    events, _ = _reached_events(c, dims, site, "paid")
+    columns = [f"e.{alias} AS {alias}" if name.startswith("event:") else f"p.bucket AS {alias}"
+               for alias, name in zip(dims, c.query.dimensions)]
+    payment = [f"p.{column} AS {column}" for column in _PAYMENT]
+    return (f"SELECT {', '.join(columns + payment)} FROM ({events}) AS e"
+            f" JOIN paid AS p ON e.visitor_id = p.visitor_id WHERE e.first_at <= p.timestamp")
+
+
 def _attributed_rows(c: _Compiler, dims: list[str], site: str) -> str:
     """Each attributed payment once per group it reaches (see the module docstring)."""
     from postmetric.stats.compiler import _COLUMNS, _leaves
@@ -155,7 +197,6 @@ def _attributed_rows(c: _Compiler, dims: list[str], site: str) -> str:
     def only(prefix: str, f) -> bool:
         return all(leaf.dimension.startswith(prefix) for leaf in _leaves([f]))
 
-    event_filters = [f for f in q.filters if only("event:", f)]
     visit_filters = [f for f in q.filters if not only("event:", f)]
     per_event = any(x.startswith("event:") for x in q.dimensions) or any(
         leaf.dimension.startswith("event:") for leaf in _leaves(q.filters))
@@ -165,20 +206,10 @@ def _attributed_rows(c: _Compiler, dims: list[str], site: str) -> str:
                 + "".join(f" {'WHERE' if i == 0 else 'AND'} {c._filter(f, overrides)}" for i, f in enumerate(q.filters)))
     # Events of the range only: the pages seen in the period before paying (and the events
     # table, stored in time order, is read from the range's start on).
-    since = c._param(_micros(c.scope.start), "timestamp")
     if all(only("visit:", f) for f in visit_filters):
         # Each (visitor, event values) once, with when the visitor first had them: a payment
         # reaches the groups its visitor had reached by its time, with no DISTINCT over pairs.
-        event_dims = [(alias, name) for alias, name in zip(dims, q.dimensions) if name.startswith("event:")]
-        reached = [f"{c._dimension(name)} AS {alias}" for alias, name in event_dims]
-        conditions = ["type <> 'engagement'", f"timestamp >= {since}", "visitor_id IN (SELECT visitor_id FROM touched)"]
-        conditions += [c._filter(f, {}) for f in event_filters]
-        if "event:goal" in q.dimensions:
-            conditions.append(c.goal_condition())
-        groups = ", ".join(["visitor_id"] + [alias for alias, _ in event_dims])
-        events = (f"SELECT {', '.join(['visitor_id'] + reached)}, min(timestamp) AS first_at"
-                  f" FROM events WHERE site_id = {site} AND {' AND '.join(conditions)} GROUP BY {groups}")
-        by_alias = dict(event_dims)
+        events, by_alias = _reached_events(c, dims, site, "touched")
         columns = [f"e.{alias} AS {alias}" if alias in by_alias else f"{c._dimension(name, overrides)} AS {alias}"
                    for alias, name in zip(dims, q.dimensions)]
         conditions = ["e.first_at <= p.timestamp"] + [c._filter(f, overrides) for f in visit_filters]
@@ -186,6 +217,7 @@ def _attributed_rows(c: _Compiler, dims: list[str], site: str) -> str:
                 f" JOIN touched AS p ON e.visitor_id = p.visitor_id JOIN {chosen} ON s.session_id = p.touch_session"
                 f" WHERE {' AND '.join(conditions)}")
     # A filter mixing visit and event values tests each (event, chosen visit) pair.
+    since = c._param(_micros(c.scope.start), "timestamp")
     columns = [f"{c._dimension(name, overrides)} AS {alias}" for alias, name in zip(dims, q.dimensions)]
     conditions = ["e.timestamp <= p.timestamp"] + [c._filter(f, overrides) for f in q.filters]
     if "event:goal" in q.dimensions:
