@@ -20,7 +20,8 @@ What is counted (SPEC §5 and §6; tests/stats/stats_oracle.py says the same in 
   `visit:*` dimensions and filters read that visit's values. `event:*` dimensions and filters
   read the visitor's events from the range's start up to the payment's time (the pages seen
   in the period before paying), together with the chosen visit's values; a payment counts
-  once in each group one of them reaches.
+  once in each group one of them reaches. Without a `visit:*` dimension or filter no visit is
+  chosen at all: a visitor with such events has visits, so the payment is attributed anyway.
 - Per group: `new_minor`, `renewal_minor`, `refund_minor` (minor units), `payment_count`
   (new and renewal payments), `customer_count` (distinct payers of those: the payer's person,
   else the payment's email, else customer id, else visitor, else the payment itself, as the
