@@ -276,6 +276,19 @@ def authenticate_share(
         return Caller("share", share.site_id, site_id=share.site_id)
 
 
+def account_user_id(caller: Caller, manages: str = "sites") -> int:
+    """The caller's account; a site key or share link (which only read stats) gets a 403."""
+    if caller.user_id is None:
+        raise ApiError(403, f"credential: site keys read stats; manage {manages} with an account token or the dashboard")
+    return caller.user_id
+
+
+async def require_account_site(request: Request, caller: Caller, manages: str = "sites") -> VisibleSite:
+    """The site of the path's `{id}`, for an account (a session or an account token) that may read it."""
+    account_user_id(caller, manages)
+    return await require_site(request, caller, request.path_params["id"])
+
+
 async def require_site(request: Request, caller: Caller, ref: str | None) -> VisibleSite:
     """The site `ref` (public id or domain) if the caller may read it; without `ref`, a site key's own site.
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 
 import orjson
 from starlette.responses import Response
@@ -16,3 +17,8 @@ def json_response(body: object, status: int = 200, headers: Mapping[str, str] | 
 
 def json_error(message: str, status: int, headers: Mapping[str, str] | None = None) -> Response:
     return json_response({"error": message}, status, headers)
+
+
+def iso_time(value: datetime | None) -> str | None:
+    """An aware datetime as ISO 8601 in UTC with a `Z`, as every API answer writes times."""
+    return value.isoformat().replace("+00:00", "Z") if value is not None else None

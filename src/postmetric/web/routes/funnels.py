@@ -37,29 +37,31 @@ from postmetric.sites.members import MANAGERS, require_role
 from postmetric.stats.funnels import FunnelStep, answer_funnel_query, parse_funnel_query
 from postmetric.stats.query import QueryError
 from postmetric.store.metadata import Funnel, Site
-from postmetric.web.auth import ApiError, Caller, VisibleSite, api_endpoint, path_id, require_site
+from postmetric.web.auth import (
+    ApiError,
+    Caller,
+    VisibleSite,
+    api_endpoint,
+    path_id,
+    require_account_site,
+    require_site,
+)
 from postmetric.web.bodies import json_object
 from postmetric.web.db import transaction
-from postmetric.web.responses import json_response
+from postmetric.web.responses import iso_time, json_response
 
-
-def _time(value: datetime) -> str:
-    return value.isoformat().replace("+00:00", "Z")
 
 
 def funnel_json(funnel: Funnel, site_public_id: str) -> dict:
     return {"id": funnel.id, "site_id": site_public_id, "name": funnel.name,
             "steps": [{"type": s["type"], "match": s["match"], "label": s.get("label")} for s in funnel.steps],
-            "created_at": _time(funnel.created_at), "updated_at": _time(funnel.updated_at)}
+            "created_at": iso_time(funnel.created_at), "updated_at": iso_time(funnel.updated_at)}
 
 
 async def _managed_site(request: Request, caller: Caller) -> VisibleSite:
-    if caller.user_id is None:
-        raise ApiError(403, "credential: site keys read stats; manage funnels with an account token or the dashboard")
-    site = await require_site(request, caller, request.path_params["id"])
+    site = await require_account_site(request, caller, "funnels")
     require_role(site.role, MANAGERS, "change funnels")
     return site
-
 
 
 @api_endpoint(share=True)

@@ -18,7 +18,7 @@ from starlette.routing import Route
 from postmetric.sites.goals import create_goal, delete_goal, list_goals, replace_goal
 from postmetric.sites.members import MANAGERS, require_role
 from postmetric.store.metadata import Goal, Site
-from postmetric.web.auth import ApiError, Caller, VisibleSite, api_endpoint, path_id, require_site
+from postmetric.web.auth import Caller, api_endpoint, path_id, require_account_site
 from postmetric.web.bodies import json_object
 from postmetric.web.db import transaction
 from postmetric.web.responses import json_response
@@ -29,17 +29,11 @@ def goal_json(goal: Goal) -> dict:
             "display_name": goal.display_name}
 
 
-async def _site(request: Request, caller: Caller) -> VisibleSite:
-    if caller.user_id is None:
-        raise ApiError(403, "credential: site keys read stats; manage sites with an account token or the dashboard")
-    return await require_site(request, caller, request.path_params["id"])
-
-
 
 @api_endpoint
 async def get_goals(request: Request, caller: Caller) -> Response:
     """`GET /api/v1/sites/{id}/goals` → `{"goals": [...]}` in the order they were made."""
-    visible = await _site(request, caller)
+    visible = await require_account_site(request, caller)
     goals = await transaction(request, lambda session: [
         goal_json(goal) for goal in list_goals(session, session.get_one(Site, visible.id))])
     return json_response({"goals": goals})
@@ -48,7 +42,7 @@ async def get_goals(request: Request, caller: Caller) -> Response:
 @api_endpoint
 async def post_goal(request: Request, caller: Caller) -> Response:
     """`POST /api/v1/sites/{id}/goals {kind, event_name?, page_path?, display_name?}` → 201 the goal."""
-    visible = await _site(request, caller)
+    visible = await require_account_site(request, caller)
     require_role(visible.role, MANAGERS, "change goals")
     body = await json_object(request)
     goal = await transaction(request, lambda session: goal_json(
@@ -59,7 +53,7 @@ async def post_goal(request: Request, caller: Caller) -> Response:
 @api_endpoint
 async def put_goal(request: Request, caller: Caller) -> Response:
     """`PUT /api/v1/sites/{id}/goals/{goal_id}` with a whole goal body → the goal."""
-    visible = await _site(request, caller)
+    visible = await require_account_site(request, caller)
     require_role(visible.role, MANAGERS, "change goals")
     goal_id = path_id(request, "goal_id", "goal")
     body = await json_object(request)
@@ -71,7 +65,7 @@ async def put_goal(request: Request, caller: Caller) -> Response:
 @api_endpoint
 async def delete_goal_route(request: Request, caller: Caller) -> Response:
     """`DELETE /api/v1/sites/{id}/goals/{goal_id}` → 204; its events stay, listed by name again."""
-    visible = await _site(request, caller)
+    visible = await require_account_site(request, caller)
     require_role(visible.role, MANAGERS, "change goals")
     goal_id = path_id(request, "goal_id", "goal")
     await transaction(request, lambda session: delete_goal(session, session.get_one(Site, visible.id), goal_id))

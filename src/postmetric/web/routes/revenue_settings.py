@@ -8,7 +8,6 @@ The secret is never part of an answer: only `secret_set`.
 
 from __future__ import annotations
 
-from datetime import datetime
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -21,14 +20,11 @@ from postmetric.revenue.providers.settings import (
     set_webhook_secret,
 )
 from postmetric.sites.members import MANAGERS, require_role
-from postmetric.web.auth import ApiError, Caller, VisibleSite, api_endpoint, require_site
+from postmetric.web.auth import ApiError, Caller, VisibleSite, api_endpoint, require_account_site
 from postmetric.web.bodies import json_object
 from postmetric.web.db import transaction
-from postmetric.web.responses import json_response
+from postmetric.web.responses import iso_time, json_response
 
-
-def _time(value: datetime | None) -> str | None:
-    return value.isoformat().replace("+00:00", "Z") if value is not None else None
 
 
 def webhook_url(request: Request, provider: str, public_id: str) -> str:
@@ -38,22 +34,16 @@ def webhook_url(request: Request, provider: str, public_id: str) -> str:
 def provider_json(request: Request, site: VisibleSite, status: ProviderStatus) -> dict:
     last = None
     if status.last_delivery_at is not None:
-        last = {"at": _time(status.last_delivery_at), "event_type": status.last_event_type,
+        last = {"at": iso_time(status.last_delivery_at), "event_type": status.last_event_type,
                 "result": status.last_result}
     return {"provider": status.provider, "webhook_url": webhook_url(request, status.provider, site.public_id),
             "secret_set": status.secret_set, "last_delivery": last}
 
 
-async def _site(request: Request, caller: Caller) -> VisibleSite:
-    if caller.user_id is None:
-        raise ApiError(403, "credential: site keys read stats; manage sites with an account token or the dashboard")
-    return await require_site(request, caller, request.path_params["id"])
-
-
 @api_endpoint
 async def get_revenue_settings(request: Request, caller: Caller) -> Response:
     """`GET /api/v1/sites/{id}/revenue` → `{"providers": [...]}`, stripe, lemonsqueezy, polar, paddle."""
-    site = await _site(request, caller)
+    site = await require_account_site(request, caller)
     statuses = await transaction(request, lambda session: provider_statuses(session, site_id=site.id))
     return json_response({"providers": [provider_json(request, site, status) for status in statuses]})
 
@@ -61,7 +51,7 @@ async def get_revenue_settings(request: Request, caller: Caller) -> Response:
 @api_endpoint
 async def put_revenue_provider(request: Request, caller: Caller) -> Response:
     """`PUT /api/v1/sites/{id}/revenue/{provider} {"webhook_secret": …}` → that provider's settings."""
-    site = await _site(request, caller)
+    site = await require_account_site(request, caller)
     provider = require_provider(request.path_params["provider"])
     require_role(site.role, MANAGERS, "change settings")
     body = await json_object(request)

@@ -11,7 +11,6 @@ function of `sites/` in a transaction; domain errors become 400/403/404/409 in `
 
 from __future__ import annotations
 
-from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -37,40 +36,26 @@ from postmetric.web.auth import (
     SHARE_COOKIE,
     ApiError,
     Caller,
-    VisibleSite,
+    account_user_id,
     api_endpoint,
     is_https,
     path_id,
     public_endpoint,
-    require_site,
+    require_account_site,
 )
 from postmetric.web.bodies import json_object
 from postmetric.web.db import transaction
-from postmetric.web.responses import json_response
+from postmetric.web.responses import iso_time, json_response
 from postmetric.web.routes.accounts import count_login_attempt, now_of, send_mail
 
 SETTINGS = ("domain", "name", "timezone", "currency", "allowed_hostnames", "excluded_ips", "excluded_countries",
             "excluded_hostnames", "excluded_paths", "cookieless", "retention_days")
 
 
-def _time(value: datetime | None) -> str | None:
-    return value.isoformat().replace("+00:00", "Z") if value is not None else None
-
 
 def site_json(site: Site, role: str | None) -> dict:
     return {"id": site.public_id, **{name: getattr(site, name) for name in SETTINGS}, "role": role,
-            "created_at": _time(site.created_at), "updated_at": _time(site.updated_at)}
-
-
-def _user_id(caller: Caller) -> int:
-    if caller.user_id is None:
-        raise ApiError(403, "credential: site keys read stats; manage sites with an account token or the dashboard")
-    return caller.user_id
-
-
-async def _site(request: Request, caller: Caller) -> VisibleSite:
-    _user_id(caller)
-    return await require_site(request, caller, request.path_params["id"])
+            "created_at": iso_time(site.created_at), "updated_at": iso_time(site.updated_at)}
 
 
 # -- sites ---------------------------------------------------------------------------------
@@ -79,7 +64,7 @@ async def _site(request: Request, caller: Caller) -> VisibleSite:
 @api_endpoint
 async def list_sites(request: Request, caller: Caller) -> Response:
     """`GET /api/v1/sites` → `{"sites": [site…]}`: every site the user is a member of."""
-    user_id = _user_id(caller)
+    user_id = account_user_id(caller)
 
     def load(session: Session) -> list[dict]:
         rows = session.execute(
@@ -94,7 +79,7 @@ async def list_sites(request: Request, caller: Caller) -> Response:
 @api_endpoint
 async def post_site(request: Request, caller: Caller) -> Response:
     """`POST /api/v1/sites {domain, name?, timezone?, currency?}` → 201 the site, owned by the caller."""
-    user_id = _user_id(caller)
+    user_id = account_user_id(caller)
     body = await json_object(request)
     unknown = sorted(set(body) - {"domain", "name", "timezone", "currency"})
     if unknown:
@@ -112,7 +97,7 @@ async def post_site(request: Request, caller: Caller) -> Response:
 @api_endpoint
 async def get_site_settings(request: Request, caller: Caller) -> Response:
     """`GET /api/v1/sites/{id}` → the site with every setting and the caller's role."""
-    visible = await _site(request, caller)
+    visible = await require_account_site(request, caller)
     site = await transaction(request, lambda session: session.get_one(Site, visible.id))
     return json_response(site_json(site, visible.role))
 
@@ -120,7 +105,7 @@ async def get_site_settings(request: Request, caller: Caller) -> Response:
 @api_endpoint
 async def put_site_settings(request: Request, caller: Caller) -> Response:
     """`PUT /api/v1/sites/{id} {any settings}` → the changed site; all or nothing."""
-    visible = await _site(request, caller)
+    visible = await require_account_site(request, caller)
     require_role(visible.role, MANAGERS, "change settings")
     body = await json_object(request)
 
@@ -133,7 +118,7 @@ async def put_site_settings(request: Request, caller: Caller) -> Response:
 @api_endpoint
 async def delete_site_route(request: Request, caller: Caller) -> Response:
     """`DELETE /api/v1/sites/{id}` → 204; owners only."""
-    visible = await _site(request, caller)
+    visible = await require_account_site(request, caller)
     require_role(visible.role, ("owner",), "delete the site")
     await transaction(request, lambda session: delete_site(session, session.get_one(Site, visible.id)))
     return Response(status_code=204)
@@ -144,13 +129,13 @@ async def delete_site_route(request: Request, caller: Caller) -> Response:
 
 def _member_json(member: SiteMember) -> dict:
     return {"user_id": member.user_id, "email": member.user.email, "role": member.role,
-            "created_at": _time(member.created_at)}
+            "created_at": iso_time(member.created_at)}
 
 
 @api_endpoint
 async def get_members(request: Request, caller: Caller) -> Response:
     """`GET /api/v1/sites/{id}/members` → `{"members": […], "invitations": [open ones]}`."""
-    visible = await _site(request, caller)
+    visible = await require_account_site(request, caller)
 
     def load(session: Session) -> dict:
         site = session.get_one(Site, visible.id)
@@ -158,7 +143,7 @@ async def get_members(request: Request, caller: Caller) -> Response:
             "members": [_member_json(member) for member in list_members(session, site)],
             "invitations": [
                 {"id": invitation.id, "email": invitation.email, "role": invitation.role,
-                 "created_at": _time(invitation.created_at), "expires_at": _time(invitation.expires_at)}
+                 "created_at": iso_time(invitation.created_at), "expires_at": iso_time(invitation.expires_at)}
                 for invitation in list_invitations(session, site, now=now_of(request))
             ],
         }
@@ -170,14 +155,14 @@ async def get_members(request: Request, caller: Caller) -> Response:
 async def post_member(request: Request, caller: Caller) -> Response:
     """`POST /api/v1/sites/{id}/members {email, role}` → 201; the invitation is mailed (or its url returned)."""
     services = request.app.state.services
-    visible = await _site(request, caller)
+    visible = await require_account_site(request, caller)
     body = await json_object(request)
 
     def create(session: Session) -> tuple[dict, str]:
         invitation, token = invite(session, session.get_one(Site, visible.id), email=body.get("email"),
                                    role=body.get("role", "viewer"), acting_role=visible.role, now=now_of(request))
         return {"id": invitation.id, "email": invitation.email, "role": invitation.role,
-                "created_at": _time(invitation.created_at), "expires_at": _time(invitation.expires_at)}, token
+                "created_at": iso_time(invitation.created_at), "expires_at": iso_time(invitation.expires_at)}, token
 
     invitation, token = await transaction(request, create)
     url = f"{services.settings.base_url.rstrip('/')}/invitations/{token}"
@@ -196,7 +181,7 @@ async def post_member(request: Request, caller: Caller) -> Response:
 @api_endpoint
 async def put_member(request: Request, caller: Caller) -> Response:
     """`PUT /api/v1/sites/{id}/members/{user_id} {role}` → the member."""
-    visible = await _site(request, caller)
+    visible = await require_account_site(request, caller)
     body = await json_object(request)
     user_id = path_id(request, "user_id", "member")
 
@@ -211,7 +196,7 @@ async def put_member(request: Request, caller: Caller) -> Response:
 @api_endpoint
 async def delete_member(request: Request, caller: Caller) -> Response:
     """`DELETE /api/v1/sites/{id}/members/{user_id}` → 204."""
-    visible = await _site(request, caller)
+    visible = await require_account_site(request, caller)
     user_id = path_id(request, "user_id", "member")
     await transaction(request, lambda session: remove_member(
         session, session.get_one(Site, visible.id), user_id=user_id, acting_role=visible.role))
@@ -222,14 +207,14 @@ async def delete_member(request: Request, caller: Caller) -> Response:
 
 
 def _key_json(key: ApiKey) -> dict:
-    return {"id": key.id, "name": key.name, "prefix": key.prefix, "created_at": _time(key.created_at),
-            "last_used_at": _time(key.last_used_at), "revoked_at": _time(key.revoked_at)}
+    return {"id": key.id, "name": key.name, "prefix": key.prefix, "created_at": iso_time(key.created_at),
+            "last_used_at": iso_time(key.last_used_at), "revoked_at": iso_time(key.revoked_at)}
 
 
 @api_endpoint
 async def get_keys(request: Request, caller: Caller) -> Response:
     """`GET /api/v1/sites/{id}/keys` → `{"keys": […]}`, revoked ones included; admins and owners."""
-    visible = await _site(request, caller)
+    visible = await require_account_site(request, caller)
     require_role(visible.role, MANAGERS, "manage keys")
 
     def load(session: Session) -> list[dict]:
@@ -242,7 +227,7 @@ async def get_keys(request: Request, caller: Caller) -> Response:
 @api_endpoint
 async def post_key(request: Request, caller: Caller) -> Response:
     """`POST /api/v1/sites/{id}/keys {name}` → 201 the key with its raw value in `key`, shown this once."""
-    visible = await _site(request, caller)
+    visible = await require_account_site(request, caller)
     require_role(visible.role, MANAGERS, "manage keys")
     body = await json_object(request)
 
@@ -256,13 +241,11 @@ async def post_key(request: Request, caller: Caller) -> Response:
 @api_endpoint
 async def delete_key(request: Request, caller: Caller) -> Response:
     """`DELETE /api/v1/sites/{id}/keys/{key_id}` → 204; the key stops working at once."""
-    visible = await _site(request, caller)
+    visible = await require_account_site(request, caller)
     require_role(visible.role, MANAGERS, "manage keys")
-    text = request.path_params["key_id"]
-    if not text.isascii() or not text.isdigit():
-        raise ApiError(404, f"key_id: site key {text!r} not found")
+    key_id = path_id(request, "key_id", "site key")
     await transaction(request, lambda session: revoke_site_key(
-        session, site=session.get_one(Site, visible.id), key_id=int(text), now=now_of(request)))
+        session, site=session.get_one(Site, visible.id), key_id=key_id, now=now_of(request)))
     return Response(status_code=204)
 
 
@@ -280,7 +263,7 @@ def _sharing_json(request: Request, share: SiteShare | None) -> dict:
 @api_endpoint
 async def get_sharing(request: Request, caller: Caller) -> Response:
     """`GET /api/v1/sites/{id}/sharing` → `{"enabled", "url", "token", "has_password"}`."""
-    visible = await _site(request, caller)
+    visible = await require_account_site(request, caller)
     share = await transaction(request, lambda session: get_share(session, session.get_one(Site, visible.id)))
     return json_response(_sharing_json(request, share))
 
@@ -288,7 +271,7 @@ async def get_sharing(request: Request, caller: Caller) -> Response:
 @api_endpoint
 async def put_sharing(request: Request, caller: Caller) -> Response:
     """`PUT /api/v1/sites/{id}/sharing {enabled, password?}`: password null removes it, absent keeps it."""
-    visible = await _site(request, caller)
+    visible = await require_account_site(request, caller)
     require_role(visible.role, MANAGERS, "change sharing")
     body = await json_object(request)
     extra = {"password": body["password"]} if "password" in body else {}
