@@ -260,6 +260,24 @@ class DuckDBEventStore:
                 [site_id, provider, transaction_id]).fetchone()
         return bool(deleted and deleted[0])
 
+    def delete_before(self, site_id: int, cutoff: datetime) -> int:
+        """Retention: forget the site's visits begun before `cutoff` (UTC), whole, with their events and
+        the identities recorded before it; payments stay (the ledger is the site's accounts). Returns how
+        many events went."""
+        params = [site_id, _naive_utc(cutoff)]
+        with self._write_lock:
+            db = self._connection
+            db.execute("BEGIN")
+            try:
+                deleted = db.execute("DELETE FROM events WHERE site_id = ? AND session_started_at < ?", params).fetchone()[0]
+                db.execute("DELETE FROM sessions WHERE site_id = ? AND session_started_at < ?", params)
+                db.execute("DELETE FROM identities WHERE site_id = ? AND timestamp < ?", params)
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+        return deleted
+
     def payments(self, site_id: int, *, provider: str | None = None, transaction_id: str | None = None,
                  visitor_id: str | None = None) -> list[Payment]:
         """The site's payments, oldest first, optionally of one provider, transaction or visitor."""
