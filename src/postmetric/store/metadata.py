@@ -245,3 +245,19 @@ class Funnel(Base):
     steps: Mapped[list[dict[str, str]]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
     updated_at: Mapped[datetime] = mapped_column(default=utc_now, onupdate=utc_now)
+
+
+class JobLease(Base):
+    """A background job's lease (`postmetric/jobs.py`): which node runs it now, and when it last completed.
+
+    One row per job name. The lease is free once `expires_at` has passed: a released lease expires
+    at its release, a crashed holder's when its last renewal runs out. `holder` keeps the node that
+    held it last, for operators.
+    """
+
+    __tablename__ = "job_leases"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(255))  # "<hostname>:<pid>:<random>", see jobs.default_holder
+    expires_at: Mapped[datetime]
+    last_finished_at: Mapped[datetime | None]  # the last run that completed, on any node
