@@ -1,22 +1,19 @@
-"""Both event stores for the ledger tests: DuckDB, and ClickHouse SQL on the embedded chdb engine
-(one open chdb store per process, so each test closes its own)."""
+"""Both event stores for the ledger tests: DuckDB and ClickHouse (event_stores.py)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 
 import pytest
 
-from postmetric.store.clickhouse_events import ChdbEventStore
-from postmetric.store.duckdb_events import DuckDBEventStore
-
-OPENERS = {"duckdb": lambda d: DuckDBEventStore(d / "events.duckdb"), "clickhouse": lambda d: ChdbEventStore(d / "chdb")}
+from event_stores import KINDS, open_store
 
 
-@pytest.fixture(params=sorted(OPENERS))
+@pytest.fixture(params=KINDS)
 def store_opener(request: pytest.FixtureRequest):
-    return OPENERS[request.param]
+    return partial(open_store, request.param)
 
 
 @pytest.fixture

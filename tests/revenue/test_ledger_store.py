@@ -144,12 +144,6 @@ OLD_DUCKDB_PAYMENTS = """CREATE TABLE payments (
     amount BIGINT NOT NULL, currency VARCHAR NOT NULL, reporting_amount BIGINT, reporting_currency VARCHAR NOT NULL,
     timestamp TIMESTAMP NOT NULL, customer_id VARCHAR, email VARCHAR, visitor_id UUID, session_id UUID,
     link_method VARCHAR NOT NULL, created_at TIMESTAMP NOT NULL)"""
-OLD_CLICKHOUSE_PAYMENTS = """CREATE TABLE payments (
-    site_id UInt32, provider String, transaction_id String, kind String, amount Int64, currency String,
-    reporting_amount Nullable(Int64), reporting_currency String, timestamp DateTime64(6, 'UTC'),
-    customer_id Nullable(String), email Nullable(String), visitor_id Nullable(UUID), session_id Nullable(UUID),
-    link_method String, created_at DateTime64(6, 'UTC')
-) ENGINE = ReplacingMergeTree ORDER BY (site_id, provider, transaction_id, kind = 'refund')"""
 OLD_ROW = ("1, 'api', 'pi_old', 'new', 2999, 'USD', 2999, 'USD', '2026-03-11 12:00:00', 'cus_1', NULL, NULL, NULL,"
            " 'none', '2026-03-11 12:00:00'")
 
@@ -165,29 +159,6 @@ def test_a_duckdb_payments_table_from_before_checkout_ids_is_upgraded(tmp_path):
     try:
         [old] = store.payments(1)
         assert (old.transaction_id, old.customer_id, old.checkout_id) == ("pi_old", "cus_1", None)
-        assert store.record_payments([payment("pi_old", email="ada@example.com"), payment(checkout_id="cs_1")]) == [
-            False, True]
-        assert [(p.email, p.checkout_id) for p in store.payments(1)] == [(None, "cs_1"), ("ada@example.com", None)]
-    finally:
-        store.close()
-
-
-def test_a_clickhouse_payments_table_from_before_checkout_ids_is_upgraded(tmp_path):
-    from chdb import session
-
-    from postmetric.store.clickhouse_events import ChdbEventStore
-
-    old = session.Session(str(tmp_path / "chdb"))
-    try:
-        old.query(OLD_CLICKHOUSE_PAYMENTS)
-        old.query(f"INSERT INTO payments VALUES ({OLD_ROW})")
-    finally:
-        old.close()
-    store = ChdbEventStore(tmp_path / "chdb")
-    try:
-        [old_payment] = store.payments(1)
-        assert (old_payment.transaction_id, old_payment.customer_id, old_payment.checkout_id) == (
-            "pi_old", "cus_1", None)
         assert store.record_payments([payment("pi_old", email="ada@example.com"), payment(checkout_id="cs_1")]) == [
             False, True]
         assert [(p.email, p.checkout_id) for p in store.payments(1)] == [(None, "cs_1"), ("ada@example.com", None)]

@@ -11,7 +11,7 @@ from postmetric.revenue.people import person_map
 from postmetric.stats.dialects import DIALECTS
 from postmetric.store.events import encode_rows, event_row
 
-from test_sessions_table import open_store
+from event_stores import KINDS, open_store
 
 LAPTOP, PHONE, SHARED = ("00000000-0000-4000-8000-00000000000" + n for n in "123")
 
@@ -41,7 +41,7 @@ def people(store, site_id: int = 1) -> dict[str, str]:
 EXPECTED = {LAPTOP: "user:42", PHONE: "email:ada@example.com", SHARED: "user:42"}
 
 
-@pytest.mark.parametrize("dialect", ["duckdb", "clickhouse"])
+@pytest.mark.parametrize("dialect", KINDS)
 def test_loads_append_the_identifies_that_name_someone(tmp_path, dialect):
     store = open_store(dialect, tmp_path)
     try:
@@ -57,7 +57,7 @@ def test_loads_append_the_identifies_that_name_someone(tmp_path, dialect):
         store.close()
 
 
-@pytest.mark.parametrize("dialect", ["duckdb", "clickhouse"])
+@pytest.mark.parametrize("dialect", KINDS)
 def test_a_data_dir_without_the_table_gets_it_built_from_its_events(tmp_path, dialect):
     store = open_store(dialect, tmp_path)
     store.load(encode_rows(event_row(e) for e in events()))

@@ -12,16 +12,9 @@ from factories import stored_event
 from postmetric.ingest.event import EventType
 from postmetric.stats.dialects import DIALECTS
 from postmetric.stats.spans import SESSION_COLUMNS, session_rows
-from postmetric.store.duckdb_events import DuckDBEventStore
 from postmetric.store.events import encode_rows, event_row
 
-
-def open_store(dialect: str, directory: Path):
-    if dialect == "duckdb":
-        return DuckDBEventStore(directory / "events.duckdb")
-    from postmetric.store.clickhouse_events import ChdbEventStore
-
-    return ChdbEventStore(directory / "chdb")
+from event_stores import KINDS, open_store
 
 
 def visit_events() -> list:
@@ -52,7 +45,7 @@ def recomputed(store) -> list[dict]:
     return store.fetch(f"SELECT {columns} FROM ({session_rows(d, 'true')}) AS v ORDER BY session_id{settings}")
 
 
-@pytest.mark.parametrize("dialect", ["duckdb", "clickhouse"])
+@pytest.mark.parametrize("dialect", KINDS)
 @pytest.mark.parametrize("cuts", [[], [1], [2, 3], [1, 2, 3, 4, 5]])
 def test_a_visit_split_across_loads_has_one_row_like_its_events(tmp_path, dialect, cuts):
     events = visit_events()
@@ -72,7 +65,7 @@ def test_a_visit_split_across_loads_has_one_row_like_its_events(tmp_path, dialec
         store.close()
 
 
-@pytest.mark.parametrize("dialect", ["duckdb", "clickhouse"])
+@pytest.mark.parametrize("dialect", KINDS)
 def test_a_missing_or_outdated_sessions_table_is_rebuilt_from_the_events(tmp_path, dialect):
     store = open_store(dialect, tmp_path)
     store.load(encode_rows(event_row(e) for e in visit_events()))

@@ -1,5 +1,6 @@
-"""The chdb (ClickHouse) event store keeps every column, survives reopening, and binds
-`{name:Type}` parameters as values, never as SQL."""
+"""The ClickHouse event store keeps every column, survives reopening, keeps each node's journal
+checkpoint apart, and binds `{name:Type}` parameters as values, never as SQL. Over HTTP
+(event_stores.py); one test opens the chdb engine embedded in this process."""
 
 import threading
 from datetime import date, datetime, timedelta, timezone
@@ -8,11 +9,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from postmetric.store.clickhouse_events import ChdbEventStore
+from postmetric.store.clickhouse_events import ClickHouseEventStore, connect
 from postmetric.store.events import COLUMN_NAMES, RowEncoder, encode_rows, event_row
 from postmetric.store.journal import Position
 
 from factories import stored_event
+from event_stores import clickhouse_url
 from store_round_trip import EVERY_COLUMN, assert_defaults, every_column_event
 
 NASTY_STRINGS = ["it's", 'say "hi"', "back\\slash", "\\N", "tab\there", "new\nline", "cr\r\n", "ünïcode — 日本",
@@ -21,12 +23,11 @@ NASTY_STRINGS = ["it's", 'say "hi"', "back\\slash", "\\N", "tab\there", "new\nli
 
 @pytest.fixture
 def open_store(tmp_path):
-    """Opens the store in tmp_path; chdb serves one directory per process, so every
-    store is closed after the test, even a failed one."""
+    """Opens the store kept for tmp_path; every store is closed after the test, even a failed one."""
     opened = []
 
-    def open_() -> ChdbEventStore:
-        opened.append(ChdbEventStore(tmp_path / "events.chdb"))
+    def open_(journal_id: str = "") -> ClickHouseEventStore:
+        opened.append(connect(clickhouse_url(tmp_path), journal_id=journal_id))
         return opened[-1]
 
     yield open_
@@ -56,6 +57,31 @@ def test_insert_keeps_every_column_and_reopening_keeps_the_rows(open_store):
     assert (row["visitor_id"], row["session_id"]) == (event.visit.visitor_id, event.visit.session_id)
     assert {k: row[k] for k in EVERY_COLUMN} == EVERY_COLUMN
     assert_defaults(rows[1])
+
+
+def test_each_journal_keeps_its_own_checkpoint(open_store):
+    """Two app nodes load into one store, each from its own journal."""
+    first, second = open_store("node-a"), open_store("node-b")
+    first.load(encode_rows([event_row(stored_event())]), journal_position=Position(2, 500))
+    second.load(encode_rows([event_row(stored_event())]), journal_position=Position(0, 40))
+    assert (first.journal_position(), second.journal_position()) == (Position(2, 500), Position(0, 40))
+    assert open_store("node-c").journal_position() is None
+    assert first.fetch("SELECT count() AS n FROM events")[0]["n"] == 2
+
+
+def test_the_embedded_engine_speaks_the_same_sql(tmp_path):
+    """`chdb:///path`: ClickHouse in this process, through the same client library."""
+    event = every_column_event(timestamp=1_780_000_000.123456, session_started_at=1_779_999_000.5)
+    store = connect(f"chdb://{tmp_path.resolve() / 'chdb'}")
+    try:
+        store.load(encode_rows([event_row(event)]), journal_position=Position(1, 7))
+        [row] = store.fetch("SELECT * FROM events WHERE timestamp > {t:DateTime64(6, 'UTC')}",
+                            {"t": datetime(2026, 5, 28, 20, 26, 40, 123455, tzinfo=timezone.utc)})
+        assert {k: row[k] for k in EVERY_COLUMN} == EVERY_COLUMN
+        assert store.fetch("SELECT count() AS n FROM sessions FINAL")[0]["n"] == 1
+        assert store.journal_position() == Position(1, 7)
+    finally:
+        store.close()
 
 
 def test_the_per_event_encoders_csv_reads_back_exactly(store):
