@@ -164,10 +164,3 @@ def test_python_dash_m_postmetric_is_the_cli(tmp_path, metadata_url):
     assert again.returncode == 2
     assert again.stderr == "error: a user with email 'ada@example.com' already exists\n"
     assert data_dir.is_dir()
-
-
-def test_serve_refuses_settings_for_features_not_built_yet(tmp_path, monkeypatch, capsys):
-    monkeypatch.setenv("POSTMETRIC_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("POSTMETRIC_CLICKHOUSE_URL", "http://127.0.0.1:8123")
-    assert main(["serve"]) == 2
-    assert "POSTMETRIC_CLICKHOUSE_URL is set, but the ClickHouse event store is not available" in capsys.readouterr().err

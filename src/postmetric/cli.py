@@ -85,6 +85,16 @@ def _parser() -> argparse.ArgumentParser:
 
     migrate_ = commands.add_parser("migrate", help="apply metadata migrations (also done at every start)")
     migrate_.set_defaults(run=_migrated)
+
+    store = _actions(commands, "store", "manage the event store")
+    init = store.add_parser("init", help="create the event store's tables (app nodes also do at start, but on a cluster)")
+    init.add_argument("--cluster", help="ClickHouse cluster: replicated tables on every shard, Distributed in front")
+    init.add_argument("--data-dir", type=Path, help="where data lives (default: POSTMETRIC_DATA_DIR or ./data)")
+    init.set_defaults(run=_store_init)
+    copy = store.add_parser("migrate", help="copy the embedded event store into POSTMETRIC_CLICKHOUSE_URL's database")
+    copy.add_argument("--to", required=True, choices=["clickhouse"], help="the store to copy into")
+    copy.add_argument("--data-dir", type=Path, help="the embedded install's (default: POSTMETRIC_DATA_DIR or ./data)")
+    copy.set_defaults(run=_store_migrate)
     return parser
 
 
@@ -235,3 +245,40 @@ def _demo(settings: Settings, args: argparse.Namespace) -> int:
 def _migrated(settings: Settings, args: argparse.Namespace) -> int:
     # main() has just migrated; say which database, so the operator knows it was the intended one.
     return _print_json({"database": make_url(settings.metadata_url).render_as_string(hide_password=True)})
+
+
+def _store_init(settings: Settings, args: argparse.Namespace) -> int:
+    from postmetric.store.clickhouse_events import create_cluster_schema
+    from postmetric.store.events import open_event_store
+
+    if args.cluster and not settings.clickhouse_url:
+        return _fail("--cluster is for ClickHouse: set POSTMETRIC_CLICKHOUSE_URL")
+    if args.cluster:
+        statements = create_cluster_schema(settings.clickhouse_url, args.cluster)
+        return _print_json({"store": "clickhouse", "cluster": args.cluster, "statements": len(statements)})
+    open_event_store(settings).close()
+    return _print_json({"store": "clickhouse" if settings.clickhouse_url else "duckdb"})
+
+
+def _store_migrate(settings: Settings, args: argparse.Namespace) -> int:
+    # Imported here: only this command needs both stores.
+    from postmetric.demo import progress_bar
+    from postmetric.store.clickhouse_events import connect
+    from postmetric.store.duckdb_events import DuckDBEventStore
+    from postmetric.store.journal import EventJournal
+    from postmetric.store.transfer import TargetNotEmpty, copy_to_clickhouse
+
+    if not settings.clickhouse_url:
+        return _fail("set POSTMETRIC_CLICKHOUSE_URL to the ClickHouse database to copy into")
+    if not settings.events_path.exists():
+        return _fail(f"no embedded event store at {settings.events_path}")
+    source = DuckDBEventStore(settings.events_path)
+    target = connect(settings.clickhouse_url, journal_id=EventJournal(settings.journal_dir).journal_id)
+    try:
+        copied = copy_to_clickhouse(source, target, progress=progress_bar(sys.stderr, label="store migrate"))
+    except TargetNotEmpty as error:
+        return _fail(str(error))
+    finally:
+        target.close()
+        source.close()
+    return _print_json({"events": copied.events, "payments": copied.payments})

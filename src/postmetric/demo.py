@@ -664,7 +664,7 @@ def _define_goals_and_funnels(session: Session, site: Site) -> None:
 _PASSWORD_ALPHABET = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/l/I
 
 
-def progress_bar(stream: TextIO, *, width: int = 30) -> Progress:
+def progress_bar(stream: TextIO, *, width: int = 30, label: str = "demo") -> Progress:
     """A Progress that draws `[#####-----]  40%  step` on `stream`: redrawn in place on a
     terminal, one line per step otherwise (logs, pipes)."""
     live = stream.isatty()
@@ -676,7 +676,7 @@ def progress_bar(stream: TextIO, *, width: int = 30) -> Progress:
             return
         last_step = step
         filled = round(done * width)
-        line = f"demo: [{'#' * filled}{'-' * (width - filled)}] {done:4.0%}  {step}"
+        line = f"{label}: [{'#' * filled}{'-' * (width - filled)}] {done:4.0%}  {step}"
         stream.write(f"\r{line:<{width + 40}}" + ("\n" if done >= 1 and step == "done" else "")
                      if live else line + "\n")
         stream.flush()

@@ -23,6 +23,7 @@ its HTTP interface, or the engine embedded by chdb (`chdb:///path`), with the sa
 
 from __future__ import annotations
 
+import re
 import secrets
 import threading
 from collections.abc import Callable, Mapping, Sequence
@@ -50,6 +51,7 @@ from postmetric.store.clickhouse_schema import (
     PAYMENT_STORED,
     PAYMENT_STORED_TYPES,
     PAYMENTS,
+    cluster_statements,
     distributed_cluster,
     sessions_table,
 )
@@ -88,16 +90,49 @@ def connect(url: str, *, journal_id: str = "") -> ClickHouseEventStore:
         for name, value in SESSION_SETTINGS.items():
             client.command(f"SET {name} = {value!r}")
         return ClickHouseEventStore(client, journal_id=journal_id, embedded=True)
-    database = urlsplit(url).path.strip("/") or "default"
-    admin = clickhouse_connect.get_client(dsn=url, database="default", autogenerate_session_id=False)
+    _create_database(url)
+    return ClickHouseEventStore(_server_client(url, _database(url)), journal_id=journal_id)
+
+
+def create_cluster_schema(url: str, cluster: str) -> list[str]:
+    """`postmetric store init --cluster NAME`: the database and the tables on every shard and replica
+    of the cluster, with Distributed tables in front (clickhouse_schema.py). Returns what it ran."""
+    _create_database(url, cluster)
+    client = _server_client(url, _database(url))
+    ran = []
     try:
-        admin.command(f"CREATE DATABASE IF NOT EXISTS `{database.replace('`', '')}`")
+        for statement in EVENTS.cluster(cluster):  # the sessions table's types are derived from it
+            client.command(statement)
+        described = client.raw_query(f"DESCRIBE TABLE ({session_rows(DIALECTS['clickhouse'], 'false')})",
+                                     settings=_ALIAS_SETTINGS, fmt="JSONCompact")
+        columns = tuple((row["name"], row["type"]) for row in _rows(described))
+        for statement in cluster_statements(cluster, columns):
+            client.command(statement)
+            ran.append(statement)
+    finally:
+        client.close()
+    return ran
+
+
+def _database(url: str) -> str:
+    database = urlsplit(url).path.strip("/") or "default"
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", database):
+        raise ValueError(f"ClickHouse database {database!r}: letters, digits and underscores only")
+    return database
+
+
+def _create_database(url: str, cluster: str | None = None) -> None:
+    admin = _server_client(url, "default")
+    try:
+        admin.command(f"CREATE DATABASE IF NOT EXISTS {_database(url)}" + (f" ON CLUSTER `{cluster}`" if cluster else ""))
     finally:
         admin.close()
+
+
+def _server_client(url: str, database: str) -> Client:
     # No server session: settings travel with every request, and web threads query at once.
-    client = clickhouse_connect.get_client(dsn=url, database=database, settings=SESSION_SETTINGS,
-                                           autogenerate_session_id=False)
-    return ClickHouseEventStore(client, journal_id=journal_id)
+    return clickhouse_connect.get_client(dsn=url, database=database, settings=SESSION_SETTINGS,
+                                         autogenerate_session_id=False)
 
 
 class ClickHouseEventStore:

@@ -194,12 +194,12 @@ class DuckDBEventStore:
             db.execute("COMMIT")
 
     def journal_position(self) -> Position | None:
-        row = self._cursor().execute("SELECT segment, byte_offset FROM journal_checkpoint").fetchone()
+        row = self.cursor().execute("SELECT segment, byte_offset FROM journal_checkpoint").fetchone()
         return Position(*row) if row else None
 
     def active_sessions(self, since: float) -> list[ActiveSession]:
         visit_columns = ", ".join(f"arg_max({name}, timestamp)" for name in VISIT_FIELDS)
-        rows = self._cursor().execute(
+        rows = self.cursor().execute(
             f"""
             SELECT site_id, visitor_id::VARCHAR, session_id::VARCHAR, epoch_us(min(session_started_at)),
                    epoch_us(max(timestamp)), {visit_columns}
@@ -292,7 +292,7 @@ class DuckDBEventStore:
         return [payment_from_row(row) for row in rows]
 
     def fetch(self, sql: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
-        cursor = self._cursor().execute(sql, dict(params or {}))
+        cursor = self.cursor().execute(sql, dict(params or {}))
         names = [d[0] for d in cursor.description]
         return [dict(zip(names, row)) for row in cursor.fetchall()]
 
@@ -300,7 +300,8 @@ class DuckDBEventStore:
         with self._write_lock:
             self._connection.close()
 
-    def _cursor(self) -> duckdb.DuckDBPyConnection:
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        """A cursor of its own, for reads too large for `fetch` (a `with` block closes it)."""
         return self._connection.cursor()
 
 

@@ -13,6 +13,7 @@ from typing import Any, Protocol
 
 import orjson
 
+from postmetric.config import Settings
 from postmetric.ingest.event import Event
 from postmetric.revenue.ledger import Payment
 from postmetric.ingest.sessions import VISIT_FIELDS, ActiveSession
@@ -173,3 +174,15 @@ class EventStore(Protocol):
 
     def close(self) -> None: ...
 
+
+
+def open_event_store(settings: Settings, *, journal_id: str = "") -> EventStore:
+    """ClickHouse when POSTMETRIC_CLICKHOUSE_URL names one, else the DuckDB file in the data dir.
+    `journal_id`: the node's ingestion journal, whose checkpoint a shared store keeps apart."""
+    if settings.clickhouse_url:
+        from postmetric.store.clickhouse_events import connect
+
+        return connect(settings.clickhouse_url, journal_id=journal_id)
+    from postmetric.store.duckdb_events import DuckDBEventStore
+
+    return DuckDBEventStore(settings.events_path)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 import struct
+import uuid
 import zlib
 from pathlib import Path
 from typing import NamedTuple
@@ -45,6 +46,16 @@ class EventJournal:
         self._file: int | None = None
         self._segment = 0
         self._offset = 0
+
+    @property
+    def journal_id(self) -> str:
+        """This journal's name, made once: a shared event store keeps each node's checkpoint under it."""
+        path = self.directory / "id"
+        if not path.exists():
+            temporary = path.with_suffix(".tmp")
+            temporary.write_text(uuid.uuid4().hex)
+            temporary.replace(path)
+        return path.read_text().strip()
 
     @property
     def append_position(self) -> Position:

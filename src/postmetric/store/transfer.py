@@ -1,0 +1,59 @@
+"""`postmetric store migrate --to clickhouse`: an embedded install's event store, copied into ClickHouse.
+
+Events go in as loads, in the journal's CSV format, so ClickHouse builds its sessions and
+identities tables from them by the same rules as at ingestion. The payments follow, as stored
+(links included): loaded after the events, no load re-links them. Last, the node's journal
+checkpoint, so events journaled but not yet loaded are loaded into ClickHouse at the next start.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from postmetric.revenue.ledger import PAYMENT_COLUMN_NAMES, payment_from_row
+from postmetric.store.clickhouse_events import ClickHouseEventStore
+from postmetric.store.duckdb_events import DuckDBEventStore
+from postmetric.store.events import EVENT_COLUMNS, encode_rows
+
+Progress = Callable[[str, float], None]
+BATCH_ROWS = 50_000
+_PAYMENT_BATCH = 500
+
+# The stored columns as the journal writes them: timestamps in microseconds.
+_EVENT_SELECT = ", ".join(f"epoch_us({name})" if logical == "timestamp" else name for name, logical in EVENT_COLUMNS)
+
+
+class TargetNotEmpty(Exception):
+    """The ClickHouse database already holds events: copying again would count them twice."""
+
+
+@dataclass(frozen=True)
+class Copied:
+    events: int
+    payments: int
+
+
+def copy_to_clickhouse(source: DuckDBEventStore, target: ClickHouseEventStore, *, batch_rows: int = BATCH_ROWS,
+                       progress: Progress = lambda step, done: None) -> Copied:
+    if target.fetch("SELECT count() AS n FROM events")[0]["n"]:
+        raise TargetNotEmpty("the ClickHouse database already holds events; copy into an empty one")
+    [total] = source.fetch("SELECT count(*) AS n FROM events")
+    copied = 0
+    progress("events", 0.0)
+    with source.cursor() as cursor:
+        # A visit's events stay together in a load, as at ingestion (any split would give the same rows).
+        cursor.execute(f"SELECT {_EVENT_SELECT} FROM events ORDER BY site_id, session_started_at, session_id, timestamp")
+        while rows := cursor.fetchmany(batch_rows):
+            target.load(encode_rows(rows))
+            copied += len(rows)
+            progress("events", copied / max(total["n"], 1))
+    payments = [payment_from_row(row) for row in source.fetch(
+        f"SELECT {', '.join(PAYMENT_COLUMN_NAMES)} FROM payments ORDER BY site_id, timestamp, transaction_id")]
+    for start in range(0, len(payments), _PAYMENT_BATCH):
+        target.record_payments(payments[start:start + _PAYMENT_BATCH])
+        progress("payments", min(start + _PAYMENT_BATCH, len(payments)) / len(payments))
+    target.load(b"", journal_position=source.journal_position())
+    progress("done", 1.0)
+    return Copied(events=copied, payments=len(payments))
+
