@@ -1,9 +1,22 @@
-"""Visitor and session identity, with cookies and without."""
+"""Visitor and session identity, with cookies and without.
 
+The behavioural tests run on both trackers: `SessionTracker` (in process) and
+`RedisSessionTracker` (on the Redis server at 127.0.0.1:6379, under a key prefix private to
+the test). Visits from Redis are fresh objects per event, so "the same visit" compares ids.
+Eviction (`max_visits`, `expire`) and `warm` of the in-process cache are tested on it alone;
+`test_redis_sessions.py` has what only Redis does.
+"""
+
+import secrets
 import uuid
+from collections.abc import Callable, Iterator
 from datetime import date
 
+import pytest
+import redis
+
 from postmetric.ingest.event import Event, EventType
+from postmetric.ingest.redis_sessions import RedisSessionTracker
 from postmetric.ingest.sessions import SESSION_TIMEOUT_SECONDS, ActiveSession, SessionTracker
 
 from factories import Clock
@@ -32,11 +45,46 @@ def event(ts: float, *, visitor=None, session=None, ip="1.2.3.4", ua="UA", path=
     return e
 
 
-def tracker(clock: Clock) -> SessionTracker:
+@pytest.fixture
+def redis_namespace() -> Iterator[tuple[redis.Redis, str]]:
+    """A client on the test Redis server and a key prefix of the test's own, whose keys are deleted after."""
+    client = redis.Redis(host="127.0.0.1", port=6379, socket_connect_timeout=1)
+    try:
+        client.ping()
+    except redis.ConnectionError as error:
+        pytest.skip(f"no Redis server on 127.0.0.1:6379 ({error})")
+    prefix = f"pmtest:{secrets.token_hex(6)}:"
+    try:
+        yield client, prefix
+    finally:
+        keys = list(client.scan_iter(match=f"{prefix}*", count=1_000))
+        if keys:
+            client.delete(*keys)
+        client.close()
+
+
+Tracker = SessionTracker | RedisSessionTracker
+
+
+@pytest.fixture(params=["memory", "redis"])
+def tracker(request: pytest.FixtureRequest) -> Callable[[Clock], Tracker]:
+    """Builds the tracker under test, on fresh salts."""
+    if request.param == "memory":
+        return lambda clock: SessionTracker(salts=DailySalts(), clock=clock)
+    client, prefix = request.getfixturevalue("redis_namespace")
+    return lambda clock: RedisSessionTracker(client, salts=DailySalts(), clock=clock, key_prefix=prefix)
+
+
+def memory_tracker(clock: Clock) -> SessionTracker:
     return SessionTracker(salts=DailySalts(), clock=clock)
 
 
-def test_cookie_ids_are_kept_and_the_visit_attributes_come_from_its_first_event():
+def same_visit(a: Event, b: Event) -> bool:
+    return (a.visit.visitor_id, a.visit.session_id, a.visit.started_at) == (
+        b.visit.visitor_id, b.visit.session_id, b.visit.started_at)
+
+
+def test_cookie_ids_are_kept_and_the_visit_attributes_come_from_its_first_event(tracker):
     clock = Clock(MIDNIGHT)
     sessions = tracker(clock)
     vid, sid = str(uuid.uuid4()), str(uuid.uuid4())
@@ -45,12 +93,12 @@ def test_cookie_ids_are_kept_and_the_visit_attributes_come_from_its_first_event(
     second = event(MIDNIGHT + 60, visitor=vid, session=sid, path="/pricing", source="")
     sessions.assign(second)
     assert (first.visit.visitor_id, first.visit.session_id) == (vid, sid)
-    assert second.visit is first.visit and second.pathname == "/pricing"
+    assert same_visit(second, first) and second.pathname == "/pricing"
     assert (second.visit.attribute("entry_page"), second.visit.attribute("source")) == ("/landing", "Google")
     assert second.visit.started_at == MIDNIGHT
 
 
-def test_a_session_idle_past_30_minutes_is_replaced_even_if_the_client_keeps_its_id():
+def test_a_session_idle_past_30_minutes_is_replaced_even_if_the_client_keeps_its_id(tracker):
     clock = Clock(MIDNIGHT)
     sessions = tracker(clock)
     vid, sid = str(uuid.uuid4()), str(uuid.uuid4())
@@ -61,17 +109,17 @@ def test_a_session_idle_past_30_minutes_is_replaced_even_if_the_client_keeps_its
     sessions.assign(next_one := event(later + 5, visitor=vid, session=sid))
     assert first.visit.session_id == within.visit.session_id == sid
     assert after.visit.session_id != sid and after.visit.visitor_id == vid
-    assert next_one.visit is after.visit and next_one.visit.attribute("entry_page") == "/back"
+    assert same_visit(next_one, after) and next_one.visit.attribute("entry_page") == "/back"
 
 
-def test_cookieless_visitors_are_a_keyed_hash_of_site_ip_and_user_agent():
+def test_cookieless_visitors_are_a_keyed_hash_of_site_ip_and_user_agent(tracker):
     clock = Clock(MIDNIGHT + 3600)
     sessions = tracker(clock)
     a1, a2 = event(clock.now), event(clock.now + 10)
     other_ip, other_ua = event(clock.now, ip="5.6.7.8"), event(clock.now, ua="Other")
     for e in (a1, a2, other_ip, other_ua):
         sessions.assign(e)
-    assert a1.visit is a2.visit
+    assert same_visit(a1, a2)
     assert len({a1.visit.visitor_id, other_ip.visit.visitor_id, other_ua.visit.visitor_id}) == 3
     other_site = event(clock.now)
     other_site.site_id = 2
@@ -79,13 +127,13 @@ def test_cookieless_visitors_are_a_keyed_hash_of_site_ip_and_user_agent():
     assert other_site.visit.visitor_id != a1.visit.visitor_id
 
 
-def test_cookieless_visit_survives_midnight_but_a_new_day_gives_a_new_visitor():
+def test_cookieless_visit_survives_midnight_but_a_new_day_gives_a_new_visitor(tracker):
     clock = Clock(MIDNIGHT - 60)
     sessions = tracker(clock)
     sessions.assign(before := event(clock.now))
     clock.now = MIDNIGHT + 60
     sessions.assign(after := event(clock.now))
-    assert after.visit is before.visit
+    assert same_visit(after, before)
     clock.now = MIDNIGHT + 4 * 3600
     sessions.assign(later := event(clock.now))
     assert later.visit.visitor_id != before.visit.visitor_id
@@ -103,7 +151,7 @@ def test_expire_forgets_idle_visits_and_caps_memory():
 
 def test_warm_restores_visits_active_before_a_restart():
     clock = Clock(MIDNIGHT + 100)
-    sessions = tracker(clock)
+    sessions = memory_tracker(clock)
     vid, sid = str(uuid.uuid4()), str(uuid.uuid4())
     attributes = ("/landing", "", "news.ycombinator.com", "Hacker News", "Organic Social") + ("",) * 6 + (
         "{}", "DE", "Berlin", "Berlin", "Chrome", "120.0", "Windows", "10", "desktop")
@@ -121,7 +169,7 @@ def server_event(ts: float, *, visitor, name="signup") -> Event:
     return e
 
 
-def test_a_visitor_id_alone_joins_the_visit_begun_with_a_session_id_on_its_latest_page():
+def test_a_visitor_id_alone_joins_the_visit_begun_with_a_session_id_on_its_latest_page(tracker):
     clock = Clock(MIDNIGHT)
     sessions = tracker(clock)
     vid, sid = str(uuid.uuid4()), str(uuid.uuid4())
@@ -130,25 +178,25 @@ def test_a_visitor_id_alone_joins_the_visit_begun_with_a_session_id_on_its_lates
     pricing.hostname = "shop.e.com"
     sessions.assign(pricing)
     sessions.assign(goal := server_event(MIDNIGHT + 120, visitor=vid))
-    assert goal.visit is landing.visit and goal.visit.last_seen == MIDNIGHT + 120
+    assert same_visit(goal, landing) and goal.visit.last_seen == MIDNIGHT + 120
     assert (goal.hostname, goal.pathname) == ("shop.e.com", "/pricing")
     sessions.assign(later := event(MIDNIGHT + 180, visitor=vid, session=sid, path="/docs"))
-    assert later.visit is landing.visit and len(sessions) == 1
+    assert same_visit(later, landing)
 
 
-def test_a_visitor_id_alone_without_an_active_visit_starts_one_on_the_home_page():
+def test_a_visitor_id_alone_without_an_active_visit_starts_one_on_the_home_page(tracker):
     clock = Clock(MIDNIGHT)
     sessions = tracker(clock)
     vid, sid = str(uuid.uuid4()), str(uuid.uuid4())
     sessions.assign(first := event(MIDNIGHT, visitor=vid, session=sid, path="/landing"))
     sessions.assign(goal := server_event(MIDNIGHT + SESSION_TIMEOUT_SECONDS + 1, visitor=vid))
-    assert goal.visit is not first.visit and goal.visit.visitor_id == vid
+    assert not same_visit(goal, first) and goal.visit.visitor_id == vid
     assert goal.pathname == "/" and goal.visit.attribute("entry_page") == "/"
     sessions.assign(again := server_event(MIDNIGHT + SESSION_TIMEOUT_SECONDS + 60, visitor=vid))
-    assert again.visit is goal.visit
+    assert same_visit(again, goal)
 
 
-def test_a_backfilled_visit_does_not_hide_the_visitors_live_one():
+def test_a_backfilled_visit_does_not_hide_the_visitors_live_one(tracker):
     clock = Clock(MIDNIGHT)
     sessions = tracker(clock)
     vid, sid = str(uuid.uuid4()), str(uuid.uuid4())
@@ -156,13 +204,13 @@ def test_a_backfilled_visit_does_not_hide_the_visitors_live_one():
     sessions.assign(old := server_event(MIDNIGHT - DAY, visitor=vid, name="imported"))
     sessions.assign(old_too := server_event(MIDNIGHT - DAY + 60, visitor=vid, name="imported"))
     sessions.assign(now := server_event(MIDNIGHT + 60, visitor=vid))
-    assert old.visit is old_too.visit is not live.visit
-    assert now.visit is live.visit and now.pathname == "/app"
+    assert same_visit(old, old_too) and not same_visit(old, live)
+    assert same_visit(now, live) and now.pathname == "/app"
 
 
 def test_after_a_restart_a_visitor_id_alone_joins_the_warmed_visit_on_its_entry_page():
     clock = Clock(MIDNIGHT + 100)
-    sessions = tracker(clock)
+    sessions = memory_tracker(clock)
     vid, sid = str(uuid.uuid4()), str(uuid.uuid4())
     attributes = ("/landing",) + ("",) * 10 + ("{}",) + ("",) * 8
     sessions.warm([ActiveSession(1, vid, sid, MIDNIGHT, MIDNIGHT + 50, attributes)])
@@ -172,7 +220,7 @@ def test_after_a_restart_a_visitor_id_alone_joins_the_warmed_visit_on_its_entry_
 
 def test_expired_visits_are_forgotten_by_visitor_too():
     clock = Clock(MIDNIGHT)
-    sessions = tracker(clock)
+    sessions = memory_tracker(clock)
     vid, sid = str(uuid.uuid4()), str(uuid.uuid4())
     sessions.assign(first := event(MIDNIGHT, visitor=vid, session=sid))
     sessions.expire(MIDNIGHT + SESSION_TIMEOUT_SECONDS + 1)

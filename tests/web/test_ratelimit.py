@@ -1,13 +1,54 @@
-"""Fixed-window limits per key, driven by the clock."""
+"""Fixed-window limits per key, driven by the clock.
 
-from postmetric.web.ratelimit import RateLimiter
+Every test runs on both limiters: `RateLimiter` (in process) and `RedisRateLimiter` (on the
+Redis server at 127.0.0.1:6379, under a key prefix private to the test). What only Redis
+does is in `test_ratelimit_redis.py`.
+"""
+
+import secrets
+from collections.abc import Callable, Iterator
+
+import pytest
+import redis
+
+from postmetric.web.ratelimit import RateLimiter, RedisRateLimiter
 
 from factories import Clock
 
 
-def test_each_key_gets_its_own_budget_per_window():
+@pytest.fixture
+def redis_namespace() -> Iterator[tuple[redis.Redis, str]]:
+    """A client on the test Redis server and a key prefix of the test's own, whose keys are deleted after."""
+    client = redis.Redis(host="127.0.0.1", port=6379, socket_connect_timeout=1)
+    try:
+        client.ping()
+    except redis.ConnectionError as error:
+        pytest.skip(f"no Redis server on 127.0.0.1:6379 ({error})")
+    prefix = f"pmtest:{secrets.token_hex(6)}:"
+    try:
+        yield client, prefix
+    finally:
+        keys = list(client.scan_iter(match=f"{prefix}*", count=1_000))
+        if keys:
+            client.delete(*keys)
+        client.close()
+
+
+Limiter = RateLimiter | RedisRateLimiter
+
+
+@pytest.fixture(params=["memory", "redis"])
+def make_limiter(request: pytest.FixtureRequest) -> Callable[..., Limiter]:
+    """Builds the limiter under test: `make_limiter(rate, clock=...)`."""
+    if request.param == "memory":
+        return RateLimiter
+    client, prefix = request.getfixturevalue("redis_namespace")
+    return lambda rate, *, clock: RedisRateLimiter(client, rate, clock=clock, name="test", key_prefix=prefix)
+
+
+def test_each_key_gets_its_own_budget_per_window(make_limiter):
     clock = Clock(120.0)
-    limiter = RateLimiter("3/minute", clock=clock)
+    limiter = make_limiter("3/minute", clock=clock)
     assert [limiter.hit("a") for _ in range(4)] == [True, True, True, False]
     assert limiter.hit("b")
     clock.advance(59.9)
@@ -17,15 +58,15 @@ def test_each_key_gets_its_own_budget_per_window():
     assert limiter.window_seconds == 60 and limiter.limit == 3
 
 
-def test_per_second_and_per_hour_rates():
+def test_per_second_and_per_hour_rates(make_limiter):
     clock = Clock(0.0)
-    assert RateLimiter("10/second", clock=clock).window_seconds == 1
-    assert RateLimiter("100/hour", clock=clock).window_seconds == 3600
+    assert make_limiter("10/second", clock=clock).window_seconds == 1
+    assert make_limiter("100/hour", clock=clock).window_seconds == 3600
 
 
-def test_check_counts_like_hit_and_tells_what_is_left_of_the_window():
+def test_check_counts_like_hit_and_tells_what_is_left_of_the_window(make_limiter):
     clock = Clock(120.5)
-    limiter = RateLimiter("2/minute", clock=clock)
+    limiter = make_limiter("2/minute", clock=clock)
     first = limiter.check("key")
     assert (first.allowed, first.limit, first.remaining, first.reset) == (True, 2, 1, 180)
     assert first.headers() == {"X-RateLimit-Limit": "2", "X-RateLimit-Remaining": "1", "X-RateLimit-Reset": "180"}
@@ -39,8 +80,8 @@ def test_check_counts_like_hit_and_tells_what_is_left_of_the_window():
     assert limiter.check("key") == first.__class__(True, 2, 1, 240, 60)
 
 
-def test_retry_after_is_never_zero():
+def test_retry_after_is_never_zero(make_limiter):
     clock = Clock(179.9)
-    limiter = RateLimiter("1/minute", clock=clock)
+    limiter = make_limiter("1/minute", clock=clock)
     limiter.check("key")
     assert limiter.check("key").retry_after == 1

@@ -16,7 +16,10 @@
    server-side calls) is recorded on the visit's current page, the page of its latest
    pageview (its entry page for a visit reloaded by `warm`).
 
-Ids are lower-case UUID strings throughout.
+Ids are lower-case UUID strings throughout. `SessionTracker` keeps visits in process;
+`redis_sessions.RedisSessionTracker` keeps them in Redis, shared by several app nodes, under
+the same rules: the helpers below (`SaltCache`, `cookieless_visitor_ids`, `new_visit_attributes`,
+`put_visit_page`) are what both use.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from operator import attrgetter
+from typing import Protocol
 
 import orjson
 
@@ -82,6 +86,16 @@ class Visit:
         return self.attributes[VISIT_FIELDS.index(name)]
 
 
+class VisitTracker(Protocol):
+    """What ingestion and the app use of a tracker: `SessionTracker` or `redis_sessions.RedisSessionTracker`."""
+
+    def assign(self, event: Event) -> None: ...
+
+    def expire(self, now: float) -> None: ...
+
+    def warm(self, sessions: Iterable[ActiveSession]) -> None: ...
+
+
 @dataclass(frozen=True, slots=True)
 class ActiveSession:
     """A visit found in the event store, used to warm the cache after a restart."""
@@ -106,8 +120,7 @@ class SessionTracker:
         # (site_id, visitor id) -> the key in `_visits` of the visitor's latest visit, so an event
         # with a visitor id alone finds a visit keyed by its session id.
         self._latest: dict[tuple[int, str], tuple] = {}
-        self._salt_day: date | None = None
-        self._salt_pair: tuple[bytes, bytes | None] = (b"", None)
+        self._salts_for = SaltCache(salts)
 
     def __len__(self) -> int:
         return len(self._visits)
@@ -139,10 +152,7 @@ class SessionTracker:
             if event.type is _PAGEVIEW:
                 visit.page_hostname, visit.page_path = event.hostname, event.pathname
             elif not event.href:
-                if visit.page_path:
-                    event.hostname, event.pathname = visit.page_hostname, visit.page_path
-                else:  # the visit was reloaded: its entry page is the best guess (on the site's domain)
-                    event.pathname = visit.attributes[_ENTRY_PAGE]
+                put_visit_page(event, visit)
         else:
             # A client's own session id is kept for its first visit; an expired one is replaced.
             if session_id is not None:
@@ -151,11 +161,10 @@ class SessionTracker:
                 new_session_id, key = str(uuid.uuid4()), (site_id, "v", visitor_id)
             if not event.entry_page:
                 event.entry_page = event.pathname
-            attributes = list(_visit_attributes(event))
-            attributes[_CLICK_IDS] = orjson.dumps(event.click_ids).decode() if event.click_ids else "{}"
             if visit is not None:  # an expired visit's key, still in its old place
                 self._visits.move_to_end(key)
-            visit = Visit(visitor_id, new_session_id, now, now, tuple(attributes), None, event.hostname, event.pathname)
+            visit = Visit(visitor_id, new_session_id, now, now, new_visit_attributes(event), None, event.hostname,
+                          event.pathname)
             self._visits[key] = visit
             visitor = (site_id, visitor_id)
             latest_key = self._latest.get(visitor)
@@ -188,24 +197,64 @@ class SessionTracker:
             self._latest[(s.site_id, s.visitor_id)] = key
 
     def _derived_visitor(self, event: Event) -> str:
-        # Salts follow the processing day, not the event's: a backfill of last year's
-        # events must not mint (and keep) salts for days long gone.
-        today, yesterday = self._salts_for(self._clock())
-        material = f"{event.site_id}\x00{event.ip}\x00{event.user_agent}".encode()
-        if yesterday is not None:
-            previous = _keyed_uuid(yesterday, material)
+        today, previous = cookieless_visitor_ids(event, self._salts_for(self._clock()))
+        if previous is not None:
             key = self._latest.get((event.site_id, previous))
             visit = self._visits.get(key) if key is not None else None
             if visit is not None and event.timestamp - visit.last_seen <= SESSION_TIMEOUT_SECONDS:
                 return previous
-        return _keyed_uuid(today, material)
+        return today
 
-    def _salts_for(self, timestamp: float) -> tuple[bytes, bytes | None]:
+
+class SaltCache:
+    """Today's and yesterday's cookieless salt, asked of the `SaltSource` once a day.
+
+    Salts follow the processing day, not the event's: a backfill of last year's events must
+    not mint (and keep) salts for days long gone. Call it with the clock's time.
+    """
+
+    __slots__ = ("_salts", "_day", "_pair")
+
+    def __init__(self, salts: SaltSource) -> None:
+        self._salts = salts
+        self._day: date | None = None
+        self._pair: tuple[bytes, bytes | None] = (b"", None)
+
+    def __call__(self, timestamp: float) -> tuple[bytes, bytes | None]:
         day = datetime.fromtimestamp(timestamp, timezone.utc).date()
-        if day != self._salt_day:
-            self._salt_pair = self._salts(day)
-            self._salt_day = day
-        return self._salt_pair
+        if day != self._day:
+            self._pair = self._salts(day)
+            self._day = day
+        return self._pair
+
+
+def cookieless_visitor_ids(event: Event, salts: tuple[bytes, bytes | None]) -> tuple[str, str | None]:
+    """The visitor id of a cookieless event under today's salt, and under yesterday's if there is one.
+
+    Yesterday's id is the visitor's while a visit begun under it is still active (rule 2);
+    the caller decides, as only it knows its visits.
+    """
+    today, yesterday = salts
+    material = f"{event.site_id}\x00{event.ip}\x00{event.user_agent}".encode()
+    return _keyed_uuid(today, material), _keyed_uuid(yesterday, material) if yesterday is not None else None
+
+
+def new_visit_attributes(event: Event) -> tuple:
+    """The attributes (`VISIT_FIELDS`) of a visit that `event` begins; its entry page is the event's page
+    unless the client named one."""
+    attributes = list(_visit_attributes(event))
+    if not attributes[_ENTRY_PAGE]:
+        attributes[_ENTRY_PAGE] = event.pathname
+    attributes[_CLICK_IDS] = orjson.dumps(event.click_ids).decode() if event.click_ids else "{}"
+    return tuple(attributes)
+
+
+def put_visit_page(event: Event, visit: Visit) -> None:
+    """Record an event without a page of its own (rule 4) on its visit's current page."""
+    if visit.page_path:
+        event.hostname, event.pathname = visit.page_hostname, visit.page_path
+    else:  # the visit was reloaded: its entry page is the best guess (on the site's domain)
+        event.pathname = visit.attributes[_ENTRY_PAGE]
 
 
 def _keyed_uuid(salt: bytes, material: bytes) -> str:
