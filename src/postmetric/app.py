@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from urllib.parse import urlsplit
 
+import redis
 from sqlalchemy import func, select
 from sqlalchemy.orm import sessionmaker
 from starlette.applications import Starlette
@@ -25,27 +26,28 @@ from starlette.routing import Route
 
 from postmetric.accounts.keys import authenticate_site_key
 from postmetric.config import Settings
-from postmetric.errors import NotYetAvailable
+from postmetric.jobs import JobRunner
 from postmetric.mail import Mailer
 from postmetric.revenue.currency import Rates
 from postmetric.ingest.geo import GeoDatabase
 from postmetric.ingest.pipeline import Enrichers
 from postmetric.ingest.service import Ingestion
-from postmetric.ingest.sessions import SESSION_TIMEOUT_SECONDS, SessionTracker
+from postmetric.ingest.redis_sessions import RedisSessionTracker
+from postmetric.ingest.sessions import SESSION_TIMEOUT_SECONDS, SessionTracker, VisitTracker
 from postmetric.ingest.useragent import UserAgentParser
 from postmetric.ingest.writer import EventWriter
 from postmetric.sites.directory import SiteDirectory
 from postmetric.sites.goals import GoalDefinition, goal_definitions
 from postmetric.sites.salts import cookieless_salts
+from postmetric.sites.retention import retention_job
 from postmetric.sites.settings import SiteSettings
 from postmetric.stats.engine import StatsEngine
 from postmetric.store.database import create_engine, migrate, session_factory
-from postmetric.store.duckdb_events import DuckDBEventStore
-from postmetric.store.events import EventStore
+from postmetric.store.events import EventStore, open_event_store
 from postmetric.store.metadata import Site
 from postmetric.store.journal import EventJournal
 from postmetric.web.client_ip import TrustedProxies
-from postmetric.web.ratelimit import RateLimiter
+from postmetric.web.ratelimit import RateLimiter, RedisRateLimiter
 from postmetric.web.responses import json_error, json_response
 from postmetric.web.routes import accounts, dashboard, docs, ingest, payments, sites, stats, tracker
 from postmetric.web.routes import customers, goals, revenue_settings, server_events, webhooks
@@ -65,27 +67,22 @@ class Services:
     sites: Callable[[str], SiteSettings | None]
     authenticate_site_key: Callable[[str], int | None]
     ingestion: Ingestion
-    ingest_limiter: RateLimiter | None
+    ingest_limiter: RateLimiter | RedisRateLimiter | None
     trusted_proxies: TrustedProxies
     events: EventStore
-    sessions: SessionTracker
+    sessions: VisitTracker
     writer: EventWriter
     metadata: sessionmaker  # sessions on the metadata database, for blocking code in threads
     stats: StatsEngine
-    api_limiter: RateLimiter | None  # per site key / account token, for the stats API
+    api_limiter: RateLimiter | RedisRateLimiter | None  # per site key / account token, for the stats API
     stopping: asyncio.Event  # set when the app shuts down: long-lived responses (event streams) end
     secret_key: str = ""  # POSTMETRIC_SECRET_KEY, or the one generated into the data dir
-    login_limiter: RateLimiter | None = None  # per email and per client IP, for login and password reset
+    login_limiter: RateLimiter | RedisRateLimiter | None = None  # per email and per client IP, for login and password reset
     mailer: Mailer | None = None  # None without POSTMETRIC_SMTP_URL
     rates: Rates | None = None  # ECB rates for payments in another currency than the site's
 
 
 def create_app(settings: Settings, *, clock: Clock = time.time) -> FastEventsEndpoint:
-    if settings.clickhouse_url:
-        raise NotYetAvailable("POSTMETRIC_CLICKHOUSE_URL", "the ClickHouse event store")
-    if settings.redis_url:
-        raise NotYetAvailable("POSTMETRIC_REDIS_URL", "the Redis session cache")
-
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async with _services(settings, clock) as services:
@@ -118,15 +115,32 @@ async def _services(settings: Settings, clock: Clock) -> AsyncIterator[Services]
     migrate(settings.metadata_url)
     engine = create_engine(settings.metadata_url)
     Session = session_factory(engine)
-    events = DuckDBEventStore(settings.events_path)
+    journal = EventJournal(settings.journal_dir)
+    events = open_event_store(settings, journal_id=journal.journal_id)
     geo = GeoDatabase.open(settings.derived_data_dir)
-    writer = EventWriter(events, EventJournal(settings.journal_dir), max_pending=settings.ingest_queue_size)
+    writer = EventWriter(events, journal, max_pending=settings.ingest_queue_size)
     recovered = writer.recover()
     if recovered:
         log.info("loaded %d journaled events left by the previous run", recovered)
-    sessions = SessionTracker(salts=_salt_source(Session), clock=clock, max_visits=settings.session_cache_size)
+    # Calls block the event loop: a Redis that hangs must fail fast (ingestion answers 503).
+    redis_client = (redis.Redis.from_url(settings.redis_url, socket_timeout=1, socket_connect_timeout=1)
+                    if settings.redis_url else None)
+    sessions: VisitTracker
+    if redis_client is not None:  # shared by every node
+        sessions = RedisSessionTracker(redis_client, salts=_salt_source(Session), clock=clock)
+    else:
+        sessions = SessionTracker(salts=_salt_source(Session), clock=clock, max_visits=settings.session_cache_size)
+    # Visits a restart (or a Redis without persistence) forgot; a live node's newer ones are kept.
     sessions.warm(events.active_sessions(since=clock() - SESSION_TIMEOUT_SECONDS))
     writer.start()
+
+    def limiter(name: str, rate: str) -> RateLimiter | RedisRateLimiter | None:
+        if not rate:
+            return None
+        if redis_client is not None:
+            return RedisRateLimiter(redis_client, rate, clock=clock, name=name)
+        return RateLimiter(rate, clock=clock)
+
     directory = SiteDirectory(Session, clock=clock)
     services = Services(
         settings=settings,
@@ -134,29 +148,36 @@ async def _services(settings: Settings, clock: Clock) -> AsyncIterator[Services]
         sites=directory.get,
         authenticate_site_key=_key_authenticator(Session, clock),
         ingestion=Ingestion(Enrichers(directory.get, UserAgentParser(), geo, sessions), writer),
-        ingest_limiter=RateLimiter(settings.ingest_rate_limit, clock=clock) if settings.ingest_rate_limit else None,
+        ingest_limiter=limiter("ingest", settings.ingest_rate_limit),
         trusted_proxies=TrustedProxies(settings.trusted_networks),
         events=events,
         sessions=sessions,
         writer=writer,
         metadata=Session,
         stats=StatsEngine(events, goals=_goal_source(Session)),
-        api_limiter=RateLimiter(settings.api_rate_limit, clock=clock) if settings.api_rate_limit else None,
+        api_limiter=limiter("api", settings.api_rate_limit),
         stopping=asyncio.Event(),
         secret_key=settings.resolved_secret_key(),
-        login_limiter=RateLimiter(settings.login_rate_limit, clock=clock) if settings.login_rate_limit else None,
+        login_limiter=limiter("login", settings.login_rate_limit),
         mailer=_mailer(settings),
         rates=Rates(),
     )
     _hint_first_steps(Session, settings)
     expiry = asyncio.create_task(_expire_visits(sessions, clock))
+    # Run once across nodes: each job takes a lease in the metadata database.
+    jobs = asyncio.create_task(JobRunner(Session, [retention_job(Session, events)], clock=clock).run_forever())
     try:
         yield services
     finally:
         services.stopping.set()
         expiry.cancel()
+        jobs.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await jobs
         await writer.close()
-        events.close()
+        events.close()  # after a purge still running in its thread: closing waits for the store's lock
+        if redis_client is not None:
+            redis_client.close()
         geo.close()
         engine.dispose()
 
@@ -181,7 +202,7 @@ def _hint_first_steps(Session: sessionmaker, settings: Settings) -> None:
     )
 
 
-async def _expire_visits(sessions: SessionTracker, clock: Clock) -> None:
+async def _expire_visits(sessions: VisitTracker, clock: Clock) -> None:
     while True:
         await asyncio.sleep(60)
         sessions.expire(clock())

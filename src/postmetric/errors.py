@@ -35,10 +35,3 @@ class NotFound(DomainError):
 
 class Forbidden(DomainError):
     """The user may see the thing but not do this to it; `str(error)` names the rule, e.g. "role: …"."""
-
-
-class NotYetAvailable(DomainError):
-    """A configured feature this version does not have yet: refusing beats ignoring it."""
-
-    def __init__(self, setting: str, feature: str) -> None:
-        super().__init__(f"{setting} is set, but {feature} is not available in this version yet; unset it")

@@ -69,6 +69,19 @@ def test_each_journal_keeps_its_own_checkpoint(open_store):
     assert first.fetch("SELECT count() AS n FROM events")[0]["n"] == 2
 
 
+def test_a_load_retried_after_failing_part_way_stores_its_events_once(store):
+    """The writer retries a failed load with the same rows and journal position."""
+    first, second = stored_event(pathname="/a"), stored_event(pathname="/b", timestamp=1_780_000_060.0)
+    second.visit = first.visit
+    batch = encode_rows([event_row(first), event_row(second)])
+    store.load(batch, journal_position=Position(0, 300))
+    store.load(batch, journal_position=Position(0, 300))
+    assert store.fetch("SELECT count() AS n FROM events")[0]["n"] == 2
+    assert store.fetch("SELECT span_pageviews FROM sessions FINAL") == [{"span_pageviews": 2}]
+    store.load(batch, journal_position=Position(0, 600))  # the same rows sent again later are new events
+    assert store.fetch("SELECT count() AS n FROM events")[0]["n"] == 4
+
+
 def test_the_embedded_engine_speaks_the_same_sql(tmp_path):
     """`chdb:///path`: ClickHouse in this process, through the same client library."""
     event = every_column_event(timestamp=1_780_000_000.123456, session_started_at=1_779_999_000.5)

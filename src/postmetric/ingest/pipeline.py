@@ -22,7 +22,7 @@ from urllib.parse import parse_qsl, urlsplit
 from postmetric.ingest.acquisition import classify
 from postmetric.ingest.event import DropReason, Event
 from postmetric.ingest.geo import GeoDatabase
-from postmetric.ingest.sessions import SessionTracker
+from postmetric.ingest.sessions import VisitTracker
 from postmetric.ingest.useragent import UserAgentParser
 from postmetric.sites.settings import SiteSettings
 
@@ -47,7 +47,7 @@ class Enrichers:
     sites: Callable[[str], SiteSettings | None]
     user_agents: UserAgentParser
     geo: GeoDatabase
-    sessions: SessionTracker
+    sessions: VisitTracker
 
 
 Step = Callable[[Event, Enrichers], DropReason | None]

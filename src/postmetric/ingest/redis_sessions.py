@@ -38,6 +38,7 @@ from postmetric.ingest.sessions import (
     ActiveSession,
     SaltCache,
     SaltSource,
+    SessionCacheUnavailable,
     Visit,
     cookieless_visitor_ids,
     new_visit_attributes,
@@ -167,11 +168,14 @@ class RedisSessionTracker:
             if previous is not None:
                 keys += (f"{visits}{site_id}:v:{previous}", f"{latest}{site_id}:{previous}")
         is_pageview = event.type is _PAGEVIEW
-        reply = self._assign(keys=keys, args=(
-            event.timestamp, SESSION_TIMEOUT_SECONDS, KEY_TTL_SECONDS, "v" if session_id is None else "s",
-            visitor_id, previous or "", session_id or "", str(uuid.uuid4()), orjson.dumps(new_visit_attributes(event)),
-            event.hostname, event.pathname, "1" if is_pageview else "0",
-        ))
+        try:
+            reply = self._assign(keys=keys, args=(
+                event.timestamp, SESSION_TIMEOUT_SECONDS, KEY_TTL_SECONDS, "v" if session_id is None else "s",
+                visitor_id, previous or "", session_id or "", str(uuid.uuid4()),
+                orjson.dumps(new_visit_attributes(event)), event.hostname, event.pathname, "1" if is_pageview else "0",
+            ))
+        except redis.RedisError as error:
+            raise SessionCacheUnavailable(str(error)) from error
         visitor, session, started_at, last_seen, attributes, page_hostname, page_path, began = (
             value.decode() if isinstance(value, bytes) else value for value in reply
         )

@@ -86,6 +86,10 @@ class Visit:
         return self.attributes[VISIT_FIELDS.index(name)]
 
 
+class SessionCacheUnavailable(Exception):
+    """The shared visit cache (Redis) did not answer: the event cannot be given its visit."""
+
+
 class VisitTracker(Protocol):
     """What ingestion and the app use of a tracker: `SessionTracker` or `redis_sessions.RedisSessionTracker`."""
 

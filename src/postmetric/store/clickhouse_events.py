@@ -203,12 +203,17 @@ class ClickHouseEventStore:
             if rows_csv:
                 self._command(f"TRUNCATE TABLE {self._staging}")
                 self._client.raw_insert(self._staging, None, rows_csv, settings=_CSV_SETTINGS, fmt="CSV")
-                for statement in self._load_sql:
+                insert_events, *derived = self._load_sql
+                # A retry of this load (the same rows up to the same journal position) inserts nothing.
+                token = ({"insert_deduplication_token": f"{self._journal_id}:{journal_position[0]}:{journal_position[1]}"}
+                         if journal_position is not None else {})
+                self._command(insert_events, settings=self._write_settings | token)
+                for statement in derived:
                     self._command(statement, settings=_ALIAS_SETTINGS | self._write_settings)
                 self._link_payments()
                 self._command(f"TRUNCATE TABLE {self._staging}")
-            # No transactions in ClickHouse: a crash between the inserts and the checkpoint leaves
-            # rows without their checkpoint, and the journal loads the batch again (stored twice).
+            # No transactions in ClickHouse: after a crash between the inserts and the checkpoint, the
+            # journal replays from the last checkpoint, and rows batched differently are stored twice.
             if journal_position is not None:
                 segment, offset = journal_position
                 self._command("INSERT INTO journal_checkpoint VALUES ({journal:String}, {segment:UInt64}, {offset:UInt64})",

@@ -48,9 +48,11 @@ class Table:
     engine: str  # without "Replicated"
     order_by: str
     shard_key: str
+    settings: str = ""  # a single server's table settings (Replicated tables have their own defaults)
 
     def single_server(self) -> str:
-        return f"CREATE TABLE IF NOT EXISTS {self.name} ({_columns(self.columns)}) ENGINE = {self.engine} ORDER BY {self.order_by}"
+        return (f"CREATE TABLE IF NOT EXISTS {self.name} ({_columns(self.columns)}) ENGINE = {self.engine}"
+                f" ORDER BY {self.order_by}" + (f" SETTINGS {self.settings}" if self.settings else ""))
 
     def cluster(self, cluster: str) -> list[str]:
         """The shards' local table and the Distributed table in front of it."""
@@ -79,6 +81,9 @@ EVENTS = Table(
     # Reads are "one site, a time range"; a visit's events then sit together.
     "(site_id, toDate(timestamp), session_id, timestamp)",
     "cityHash64(session_id)",
+    # A load retried after a failure part-way is recognised by its token and not stored twice
+    # (replicated tables deduplicate inserts by default).
+    "non_replicated_deduplication_window = 1000",
 )
 # Append-only: positions only grow, and a journal's largest is its checkpoint.
 JOURNAL_CHECKPOINT = Table("journal_checkpoint", (("journal_id", "String"), ("segment", "UInt64"),

@@ -11,16 +11,20 @@ Secondary responsibilities:
 2. `RedisRateLimiter` counts the same windows in Redis, so that app nodes behind a load
    balancer share one budget per key: one round trip (INCR, EXPIRE) per request. Windows
    follow the injected clock on both: nodes agree on them as far as their clocks agree.
+   While Redis is unreachable, requests are let through (and a warning logged).
 """
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import redis
 from limits import parse
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,4 +122,9 @@ class RedisRateLimiter(_FixedWindowLimiter):
         self._incr = client.register_script(_INCR_WITH_EXPIRY)
 
     def _count(self, key: str, window: int) -> int:
-        return self._incr(keys=[f"{self._prefix}{window}:{key}"], args=[self.window_seconds + 1])
+        try:
+            return self._incr(keys=[f"{self._prefix}{window}:{key}"], args=[self.window_seconds + 1])
+        except redis.RedisError as error:
+            # A limit protects the service; an unreachable Redis must not take the service down with it.
+            log.warning("rate limit %s not counted, Redis is unreachable: %s", self._prefix, error)
+            return 0

@@ -31,6 +31,7 @@ from postmetric.ingest.request import (
     parse_query_params,
     parse_server_events,
 )
+from postmetric.ingest.sessions import SessionCacheUnavailable
 from postmetric.ingest.writer import QueueFull, StoreUnavailable
 from postmetric.web.client_ip import client_ip
 from postmetric.web.responses import CORS_HEADERS, json_error, json_response
@@ -202,6 +203,8 @@ async def ingest(services, events: list[Event]) -> None:
         raise Refused(503, "too many events waiting to be written; retry shortly", {"Retry-After": "1"}) from None
     except StoreUnavailable as exc:
         raise Refused(503, f"the event store could not write: {exc}", {"Retry-After": "5"}) from None
+    except SessionCacheUnavailable as exc:
+        raise Refused(503, f"the visit cache (Redis) did not answer: {exc}", {"Retry-After": "5"}) from None
 
 
 async def _authenticated_site(services, headers: Mapping[str, str]) -> int:
