@@ -3,6 +3,7 @@ realistic events over 90 days in the embedded DuckDB event store.
 
     .venv/bin/python bench/query.py                          # 1 M then 10 M events
     .venv/bin/python bench/query.py --sizes 20000 --cache-dir /tmp/pm   # a small run (CI)
+    .venv/bin/python bench/query.py --sizes 1000000 --clickhouse http://127.0.0.1:8123  # on ClickHouse
 
 The events come from `postmetric.demo.generate` (the traffic `postmetric demo` shows; generated
 inside DuckDB, hash-seeded, so a size and seed always give the same file), spread over three
@@ -27,12 +28,14 @@ from pathlib import Path
 import duckdb
 
 from postmetric import demo
-from postmetric.demo import DemoSite
+from postmetric.demo import DemoSite, progress_bar
 from postmetric.sites.goals import GoalDefinition
 from postmetric.stats.engine import StatsEngine
 from postmetric.stats.funnels import FunnelStep, funnel_results
 from postmetric.stats.parse import parse_query
+from postmetric.store.clickhouse_events import ClickHouseEventStore, connect
 from postmetric.store.duckdb_events import CREATE_TABLES, DuckDBEventStore
+from postmetric.store.transfer import copy_to_clickhouse
 
 NOW = datetime(2026, 5, 31, 18, 0, tzinfo=timezone.utc)
 DAYS = 90
@@ -180,8 +183,9 @@ def machine() -> str:
             f"{platform.release()}, Python {platform.python_version()}, DuckDB {duckdb.__version__}")
 
 
-def bench(path: Path, size: int, runs: int, generated_now: bool) -> bool:
-    """Print one size's figures; False if a query failed."""
+def bench(path: Path, size: int, runs: int, generated_now: bool, clickhouse_url: str | None = None) -> bool:
+    """Print one size's figures; False if a query failed. With `clickhouse_url`, the same events
+    are copied (once) into a database of that server and queried there."""
     panel_budget, dashboard_budget = budget(size)
     with duckdb.connect(str(path), read_only=True) as db:
         events, visitors, visits, generation_s = db.execute("FROM bench_data").fetchone()
@@ -190,8 +194,8 @@ def bench(path: Path, size: int, runs: int, generated_now: bool) -> bool:
     print(f"data: {path} ({path.stat().st_size / 1e6:,.0f} MB), generated in {generation_s:,.1f} s"
           + ("" if generated_now else " (cached)"))
     started = time.perf_counter()
-    store = DuckDBEventStore(path)
-    print(f"store opened in {(time.perf_counter() - started) * 1000:,.0f} ms; p50/min/max of {runs} runs after "
+    store = DuckDBEventStore(path) if clickhouse_url is None else _clickhouse_copy(path, size, clickhouse_url)
+    print(f"{store.dialect} store opened in {(time.perf_counter() - started) * 1000:,.0f} ms; p50/min/max of {runs} runs after "
           f"one warm-up; budget p50 <= {panel_budget:.0f} ms per panel, whole dashboard <= "
           f"{dashboard_budget:,.0f} ms (* = on the default dashboard view)", flush=True)
     print(f"  {'panel':<24} {'p50 ms':>8} {'min ms':>8} {'max ms':>8}  {'budget':<6}  result")
@@ -222,6 +226,20 @@ def bench(path: Path, size: int, runs: int, generated_now: bool) -> bool:
     return ok
 
 
+def _clickhouse_copy(path: Path, size: int, url: str) -> ClickHouseEventStore:
+    """The ClickHouse database `bench_<size>_<cache key>` at `url`, filled from `path` unless it was already."""
+    store = connect(f"{url.rstrip('/')}/bench_{size}_{cache_key()}")
+    if not store.fetch("SELECT count() AS n FROM events")[0]["n"]:
+        started = time.perf_counter()
+        source = DuckDBEventStore(path)
+        try:
+            copy_to_clickhouse(source, store, progress=progress_bar(sys.stderr, label="copy to clickhouse"))
+        finally:
+            source.close()
+        print(f"copied into ClickHouse in {time.perf_counter() - started:,.1f} s")
+    return store
+
+
 def cache_key() -> str:
     """Names the store's schema and the generator's version: a cached file made for another
     schema (a derived table it lacks, say) is never reused."""
@@ -235,6 +253,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--cache-dir", type=Path, default=DEFAULT_CACHE)
     parser.add_argument("--regenerate", action="store_true", help="rebuild cached event stores")
+    parser.add_argument("--clickhouse", metavar="URL", help="query a ClickHouse server (http://user:pass@host:8123)"
+                        " instead of DuckDB; the events are copied into a database of its own there once")
     args = parser.parse_args(argv)
     print(f"machine: {machine()}", flush=True)
     ok = True
@@ -244,7 +264,7 @@ def main(argv: list[str] | None = None) -> int:
         if generated_now:
             print(f"generating {size:,} events into {path} ...", file=sys.stderr, flush=True)
             generate(path, size, args.seed, lambda line: print(line, file=sys.stderr, flush=True))
-        ok = bench(path, size, args.runs, generated_now) and ok
+        ok = bench(path, size, args.runs, generated_now, args.clickhouse) and ok
     return 0 if ok else 1
 
 

@@ -51,3 +51,22 @@ def test_small_stats_benchmark_times_every_panel_on_generated_events(tmp_path):
     all_time = re.search(r"^    headline, all time .*visitors ([\d,]+), visits ([\d,]+)", out, re.MULTILINE)
     assert (number(all_time[1]), number(all_time[2])) == (visitors, visits)
     assert re.search(r"whole dashboard \(sum of \* p50s\) +[\d.]+ ms", out)
+
+
+def test_the_benchmark_queries_clickhouse_too(tmp_path):
+    from clickhouse_http import server_url
+
+    command = [sys.executable, str(BENCH), "--sizes", "20000", "--runs", "1", "--cache-dir", str(tmp_path)]
+    duckdb_run = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    done = subprocess.run([*command, "--clickhouse", server_url()], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "clickhouse store opened" in done.stdout and "copied into ClickHouse" in done.stdout
+    assert "copy to clickhouse: [" in done.stderr  # progress while copying
+    # The same answers as on DuckDB, panel by panel.
+    assert answers(done.stdout) == answers(duckdb_run.stdout)
+
+
+def answers(out: str) -> list[str]:
+    """The panel rows without their timings."""
+    return [" ".join(re.sub(r" [\d.]+ +[\d.]+ +[\d.]+  (ok|MISSED) ", " ", line).split())
+            for line in out.splitlines() if line.startswith("  ") and "whole dashboard" not in line]
