@@ -3,14 +3,19 @@
 Metadata database: `metadata_url` runs each test once on SQLite and once on PostgreSQL (the server
 named by POSTMETRIC_TEST_DATABASE_URL, in a throwaway schema); `metadata_engine` is an engine on
 that database, migrated; `db_session` is a session on it.
+
+Redis: `redis_namespace` is a client on the Redis server of this machine and a key prefix of the
+test's own.
 """
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import redis
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
@@ -46,3 +51,21 @@ def db_session(metadata_engine: Engine) -> Iterator[Session]:
 def derived_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Where the geolocation database is unpacked, shared by every test (unpacking takes ~0.5 s)."""
     return tmp_path_factory.mktemp("derived")
+
+
+@pytest.fixture
+def redis_namespace() -> Iterator[tuple[redis.Redis, str]]:
+    """A client on the test Redis server and a key prefix of the test's own, whose keys are deleted after."""
+    client = redis.Redis(host="127.0.0.1", port=6379, socket_connect_timeout=1)
+    try:
+        client.ping()
+    except redis.ConnectionError as error:
+        pytest.skip(f"no Redis server on 127.0.0.1:6379 ({error})")
+    prefix = f"pmtest:{secrets.token_hex(6)}:"
+    try:
+        yield client, prefix
+    finally:
+        keys = list(client.scan_iter(match=f"{prefix}*", count=1_000))
+        if keys:
+            client.delete(*keys)
+        client.close()

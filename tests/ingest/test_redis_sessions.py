@@ -14,7 +14,7 @@ from postmetric.ingest.redis_sessions import KEY_TTL_SECONDS, RedisSessionTracke
 from postmetric.ingest.sessions import SESSION_TIMEOUT_SECONDS, ActiveSession
 
 from factories import Clock
-from test_sessions import MIDNIGHT, DailySalts, event, redis_namespace, same_visit, server_event  # noqa: F401
+from test_sessions import MIDNIGHT, DailySalts, event, same_visit, server_event
 
 NOON = MIDNIGHT + 12 * 3600
 

@@ -7,13 +7,11 @@ Eviction (`max_visits`, `expire`) and `warm` of the in-process cache are tested 
 `test_redis_sessions.py` has what only Redis does.
 """
 
-import secrets
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import date
 
 import pytest
-import redis
 
 from postmetric.ingest.event import Event, EventType
 from postmetric.ingest.redis_sessions import RedisSessionTracker
@@ -43,24 +41,6 @@ def event(ts: float, *, visitor=None, session=None, ip="1.2.3.4", ua="UA", path=
               client_session_id=session and str(session))
     e.site_id, e.pathname, e.source = 1, path, source
     return e
-
-
-@pytest.fixture
-def redis_namespace() -> Iterator[tuple[redis.Redis, str]]:
-    """A client on the test Redis server and a key prefix of the test's own, whose keys are deleted after."""
-    client = redis.Redis(host="127.0.0.1", port=6379, socket_connect_timeout=1)
-    try:
-        client.ping()
-    except redis.ConnectionError as error:
-        pytest.skip(f"no Redis server on 127.0.0.1:6379 ({error})")
-    prefix = f"pmtest:{secrets.token_hex(6)}:"
-    try:
-        yield client, prefix
-    finally:
-        keys = list(client.scan_iter(match=f"{prefix}*", count=1_000))
-        if keys:
-            client.delete(*keys)
-        client.close()
 
 
 Tracker = SessionTracker | RedisSessionTracker

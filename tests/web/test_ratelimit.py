@@ -5,33 +5,13 @@ Redis server at 127.0.0.1:6379, under a key prefix private to the test). What on
 does is in `test_ratelimit_redis.py`.
 """
 
-import secrets
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
-import redis
 
 from postmetric.web.ratelimit import RateLimiter, RedisRateLimiter
 
 from factories import Clock
-
-
-@pytest.fixture
-def redis_namespace() -> Iterator[tuple[redis.Redis, str]]:
-    """A client on the test Redis server and a key prefix of the test's own, whose keys are deleted after."""
-    client = redis.Redis(host="127.0.0.1", port=6379, socket_connect_timeout=1)
-    try:
-        client.ping()
-    except redis.ConnectionError as error:
-        pytest.skip(f"no Redis server on 127.0.0.1:6379 ({error})")
-    prefix = f"pmtest:{secrets.token_hex(6)}:"
-    try:
-        yield client, prefix
-    finally:
-        keys = list(client.scan_iter(match=f"{prefix}*", count=1_000))
-        if keys:
-            client.delete(*keys)
-        client.close()
 
 
 Limiter = RateLimiter | RedisRateLimiter

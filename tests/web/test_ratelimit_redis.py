@@ -7,7 +7,6 @@ themselves are tested on both limiters in `test_ratelimit.py`.
 from postmetric.web.ratelimit import RedisRateLimiter
 
 from factories import Clock
-from test_ratelimit import redis_namespace  # noqa: F401
 
 
 def nodes(namespace, rate, clock, *, name="ingest", count=2) -> list[RedisRateLimiter]:
