@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from event_stores import KINDS, open_store
 from factories import Clock, stored_event
 from postmetric.accounts.users import create_user
 from postmetric.ingest.event import EventType
@@ -19,7 +20,6 @@ from postmetric.sites.retention import (
 )
 from postmetric.sites.service import create_site, update_site_settings
 from postmetric.store.database import session_factory
-from postmetric.store.duckdb_events import DuckDBEventStore
 from postmetric.store.events import encode_rows, event_row
 from postmetric.store.metadata import Site
 
@@ -57,11 +57,11 @@ def visit(site_id: int, session_id: str, started: float, *offsets: float, identi
     return events
 
 
-@pytest.fixture
-def store(tmp_path, sites):
+@pytest.fixture(params=KINDS)
+def store(request, tmp_path, sites):
     retained, forever = sites
     cutoff = NOW - 30 * DAY
-    store = DuckDBEventStore(tmp_path / "events.duckdb")
+    store = open_store(request.param, tmp_path)
     store.load(encode_rows(event_row(e) for e in [
         *visit(retained, RETAINED + "01", cutoff - 5 * DAY, 0, 30, identify=True),  # old: goes (3 events)
         *visit(retained, RETAINED + "02", cutoff - 60, 0, 120),  # begun before the cutoff, ends after: goes whole

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
-from typing import Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from postmetric.jobs import Job
+from postmetric.store.events import EventStore
 from postmetric.store.metadata import Site
 
 log = logging.getLogger(__name__)
@@ -27,12 +27,6 @@ log = logging.getLogger(__name__)
 RETENTION_INTERVAL_SECONDS = 3600.0
 
 
-class RetentionStore(Protocol):
-    """What retention needs of an event store (DuckDB and ClickHouse)."""
-
-    def delete_before(self, site_id: int, cutoff: datetime) -> int: ...
-
-
 class RetentionError(Exception):
     """The purge failed for some sites (logged each); the others were purged."""
 
@@ -41,7 +35,7 @@ class RetentionError(Exception):
         self.failed_site_ids = failed_site_ids
 
 
-def purge_expired_events(Session: sessionmaker[Session], events: RetentionStore, now: datetime) -> dict[int, int]:
+def purge_expired_events(Session: sessionmaker[Session], events: EventStore, now: datetime) -> dict[int, int]:
     """Delete, for every site with `retention_days` set, its visits begun more than that many days before
     `now`; site id → events deleted. Sites without retention are not touched."""
     with Session() as session:
@@ -62,7 +56,7 @@ def purge_expired_events(Session: sessionmaker[Session], events: RetentionStore,
 
 
 def retention_job(
-    Session: sessionmaker[Session], events: RetentionStore, *, interval_seconds: float = RETENTION_INTERVAL_SECONDS
+    Session: sessionmaker[Session], events: EventStore, *, interval_seconds: float = RETENTION_INTERVAL_SECONDS
 ) -> Job:
     """The purge as a background job named "retention"."""
 

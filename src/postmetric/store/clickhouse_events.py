@@ -316,13 +316,15 @@ class ClickHouseEventStore:
         many events went."""
         params = {"site_id": site_id, "cutoff": cutoff}
         before = "site_id = {site_id:UInt32} AND session_started_at < {cutoff:DateTime64(6, 'UTC')}"
+        identified_before = "site_id = {site_id:UInt32} AND timestamp < {cutoff:DateTime64(6, 'UTC')}"
         with self._lock:
+            # A mutation rewrites data parts: none is started for nothing (the purge runs hourly).
             [row] = self._query(f"SELECT count() AS n FROM events WHERE {before}", params)
             if row["n"]:
                 self._delete("events", before, params)
                 self._delete("sessions", before, params)
-            self._delete("identities", "site_id = {site_id:UInt32} AND timestamp < {cutoff:DateTime64(6, 'UTC')}",
-                         params)
+            if self._query(f"SELECT count() AS n FROM identities WHERE {identified_before}", params)[0]["n"]:
+                self._delete("identities", identified_before, params)
         return row["n"]
 
     def _delete(self, table: str, where: str, params: Mapping[str, Any]) -> None:

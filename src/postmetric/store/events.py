@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import datetime
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Protocol
 
@@ -167,13 +168,17 @@ class EventStore(Protocol):
 
     def delete_payment(self, site_id: int, provider: str, transaction_id: str) -> bool: ...
 
+    def delete_before(self, site_id: int, cutoff: datetime) -> int:
+        """Retention: forget the site's visits begun before `cutoff`, whole, and the identities recorded
+        before it (payments stay); how many events went."""
+        ...
+
     def payments(self, site_id: int, *, provider: str | None = None, transaction_id: str | None = None,
                  visitor_id: str | None = None) -> list[Payment]:
         """The site's payments, oldest first."""
         ...
 
     def close(self) -> None: ...
-
 
 
 def open_event_store(settings: Settings, *, journal_id: str = "") -> EventStore:
