@@ -297,6 +297,14 @@ class ClickHouseEventStore:
                 added.append(False)
         return added
 
+    def import_payments(self, payments: Sequence[Payment]) -> None:
+        """Insert payments as they are, in one INSERT, for a store that has none of their keys yet
+        (`store migrate`: `record_payments` would look each one up first)."""
+        rows = b"\n".join(orjson.dumps(dict(zip(PAYMENT_COLUMN_NAMES, map(_bound_value, payment.row()))) | {"version": 1})
+                          for payment in payments)
+        with self._lock:
+            self._client.raw_insert("payments", None, rows, settings=self._write_settings, fmt="JSONEachRow")
+
     def _write_payment(self, payment: Payment, version: int) -> None:
         self._command(_INSERT_PAYMENT, dict(zip(PAYMENT_COLUMN_NAMES, payment.row())) | {"version": version},
                       self._write_settings)

@@ -2,7 +2,8 @@
 
 Events go in as loads, in the journal's CSV format, so ClickHouse builds its sessions and
 identities tables from them by the same rules as at ingestion. The payments follow, as stored
-(links included): loaded after the events, no load re-links them. Last, the node's journal
+(links included), in bulk: loaded after the events, no load re-links them, and the database had
+none (it is refused unless empty). Last, the node's journal
 checkpoint, so events journaled but not yet loaded are loaded into ClickHouse at the next start.
 """
 
@@ -18,14 +19,14 @@ from postmetric.store.events import EVENT_COLUMNS, encode_rows
 
 Progress = Callable[[str, float], None]
 BATCH_ROWS = 50_000
-_PAYMENT_BATCH = 500
+_PAYMENT_BATCH = 10_000
 
 # The stored columns as the journal writes them: timestamps in microseconds.
 _EVENT_SELECT = ", ".join(f"epoch_us({name})" if logical == "timestamp" else name for name, logical in EVENT_COLUMNS)
 
 
 class TargetNotEmpty(Exception):
-    """The ClickHouse database already holds events: copying again would count them twice."""
+    """The ClickHouse database already holds events or payments: copying again would count them twice."""
 
 
 @dataclass(frozen=True)
@@ -36,8 +37,8 @@ class Copied:
 
 def copy_to_clickhouse(source: DuckDBEventStore, target: ClickHouseEventStore, *, batch_rows: int = BATCH_ROWS,
                        progress: Progress = lambda step, done: None) -> Copied:
-    if target.fetch("SELECT count() AS n FROM events")[0]["n"]:
-        raise TargetNotEmpty("the ClickHouse database already holds events; copy into an empty one")
+    if target.fetch("SELECT (SELECT count() FROM events) + (SELECT count() FROM payments) AS n")[0]["n"]:
+        raise TargetNotEmpty("the ClickHouse database already holds events or payments; copy into an empty one")
     [total] = source.fetch("SELECT count(*) AS n FROM events")
     copied = 0
     progress("events", 0.0)
@@ -51,7 +52,7 @@ def copy_to_clickhouse(source: DuckDBEventStore, target: ClickHouseEventStore, *
     payments = [payment_from_row(row) for row in source.fetch(
         f"SELECT {', '.join(PAYMENT_COLUMN_NAMES)} FROM payments ORDER BY site_id, timestamp, transaction_id")]
     for start in range(0, len(payments), _PAYMENT_BATCH):
-        target.record_payments(payments[start:start + _PAYMENT_BATCH])
+        target.import_payments(payments[start:start + _PAYMENT_BATCH])
         progress("payments", min(start + _PAYMENT_BATCH, len(payments)) / len(payments))
     target.load(b"", journal_position=source.journal_position())
     progress("done", 1.0)
