@@ -193,7 +193,8 @@ def _attributed_rows(c: _Compiler, dims: list[str], site: str) -> str:
     overrides |= {"visit:exit_page": "s.exit_page", **dict.fromkeys(registry.TIME_DIMENSIONS, "p.bucket")}
     payment = [f"p.{column} AS {column}" for column in _PAYMENT]
     # The big side of each join comes first (ClickHouse builds its hash table from the right).
-    chosen = "(SELECT * FROM visits WHERE session_id IN (SELECT touch_session FROM touched)) AS s"
+    chosen = ("(SELECT * FROM visits WHERE session_id IN (SELECT touch_session FROM touched)) AS s"
+              if c.dialect.prefilters_joins else "visits AS s")
 
     def only(prefix: str, f) -> bool:
         return all(leaf.dimension.startswith(prefix) for leaf in _leaves([f]))
