@@ -14,6 +14,8 @@ from postmetric.accounts.keys import authenticate_account_token, authenticate_si
 from postmetric.cli import main
 from postmetric.store.database import create_engine, session_factory
 
+from live_app import free_port
+
 PASSWORD = "long enough"
 
 
@@ -164,3 +166,12 @@ def test_python_dash_m_postmetric_is_the_cli(tmp_path, metadata_url):
     assert again.returncode == 2
     assert again.stderr == "error: a user with email 'ada@example.com' already exists\n"
     assert data_dir.is_dir()
+
+
+def test_serve_says_when_clickhouse_does_not_answer(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("POSTMETRIC_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("POSTMETRIC_CLICKHOUSE_URL", f"http://user:secret@127.0.0.1:{free_port()}/analytics")
+    assert main(["serve"]) == 2
+    error = capsys.readouterr().err
+    assert error.startswith("error: POSTMETRIC_CLICKHOUSE_URL: ClickHouse at http://127.0.0.1:")
+    assert "did not answer" in error and "secret" not in error

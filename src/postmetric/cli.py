@@ -152,6 +152,11 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     # Imported here: the web stack is heavy, and the other commands do not need it.
     from postmetric.web.server import serve
 
+    if settings.clickhouse_url:  # a store that does not answer is said in one line, before the server starts
+        from postmetric.store.clickhouse_events import connect
+
+        connect(settings.clickhouse_url).close()
+
     serve(
         settings,
         host=settings.host if args.host is None else args.host,

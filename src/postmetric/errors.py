@@ -35,3 +35,10 @@ class NotFound(DomainError):
 
 class Forbidden(DomainError):
     """The user may see the thing but not do this to it; `str(error)` names the rule, e.g. "role: …"."""
+
+
+class StoreUnreachable(DomainError):
+    """A configured store did not answer (or refused the credentials): the setting names which."""
+
+    def __init__(self, setting: str, where: str, reason: str) -> None:
+        super().__init__(f"{setting}: {where} did not answer: {reason}")

@@ -36,7 +36,9 @@ from uuid import UUID
 import clickhouse_connect
 import orjson
 from clickhouse_connect.driver.client import Client
+from clickhouse_connect.driver.exceptions import ClickHouseError
 
+from postmetric.errors import StoreUnreachable
 from postmetric.ingest.sessions import VISIT_FIELDS, ActiveSession
 from postmetric.revenue.ledger import PAYMENT_COLUMN_NAMES, WEAK_LINKS, Payment, merged_delivery, payment_from_row
 from postmetric.revenue.linking import LINKING_EVENT_TYPES, link_event, links_from_events
@@ -122,7 +124,12 @@ def _database(url: str) -> str:
 
 
 def _create_database(url: str, cluster: str | None = None) -> None:
-    admin = _server_client(url, "default")
+    try:
+        admin = _server_client(url, "default")
+    except ClickHouseError as error:  # the first request: unreachable, or the credentials refused
+        parts = urlsplit(url)
+        raise StoreUnreachable("POSTMETRIC_CLICKHOUSE_URL", f"ClickHouse at {parts.scheme}://{parts.hostname}:"
+                               f"{parts.port or 8123}", str(error).splitlines()[0][:300]) from error
     try:
         admin.command(f"CREATE DATABASE IF NOT EXISTS {_database(url)}" + (f" ON CLUSTER `{cluster}`" if cluster else ""))
     finally:
