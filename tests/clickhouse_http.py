@@ -21,6 +21,7 @@ import atexit
 import gzip
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -164,9 +165,15 @@ def server_url() -> str:
         if not line.startswith("listening on "):
             process.kill()
             raise RuntimeError(f"the chdb HTTP harness did not start: {line!r}")
-        atexit.register(process.kill)
+        atexit.register(_stop, process, directory)
         _started["url"] = line.removeprefix("listening on ").strip()
     return _started["url"]
+
+
+def _stop(process: subprocess.Popen, directory: str) -> None:
+    process.kill()
+    process.wait()
+    shutil.rmtree(directory, ignore_errors=True)
 
 
 def main() -> None:
