@@ -91,8 +91,9 @@ def _parser() -> argparse.ArgumentParser:
     init.add_argument("--cluster", help="ClickHouse cluster: replicated tables on every shard, Distributed in front")
     init.add_argument("--data-dir", type=Path, help="where data lives (default: POSTMETRIC_DATA_DIR or ./data)")
     init.set_defaults(run=_store_init)
-    copy = store.add_parser("migrate", help="copy the embedded event store into POSTMETRIC_CLICKHOUSE_URL's database")
-    copy.add_argument("--to", required=True, choices=["clickhouse"], help="the store to copy into")
+    copy = store.add_parser("migrate", help="copy the embedded event store into POSTMETRIC_CLICKHOUSE_URL's database"
+                            " (--to clickhouse), or the embedded metadata into POSTMETRIC_DATABASE_URL's (--to postgresql)")
+    copy.add_argument("--to", required=True, choices=["clickhouse", "postgresql"], help="the store to copy into")
     copy.add_argument("--data-dir", type=Path, help="the embedded install's (default: POSTMETRIC_DATA_DIR or ./data)")
     copy.set_defaults(run=_store_migrate)
     return parser
@@ -273,6 +274,8 @@ def _store_migrate(settings: Settings, args: argparse.Namespace) -> int:
     from postmetric.store.journal import EventJournal
     from postmetric.store.transfer import TargetNotEmpty, copy_to_clickhouse
 
+    if args.to == "postgresql":
+        return _copy_metadata(settings)
     if not settings.clickhouse_url:
         return _fail("set POSTMETRIC_CLICKHOUSE_URL to the ClickHouse database to copy into")
     if not settings.events_path.exists():
@@ -287,3 +290,24 @@ def _store_migrate(settings: Settings, args: argparse.Namespace) -> int:
         target.close()
         source.close()
     return _print_json({"events": copied.events, "payments": copied.payments})
+
+
+def _copy_metadata(settings: Settings) -> int:
+    from postmetric.demo import progress_bar
+    from postmetric.store.transfer import TargetNotEmpty, copy_metadata
+
+    if not settings.database_url or make_url(settings.database_url).get_backend_name() != "postgresql":
+        return _fail("set POSTMETRIC_DATABASE_URL to the PostgreSQL database to copy into")
+    source_path = settings.data_dir / "postmetric.sqlite"
+    if not source_path.exists():
+        return _fail(f"no embedded metadata database at {source_path}")
+    migrate(settings.embedded_metadata_url)  # main() has migrated the target: both at the same revision
+    source, target = create_engine(settings.embedded_metadata_url), create_engine(settings.database_url)
+    try:
+        copied = copy_metadata(source, target, progress=progress_bar(sys.stderr, label="store migrate"))
+    except TargetNotEmpty as error:
+        return _fail(str(error))
+    finally:
+        source.dispose()
+        target.dispose()
+    return _print_json({"rows": copied})

@@ -71,7 +71,12 @@ class Settings(BaseSettings):
 
     @property
     def metadata_url(self) -> str:
-        return self.database_url or f"sqlite:///{self.data_dir.resolve() / 'postmetric.sqlite'}"
+        return self.database_url or self.embedded_metadata_url
+
+    @property
+    def embedded_metadata_url(self) -> str:
+        """The SQLite file in the data dir: the metadata store when POSTMETRIC_DATABASE_URL is unset."""
+        return f"sqlite:///{self.data_dir.resolve() / 'postmetric.sqlite'}"
 
     @property
     def events_path(self) -> Path:

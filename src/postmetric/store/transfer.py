@@ -1,10 +1,17 @@
-"""`postmetric store migrate --to clickhouse`: an embedded install's event store, copied into ClickHouse.
+"""`postmetric store migrate --to clickhouse|postgresql`: an embedded install's stores, copied into
+the scale-out ones.
+
+To ClickHouse, the event store:
 
 Events go in as loads, in the journal's CSV format, so ClickHouse builds its sessions and
 identities tables from them by the same rules as at ingestion. The payments follow, as stored
 (links included), in bulk: loaded after the events, no load re-links them, and the database had
 none (it is refused unless empty). Last, the node's journal
 checkpoint, so events journaled but not yet loaded are loaded into ClickHouse at the next start.
+
+To PostgreSQL, the metadata: every table row for row, ids included (so site public ids, keys, share
+links and webhook secrets keep working), parents before children; then each id sequence is set past
+the largest id copied, so the next site or user gets a fresh one.
 """
 
 from __future__ import annotations
@@ -12,10 +19,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from sqlalchemy import Engine, func, insert, select, text
+
 from postmetric.revenue.ledger import PAYMENT_COLUMN_NAMES, payment_from_row
 from postmetric.store.clickhouse_events import ClickHouseEventStore
 from postmetric.store.duckdb_events import DuckDBEventStore
 from postmetric.store.events import EVENT_COLUMNS, encode_rows
+from postmetric.store.metadata import Base
 
 Progress = Callable[[str, float], None]
 BATCH_ROWS = 50_000
@@ -26,7 +36,7 @@ _EVENT_SELECT = ", ".join(f"epoch_us({name})" if logical == "timestamp" else nam
 
 
 class TargetNotEmpty(Exception):
-    """The ClickHouse database already holds events or payments: copying again would count them twice."""
+    """The target already holds data: copying again would count it twice, or clash with it."""
 
 
 @dataclass(frozen=True)
@@ -58,3 +68,26 @@ def copy_to_clickhouse(source: DuckDBEventStore, target: ClickHouseEventStore, *
     progress("done", 1.0)
     return Copied(events=copied, payments=len(payments))
 
+
+
+def copy_metadata(source: Engine, target: Engine, *, progress: Progress = lambda step, done: None) -> dict[str, int]:
+    """Copy every metadata table of `source` into `target` (both migrated to the same revision), in one
+    transaction; rows copied per table."""
+    tables = Base.metadata.sorted_tables  # parents first: foreign keys hold at every insert
+    copied: dict[str, int] = {}
+    with source.connect() as reading, target.begin() as writing:
+        held = [table.name for table in tables if writing.scalar(select(func.count()).select_from(table))]
+        if held:
+            raise TargetNotEmpty(f"the target metadata database already holds {', '.join(held)}; copy into an empty one")
+        for done, table in enumerate(tables, 1):
+            rows = [dict(row) for row in reading.execute(select(table)).mappings()]
+            if rows:
+                writing.execute(insert(table), rows)
+            copied[table.name] = len(rows)
+            progress(table.name, done / len(tables))
+        if writing.dialect.name == "postgresql":
+            for table in tables:
+                if "id" in table.c and table.c.id.primary_key and table.c.id.autoincrement in (True, "auto"):
+                    writing.execute(text(f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'),"
+                                         f" coalesce(max(id), 1), max(id) IS NOT NULL) FROM {table.name}"))
+    return copied
