@@ -272,7 +272,7 @@ def _store_migrate(settings: Settings, args: argparse.Namespace) -> int:
     from postmetric.store.clickhouse_events import connect
     from postmetric.store.duckdb_events import DuckDBEventStore
     from postmetric.store.journal import EventJournal
-    from postmetric.store.transfer import TargetNotEmpty, copy_to_clickhouse
+    from postmetric.store.transfer import copy_to_clickhouse
 
     if args.to == "postgresql":
         return _copy_metadata(settings)
@@ -284,8 +284,6 @@ def _store_migrate(settings: Settings, args: argparse.Namespace) -> int:
     target = connect(settings.clickhouse_url, journal_id=EventJournal(settings.journal_dir).journal_id)
     try:
         copied = copy_to_clickhouse(source, target, progress=progress_bar(sys.stderr, label="store migrate"))
-    except TargetNotEmpty as error:
-        return _fail(str(error))
     finally:
         target.close()
         source.close()
@@ -294,19 +292,16 @@ def _store_migrate(settings: Settings, args: argparse.Namespace) -> int:
 
 def _copy_metadata(settings: Settings) -> int:
     from postmetric.demo import progress_bar
-    from postmetric.store.transfer import TargetNotEmpty, copy_metadata
+    from postmetric.store.transfer import copy_metadata
 
     if not settings.database_url or make_url(settings.database_url).get_backend_name() != "postgresql":
         return _fail("set POSTMETRIC_DATABASE_URL to the PostgreSQL database to copy into")
-    source_path = settings.data_dir / "postmetric.sqlite"
-    if not source_path.exists():
-        return _fail(f"no embedded metadata database at {source_path}")
+    if not settings.embedded_metadata_path.exists():
+        return _fail(f"no embedded metadata database at {settings.embedded_metadata_path}")
     migrate(settings.embedded_metadata_url)  # main() has migrated the target: both at the same revision
     source, target = create_engine(settings.embedded_metadata_url), create_engine(settings.database_url)
     try:
         copied = copy_metadata(source, target, progress=progress_bar(sys.stderr, label="store migrate"))
-    except TargetNotEmpty as error:
-        return _fail(str(error))
     finally:
         source.dispose()
         target.dispose()

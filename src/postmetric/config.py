@@ -74,9 +74,13 @@ class Settings(BaseSettings):
         return self.database_url or self.embedded_metadata_url
 
     @property
-    def embedded_metadata_url(self) -> str:
+    def embedded_metadata_path(self) -> Path:
         """The SQLite file in the data dir: the metadata store when POSTMETRIC_DATABASE_URL is unset."""
-        return f"sqlite:///{self.data_dir.resolve() / 'postmetric.sqlite'}"
+        return self.data_dir.resolve() / "postmetric.sqlite"
+
+    @property
+    def embedded_metadata_url(self) -> str:
+        return f"sqlite:///{self.embedded_metadata_path}"
 
     @property
     def events_path(self) -> Path:

@@ -105,15 +105,19 @@ def create_cluster_schema(url: str, cluster: str) -> list[str]:
     try:
         for statement in EVENTS.cluster(cluster):  # the sessions table's types are derived from it
             client.command(statement)
-        described = client.raw_query(f"DESCRIBE TABLE ({session_rows(DIALECTS['clickhouse'], 'false')})",
-                                     settings=_ALIAS_SETTINGS, fmt="JSONCompact")
-        columns = tuple((row["name"], row["type"]) for row in _rows(described))
-        for statement in cluster_statements(cluster, columns):
+        for statement in cluster_statements(cluster, _session_columns(client)):
             client.command(statement)
             ran.append(statement)
     finally:
         client.close()
     return ran
+
+
+def _session_columns(client: Client) -> tuple[tuple[str, str], ...]:
+    """The sessions table's columns, typed as the server derives them from `events`."""
+    described = client.raw_query(f"DESCRIBE TABLE ({session_rows(DIALECTS['clickhouse'], 'false')})",
+                                 settings=_ALIAS_SETTINGS, fmt="JSONCompact")
+    return tuple((row["name"], row["type"]) for row in _rows(described))
 
 
 def _database(url: str) -> str:
@@ -151,9 +155,9 @@ class ClickHouseEventStore:
         # Writes are serialised; reads too on chdb, whose engine must not close under a query.
         self._lock = threading.Lock()
         self._read_lock = self._lock if embedded else nullcontext()
-        [engine] = self._query("SELECT engine_full FROM system.tables WHERE database = currentDatabase()"
-                               " AND name = 'events' UNION ALL SELECT ''", {})[:1] or [{"engine_full": ""}]
-        self.cluster = distributed_cluster(engine["engine_full"])
+        events = self._query("SELECT engine_full FROM system.tables WHERE database = currentDatabase()"
+                             " AND name = 'events'", {})
+        self.cluster = distributed_cluster(events[0]["engine_full"]) if events else None
         self._write_settings = {"distributed_foreground_insert": 1} if self.cluster else {}
         if self.cluster is None:  # a cluster's tables are made by `postmetric store init --cluster`
             for table in (EVENTS, JOURNAL_CHECKPOINT, PAYMENTS):
@@ -180,10 +184,6 @@ class ClickHouseEventStore:
         """Where a delete or truncate of `name` runs: on a cluster, every shard's local table."""
         return f"{name}_local ON CLUSTER `{self.cluster}`" if self.cluster else name
 
-    def _session_columns(self) -> tuple[tuple[str, str], ...]:
-        rows = self._query(f"DESCRIBE TABLE ({session_rows(DIALECTS['clickhouse'], 'false')})", {}, _ALIAS_SETTINGS)
-        return tuple((row["name"], row["type"]) for row in rows)
-
     def _ensure_sessions_table(self) -> None:
         """A database from before the sessions table, or from an older layout of it, gets it
         (re)built from its events."""
@@ -193,7 +193,7 @@ class ClickHouseEventStore:
         if columns == SESSION_COLUMNS:
             return
         self._command("DROP TABLE IF EXISTS sessions")
-        self._command(sessions_table(self._session_columns()).single_server())
+        self._command(sessions_table(_session_columns(self._client)).single_server())
         self.rebuild_sessions()
 
     def _ensure_identities_table(self) -> None:

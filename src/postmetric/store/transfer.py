@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine, func, insert, select, text
 
+from postmetric.errors import DomainError
 from postmetric.revenue.ledger import PAYMENT_COLUMN_NAMES, payment_from_row
 from postmetric.store.clickhouse_events import ClickHouseEventStore
 from postmetric.store.duckdb_events import DuckDBEventStore
@@ -35,7 +36,7 @@ _PAYMENT_BATCH = 10_000
 _EVENT_SELECT = ", ".join(f"epoch_us({name})" if logical == "timestamp" else name for name, logical in EVENT_COLUMNS)
 
 
-class TargetNotEmpty(Exception):
+class TargetNotEmpty(DomainError):
     """The target already holds data: copying again would count it twice, or clash with it."""
 
 
