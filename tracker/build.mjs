@@ -32,7 +32,8 @@ const bundle = await build({
 })
 const minified = await minify(bundle.outputFiles[0].text, {
   ecma: 2020,
-  compress: { passes: 3 },
+  // booleans_as_integers: true/false become 1/0 (the script compares no booleans with ===).
+  compress: { passes: 3, booleans_as_integers: true },
   mangle: true,
   format: { comments: false },
 })
