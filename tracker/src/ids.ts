@@ -25,8 +25,8 @@ const uuid = () => URL.createObjectURL(new Blob()).slice(-36)
  *  cookieless site. */
 let off = 'cookieless' in ds || (ds.consent == 'required' && !read(C))
 
-export let vid: string | null | undefined
-export let sid: string | null | undefined
+export let vid: string | undefined
+export let sid: string | undefined
 /** Where the payment ids already sent are remembered: localStorage; memory while `off`. */
 export let store: any = (!off && ls) || {}
 
@@ -48,7 +48,7 @@ export const consent = (yes: unknown) => {
   store = (!off && ls) || {}
   write(C, 1, off ? 0 : 31536e3)
   if (off) {
-    vid = sid = null
+    vid = sid = undefined // left out of the payload, as in cookieless mode
     write(V, '', 0)
     write(S, '', 0)
     for (const k in ls) k.indexOf('_pm_') || delete ls[k]
