@@ -32,8 +32,7 @@ const bundle = await build({
 })
 const minified = await minify(bundle.outputFiles[0].text, {
   ecma: 2020,
-  // booleans_as_integers: true/false become 1/0 (the script compares no booleans with ===).
-  compress: { passes: 3, booleans_as_integers: true },
+  compress: { passes: 3 },
   mangle: true,
   format: { comments: false },
 })

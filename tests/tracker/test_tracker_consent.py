@@ -50,6 +50,8 @@ def test_before_consent_nothing_is_stored_and_events_are_cookieless(
     arriving = f"_pm_vid={uuid.uuid4()}&_pm_sid={uuid.uuid4()}"
     page.goto(page_url(site, f"/thanks?session_id=cs_test_c1&{arriving}"))
     page.click("#b")
+    # Only `true` itself is consent: not a CMP's string or number.
+    page.evaluate("postmetric('consent', 'false'); postmetric('consent', 1); postmetric('consent', 'yes')")
     page.evaluate("postmetric('identify', {user_id: 'u_1'}); postmetric('signup')")
     events = live_server.wait_for(site.id, lambda events: len(events) >= 5)
     page.wait_for_load_state("networkidle")

@@ -2,9 +2,10 @@
 import { d } from './config'
 import { send, turn } from './send'
 
-let ms = 0 // engaged time banked
-let since = 0 // start of the current engaged stretch; 0 when not engaged
-let depth = 0
+// Set by `next` at each pageview, before they count: nothing calls `update` before the first.
+let ms: number // engaged time banked
+let since: number // start of the current engaged stretch; 0 when not engaged
+let depth: number
 let done = 1 // no page yet
 
 /** Listens to scroll, focus, blur and visibilitychange: banks engaged time, measures the scroll

@@ -39,12 +39,13 @@ export const ids = (v?: string | null, s?: string | null) => {
   }
 }
 
-/** postmetric('consent', true | false). Given: ids and cookies as usual from now on, and on the
- *  next pages (the _pm_consent cookie). Withdrawn: the ids are forgotten, and the script's
- *  cookies and localStorage entries (the keys starting with _pm_) deleted; events go on,
- *  cookieless. A cookieless site stays cookieless either way. */
+/** postmetric('consent', true | false). Given (only by `true` itself, not by 'false' or 1): ids
+ *  and cookies as usual from now on, and on the next pages (the _pm_consent cookie). Withdrawn
+ *  (anything else): the ids are forgotten, and the script's cookies and localStorage entries
+ *  (keys starting with _pm_) deleted; events go on, cookieless. A cookieless site stays
+ *  cookieless either way. */
 export const consent = (yes: unknown) => {
-  off = 'cookieless' in ds || !yes
+  off = 'cookieless' in ds || yes !== true
   store = (!off && ls) || {}
   write(C, 1, off ? 0 : 31536e3)
   if (off) {

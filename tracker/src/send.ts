@@ -7,9 +7,9 @@ export const href = () => L.href.replace('hashRouting' in ds ? '' : /#.*/, '')
 
 /** The current page as of its pageview, and its referrer: document.referrer for the first page,
  *  the previous page's URL after an SPA navigation. */
-export let cur = ''
+export let cur: string // set by the first pageview, before any event is sent
 let ref = d.referrer
-let skip = false
+let skip: boolean
 
 export const turn = () => {
   if (cur) ref = cur
