@@ -52,6 +52,6 @@ export const consent = (yes: unknown) => {
     vid = sid = undefined // left out of the payload, as in cookieless mode
     write(V, '', 0)
     write(S, '', 0)
-    for (const k in ls) k.indexOf('_pm_') || delete ls[k]
+    for (const k in ls) k.indexOf('_pm_') || delete ls[k] // index 0: the key starts with _pm_
   } else on && ids()
 }
