@@ -51,7 +51,8 @@ def test_the_two_commands_are_there():
     "attribute",
     ["data-website-id", "data-domain", "data-api-url", "data-allowed-hostnames", "data-allow-localhost",
      "data-allow-file-protocol", "data-debug", "data-disable-console", "data-disable-payments",
-     "data-cookieless", "data-hash-routing", "data-exclude", "data-postmetric-goal", "data-postmetric-scroll"],
+     "data-cookieless", "data-consent", "data-hash-routing", "data-exclude", "data-postmetric-goal",
+     "data-postmetric-scroll"],
 )
 def test_every_script_attribute_is_documented(attribute):
     assert f"`{attribute}" in README

@@ -154,6 +154,12 @@ BOTS = [
     ("cypress",
      "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36 Cypress/13.6.2",
      "Chrome", "120.0", "Windows", "10", "desktop"),
+    # Electron (Nightmare and other scrapers run on it): the tracking script leaves this check
+    # to the server.
+    ("electron",
+     "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) my-app/1.0.0 "
+     "Chrome/120.0.6099.291 Electron/28.2.3 Safari/537.36",
+     "Electron", "28.2", "macOS", "10.15", "desktop"),
     # Caught only because nothing at all is recognised.
     ("bare-mozilla", "Mozilla/5.0", "", "", "", "", "desktop"),
     ("nuclei-scanner",

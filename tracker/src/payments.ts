@@ -1,5 +1,6 @@
 // Payment success pages: one `payment` event per checkout id, remembered across reloads.
-import { ds, L, store } from './config'
+import { ds, L } from './config'
+import { store } from './ids'
 import { send } from './send'
 
 const providers: any = { s: 'stripe', o: 'lemonsqueezy', c: 'polar' }
@@ -7,10 +8,9 @@ const providers: any = { s: 'stripe', o: 'lemonsqueezy', c: 'polar' }
 export const payments = () => {
   // Stripe: session_id=cs_…; Lemon Squeezy: order_id; Polar: checkout_id. The value as in the URL.
   const m = !('disablePayments' in ds) && L.search.match(/[?&](session_id=(?=cs_)|order_id=|checkout_id=)([^&]+)/)
-  const key = m && '_pm_pay:' + m[2]
-  if (key && !store[key]) {
+  if (m && !store['_pm_pay:' + m[2]]) {
     try {
-      store[key] = 1
+      store['_pm_pay:' + m[2]] = 1
     } catch {}
     send('payment', { props: { provider: providers[m[1][0]], checkout_id: m[2] } })
   }

@@ -1,5 +1,5 @@
-// The payload and its delivery: fetch with keepalive, the JSON body as text/plain.
-import { d, debug, ds, L, on, script } from './config'
+// The payload and its delivery: a beacon, the JSON body as text/plain.
+import { d, debug, ds, L, n, on, script } from './config'
 import { ids, sid, vid } from './ids'
 
 /** The page URL as sent: without `#hash` unless hash routing is on. */
@@ -7,9 +7,9 @@ export const href = () => L.href.replace('hashRouting' in ds ? '' : /#.*/, '')
 
 /** The current page as of its pageview, and its referrer: document.referrer for the first page,
  *  the previous page's URL after an SPA navigation. */
-export let cur = ''
+export let cur: string // set by the first pageview, before any event is sent
 let ref = d.referrer
-let skip = false
+let skip: boolean
 
 export const turn = () => {
   if (cur) ref = cur
@@ -36,12 +36,10 @@ export const send = (type: string, extra?: object) => {
       ...extra,
     }
     // A string body goes out as text/plain;charset=UTF-8: a simple request, no CORS preflight.
-    // keepalive lets it finish after the page is gone (outbound clicks, engagement on leave).
-    fetch(ds.apiUrl || new URL('/api/events', script.src), {
-      method: 'POST',
-      body: JSON.stringify(p),
-      keepalive: true,
-    }).catch(() => {}) // blocked or offline: nothing to do, and no unhandled rejection
+    // A beacon finishes after the page is gone (outbound clicks, engagement on leave); blocked
+    // or offline, nothing happens, and nothing rejects. Shorter than fetch with keepalive, which
+    // paid for consent mode in the size budget. Missing where a browser disables beacons.
+    n.sendBeacon?.(ds.apiUrl || new URL('/api/events', script.src), JSON.stringify(p))
     debug && !('disableConsole' in ds) && console.log('postmetric', p)
   }
 }

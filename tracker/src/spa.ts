@@ -13,7 +13,7 @@ export const spa = (pageview: () => void) => {
   const hist = history as any
   for (const m of ['pushState', 'replaceState']) {
     const orig = hist[m]
-    hist[m] = function (...a: unknown[]) {
+    hist[m] = (...a: unknown[]) => {
       orig.apply(hist, a)
       nav(m[0] == 'r')
     }

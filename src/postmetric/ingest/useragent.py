@@ -55,7 +55,9 @@ _MAX_LENGTH = 1_000
 # crawler-user-agents 1.67.0). HeadlessChrome, PhantomJS, Puppeteer,
 # Playwright, curl, wget, python-requests, Go-http-client, axios and
 # node-fetch are already caught by those two. Matched case-insensitively.
-_EXTRA_BOT_TOKENS = r"Headless|Selenium|WebDriver|Cypress|jsdom|PostmanRuntime|insomnia|http\.rb|HTTPie|Guzzle"
+# Electron: the tracking script leaves this check (Nightmare and other Electron
+# scrapers) to the server, like the user agents of headless browsers.
+_EXTRA_BOT_TOKENS = r"Headless|Selenium|WebDriver|Cypress|jsdom|PostmanRuntime|insomnia|http\.rb|HTTPie|Guzzle|Electron"
 
 _BROWSER_NAMES = {
     "Other": "",
