@@ -4,11 +4,12 @@
 removes it; `record_erasure(session, ...)` notes who erased how much, when.
 
 The rules:
-1. A `visitor_id` names one device. A `user_id` or `email` names a person: every visitor the
-   identities table (revenue/people.py) ties to that key, then every visitor tied to any other key
-   those visitors were identified with (the same user on a laptop by email, on a phone by user id).
-   An email is also found in the props of identify and payment events, trimmed and lower-cased,
-   and on payments linked to a visitor.
+1. A `visitor_id` names one device. A `user_id` or `email` names a person, and so does every key
+   an identify or payment event names together with one of theirs (an identify with both their
+   user id and email ties the two; emails trimmed and lower-cased, as revenue/people.py does).
+   Their devices are the visitors whose identify or payment events name one of their keys, and
+   those their payments with one of their emails are linked to. A shared computer identified
+   as two people is erased with either, but does not tie the two people together.
 2. Their events, visits and identities go from the event store (`EventStore.erase_visitors`).
 3. Their payments stay, for the site's revenue totals, with the personal columns emptied
    (`ledger.ERASED_COLUMNS`: email, customer id, visitor, visit, checkout id) and the link
@@ -43,6 +44,9 @@ from postmetric.store.metadata import ErasureRecord
 SELECTOR_KINDS = ("visitor_id", "user_id", "email")
 MAX_SELECTOR_LENGTH = 255
 _CUSTOMER_ID_KEY = "'customer_id'"
+_ABSENT = frozenset({"", "(none)"})  # how the dialects spell a missing property
+# Keys found through keys (an email with a user id, that user id with another email…), this many hops at most.
+_MAX_KEY_ROUNDS = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,48 +112,49 @@ def find_person(store: EventStore, site_id: int, selector: Selector) -> Person:
     """Every visitor of the site the selector names (rule 1), with their visits, emails and ids (blocking)."""
     d = DIALECTS[store.dialect]
     site = d.param("site", "int")
-    params: dict[str, Any] = {"site": d.param_value(site_id, "int"), "value": d.param_value(selector.value, "string")}
-    value = d.param("value", "string")
+    base = {"site": d.param_value(site_id, "int")}
+    email, user_id = f"lower(trim({d.prop(EMAIL_KEY)}))", d.prop(USER_ID_KEY)
+    naming = f"events WHERE site_id = {site} AND type IN ('identify', 'payment')"
 
-    def visitors_of(sql: str, extra: Mapping[str, Any] | None = None) -> set[str]:
-        return {row["v"] for row in fetch(store, sql, params | dict(extra or {}))}
+    def keyed(emails: set[str], user_ids: set[str]) -> dict[str, Any]:
+        return base | {"emails": d.param_value(sorted(emails), "strings"),
+                       "user_ids": d.param_value(sorted(user_ids), "strings")}
 
+    named_by = (f"({d.is_in(email, d.param('emails', 'strings'))}"
+                f" OR {d.is_in(user_id, d.param('user_ids', 'strings'))})")
     if selector.kind == "visitor_id":
         visitors = {selector.value}
     else:
-        key = "'user:' || " + value if selector.kind == "user_id" else "'email:' || " + value
-        visitors = visitors_of(f"SELECT DISTINCT {d.text('visitor_id')} AS v FROM identities"
-                               f" WHERE site_id = {site} AND person = {key}")
-        if selector.kind == "email":
-            email = f"lower(trim({d.prop(EMAIL_KEY)}))"
-            visitors |= visitors_of(f"SELECT DISTINCT {d.text('visitor_id')} AS v FROM events WHERE site_id = {site}"
-                                    f" AND type IN ('identify', 'payment') AND {email} = {value}")
-            visitors |= visitors_of(f"SELECT DISTINCT {d.text('visitor_id')} AS v FROM {d.payments_table}"
-                                    f" WHERE site_id = {site} AND lower(email) = {value} AND visitor_id IS NOT NULL")
-        if visitors:  # the other keys they were known by: the person's other devices
-            ids = {"visitors": d.param_value(sorted(visitors), "strings")}
-            in_visitors = d.is_in(d.text("visitor_id"), d.param("visitors", "strings"))
-            visitors |= visitors_of(
-                f"SELECT DISTINCT {d.text('visitor_id')} AS v FROM identities WHERE site_id = {site} AND person IN"
-                f" (SELECT person FROM identities WHERE site_id = {site} AND {in_visitors})", ids)
+        emails = {selector.value} if selector.kind == "email" else set()
+        user_ids = {selector.value} if selector.kind == "user_id" else set()
+        for _ in range(_MAX_KEY_ROUNDS):  # an event naming one key with another: both are the person's
+            rows = fetch(store, f"SELECT DISTINCT {email} AS email, {user_id} AS user_id FROM {naming}"
+                                f" AND {named_by}", keyed(emails, user_ids))
+            more_emails = {row["email"] for row in rows} - _ABSENT
+            more_user_ids = {row["user_id"] for row in rows} - _ABSENT
+            if more_emails <= emails and more_user_ids <= user_ids:
+                break
+            emails, user_ids = emails | more_emails, user_ids | more_user_ids
+        params = keyed(emails, user_ids)
+        visitors = {row["v"] for row in fetch(
+            store, f"SELECT DISTINCT {d.text('visitor_id')} AS v FROM {naming} AND {named_by}"
+                   f" UNION ALL SELECT DISTINCT {d.text('visitor_id')} AS v FROM {d.payments_table}"
+                   f" WHERE site_id = {site} AND visitor_id IS NOT NULL"
+                   f" AND {d.is_in('lower(email)', d.param('emails', 'strings'))}", params)}
     if not visitors:
         return Person(visitor_ids=(), emails=(selector.value,) if selector.kind == "email" else (),
                       customer_ids=(selector.value,) if selector.kind == "user_id" else ())
-    ids = {"visitors": d.param_value(sorted(visitors), "strings")}
+    params = base | {"visitors": d.param_value(sorted(visitors), "strings")}
     in_visitors = d.is_in(d.text("visitor_id"), d.param("visitors", "strings"))
-    named = fetch(store, 
-        f"SELECT DISTINCT lower(trim({d.prop(EMAIL_KEY)})) AS email, {d.prop(USER_ID_KEY)} AS user_id,"
-        f" {d.prop(_CUSTOMER_ID_KEY)} AS customer_id FROM events WHERE site_id = {site}"
-        f" AND type IN ('identify', 'payment') AND {in_visitors}", params | ids)
-    sessions = fetch(store, 
-        f"SELECT DISTINCT {d.text('session_id')} AS s FROM events WHERE site_id = {site} AND {in_visitors}",
-        params | ids)
+    named = fetch(store, f"SELECT DISTINCT {email} AS email, {user_id} AS user_id,"
+                         f" {d.prop(_CUSTOMER_ID_KEY)} AS customer_id FROM {naming} AND {in_visitors}", params)
+    sessions = fetch(store, f"SELECT DISTINCT {d.text('session_id')} AS s FROM events WHERE site_id = {site}"
+                            f" AND {in_visitors}", params)
     emails = {row["email"] for row in named} | ({selector.value} if selector.kind == "email" else set())
     customer_ids = ({row["user_id"] for row in named} | {row["customer_id"] for row in named}
                     | ({selector.value} if selector.kind == "user_id" else set()))
-    absent = {"", "(none)"}
     return Person(visitor_ids=tuple(sorted(visitors)), session_ids=tuple(sorted(row["s"] for row in sessions)),
-                  emails=tuple(sorted(emails - absent)), customer_ids=tuple(sorted(customer_ids - absent)))
+                  emails=tuple(sorted(emails - _ABSENT)), customer_ids=tuple(sorted(customer_ids - _ABSENT)))
 
 
 def fetch(store: EventStore, sql: str, params: Mapping[str, Any]) -> list[dict[str, Any]]:
