@@ -187,3 +187,21 @@ def test_only_owners_and_admins_may_erase_or_export(client, shop):
                                   json={"email": "ada@example.com"} if method == "POST" else None)
         assert response.status_code == 403, (path, response.text)
     assert client.get(f"/api/v1/visitors/{A}", headers=bearer(shop.key)).status_code == 200
+
+
+@pytest.mark.parametrize(("method", "path", "body"), [
+    ("DELETE", "visitors/" + "9" * 5000, None),
+    ("DELETE", "visitors/%00", None),
+    ("POST", "erasures", b"\xff\xfe"),
+    ("POST", "erasures", b"[1, 2]"),
+    ("POST", "erasures", b'{"email": "a\\u0000@example.com"}'),
+    ("POST", "erasures", b'{"user_id": "\\ud800"}'),
+    ("GET", "people/export?email=%00%27@x.y", None),
+    ("GET", "people/export?user_id=%27%3B%20DROP%20TABLE%20events", None),
+    ("GET", "people/export?visitor_id=not-a-uuid", None),
+])
+def test_odd_input_is_never_a_500(client, shop, method, path, body):
+    response = client.request(method, f"/api/v1/sites/{shop.public_id}/{path}", content=body,
+                              headers=bearer(shop.token) | {"content-type": "application/json"})
+    assert response.status_code < 500, response.text
+    assert revenue_and_visitors(client, shop) == (155.0, 3)  # nothing erased by accident
