@@ -97,3 +97,12 @@ def test_a_bad_selector_names_its_field(raw_body, field):
     with pytest.raises(ValidationError) as error:
         parse_selector(raw_body)
     assert error.value.field == field
+
+
+def test_an_email_matches_whatever_its_case_in_any_script(event_store):
+    event_store.load(encode_rows([event_row(identify(LAPTOP, T0, email=" ÅSA@Example.COM "))]))
+    event_store.record_payments([payment("ch_9", "5", email="Åsa@example.com")])
+    person = find_person(event_store, 1, selector("email", "åsa@EXAMPLE.com"))
+    assert person.visitor_ids == (LAPTOP,)
+    assert erase(event_store, 1, person).payments == 1
+    assert event_store.payments(1)[0].email is None

@@ -36,7 +36,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from postmetric.errors import ValidationError
-from postmetric.revenue.people import EMAIL_KEY, USER_ID_KEY
+from postmetric.revenue.people import EMAIL_KEY, USER_ID_KEY, lowered
 from postmetric.stats.dialects import DIALECTS
 from postmetric.store.events import EventStore
 from postmetric.store.metadata import ErasureRecord
@@ -113,7 +113,7 @@ def find_person(store: EventStore, site_id: int, selector: Selector) -> Person:
     d = DIALECTS[store.dialect]
     site = d.param("site", "int")
     base = {"site": d.param_value(site_id, "int")}
-    email, user_id = f"lower(trim({d.prop(EMAIL_KEY)}))", d.prop(USER_ID_KEY)
+    email, user_id = lowered(d, f"trim({d.prop(EMAIL_KEY)})"), d.prop(USER_ID_KEY)
     naming = f"events WHERE site_id = {site} AND type IN ('identify', 'payment')"
 
     def keyed(emails: set[str], user_ids: set[str]) -> dict[str, Any]:
@@ -140,7 +140,7 @@ def find_person(store: EventStore, site_id: int, selector: Selector) -> Person:
             store, f"SELECT DISTINCT {d.text('visitor_id')} AS v FROM {naming} AND {named_by}"
                    f" UNION ALL SELECT DISTINCT {d.text('visitor_id')} AS v FROM {d.payments_table}"
                    f" WHERE site_id = {site} AND visitor_id IS NOT NULL"
-                   f" AND {d.is_in('lower(email)', d.param('emails', 'strings'))}", params)}
+                   f" AND {d.is_in(lowered(d, 'email'), d.param('emails', 'strings'))}", params)}
     if not visitors:
         return Person(visitor_ids=(), emails=(selector.value,) if selector.kind == "email" else (),
                       customer_ids=(selector.value,) if selector.kind == "user_id" else ())

@@ -25,6 +25,7 @@ from uuid import UUID
 
 from postmetric.privacy.erasure import Person, fetch
 from postmetric.revenue.ledger import PAYMENT_COLUMN_NAMES
+from postmetric.revenue.people import lowered
 from postmetric.stats.dialects import DIALECTS
 from postmetric.stats.spans import SESSION_COLUMNS
 from postmetric.store.events import COLUMN_NAMES, EventStore
@@ -87,7 +88,7 @@ def person_export(store: EventStore, site_id: int, person: Person) -> dict[str, 
                        f" AND {d.is_in(d.text('span_visitor'), visitors)} ORDER BY session_started_at, session_id"),
         "payments": rows(
             f"SELECT {', '.join(PAYMENT_COLUMN_NAMES)} FROM {d.payments_table} WHERE site_id = {site}"
-            f" AND ({d.is_in(d.text('visitor_id'), visitors)} OR {d.is_in('lower(email)', d.param('emails', 'strings'))}"
+            f" AND ({d.is_in(d.text('visitor_id'), visitors)} OR {d.is_in(lowered(d, 'email'), d.param('emails', 'strings'))}"
             f" OR {d.is_in('customer_id', d.param('customers', 'strings'))}) ORDER BY timestamp, transaction_id, kind"),
     }
     # The visitors the data belongs to: a visitor id asked for but unknown here is not echoed.

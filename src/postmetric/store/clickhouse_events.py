@@ -381,7 +381,7 @@ class ClickHouseEventStore:
         with self._lock:
             rows = self._query(
                 f"{_SELECT_PAYMENTS} WHERE site_id = {{site_id:UInt32}} AND link_method <> '{ERASED_LINK}'"
-                " AND (has({visitors:Array(String)}, toString(visitor_id)) OR has({emails:Array(String)}, lower(email))"
+                " AND (has({visitors:Array(String)}, toString(visitor_id)) OR has({emails:Array(String)}, lowerUTF8(email))"
                 " OR has({customers:Array(String)}, customer_id))", params)
             if not rows:
                 return 0
