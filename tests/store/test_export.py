@@ -9,7 +9,8 @@ from datetime import datetime, timezone
 
 import pytest
 
-from postmetric.privacy.export import site_export
+from postmetric.privacy.erasure import Person
+from postmetric.privacy.export import person_export, site_export
 from postmetric.revenue.ledger import parse_payment
 from postmetric.store.events import encode_rows, event_row
 
@@ -71,3 +72,15 @@ def test_the_zip_is_handed_on_batch_by_batch(store):
 def test_a_site_without_data_exports_headers_only(store):
     files = unzipped(list(site_export(store, 1)))
     assert {name: rows for name, rows in files.items()} == {"events.csv": [], "visits.csv": [], "payments.csv": []}
+
+
+def test_one_persons_export_is_theirs_alone_and_bounded(store):
+    ada, bob = "00000000-0000-4000-8000-00000000000a", "00000000-0000-4000-8000-00000000000b"
+    store.load(encode_rows([*(event_row(stored_event(visitor_id=ada, timestamp=T0 + i)) for i in range(5)),
+                            event_row(stored_event(visitor_id=bob, timestamp=T0))]))
+    person = Person(visitor_ids=(ada,))
+    whole = person_export(store, 1, person)
+    assert (whole["visitor_ids"], len(whole["events"]), len(whole["visits"]), whole["truncated"]) == ([ada], 5, 5, False)
+    assert [row["timestamp"] for row in whole["events"]] == sorted(row["timestamp"] for row in whole["events"])
+    cut = person_export(store, 1, person, max_rows=3)
+    assert (len(cut["events"]), cut["truncated"]) == (3, True)

@@ -7,7 +7,8 @@ them into a buffer that is handed on and emptied after each batch, so memory sta
 whatever the site's size. The generator blocks: iterate it in a thread (Starlette does).
 
 `person_export(store, site_id, person)` is one person's events, visits and payments (the person a
-selector names, `privacy/erasure.find_person`), as one JSON document.
+selector names, `privacy/erasure.find_person`), as one JSON document of at most MAX_PERSON_ROWS
+rows per table.
 
 Values are written as the API writes them: times in ISO 8601 UTC with `Z`, UUIDs as text, a
 missing value as an empty cell (CSV) or null (JSON).
@@ -30,6 +31,8 @@ from postmetric.stats.dialects import DIALECTS
 from postmetric.stats.spans import SESSION_COLUMNS
 from postmetric.store.events import COLUMN_NAMES, EventStore
 
+# One JSON answer held in memory: a person with more (a bot given a visitor id, say) is cut short.
+MAX_PERSON_ROWS = 100_000
 # (file in the zip, store table, its columns)
 EXPORT_FILES = (("events.csv", "events", COLUMN_NAMES), ("visits.csv", "sessions", SESSION_COLUMNS),
                 ("payments.csv", "payments", PAYMENT_COLUMN_NAMES))
@@ -71,15 +74,18 @@ def site_export(store: EventStore, site_id: int, *, batch_rows: int = 10_000) ->
     yield sink.take()
 
 
-def person_export(store: EventStore, site_id: int, person: Person) -> dict[str, Any]:
-    """The person's visitor ids, events, visits and payments, oldest first (blocking)."""
+def person_export(store: EventStore, site_id: int, person: Person, *,
+                  max_rows: int = MAX_PERSON_ROWS) -> dict[str, Any]:
+    """The person's visitor ids, events, visits and payments, oldest first, at most `max_rows` of each;
+    `truncated` says whether some were left out (the site export has them all) (blocking)."""
     d = DIALECTS[store.dialect]
     params = {"site": d.param_value(site_id, "int"), "visitors": d.param_value(person.visitor_ids, "strings"),
               "emails": d.param_value(person.emails, "strings"), "customers": d.param_value(person.customer_ids, "strings")}
     site, visitors = d.param("site", "int"), d.param("visitors", "strings")
 
     def rows(sql: str) -> list[dict[str, Any]]:
-        return [{name: _json_value(value) for name, value in row.items()} for row in fetch(store, sql, params)]
+        found = fetch(store, f"{sql} LIMIT {int(max_rows) + 1}", params)
+        return [{name: _json_value(value) for name, value in row.items()} for row in found]
 
     found = {
         "events": rows(f"SELECT {', '.join(COLUMN_NAMES)} FROM events WHERE site_id = {site}"
@@ -91,9 +97,11 @@ def person_export(store: EventStore, site_id: int, person: Person) -> dict[str, 
             f" AND ({d.is_in(d.text('visitor_id'), visitors)} OR {d.is_in(lowered(d, 'email'), d.param('emails', 'strings'))}"
             f" OR {d.is_in('customer_id', d.param('customers', 'strings'))}) ORDER BY timestamp, transaction_id, kind"),
     }
+    truncated = any(len(table) > max_rows for table in found.values())
+    found = {name: table[:max_rows] for name, table in found.items()}
     # The visitors the data belongs to: a visitor id asked for but unknown here is not echoed.
     seen = {row.get("visitor_id") or row.get("span_visitor") for table in found.values() for row in table}
-    return {"visitor_ids": sorted(seen - {None}), **found}
+    return {"visitor_ids": sorted(seen - {None}), **found, "truncated": truncated}
 
 
 def _json_value(value: Any) -> Any:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from postmetric.privacy.erasure import MAX_SELECTOR_LENGTH
+from postmetric.privacy.export import MAX_PERSON_ROWS
 from postmetric.web.openapi_accounts import E400, E401, E403, E404, JSON, SITE_PARAM, _op
 
 P = "Privacy"
@@ -27,7 +28,7 @@ _WHAT = ("Their events, visits and identities are deleted from the event store; 
 PERSON_EXPORT = {"selector": "email", "visitor_ids": ["8c1c4e5e-6f2b-4b7e-9a53-2d0c6a3a9f10"],
                  "events": [{"timestamp": "2026-12-01T09:30:00Z", "type": "pageview", "pathname": "/pricing"}],
                  "visits": [{"session_started_at": "2026-12-01T09:30:00Z", "entry_page": "/pricing"}],
-                 "payments": [{"transaction_id": "pi_3PXYZ", "amount": 2999, "currency": "USD"}]}
+                 "payments": [{"transaction_id": "pi_3PXYZ", "amount": 2999, "currency": "USD"}], "truncated": False}
 
 PRIVACY_PATHS: dict[str, Any] = {
     "/api/v1/sites/{id}/visitors/{visitor_id}": {
@@ -57,6 +58,7 @@ PRIVACY_PATHS: dict[str, Any] = {
                                          for name, schema in _SELECTORS.items())],
                    ok=("200", PERSON_EXPORT), errors={**E400, **E401, **E403, **E404},
                    description=f"{_WHO} Exactly one of the three parameters. Their events, visits and payments, "
-                               "oldest first."),
+                               f"oldest first, at most {MAX_PERSON_ROWS:,} of each (`truncated` says whether some "
+                               "were left out; the site export has them all)."),
     },
 }
