@@ -362,7 +362,7 @@ class ClickHouseEventStore:
         with self._lock:
             for table, column in (("events", "visitor_id"), ("sessions", "span_visitor"),
                                   ("identities", "visitor_id")):
-                where = f"site_id = {{site_id:UInt32}} AND has({{visitors:Array(String)}}, toString({column}))"
+                where = f"site_id = {{site_id:UInt32}} AND has({{visitors:Array(UUID)}}, {column})"
                 counts[table] = self._query(
                     f"SELECT count() AS n FROM {table}{' FINAL' if table == 'sessions' else ''} WHERE {where}",
                     params)[0]["n"]
@@ -381,7 +381,7 @@ class ClickHouseEventStore:
         with self._lock:
             rows = self._query(
                 f"{_SELECT_PAYMENTS} WHERE site_id = {{site_id:UInt32}} AND link_method <> '{ERASED_LINK}'"
-                " AND (has({visitors:Array(String)}, toString(visitor_id)) OR has({emails:Array(String)}, lowerUTF8(email))"
+                " AND (has({visitors:Array(UUID)}, visitor_id) OR has({emails:Array(String)}, lowerUTF8(email))"
                 " OR has({customers:Array(String)}, customer_id))", params)
             if not rows:
                 return 0

@@ -294,7 +294,7 @@ class DuckDBEventStore:
                 for table, column in (("events", "visitor_id"), ("sessions", "span_visitor"),
                                       ("identities", "visitor_id")):
                     counts[table] = db.execute(
-                        f"DELETE FROM {table} WHERE site_id = ? AND list_contains(?::VARCHAR[], {column}::VARCHAR)",
+                        f"DELETE FROM {table} WHERE site_id = ? AND list_contains(?::UUID[], {column})",
                         params).fetchone()[0]
                 db.execute("COMMIT")
             except BaseException:
@@ -306,7 +306,7 @@ class DuckDBEventStore:
                        customer_ids: Sequence[str]) -> int:
         """Erasure: strip the personal data (`ERASED_COLUMNS`) from the site's payments of these
         visitors, emails (compared lower-cased) or customer ids, keeping amounts and dates; how many."""
-        where = ("site_id = ? AND (list_contains(?::VARCHAR[], visitor_id::VARCHAR)"
+        where = ("site_id = ? AND (list_contains(?::UUID[], visitor_id)"
                  " OR list_contains(?::VARCHAR[], lower(email)) OR list_contains(?::VARCHAR[], customer_id))")
         params = [site_id, list(visitor_ids), [email.lower() for email in emails], list(customer_ids)]
         with self._write_lock:
