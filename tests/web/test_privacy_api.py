@@ -154,6 +154,14 @@ def test_events_acknowledged_but_not_loaded_are_erased_too(client, shop):
     assert client.get(f"/api/v1/visitors/{B}", headers=bearer(shop.key)).status_code == 404
 
 
+def test_the_journal_on_disk_forgets_the_person_once_the_next_events_are_loaded(client, shop, settings):
+    erase(client, shop, email="ada@example.com")
+    send(client, shop, [pageview(shop, "/after", visitor=B)])
+    journaled = b"".join(path.read_bytes() for path in settings.journal_dir.glob("*.journal"))
+    assert b"/after" in journaled or not journaled
+    assert b"Lovelace" not in journaled and A.encode() not in journaled
+
+
 def test_an_erased_visitor_coming_back_starts_a_new_visit(client, shop):
     # Bob is on the site (his visit is cached) when he asks to be erased, and clicks on.
     session = "00000000-0000-4000-8000-000000000104"

@@ -6,7 +6,8 @@ Owners and admins of the site only (an account token or the dashboard session; a
 1. `DELETE /api/v1/sites/{id}/visitors/{visitor_id}` and `POST /api/v1/sites/{id}/erasures`
    `{"visitor_id" | "user_id" | "email": …}` erase (privacy/erasure.py) and answer the counts.
    The ingestion writer is flushed first, so acknowledged events of the person still waiting
-   to be loaded are erased too, and their cached visits are dropped after.
+   to be loaded are erased too, and its journal segment sealed, so that it is deleted once the
+   next events are loaded; their cached visits are dropped after.
 2. `GET /api/v1/sites/{id}/export` streams the site's zip of CSV files (privacy/export.py).
 3. `GET /api/v1/sites/{id}/people/export?visitor_id=|user_id=|email=` is one person's data as JSON.
 """
@@ -45,7 +46,7 @@ async def _erase(request: Request, caller: Caller, site: VisibleSite, chosen: Se
     services = request.app.state.services
 
     def run():
-        services.writer.flush()  # acknowledged rows not loaded yet must not come back after
+        services.writer.flush_for_erasure()  # acknowledged rows not loaded yet must not come back after
         person = find_person(services.events, site.id, chosen)
         return person, erase(services.events, site.id, person)
 
