@@ -123,6 +123,12 @@ def test_erasing_a_person_by_email_removes_every_device_and_keeps_revenue(client
     assert (record.site_id, record.selector, record.events, record.payments) == (shop.site_id, "email", 4, 3)
     assert record.user_id is not None
     assert not [secret for secret in ADA_SECRETS if secret.lower() in stored.lower()]
+    audit = client.get(f"/api/v1/sites/{shop.public_id}/erasures", headers=bearer(shop.token))
+    assert audit.status_code == 200, audit.text
+    [listed] = audit.json()["erasures"]
+    assert {key: listed[key] for key in ("id", "selector", "erased_by", "events", "payments_scrubbed")} == \
+        {"id": body["id"], "selector": "email", "erased_by": "owner@example.com", "events": 4, "payments_scrubbed": 3}
+    assert not [secret for secret in ADA_SECRETS if secret.lower() in audit.text.lower()]
 
 
 def test_a_later_delivery_of_an_erased_payment_does_not_bring_her_back(client, shop):
@@ -193,7 +199,7 @@ def test_a_bad_selector_is_400_naming_the_field(client, shop, body):
 
 
 def test_only_owners_and_admins_may_erase_or_export(client, shop):
-    for method, path in (("POST", "erasures"), ("GET", "export"), ("GET", "people/export?email=a@b.c"),
+    for method, path in (("POST", "erasures"), ("GET", "erasures"), ("GET", "export"), ("GET", "people/export?email=a@b.c"),
                          ("DELETE", f"visitors/{A}")):
         response = client.request(method, f"/api/v1/sites/{shop.public_id}/{path}", headers=bearer(shop.key),
                                   json={"email": "ada@example.com"} if method == "POST" else None)

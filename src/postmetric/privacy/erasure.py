@@ -33,13 +33,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from postmetric.errors import ValidationError
 from postmetric.revenue.people import EMAIL_KEY, USER_ID_KEY, lowered
 from postmetric.stats.dialects import DIALECTS
 from postmetric.store.events import EventStore
-from postmetric.store.metadata import ErasureRecord
+from postmetric.store.metadata import ErasureRecord, User
 
 SELECTOR_KINDS = ("visitor_id", "user_id", "email")
 MAX_SELECTOR_LENGTH = 255
@@ -175,6 +176,16 @@ def erase(store: EventStore, site_id: int, person: Person) -> Erasure:
 def subject_hash(selector: Selector, secret_key: str) -> str:
     """The audit's keyed hash of what was erased (rule 4)."""
     return hmac.new(secret_key.encode(), f"{selector.kind}:{selector.value}".encode(), hashlib.sha256).hexdigest()
+
+
+def recent_erasures(session: Session, site_id: int, *, limit: int = 100) -> list[tuple[ErasureRecord, str | None]]:
+    """The site's latest erasures, newest first, with the email of the account that asked (None for
+    the CLI, or an account since deleted)."""
+    rows = session.execute(
+        select(ErasureRecord, User.email).outerjoin(User, User.id == ErasureRecord.user_id)
+        .where(ErasureRecord.site_id == site_id).order_by(ErasureRecord.created_at.desc(), ErasureRecord.id.desc())
+        .limit(limit))
+    return [(record, email) for record, email in rows]
 
 
 def record_erasure(session: Session, *, site_id: int, user_id: int | None, selector: Selector, erasure: Erasure,

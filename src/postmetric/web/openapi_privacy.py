@@ -37,6 +37,11 @@ PRIVACY_PATHS: dict[str, Any] = {
                       errors={**E400, **E401, **E403, **E404}, description=_WHAT),
     },
     "/api/v1/sites/{id}/erasures": {
+        "get": _op("list_erasures", "The site's erasures, newest first, the last 100 (owners and admins).", tag=P,
+                   params=[SITE_PARAM], ok=("200", {"erasures": [ERASURE | {"erased_by": "owner@example.com"}]}),
+                   errors={**E401, **E403, **E404},
+                   description="The audit: who asked (null for `postmetric erase`), when, and how much went; "
+                               "never whom."),
         "post": {**_op("erase_person", "Erase a visitor or a person from the site (owners and admins).", tag=P,
                        params=[SITE_PARAM], ok=("200", ERASURE), errors={**E400, **E401, **E403, **E404},
                        description=f"{_WHO} {_WHAT} Exactly one of the three fields."),

@@ -5,7 +5,7 @@ Owners and admins of the site only (an account token or the dashboard session; a
 
 1. `DELETE /api/v1/sites/{id}/visitors/{visitor_id}` and `POST /api/v1/sites/{id}/erasures`
    `{"visitor_id" | "user_id" | "email": …}` erase (privacy/erasure.py) and answer the counts.
-   The ingestion writer is flushed first, so acknowledged events of the person still waiting
+   `GET /api/v1/sites/{id}/erasures` lists the audit. The ingestion writer is flushed first, so acknowledged events of the person still waiting
    to be loaded are erased too, and its journal segment sealed, so that it is deleted once the
    next events are loaded; their cached visits are dropped after.
 2. `GET /api/v1/sites/{id}/export` streams the site's zip of CSV files (privacy/export.py).
@@ -23,7 +23,15 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 from postmetric.ingest.sessions import SessionCacheUnavailable
-from postmetric.privacy.erasure import Selector, erase, find_person, parse_selector, record_erasure, selector
+from postmetric.privacy.erasure import (
+    Selector,
+    erase,
+    find_person,
+    parse_selector,
+    recent_erasures,
+    record_erasure,
+    selector,
+)
 from postmetric.privacy.export import person_export, site_export
 from postmetric.sites.members import MANAGERS, require_role
 from postmetric.web.auth import Caller, VisibleSite, api_endpoint, require_account_site
@@ -79,6 +87,20 @@ async def post_erasure(request: Request, caller: Caller) -> Response:
 
 
 @api_endpoint
+async def get_erasures(request: Request, caller: Caller) -> Response:
+    """`GET /api/v1/sites/{id}/erasures` → `{"erasures": [...]}`, the audit, newest first (the last 100)."""
+    site = await _managed_site(request, caller, "see erasures")
+
+    def load(session: Session) -> list[dict]:
+        return [{"id": record.id, "selector": record.selector, "erased_by": email,
+                 "erased_at": iso_time(record.created_at), "visitors": record.visitors, "events": record.events,
+                 "visits": record.visits, "identities": record.identities, "payments_scrubbed": record.payments}
+                for record, email in recent_erasures(session, site.id)]
+
+    return json_response({"erasures": await transaction(request, load)}, headers=NO_STORE)
+
+
+@api_endpoint
 async def get_site_export(request: Request, caller: Caller) -> Response:
     """`GET /api/v1/sites/{id}/export` → a zip of events.csv, visits.csv and payments.csv, streamed."""
     site = await _managed_site(request, caller, "export data")
@@ -107,6 +129,7 @@ async def get_person_export(request: Request, caller: Caller) -> Response:
 routes = [
     Route("/api/v1/sites/{id}/visitors/{visitor_id}", delete_visitor, methods=["DELETE"]),
     Route("/api/v1/sites/{id}/erasures", post_erasure, methods=["POST"]),
+    Route("/api/v1/sites/{id}/erasures", get_erasures, methods=["GET"]),
     Route("/api/v1/sites/{id}/export", get_site_export, methods=["GET"]),
     Route("/api/v1/sites/{id}/people/export", get_person_export, methods=["GET"]),
 ]
