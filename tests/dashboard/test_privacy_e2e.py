@@ -88,6 +88,7 @@ def test_the_erase_form_removes_a_person_and_says_how_much(browser, site):
         erase.click()
         expect(page.get_by_test_id("erasure-result")).to_have_text(
             "Erased 1 visitor(s): 41 events, 1 visits; 0 payment(s) kept without personal data.")
+        expect(page.get_by_test_id("erasure")).to_contain_text("by an email, 1 visitor(s), 41 events · owner@privacy.example")
         page.screenshot(path=SCREENSHOTS / "privacy-erased.png", full_page=True)
         page.get_by_label("Erase by").select_option("visitor_id")
         page.get_by_label("Visitor id").fill("not-a-uuid")

@@ -1,12 +1,12 @@
-/** Settings → Privacy: export the site's raw data (a zip, with progress), erase a visitor or a person. */
-import { useMutation } from "@tanstack/react-query";
+/** Settings → Privacy: export the site's raw data (a zip, with progress), erase a visitor or a person, the erasures so far. */
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
-import { Button, ErrorBox, Input } from "../components/ui";
+import { Button, ErrorBox, Input, Spinner } from "../components/ui";
 import { api, download, type Site } from "../lib/api";
-import { formatNumber } from "../lib/format";
+import { formatDateTime, formatNumber } from "../lib/format";
 
 export interface Erasure {
-  id: number; selector: string; erased_at: string;
+  id: number; selector: string; erased_at: string; erased_by?: string | null;
   visitors: number; events: number; visits: number; identities: number; payments_scrubbed: number;
 }
 
@@ -59,12 +59,17 @@ function Export({ site }: { site: Site }) {
 }
 
 function Erase({ site }: { site: Site }) {
+  const queryClient = useQueryClient();
   const [kind, setKind] = useState<SelectorKind>("email");
   const [value, setValue] = useState("");
   const [confirmed, setConfirmed] = useState(false);
   const erase = useMutation({
     mutationFn: () => api<Erasure>(`/api/v1/sites/${site.id}/erasures`, { body: { [kind]: value.trim() } }),
-    onSuccess: () => { setValue(""); setConfirmed(false); },
+    onSuccess: () => {
+      setValue("");
+      setConfirmed(false);
+      queryClient.invalidateQueries({ queryKey: ["erasures", site.id] });
+    },
   });
   return (
     <section aria-label="Erase" className="space-y-2">
@@ -97,6 +102,34 @@ function Erase({ site }: { site: Site }) {
   );
 }
 
+const SELECTOR_NAMES: Record<string, string> = { email: "an email", user_id: "a user id", visitor_id: "a visitor id" };
+
+/** The audit: who erased how much, and when; never whom. */
+function Erasures({ site }: { site: Site }) {
+  const erasures = useQuery({
+    queryKey: ["erasures", site.id],
+    queryFn: () => api<{ erasures: Erasure[] }>(`/api/v1/sites/${site.id}/erasures`),
+  });
+  if (erasures.error) return <ErrorBox error={erasures.error} />;
+  if (!erasures.data) return <Spinner />;
+  return (
+    <section aria-label="Erasures" className="space-y-2">
+      <h2 className="font-medium">Erasures</h2>
+      {erasures.data.erasures.length === 0 ? <p className="text-sm text-gray-500">None yet.</p> : (
+        <ul className="divide-y divide-gray-200 text-sm dark:divide-gray-800">
+          {erasures.data.erasures.map((e) => (
+            <li key={e.id} data-testid="erasure" className="py-2">
+              {formatDateTime(e.erased_at, site.timezone)}: by {SELECTOR_NAMES[e.selector] ?? e.selector},{" "}
+              {formatNumber(e.visitors)} visitor(s), {formatNumber(e.events)} events
+              <span className="text-gray-500"> · {e.erased_by ?? "postmetric erase"}</span>
+            </li>
+          ))}
+        </ul>
+      )}
+    </section>
+  );
+}
+
 export function PrivacySettings({ site }: { site: Site }) {
-  return <div className="max-w-2xl space-y-6"><Export site={site} /><Erase site={site} /></div>;
+  return <div className="max-w-2xl space-y-6"><Export site={site} /><Erase site={site} /><Erasures site={site} /></div>;
 }
