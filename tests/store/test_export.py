@@ -84,3 +84,24 @@ def test_one_persons_export_is_theirs_alone_and_bounded(store):
     assert [row["timestamp"] for row in whole["events"]] == sorted(row["timestamp"] for row in whole["events"])
     cut = person_export(store, 1, person, max_rows=3)
     assert (len(cut["events"]), cut["truncated"]) == (3, True)
+
+
+def test_an_export_read_slowly_does_not_hold_up_the_embedded_engines_loads(tmp_path):
+    """chdb serialises every query on one lock: the export reads at the engine's pace, not the client's."""
+    import threading
+
+    from postmetric.store.clickhouse_events import connect
+
+    embedded = connect(f"chdb://{tmp_path.resolve() / 'chdb'}")
+    try:
+        embedded.load(encode_rows(event_row(stored_event(timestamp=T0 + i)) for i in range(2_000)))
+        export = site_export(embedded, 1, batch_rows=100)
+        first = next(export)  # a client that read one chunk and stalls
+        loading = threading.Thread(target=embedded.load, args=(encode_rows([event_row(stored_event())]),))
+        loading.start()
+        loading.join(timeout=120)  # a margin, not a measurement: without the spool it never ends
+        assert not loading.is_alive()
+        files = unzipped([first, *export])
+        assert len(files["events.csv"]) == 2_000  # what was there when the export began
+    finally:
+        embedded.close()

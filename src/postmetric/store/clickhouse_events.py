@@ -23,8 +23,10 @@ its HTTP interface, or the engine embedded by chdb (`chdb:///path`), with the sa
 
 from __future__ import annotations
 
+import pickle
 import re
 import secrets
+import tempfile
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import nullcontext
@@ -396,15 +398,33 @@ class ClickHouseEventStore:
 
     def site_rows(self, table: str, site_id: int, *, batch_rows: int = 10_000) -> Iterator[list[dict[str, Any]]]:
         """Export: every row the site has in `table` (EXPORT_TABLES), `batch_rows` at a time, as
-        the server streams them (the newest row of a visit or payment)."""
+        the server streams them (the newest row of a visit or payment). The embedded engine is read
+        under the store's lock, at its own pace, into a temporary file first: a download paced by a
+        slow client must not hold up the loads."""
         columns = _EXPORT_COLUMNS[table]
         source = {"events": "events", "sessions": "sessions FINAL", "payments": "payments FINAL"}[table]
-        with self._read_lock, self._client.query_column_block_stream(
-                f"SELECT {', '.join(columns)} FROM {source} WHERE site_id = {{site_id:UInt32}}"
-                f" ORDER BY {_EXPORT_ORDER[table]}", parameters={"site_id": site_id},
-                settings={"max_block_size": batch_rows}) as stream:
-            for block in stream:
-                yield [dict(zip(columns, values)) for values in zip(*block)]
+
+        def blocks() -> Iterator[list[dict[str, Any]]]:
+            with self._client.query_column_block_stream(
+                    f"SELECT {', '.join(columns)} FROM {source} WHERE site_id = {{site_id:UInt32}}"
+                    f" ORDER BY {_EXPORT_ORDER[table]}", parameters={"site_id": site_id},
+                    settings={"max_block_size": batch_rows}) as stream:
+                for block in stream:
+                    yield [dict(zip(columns, values)) for values in zip(*block)]
+
+        if self._read_lock is not self._lock:
+            yield from blocks()
+            return
+        with tempfile.TemporaryFile() as spool:
+            with self._lock:
+                for batch in blocks():
+                    pickle.dump(batch, spool)  # our own rows, read back below: never untrusted input
+            spool.seek(0)
+            while True:
+                try:
+                    yield pickle.load(spool)
+                except EOFError:
+                    return
 
     def _delete(self, table: str, where: str, params: Mapping[str, Any]) -> None:
         # A synchronous mutation (on every replica): the rows are gone when it returns.
