@@ -105,3 +105,22 @@ def test_an_export_read_slowly_does_not_hold_up_the_embedded_engines_loads(tmp_p
         assert len(files["events.csv"]) == 2_000  # what was there when the export began
     finally:
         embedded.close()
+
+
+def test_an_export_read_slowly_does_not_hold_up_duckdb_loads(tmp_path):
+    import threading
+
+    from postmetric.store.duckdb_events import DuckDBEventStore
+
+    duck = DuckDBEventStore(tmp_path / "events.duckdb")
+    try:
+        duck.load(encode_rows(event_row(stored_event(timestamp=T0 + i)) for i in range(2_000)))
+        export = site_export(duck, 1, batch_rows=100)
+        first = next(export)
+        loading = threading.Thread(target=duck.load, args=(encode_rows([event_row(stored_event())]),))
+        loading.start()
+        loading.join(timeout=120)  # a margin, not a measurement
+        assert not loading.is_alive()
+        assert len(unzipped([first, *export])["events.csv"]) == 2_000  # the export's own snapshot
+    finally:
+        duck.close()
