@@ -51,7 +51,7 @@ from postmetric.web.ratelimit import RateLimiter, RedisRateLimiter
 from postmetric.web.responses import json_error, json_response
 from postmetric.web.routes import accounts, dashboard, docs, ingest, payments, sites, stats, tracker
 from postmetric.web.routes import customers, goals, revenue_settings, server_events, webhooks
-from postmetric.web.routes import funnels
+from postmetric.web.routes import funnels, privacy
 from postmetric.web.routes.ingest import FastEventsEndpoint
 
 log = logging.getLogger(__name__)
@@ -95,6 +95,7 @@ def create_app(settings: Settings, *, clock: Clock = time.time) -> FastEventsEnd
                 *ingest.routes, *tracker.routes, *stats.routes, *payments.routes, *docs.routes, Route("/api/health", health),
                 *server_events.routes,
                 *accounts.routes, *sites.routes, *goals.routes, *funnels.routes, *revenue_settings.routes, *webhooks.routes, *customers.routes,
+                *privacy.routes,
                 *dashboard.routes,  # last: the SPA fallback takes every GET path the others did not
             ],
             lifespan=lifespan,

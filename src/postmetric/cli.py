@@ -83,6 +83,15 @@ def _parser() -> argparse.ArgumentParser:
     )
     demo.set_defaults(run=_demo)
 
+    erase = commands.add_parser("erase", help="erase a visitor or person from a site's data; prints what went")
+    erase.add_argument("--site", required=True, help="site id, public id or domain")
+    whom = erase.add_mutually_exclusive_group(required=True)
+    whom.add_argument("--visitor-id", help="one device, as the Visitor API shows it")
+    whom.add_argument("--user-id", help="a person, by the user id their identify events gave (every device)")
+    whom.add_argument("--email", help="a person, by email (every device)")
+    erase.add_argument("--data-dir", type=Path, help="where data lives (default: POSTMETRIC_DATA_DIR or ./data)")
+    erase.set_defaults(run=_erase)
+
     migrate_ = commands.add_parser("migrate", help="apply metadata migrations (also done at every start)")
     migrate_.set_defaults(run=_migrated)
 
@@ -246,6 +255,57 @@ def _demo(settings: Settings, args: argparse.Namespace) -> int:
     print(f"  password:  {demo.password}" if demo.password
           else "  password:  unchanged (the account already existed)")
     return 0
+
+
+def _erase(settings: Settings, args: argparse.Namespace) -> int:
+    """As `POST /api/v1/sites/{id}/erasures`, from the server's shell. The embedded DuckDB file is the
+    server's while it runs (stop it, or use the API); events this node journaled but did not load
+    (a crash) are loaded first, so that none comes back after."""
+    import duckdb
+    import redis
+
+    from postmetric.ingest.redis_sessions import RedisSessionTracker
+    from postmetric.ingest.writer import EventWriter
+    from postmetric.privacy.erasure import erase, find_person, record_erasure, selector
+    from postmetric.store.events import open_event_store
+    from postmetric.store.journal import EventJournal
+
+    kind, value = next((kind, value) for kind, value in
+                       (("visitor_id", args.visitor_id), ("user_id", args.user_id), ("email", args.email)) if value)
+    chosen = selector(kind, value)
+    engine = create_engine(settings.metadata_url)
+    try:
+        with session_factory(engine)() as session:
+            site = get_site(session, args.site)
+            if site is None:
+                raise NotFound("site", args.site)
+            site_id = site.id
+        journal = EventJournal(settings.journal_dir)
+        try:
+            store = open_event_store(settings, journal_id=journal.journal_id)
+        except duckdb.IOException as error:
+            return _fail(f"the event store is in use ({str(error).splitlines()[0]}): stop the server, or erase"
+                         " through the API (POST /api/v1/sites/{id}/erasures)")
+        try:
+            if not settings.clickhouse_url:  # the server is stopped: what it journaled is loaded
+                EventWriter(store, journal, max_pending=0).recover()
+            person = find_person(store, site_id, chosen)
+            erasure = erase(store, site_id, person)
+        finally:
+            store.close()
+            journal.close()
+        if settings.redis_url:
+            client = redis.Redis.from_url(settings.redis_url, socket_timeout=1, socket_connect_timeout=1)
+            RedisSessionTracker(client, salts=lambda day: (b"", None), clock=lambda: 0.0).forget_visitors(
+                site_id, person.visitor_ids, person.session_ids)
+            client.close()
+        with session_factory(engine).begin() as session:
+            record = record_erasure(session, site_id=site_id, user_id=None, selector=chosen, erasure=erasure,
+                                    secret_key=settings.resolved_secret_key(), now=datetime.now(UTC))
+            record_id = record.id
+    finally:
+        engine.dispose()
+    return _print_json({"id": record_id, "selector": kind, **erasure.to_json()})
 
 
 def _migrated(settings: Settings, args: argparse.Namespace) -> int:

@@ -63,6 +63,43 @@ export async function api<T = unknown>(path: string, options: { method?: string;
   return body as T;
 }
 
+/**
+ * A file from a GET route, read as it streams in: `onProgress` gets the bytes received so far
+ * (the export's size is not known before it ends). API errors become `ApiError` as in `api`.
+ */
+export async function download(path: string, onProgress: (bytes: number) => void): Promise<Blob> {
+  let response: Response;
+  try {
+    response = await fetch(path, { credentials: "same-origin" });
+  } catch (error) {
+    throw new ApiError(0, `The server could not be reached (${(error as Error).message}).`);
+  }
+  if (!response.ok) {
+    const text = await response.text();
+    let message = `${response.status} ${response.statusText || "error"} from ${path}`;
+    try {
+      message = String(JSON.parse(text).error ?? message);
+    } catch { /* not JSON: the status says it */ }
+    throw new ApiError(response.status, message);
+  }
+  const parts: BlobPart[] = [];
+  let received = 0;
+  const reader = response.body?.getReader();
+  try {
+    while (reader) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      parts.push(value);
+      received += value.byteLength;
+      onProgress(received);
+    }
+  } catch (error) {
+    throw new ApiError(0, `The download broke off after ${received} bytes (${(error as Error).message}).`);
+  }
+  if (!reader) parts.push(await response.blob());
+  return new Blob(parts, { type: response.headers.get("Content-Type") ?? "application/octet-stream" });
+}
+
 // -- shapes of the API ---------------------------------------------------------------------
 
 export interface User { id: number | string; email: string }

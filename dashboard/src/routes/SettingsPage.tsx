@@ -1,4 +1,4 @@
-/** Site settings: general, snippet, exclusions, goals, funnels, revenue, API keys, team, sharing, danger zone. */
+/** Site settings: general, snippet, exclusions, goals, funnels, revenue, API keys, team, sharing, privacy, danger zone. */
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { type ReactNode, useState } from "react";
 import { Link, NavLink, useNavigate, useParams } from "react-router";
@@ -9,12 +9,13 @@ import { formatDateTime } from "../lib/format";
 import { Snippet, FirstEventCheck } from "./AddSitePage";
 import { FunnelSettings } from "./FunnelSettings";
 import { GoalSettings } from "./GoalSettings";
+import { PrivacySettings } from "./PrivacySettings";
 import { RevenueSettings } from "./RevenueSettings";
 
 const SECTIONS = [
   ["general", "General"], ["snippet", "Snippet"], ["exclusions", "Exclusions"], ["goals", "Goals"], ["funnels", "Funnels"],
   ["revenue", "Revenue"], ["keys", "API keys"],
-  ["team", "Team"], ["sharing", "Sharing"], ["danger", "Danger zone"],
+  ["team", "Team"], ["sharing", "Sharing"], ["privacy", "Privacy"], ["danger", "Danger zone"],
 ] as const;
 
 function Saved({ show }: { show: boolean }) {
@@ -239,6 +240,7 @@ export default function SettingsPage() {
     keys: <Keys site={site.data} />,
     team: <Team site={site.data} />,
     sharing: <SharingSection site={site.data} />,
+    privacy: <PrivacySettings site={site.data} />,
     danger: <Danger site={site.data} />,
   };
   return (

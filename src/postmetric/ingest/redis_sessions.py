@@ -208,3 +208,17 @@ class RedisSessionTracker:
             if count % _WARM_BATCH == 0:
                 pipe.execute()
         pipe.execute()
+
+    def forget_visitors(self, site_id: int, visitor_ids: Iterable[str], session_ids: Iterable[str]) -> None:
+        """Erasure: delete the visitors' visit keys (by visitor id, by each of their visits' session
+        ids, and whatever their `latest` keys name) and the `latest` keys themselves."""
+        visitor_ids = list(visitor_ids)
+        latest = [f"{self._latest_prefix}{site_id}:{visitor}" for visitor in visitor_ids]
+        keys = [*latest, *(f"{self._visit_prefix}{site_id}:v:{visitor}" for visitor in visitor_ids),
+                *(f"{self._visit_prefix}{site_id}:s:{session}" for session in session_ids)]
+        try:
+            named = [key for key in self._client.mget(latest) if key is not None] if latest else []
+            if keys or named:
+                self._client.delete(*keys, *named)
+        except redis.RedisError as error:
+            raise SessionCacheUnavailable(str(error)) from error

@@ -99,6 +99,10 @@ class VisitTracker(Protocol):
 
     def warm(self, sessions: Iterable[ActiveSession]) -> None: ...
 
+    def forget_visitors(self, site_id: int, visitor_ids: Iterable[str], session_ids: Iterable[str]) -> None:
+        """Erasure: drop the visitors' cached visits, so a later event begins a new one."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class ActiveSession:
@@ -199,6 +203,14 @@ class SessionTracker:
             key = (s.site_id, "s", s.session_id)
             self._visits[key] = visit
             self._latest[(s.site_id, s.visitor_id)] = key
+
+    def forget_visitors(self, site_id: int, visitor_ids: Iterable[str], session_ids: Iterable[str]) -> None:
+        """Erasure: drop the visitors' cached visits (one pass over the cache; erasures are rare)."""
+        visitors = set(visitor_ids)
+        for key in [key for key, visit in self._visits.items() if key[0] == site_id and visit.visitor_id in visitors]:
+            del self._visits[key]
+        for visitor in visitors:
+            self._latest.pop((site_id, visitor), None)
 
     def _derived_visitor(self, event: Event) -> str:
         today, previous = cookieless_visitor_ids(event, self._salts_for(self._clock()))

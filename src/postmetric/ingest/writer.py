@@ -113,6 +113,12 @@ class EventWriter:
         """Load every journaled row into the store now."""
         self._load()
 
+    def flush_for_erasure(self) -> None:
+        """`flush`, and seal the journal's segment: it goes once the next write after it is loaded,
+        so an erased person's rows do not stay in the journal on disk."""
+        self._load()
+        self._journal.seal()
+
     async def close(self) -> None:
         """Journal what is queued, load everything, stop."""
         self._closing = True

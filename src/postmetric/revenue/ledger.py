@@ -40,6 +40,10 @@ KINDS = ("new", "renewal", "refund", "trial")
 # active before it (low confidence), nothing.
 LINK_METHODS = ("metadata", "checkout", "identity", "session_window", "none")
 WEAK_LINKS = ("session_window", "none")  # links a later, stronger one replaces
+# An erased person's payment (privacy/erasure.py): its personal columns are NULL and stay so, whatever
+# a later delivery or load brings; the transaction id stays, as the key repeated deliveries are merged on.
+ERASED_LINK = "erased"
+ERASED_COLUMNS = ("customer_id", "email", "visitor_id", "session_id", "checkout_id")
 
 # (name, logical type): the columns every store keeps, in this order. `?` marks a nullable column.
 PAYMENT_COLUMNS: tuple[tuple[str, str], ...] = (
@@ -135,6 +139,8 @@ def merged_delivery(stored: Payment, delivery: Payment) -> Payment:
     (`WEAK_LINKS`) takes the delivery's stronger one, and missing email, customer and checkout
     ids are filled in. Returns `stored` itself when nothing changes.
     """
+    if stored.link_method == ERASED_LINK:
+        return stored
     changes: dict[str, Any] = {}
     if stored.kind == "refund" and delivery.amount > stored.amount and delivery.currency == stored.currency:
         changes.update(amount=delivery.amount, reporting_amount=delivery.reporting_amount,

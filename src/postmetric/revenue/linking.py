@@ -30,7 +30,7 @@ from typing import Any
 
 import orjson
 
-from postmetric.revenue.ledger import WEAK_LINKS, Payment, link_strength
+from postmetric.revenue.ledger import ERASED_COLUMNS, ERASED_LINK, WEAK_LINKS, Payment, link_strength
 from postmetric.stats.dialects import DIALECTS
 from postmetric.store.events import EventStore
 
@@ -129,6 +129,8 @@ def _with_charge(store: EventStore, refund: Payment) -> Payment:
     if not charges:
         return refund
     [charge] = charges
+    if charge.link_method == ERASED_LINK:  # the payer was erased: so is what the refund says of them
+        return replace(refund, link_method=ERASED_LINK, **dict.fromkeys(ERASED_COLUMNS))
     filled = {name: getattr(charge, name) for name in ("email", "customer_id", "checkout_id")
               if getattr(refund, name) is None}
     return replace(refund, visitor_id=charge.visitor_id, session_id=charge.session_id,

@@ -35,6 +35,11 @@ USER_ID_KEY, EMAIL_KEY = "'user_id'", "'email'"
 IDENTITY_COLUMNS = ("site_id", "visitor_id", "timestamp", "person")
 
 
+def lowered(d: Dialect, expr: str) -> str:
+    """`expr` lower-cased as Python's str.lower() does, in the dialect's SQL."""
+    return f"{_LOWER[d.name]}({expr})"
+
+
 def identity_rows(d: Dialect, source: str, where: str = "1 = 1") -> str:
     """A SELECT of IDENTITY_COLUMNS: the identify events of `source` (a table or subquery with the
     events' columns) that name someone (rule 1), with the person's key, for the `identities` table."""

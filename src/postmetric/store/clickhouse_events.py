@@ -23,11 +23,14 @@ its HTTP interface, or the engine embedded by chdb (`chdb:///path`), with the sa
 
 from __future__ import annotations
 
+import pickle
 import re
 import secrets
+import tempfile
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import nullcontext
+from dataclasses import replace
 from datetime import date, datetime, timezone
 from typing import Any
 from urllib.parse import urlsplit
@@ -40,7 +43,15 @@ from clickhouse_connect.driver.exceptions import ClickHouseError
 
 from postmetric.errors import StoreUnreachable
 from postmetric.ingest.sessions import VISIT_FIELDS, ActiveSession
-from postmetric.revenue.ledger import PAYMENT_COLUMN_NAMES, WEAK_LINKS, Payment, merged_delivery, payment_from_row
+from postmetric.revenue.ledger import (
+    ERASED_COLUMNS,
+    ERASED_LINK,
+    PAYMENT_COLUMN_NAMES,
+    WEAK_LINKS,
+    Payment,
+    merged_delivery,
+    payment_from_row,
+)
 from postmetric.revenue.linking import LINKING_EVENT_TYPES, link_event, links_from_events
 from postmetric.revenue.people import identity_rows
 from postmetric.stats.dialects import DIALECTS
@@ -342,6 +353,79 @@ class ClickHouseEventStore:
                 self._delete("identities", identified_before, params)
         return row["n"]
 
+    # -- erasure and export (privacy/): kept apart from the site-wide purge ---------------------
+
+    def erase_visitors(self, site_id: int, visitor_ids: Sequence[str]) -> dict[str, int]:
+        """Erasure: delete every event, visit and identity of the site's `visitor_ids` (synchronous
+        mutations, on every shard of a cluster); how many rows went from each table (a visit's
+        older rows, not yet merged, are not counted)."""
+        params = {"site_id": site_id, "visitors": list(visitor_ids)}
+        counts = {}
+        with self._lock:
+            for table, column in (("events", "visitor_id"), ("sessions", "span_visitor"),
+                                  ("identities", "visitor_id")):
+                where = f"site_id = {{site_id:UInt32}} AND has({{visitors:Array(UUID)}}, {column})"
+                counts[table] = self._query(
+                    f"SELECT count() AS n FROM {table}{' FINAL' if table == 'sessions' else ''} WHERE {where}",
+                    params)[0]["n"]
+                if counts[table]:
+                    self._delete(table, where, params)
+        return counts
+
+    def scrub_payments(self, site_id: int, *, visitor_ids: Sequence[str], emails: Sequence[str],
+                       customer_ids: Sequence[str]) -> int:
+        """Erasure: strip the personal data (`ERASED_COLUMNS`) from the site's payments of these
+        visitors, emails (compared lower-cased) or customer ids, keeping amounts and dates; how many.
+        Each goes in as its next version, then every older version (still holding the data until
+        a merge) is deleted."""
+        params = {"site_id": site_id, "visitors": list(visitor_ids), "emails": [e.lower() for e in emails],
+                  "customers": list(customer_ids)}
+        with self._lock:
+            rows = self._query(
+                f"{_SELECT_PAYMENTS} WHERE site_id = {{site_id:UInt32}} AND link_method <> '{ERASED_LINK}'"
+                " AND (has({visitors:Array(UUID)}, visitor_id) OR has({emails:Array(String)}, lowerUTF8(email))"
+                " OR has({customers:Array(String)}, customer_id))", params)
+            if not rows:
+                return 0
+            for row in rows:
+                erased = replace(payment_from_row(row), link_method=ERASED_LINK, **dict.fromkeys(ERASED_COLUMNS))
+                self._write_payment(erased, row["version"] + 1)
+            keys = [f"{row['provider']}:{row['transaction_id']}" for row in rows]  # provider names have no ':'
+            self._delete("payments", f"site_id = {{site_id:UInt32}} AND link_method <> '{ERASED_LINK}'"
+                         " AND has({keys:Array(String)}, concat(provider, ':', transaction_id))",
+                         {"site_id": site_id, "keys": keys})
+        return len(rows)
+
+    def site_rows(self, table: str, site_id: int, *, batch_rows: int = 10_000) -> Iterator[list[dict[str, Any]]]:
+        """Export: every row the site has in `table` (EXPORT_TABLES), `batch_rows` at a time, as
+        the server streams them (the newest row of a visit or payment). The embedded engine is read
+        under the store's lock, at its own pace, into a temporary file first: a download paced by a
+        slow client must not hold up the loads."""
+        columns = _EXPORT_COLUMNS[table]
+        source = {"events": "events", "sessions": "sessions FINAL", "payments": "payments FINAL"}[table]
+
+        def blocks() -> Iterator[list[dict[str, Any]]]:
+            with self._client.query_column_block_stream(
+                    f"SELECT {', '.join(columns)} FROM {source} WHERE site_id = {{site_id:UInt32}}"
+                    f" ORDER BY {_EXPORT_ORDER[table]}", parameters={"site_id": site_id},
+                    settings={"max_block_size": batch_rows}) as stream:
+                for block in stream:
+                    yield [dict(zip(columns, values)) for values in zip(*block)]
+
+        if self._read_lock is not self._lock:
+            yield from blocks()
+            return
+        with tempfile.TemporaryFile() as spool:
+            with self._lock:
+                for batch in blocks():
+                    pickle.dump(batch, spool)  # our own rows, read back below: never untrusted input
+            spool.seek(0)
+            while True:
+                try:
+                    yield pickle.load(spool)
+                except EOFError:
+                    return
+
     def _delete(self, table: str, where: str, params: Mapping[str, Any]) -> None:
         # A synchronous mutation (on every replica): the rows are gone when it returns.
         self._command(f"ALTER TABLE {self._table(table)} DELETE WHERE {where}", params, {"mutations_sync": 2})
@@ -380,6 +464,12 @@ class ClickHouseEventStore:
                 self._command(f"DROP TABLE IF EXISTS {self._staging}")
             finally:
                 self._client.close()
+
+
+# What a site's export holds (privacy/export.py), in a stable order.
+_EXPORT_COLUMNS = {"events": COLUMN_NAMES, "sessions": SESSION_COLUMNS, "payments": PAYMENT_COLUMN_NAMES}
+_EXPORT_ORDER = {"events": "timestamp, session_id", "sessions": "session_started_at, session_id",
+                 "payments": "timestamp, transaction_id, kind"}
 
 
 def _from_csv(name: str, logical: str) -> str:

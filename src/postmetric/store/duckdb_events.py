@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -25,6 +25,8 @@ import duckdb
 
 from postmetric.ingest.sessions import VISIT_FIELDS, ActiveSession
 from postmetric.revenue.ledger import (
+    ERASED_COLUMNS,
+    ERASED_LINK,
     PAYMENT_COLUMN_NAMES,
     PAYMENT_COLUMNS,
     WEAK_LINKS,
@@ -278,6 +280,50 @@ class DuckDBEventStore:
                 raise
         return deleted
 
+    # -- erasure and export (privacy/): kept apart from the site-wide purge ---------------------
+
+    def erase_visitors(self, site_id: int, visitor_ids: Sequence[str]) -> dict[str, int]:
+        """Erasure: delete every event, visit and identity of the site's `visitor_ids`, in one
+        transaction; how many rows went from each table."""
+        params = [site_id, list(visitor_ids)]
+        counts = {}
+        with self._write_lock:
+            db = self._connection
+            db.execute("BEGIN")
+            try:
+                for table, column in (("events", "visitor_id"), ("sessions", "span_visitor"),
+                                      ("identities", "visitor_id")):
+                    counts[table] = db.execute(
+                        f"DELETE FROM {table} WHERE site_id = ? AND list_contains(?::UUID[], {column})",
+                        params).fetchone()[0]
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+        return counts
+
+    def scrub_payments(self, site_id: int, *, visitor_ids: Sequence[str], emails: Sequence[str],
+                       customer_ids: Sequence[str]) -> int:
+        """Erasure: strip the personal data (`ERASED_COLUMNS`) from the site's payments of these
+        visitors, emails (compared lower-cased) or customer ids, keeping amounts and dates; how many."""
+        where = ("site_id = ? AND (list_contains(?::UUID[], visitor_id)"
+                 " OR list_contains(?::VARCHAR[], lower(email)) OR list_contains(?::VARCHAR[], customer_id))")
+        params = [site_id, list(visitor_ids), [email.lower() for email in emails], list(customer_ids)]
+        with self._write_lock:
+            return self._connection.execute(
+                f"UPDATE payments SET {', '.join(f'{name} = NULL' for name in ERASED_COLUMNS)},"
+                f" link_method = '{ERASED_LINK}' WHERE {where}", params).fetchone()[0]
+
+    def site_rows(self, table: str, site_id: int, *, batch_rows: int = 10_000) -> Iterator[list[dict[str, Any]]]:
+        """Export: every row the site has in `table` (EXPORT_TABLES), `batch_rows` at a time, read
+        on a cursor of its own (a snapshot, beside the loads)."""
+        columns = _EXPORT_COLUMNS[table]
+        with self.cursor() as cursor:
+            cursor.execute(f"SELECT {', '.join(columns)} FROM {table} WHERE site_id = ? ORDER BY {_EXPORT_ORDER[table]}",
+                           [site_id])
+            while batch := cursor.fetchmany(batch_rows):
+                yield [dict(zip(columns, row)) for row in batch]
+
     def payments(self, site_id: int, *, provider: str | None = None, transaction_id: str | None = None,
                  visitor_id: str | None = None) -> list[Payment]:
         """The site's payments, oldest first, optionally of one provider, transaction or visitor."""
@@ -303,6 +349,12 @@ class DuckDBEventStore:
     def cursor(self) -> duckdb.DuckDBPyConnection:
         """A cursor of its own, for reads too large for `fetch` (a `with` block closes it)."""
         return self._connection.cursor()
+
+
+# What a site's export holds (privacy/export.py), in a stable order.
+_EXPORT_COLUMNS = {"events": COLUMN_NAMES, "sessions": SESSION_COLUMNS, "payments": PAYMENT_COLUMN_NAMES}
+_EXPORT_ORDER = {"events": "timestamp, session_id", "sessions": "session_started_at, session_id",
+                 "payments": "timestamp, transaction_id, kind"}
 
 
 def _link_payments(db: duckdb.DuckDBPyConnection) -> None:

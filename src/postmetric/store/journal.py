@@ -46,6 +46,7 @@ class EventJournal:
         self._file: int | None = None
         self._segment = 0
         self._offset = 0
+        self._sealed = Position(0, 0)  # `seal`: where the segment to leave was at the time; 0: none
 
     @property
     def journal_id(self) -> str:
@@ -102,7 +103,8 @@ class EventJournal:
     def write(self, payload: bytes) -> Position:
         """Write `payload` as one record, not yet durable: `sync()` makes every write so far durable."""
         record = _HEADER.pack(len(payload), zlib.crc32(payload)) + payload
-        if self._offset and self._offset + len(record) > self.segment_bytes:
+        sealed = self._sealed.segment == self._segment and self._sealed.offset > 0
+        if self._offset and (sealed or self._offset + len(record) > self.segment_bytes):
             os.fdatasync(self._file)  # the full segment's last writes, before its file is let go
             os.close(self._file)
             self._segment += 1
@@ -113,6 +115,12 @@ class EventJournal:
 
     def sync(self) -> None:
         os.fdatasync(self._file)
+
+    def seal(self) -> None:
+        """Begin a new segment at the next write, so that the current one, once loaded, is deleted
+        by `discard_before`: after an erasure its rows must not stay on disk. Safe from another
+        thread: it only records where the segment was (one assignment), and an empty one stays."""
+        self._sealed = Position(self._segment, self._offset)
 
     def discard_before(self, position: Position) -> None:
         """Delete segments wholly before `position` (their rows are in the store)."""

@@ -261,3 +261,24 @@ class JobLease(Base):
     holder: Mapped[str] = mapped_column(String(255))  # "<hostname>:<pid>:<random>", see jobs.default_holder
     expires_at: Mapped[datetime]
     last_finished_at: Mapped[datetime | None]  # the last run that completed, on any node
+
+
+class ErasureRecord(Base):
+    """The audit row of one erasure (privacy/erasure.py): who erased how much of a site, and when,
+    without the personal data: the selector's kind and a keyed hash of its value.
+
+    No foreign keys: the record outlives the site and the user it names."""
+
+    __tablename__ = "erasures"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(index=True)
+    user_id: Mapped[int | None]  # who asked; None for `postmetric erase` on the server
+    selector: Mapped[str] = mapped_column(String(16))  # "visitor_id" | "user_id" | "email"
+    subject_hash: Mapped[str] = mapped_column(String(64))  # HMAC-SHA256 of "<selector>:<value>", hex
+    visitors: Mapped[int]
+    events: Mapped[int]
+    visits: Mapped[int]
+    identities: Mapped[int]
+    payments: Mapped[int]  # payments scrubbed of personal data
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)

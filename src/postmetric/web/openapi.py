@@ -19,6 +19,7 @@ from postmetric.web.analytics import BREAKDOWNS, FILTERS, OPERATORS, REPORTS
 from postmetric.web.openapi_accounts import ACCOUNT_PATHS, ACCOUNT_TAGS, SECURITY_SCHEMES
 from postmetric.web.openapi_funnels import FUNNEL_PATHS, FUNNEL_TAGS
 from postmetric.web.openapi_goals import GOAL_PATHS, GOAL_TAGS
+from postmetric.web.openapi_privacy import PRIVACY_PATHS, PRIVACY_TAGS
 from postmetric.web.openapi_revenue import REVENUE_PATHS, REVENUE_TAGS
 from postmetric.web.openapi_server_events import SERVER_EVENT_PATHS
 
@@ -262,7 +263,7 @@ OPENAPI: dict[str, Any] = {
                        "(`pmt_…`) the sites its user owns. Errors are `{\"error\": \"<field>: <message>\"}`.",
     },
     "tags": [{"name": "Ingestion"}, {"name": "Stats"}, {"name": "Analytics (DataFast-style)"}, {"name": "Payments"},
-             *ACCOUNT_TAGS, *GOAL_TAGS, *FUNNEL_TAGS, *REVENUE_TAGS, {"name": "Meta"}],
+             *ACCOUNT_TAGS, *GOAL_TAGS, *FUNNEL_TAGS, *REVENUE_TAGS, *PRIVACY_TAGS, {"name": "Meta"}],
     "paths": {
         "/api/events": {"post": {
             "tags": ["Ingestion"], "operationId": "track_event", "summary": "Record one event (the tracking script).",
@@ -405,6 +406,7 @@ OPENAPI: dict[str, Any] = {
         **GOAL_PATHS,
         **FUNNEL_PATHS,
         **REVENUE_PATHS,
+        **PRIVACY_PATHS,
         "/api/health": {"get": {
             "tags": ["Meta"], "operationId": "health", "summary": "Liveness, and events waiting to be stored.",
             "responses": {"200": {"description": "OK", "content": _json({"status": "ok", "events_pending": 0})}},

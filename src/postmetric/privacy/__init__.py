@@ -1,0 +1,1 @@
+"""A site's visitors' rights: erasure and export of their data."""
