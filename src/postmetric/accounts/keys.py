@@ -72,6 +72,11 @@ def authenticate_site_key(
     return key
 
 
+def list_site_keys(session: Session, *, site: Site) -> list[ApiKey]:
+    """`site`'s keys, oldest first, revoked ones included."""
+    return list(session.scalars(select(ApiKey).where(ApiKey.site_id == site.id).order_by(ApiKey.id)))
+
+
 def revoke_site_key(session: Session, *, site: Site, key_id: int, now: datetime) -> ApiKey:
     """Revoke one of `site`'s keys; revoking twice keeps the first revocation time."""
     key = session.scalar(select(ApiKey).where(ApiKey.id == key_id, ApiKey.site_id == site.id))
