@@ -22,7 +22,10 @@ function Tokens() {
   });
   const revoke = useMutation({
     mutationFn: (id: number) => api(`/api/v1/tokens/${id}`, { method: "DELETE" }),
-    onSuccess: () => queryClient.invalidateQueries({ queryKey: ["tokens"] }),
+    onSuccess: (_, id) => {
+      if (create.data?.id === id) create.reset();  // no more "copy it now" for a revoked token
+      queryClient.invalidateQueries({ queryKey: ["tokens"] });
+    },
   });
   const list = tokens.data?.tokens ?? [];
   return (
