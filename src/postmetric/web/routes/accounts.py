@@ -8,6 +8,8 @@ Secondary responsibilities:
 1. Login rate limits, per email and per client IP (`POSTMETRIC_LOGIN_RATE_LIMIT`).
 2. Not telling who has an account: a password reset answers 202 for every address, and the
    mail is sent after the answer, so its timing says nothing either.
+3. Who may sign up (`POSTMETRIC_SIGNUP`, accounts/signup.py); the routes without a session take
+   JSON from this instance's own pages only (`public_endpoint`).
 """
 
 from __future__ import annotations
@@ -161,7 +163,8 @@ async def post_password_reset(request: Request) -> Response:
 
 @public_endpoint
 async def confirm_password_reset(request: Request) -> Response:
-    """`POST /api/v1/auth/password-reset/confirm {token, password}` → 204; every session of the user ends."""
+    """`POST /api/v1/auth/password-reset/confirm {token, password}` → 204; the user's sessions end, their
+    account tokens are revoked and their other reset links stop working."""
     body = await json_object(request)
     await transaction(request, lambda session: confirm_reset(
         session, token=body.get("token"), password=body.get("password"), now=now_of(request)))
