@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 
 from postmetric.web.routes.dashboard import DASHBOARD_DIR
 
-from live_app import PASSWORD, page_errors, sign_up
+from live_app import PASSWORD, Pages, page_errors, sign_up
 
 SCREENSHOTS = Path(__file__).parent / "screenshots"
 
@@ -66,3 +66,23 @@ def test_signup_by_invitation_only_and_account_tokens(server, browser):
     assert answer.status_code == 403 and "invitation" in answer.json()["error"]
     assert not errors, errors
     stranger.close()
+
+
+def test_another_site_cannot_frame_the_dashboard_but_still_loads_the_tracker(server, browser):
+    url, _ = server
+    served = Pages()  # another origin: 127.0.0.1 on another port
+    served.add("/embed.html", f'<script defer data-website-id="pm_nonexistent" src="{url}/js/script.js"></script>'
+                              f'<iframe id="victim" src="{url}/login"></iframe>')
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        blocked: list[str] = []
+        page.on("console", lambda message: blocked.append(message.text) if "frame-ancestors" in message.text else None)
+        page.goto(f"http://127.0.0.1:{served.port}/embed.html")
+        page.wait_for_function("typeof window.postmetric === 'function'")  # the script ran, cross-origin
+        frame = page.frame_locator("#victim")
+        expect(frame.get_by_role("button", name="Log in")).to_have_count(0)  # nothing to click through
+        assert any("frame-ancestors 'none'" in text for text in blocked), blocked
+    finally:
+        context.close()
+        served.close()
