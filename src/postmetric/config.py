@@ -16,6 +16,9 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
+SignupMode = Literal["open", "invite", "closed"]  # what each means: accounts/signup.py
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="POSTMETRIC_", extra="ignore", frozen=True)
 
@@ -35,7 +38,7 @@ class Settings(BaseSettings):
         (), description="Comma list of IPs/CIDRs whose forwarding headers (X-Forwarded-For, "
                         "CF-Connecting-IP, X-Postmetric-IP) are believed; from anyone else they are ignored."
     )
-    signup: Literal["open", "invite", "closed"] = Field(
+    signup: SignupMode = Field(
         "invite", description="Dashboard signup: open to anyone; by invitation only (the first account is "
                               "free); or closed (the CLI creates accounts)."
     )

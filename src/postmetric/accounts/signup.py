@@ -9,18 +9,15 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
 
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from postmetric.accounts.keys import hash_secret
 from postmetric.accounts.users import create_user, normalize_email
+from postmetric.config import SignupMode
 from postmetric.errors import Forbidden
 from postmetric.store.metadata import SiteInvitation, User
-
-SignupMode = Literal["open", "invite", "closed"]
-SIGNUP_MODES: tuple[SignupMode, ...] = ("open", "invite", "closed")
 
 INVITE_ONLY = "signup: this instance takes new accounts by invitation only; ask a site's owner to invite you"
 CLOSED = "signup: this instance takes no new accounts; its administrator creates them (postmetric users create)"
