@@ -106,9 +106,12 @@ def chromium(*, as_a_person: bool = False) -> Iterator[Browser]:
 
 
 def page_errors(page: Page) -> list[str]:
-    """The page's uncaught errors from now on, filled in as they happen."""
+    """The page's uncaught errors from now on, filled in as they happen; anything the
+    Content-Security-Policy blocked counts too (Chromium reports it only on the console)."""
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("console", lambda message: errors.append(message.text)
+            if message.type == "error" and "Content Security Policy" in message.text else None)
     return errors
 
 

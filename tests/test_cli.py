@@ -88,6 +88,36 @@ def test_tokens_create_prints_a_working_token_once(capsys, data_dir, metadata_ur
     assert credential_is_live(metadata_url, authenticate_account_token, token["token"])
 
 
+def test_tokens_are_listed_without_their_values_and_revoked(capsys, data_dir, metadata_url):
+    for email in ("ada@example.com", "bob@example.com"):
+        run_json(capsys, "users", "create", "--email", email, "--password", PASSWORD)
+    ci = run_json(capsys, "tokens", "create", "--user", "ada@example.com", "--name", "ci")["token"]
+    laptop = run_json(capsys, "tokens", "create", "--user", "ada@example.com", "--name", "laptop")["token"]
+    listed = run_json(capsys, "tokens", "list", "--user", "ada@example.com")
+    assert [(t["name"], t["revoked_at"]) for t in listed] == [("ci", None), ("laptop", None)]
+    assert ci not in json.dumps(listed) and ci.startswith(listed[0]["prefix"])
+    assert run_json(capsys, "tokens", "list", "--user", "bob@example.com") == []
+    code, _, err = run(capsys, "tokens", "revoke", "--user", "bob@example.com", "--id", str(listed[0]["id"]))
+    assert code == 2 and "not found" in err  # another account's token
+    revoked = run_json(capsys, "tokens", "revoke", "--user", "ada@example.com", "--id", str(listed[0]["id"]))
+    assert revoked["name"] == "ci" and revoked["revoked_at"] is not None
+    assert not credential_is_live(metadata_url, authenticate_account_token, ci)
+    assert credential_is_live(metadata_url, authenticate_account_token, laptop)
+
+
+def test_site_keys_are_listed_without_their_values_and_revoked(capsys, data_dir, metadata_url):
+    run_json(capsys, "users", "create", "--email", "ada@example.com", "--password", PASSWORD)
+    for domain in ("a.example", "b.example"):
+        run_json(capsys, "sites", "create", "--owner", "ada@example.com", "--domain", domain)
+    key = run_json(capsys, "keys", "create", "--site", "a.example", "--name", "backend")["key"]
+    [listed] = run_json(capsys, "keys", "list", "--site", "a.example")
+    assert listed["name"] == "backend" and key not in json.dumps(listed)
+    code, _, err = run(capsys, "keys", "revoke", "--site", "b.example", "--id", str(listed["id"]))
+    assert code == 2 and "not found" in err  # another site's key
+    assert run_json(capsys, "keys", "revoke", "--site", "a.example", "--id", str(listed["id"]))["revoked_at"]
+    assert not credential_is_live(metadata_url, authenticate_site_key, key)
+
+
 def test_migrate_names_the_database_without_its_password(capsys, data_dir, monkeypatch):
     monkeypatch.delenv("POSTMETRIC_DATABASE_URL")  # the default: SQLite inside the data dir
     default_database = data_dir.resolve() / "postmetric.sqlite"

@@ -34,6 +34,7 @@ const router = createBrowserRouter([
       { path: "/sites/:siteId/customers", lazy: lazyPage(() => import("./routes/CustomersPage")) },
       { path: "/sites/:siteId/visitors/:visitorId", lazy: lazyPage(() => import("./routes/VisitorPage")) },
       { path: "/sites/:siteId/settings/:section?", lazy: lazyPage(() => import("./routes/SettingsPage")) },
+      { path: "/account", lazy: lazyPage(() => import("./routes/AccountPage")) },
       { path: "*", element: <ErrorBox error="There is no page at this address." /> },
     ],
   },

@@ -20,6 +20,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import sessionmaker
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -49,6 +50,7 @@ from postmetric.store.journal import EventJournal
 from postmetric.web.client_ip import TrustedProxies
 from postmetric.web.ratelimit import RateLimiter, RedisRateLimiter
 from postmetric.web.responses import json_error, json_response
+from postmetric.web.security_headers import SecurityHeaders
 from postmetric.web.routes import accounts, dashboard, docs, ingest, payments, sites, stats, tracker
 from postmetric.web.routes import customers, goals, revenue_settings, server_events, webhooks
 from postmetric.web.routes import funnels, privacy
@@ -99,6 +101,7 @@ def create_app(settings: Settings, *, clock: Clock = time.time) -> FastEventsEnd
                 *dashboard.routes,  # last: the SPA fallback takes every GET path the others did not
             ],
             lifespan=lifespan,
+            middleware=[Middleware(SecurityHeaders)],
             exception_handlers={HTTPException: _http_error, Exception: _unexpected_error},
         )
     )

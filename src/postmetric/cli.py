@@ -19,13 +19,21 @@ import pydantic
 from sqlalchemy import make_url
 from sqlalchemy.orm import Session
 
-from postmetric.accounts.keys import create_account_token, create_site_key
+from postmetric.accounts.keys import (
+    create_account_token,
+    create_site_key,
+    list_account_tokens,
+    list_site_keys,
+    revoke_account_token,
+    revoke_site_key,
+)
 from postmetric.accounts.users import create_user, get_user_by_email
 from postmetric.config import Settings
 from postmetric.errors import DomainError, NotFound
 from postmetric.sites.service import create_site, get_site
 from postmetric.store.database import create_engine, migrate, session_factory
-from postmetric.store.metadata import User
+from postmetric.store.metadata import AccountToken, ApiKey, Site, User
+from postmetric.web.responses import iso_time
 
 USER_ERROR = 2
 
@@ -64,12 +72,26 @@ def _parser() -> argparse.ArgumentParser:
     create.add_argument("--site", required=True, help="site id, public id or domain")
     create.add_argument("--name", default="default", help="label to tell keys apart (default: default)")
     create.set_defaults(run=_create_site_key)
+    listing = keys.add_parser("list", help="list a site's keys (never their values), revoked ones included")
+    listing.add_argument("--site", required=True, help="site id, public id or domain")
+    listing.set_defaults(run=_list_site_keys)
+    revoke = keys.add_parser("revoke", help="revoke a site key; it stops working at once")
+    revoke.add_argument("--site", required=True, help="site id, public id or domain")
+    revoke.add_argument("--id", required=True, type=int, help="the key's id, from `keys list`")
+    revoke.set_defaults(run=_revoke_site_key)
 
     tokens = _actions(commands, "tokens", "manage account tokens")
     create = tokens.add_parser("create", help="create an account token; prints it once")
     create.add_argument("--user", required=True, help="email of the account")
     create.add_argument("--name", default="default", help="label to tell tokens apart (default: default)")
     create.set_defaults(run=_create_account_token)
+    listing = tokens.add_parser("list", help="list an account's tokens (never their values), revoked ones included")
+    listing.add_argument("--user", required=True, help="email of the account")
+    listing.set_defaults(run=_list_account_tokens)
+    revoke = tokens.add_parser("revoke", help="revoke an account token; it stops working at once")
+    revoke.add_argument("--user", required=True, help="email of the account")
+    revoke.add_argument("--id", required=True, type=int, help="the token's id, from `tokens list`")
+    revoke.set_defaults(run=_revoke_account_token)
 
     demo = commands.add_parser(
         "demo", help="create or refresh the demo site: realistic traffic up to now; prints the login"
@@ -207,11 +229,52 @@ def _create_site(settings: Settings, args: argparse.Namespace) -> int:
 
 def _create_site_key(settings: Settings, args: argparse.Namespace) -> int:
     def work(session: Session) -> dict[str, object]:
-        site = get_site(session, args.site)
-        if site is None:
-            raise NotFound("site", args.site)
+        site = _site(session, args.site)
         key, raw = create_site_key(session, site=site, name=args.name)
         return {"key": raw, "site": site.public_id, "name": key.name}
+
+    return _in_session(settings, work)
+
+
+def _site(session: Session, ref: str) -> Site:
+    site = get_site(session, ref)
+    if site is None:
+        raise NotFound("site", ref)
+    return site
+
+
+def _credential_json(credential: ApiKey | AccountToken) -> dict[str, object]:
+    """A key or token as listings show it: never its value (only its hash is stored anyway)."""
+    return {"id": credential.id, "name": credential.name, "prefix": credential.prefix,
+            **{field: iso_time(getattr(credential, field)) for field in ("created_at", "last_used_at", "revoked_at")}}
+
+
+def _list_site_keys(settings: Settings, args: argparse.Namespace) -> int:
+    def work(session: Session) -> list[dict[str, object]]:
+        site = _site(session, args.site)
+        return [_credential_json(key) for key in list_site_keys(session, site=site)]
+
+    return _in_session(settings, work)
+
+
+def _revoke_site_key(settings: Settings, args: argparse.Namespace) -> int:
+    def work(session: Session) -> dict[str, object]:
+        key = revoke_site_key(session, site=_site(session, args.site), key_id=args.id, now=datetime.now(UTC))
+        return _credential_json(key)
+
+    return _in_session(settings, work)
+
+
+def _list_account_tokens(settings: Settings, args: argparse.Namespace) -> int:
+    return _in_session(settings, lambda session: [
+        _credential_json(token) for token in list_account_tokens(session, user=_user(session, args.user))])
+
+
+def _revoke_account_token(settings: Settings, args: argparse.Namespace) -> int:
+    def work(session: Session) -> dict[str, object]:
+        token = revoke_account_token(session, user=_user(session, args.user), token_id=args.id,
+                                     now=datetime.now(UTC))
+        return _credential_json(token)
 
     return _in_session(settings, work)
 

@@ -10,10 +10,13 @@ import os
 import secrets
 from functools import cached_property
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+SignupMode = Literal["open", "invite", "closed"]  # what each means: accounts/signup.py
 
 
 class Settings(BaseSettings):
@@ -32,7 +35,12 @@ class Settings(BaseSettings):
         None, description="Signs share-link cookies; unset: generated once and kept in `<data dir>/secret_key`."
     )
     trusted_proxies: Annotated[tuple[str, ...], NoDecode] = Field(
-        (), description="Comma list of IPs/CIDRs whose X-Forwarded-For is believed."
+        (), description="Comma list of IPs/CIDRs whose forwarding headers (X-Forwarded-For, "
+                        "CF-Connecting-IP, X-Postmetric-IP) are believed; from anyone else they are ignored."
+    )
+    signup: SignupMode = Field(
+        "invite", description="Dashboard signup: open to anyone; by invitation only (the first account is "
+                              "free); or closed (the CLI creates accounts)."
     )
     smtp_url: str | None = Field(
         None, description="Outgoing mail: smtp://user:pass@host:port, smtps://… or smtp+starttls://…; ?from=addr."

@@ -16,6 +16,7 @@ from postmetric.sites.service import create_site, update_site_settings
 from postmetric.store.database import create_engine, migrate, session_factory
 
 from factories import CHROME_UA, Clock
+from web_support import PROXY_PEER, TRUSTED_PROXIES
 
 
 @dataclass
@@ -32,7 +33,8 @@ def clock() -> Clock:
 
 @pytest.fixture
 def settings(tmp_path, derived_data_dir) -> Settings:
-    return Settings(data_dir=tmp_path / "data", cache_dir=derived_data_dir, ingest_rate_limit="")
+    return Settings(data_dir=tmp_path / "data", cache_dir=derived_data_dir, ingest_rate_limit="",
+                    trusted_proxies=TRUSTED_PROXIES)
 
 
 @pytest.fixture
@@ -60,5 +62,6 @@ def site(settings, site_changes) -> SiteUnderTest:
 
 @pytest.fixture
 def client(settings, clock, site):
-    with TestClient(create_app(settings, clock=clock), headers={"user-agent": CHROME_UA}) as test_client:
+    with TestClient(create_app(settings, clock=clock), headers={"user-agent": CHROME_UA},
+                    client=PROXY_PEER) as test_client:
         yield test_client

@@ -23,7 +23,8 @@ def settings(tmp_path, derived_data_dir, smtp) -> Settings:
     controller, _ = smtp
     return Settings(data_dir=tmp_path / "data", cache_dir=derived_data_dir, ingest_rate_limit="",
                     smtp_url=f"smtp://{controller.hostname}:{controller.port}?from=stats@example.com",
-                    base_url="http://stats.example.com")
+                    base_url="http://stats.example.com",
+                    signup="open")  # many unrelated people sign up here; test_signup_mode.py tests the policy
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from postmetric.app import create_app
 from starlette.testclient import TestClient
 
 from factories import CHROME_UA
-from web_support import stored_events
+from web_support import PROXY_PEER, stored_events
 
 GOOGLEBOT = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"
 
@@ -177,7 +177,7 @@ def test_the_pixel_stores_an_event_and_returns_a_gif(client, site):
 
 def test_per_ip_rate_limit(settings, clock, site):
     limited = settings.model_copy(update={"ingest_rate_limit": "2/minute"})
-    with TestClient(create_app(limited, clock=clock), headers={"user-agent": CHROME_UA}) as client:
+    with TestClient(create_app(limited, clock=clock), headers={"user-agent": CHROME_UA}, client=PROXY_PEER) as client:
         codes = [client.post("/api/events", content=body(site), headers={"X-Postmetric-IP": "81.2.69.142"}).status_code
                  for _ in range(3)]
         other = client.post("/api/events", content=body(site), headers={"X-Postmetric-IP": "8.8.8.8"})

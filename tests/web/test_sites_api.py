@@ -26,7 +26,8 @@ def smtp():
 def settings(tmp_path, derived_data_dir, smtp) -> Settings:
     controller, _ = smtp
     return Settings(data_dir=tmp_path / "data", cache_dir=derived_data_dir, ingest_rate_limit="",
-                    smtp_url=f"smtp://{controller.hostname}:{controller.port}", base_url="https://stats.example.com")
+                    smtp_url=f"smtp://{controller.hostname}:{controller.port}", base_url="https://stats.example.com",
+                    signup="open")  # many unrelated people sign up here; test_signup_mode.py tests the policy
 
 
 @pytest.fixture

@@ -58,7 +58,9 @@ export function RequireSession() {
   return (
     <Shell right={
       <>
-        <span className="hidden text-sm text-gray-500 sm:inline dark:text-gray-400">{session.data.user.email}</span>
+        <Link to="/account" title="Account settings" className="rounded-md px-2 py-1 text-sm text-gray-600 hover:bg-gray-100 dark:text-gray-300 dark:hover:bg-gray-800">
+          <span className="hidden sm:inline">{session.data.user.email}</span><span className="sm:hidden">Account</span>
+        </Link>
         <button onClick={logout} className="rounded-md px-2 py-1 text-sm text-gray-600 hover:bg-gray-100 dark:text-gray-300 dark:hover:bg-gray-800">Log out</button>
       </>
     }>

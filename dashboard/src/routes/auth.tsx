@@ -1,9 +1,9 @@
 /** Login, signup, forgotten and reset password, accepting an invitation. */
-import { useMutation, useQueryClient } from "@tanstack/react-query";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { type FormEvent, type ReactNode, useState } from "react";
 import { Link, useNavigate, useParams, useSearchParams } from "react-router";
 import { Shell } from "../components/Layout";
-import { Button, Card, ErrorBox, Input } from "../components/ui";
+import { Button, Card, ErrorBox, Input, Spinner } from "../components/ui";
 import { useSessionQuery } from "../hooks/queries";
 import { api, type SessionInfo, setCsrfToken } from "../lib/api";
 
@@ -18,12 +18,12 @@ function AuthCard({ title, children }: { title: string; children: ReactNode }) {
   );
 }
 
-function useSignIn(path: string) {
+function useSignIn(path: string, extra: Record<string, string> = {}) {
   const navigate = useNavigate();
   const queryClient = useQueryClient();
   const [params] = useSearchParams();
   return useMutation({
-    mutationFn: (body: { email: string; password: string }) => api<SessionInfo>(path, { body }),
+    mutationFn: (body: { email: string; password: string }) => api<SessionInfo>(path, { body: { ...body, ...extra } }),
     onSuccess: (session) => {
       setCsrfToken(session.csrf_token);
       queryClient.setQueryData(["session"], session);
@@ -65,12 +65,36 @@ export function LoginPage() {
   );
 }
 
+interface SignupPolicy { mode: "open" | "invite" | "closed"; open: boolean; reason: string | null }
+
+/** The invitation this signup comes from: `?next=/invitations/<token>`, as the invitation page links here. */
+function invitationToken(params: URLSearchParams): string | null {
+  const match = /^\/invitations\/([^/?#]+)$/.exec(params.get("next") ?? "");
+  return match ? decodeURIComponent(match[1]) : null;
+}
+
 export function SignupPage() {
-  const mutation = useSignIn("/api/v1/auth/signup");
+  const [params] = useSearchParams();
+  const invitation = invitationToken(params);
+  const policy = useQuery({ queryKey: ["signup-policy"], queryFn: () => api<SignupPolicy>("/api/v1/auth/signup") });
+  const mutation = useSignIn("/api/v1/auth/signup", invitation ? { invitation } : {});
+  // By invitation, the server checks the token with the address; closed, nobody gets a form.
+  const refused = policy.data && !policy.data.open && (policy.data.mode === "closed" || !invitation);
   return (
     <AuthCard title="Create your account">
-      <EmailPasswordForm mutation={mutation} submit="Sign up" />
-      <p className="mt-4 text-sm">Have an account? <Link className="text-indigo-600 dark:text-indigo-400" to="/login">Log in</Link></p>
+      {policy.isPending ? <Spinner /> : refused ? (
+        <div role="alert" className="rounded-md border border-amber-300 bg-amber-50 p-3 text-sm dark:border-amber-700 dark:bg-amber-950">
+          {policy.data.mode === "closed"
+            ? "This instance does not take new accounts: its administrator creates them."
+            : "This instance takes new accounts by invitation only: ask a site's owner to invite you, then follow the link in the email."}
+        </div>
+      ) : (
+        <>
+          <ErrorBox error={policy.error} />
+          <EmailPasswordForm mutation={mutation} submit="Sign up" />
+        </>
+      )}
+      <p className="mt-4 text-sm">Have an account? <Link className="text-indigo-600 dark:text-indigo-400" to={`/login${params.toString() ? `?${params}` : ""}`}>Log in</Link></p>
     </AuthCard>
   );
 }

@@ -10,7 +10,7 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from postmetric.errors import NotFound, ValidationError
@@ -72,6 +72,11 @@ def authenticate_site_key(
     return key
 
 
+def list_site_keys(session: Session, *, site: Site) -> list[ApiKey]:
+    """`site`'s keys, oldest first, revoked ones included."""
+    return list(session.scalars(select(ApiKey).where(ApiKey.site_id == site.id).order_by(ApiKey.id)))
+
+
 def revoke_site_key(session: Session, *, site: Site, key_id: int, now: datetime) -> ApiKey:
     """Revoke one of `site`'s keys; revoking twice keeps the first revocation time."""
     key = session.scalar(select(ApiKey).where(ApiKey.id == key_id, ApiKey.site_id == site.id))
@@ -109,6 +114,13 @@ def authenticate_account_token(session: Session, raw: str, *, now: datetime) -> 
     return token
 
 
+def list_account_tokens(session: Session, *, user: User) -> list[AccountToken]:
+    """`user`'s tokens, oldest first, revoked ones included (a listing says when each stopped)."""
+    return list(session.scalars(
+        select(AccountToken).where(AccountToken.user_id == user.id).order_by(AccountToken.id)
+    ))
+
+
 def revoke_account_token(session: Session, *, user: User, token_id: int, now: datetime) -> AccountToken:
     """Revoke one of `user`'s tokens; revoking twice keeps the first revocation time."""
     token = session.scalar(
@@ -120,3 +132,14 @@ def revoke_account_token(session: Session, *, user: User, token_id: int, now: da
         token.revoked_at = now
     session.flush()
     return token
+
+
+def revoke_all_account_tokens(session: Session, *, user_id: int, now: datetime) -> int:
+    """Revoke every live token of the user (after a password reset: a token made by whoever knew the
+    old password must not outlive it); how many were live."""
+    revoked = session.execute(
+        update(AccountToken)
+        .where(AccountToken.user_id == user_id, AccountToken.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+    return revoked.rowcount

@@ -151,12 +151,18 @@ def api_endpoint(handler: Handler | None = None, *, share: bool = False):
 
 
 def public_endpoint(handler: Endpoint) -> Endpoint:
-    """A route without credentials (signup, login): `ApiError` and domain errors become JSON."""
+    """A route without credentials (signup, login): `ApiError` and domain errors become JSON.
+
+    A state-changing one must come from the dashboard itself (`check_same_origin`): with no
+    session there is no CSRF token to ask for.
+    """
 
     @functools.wraps(handler)
     async def endpoint(request: Request) -> Response:
         try:
             try:
+                if request.method not in SAFE_METHODS:
+                    check_same_origin(request)
                 return await handler(request)
             except DomainError as error:
                 raise domain_error(error) from None
@@ -203,6 +209,34 @@ def check_csrf(request: Request, caller: Caller) -> None:
         raise ApiError(403, "csrf: send the session's csrf_token in the X-CSRF-Token header")
     if not hmac.compare_digest(sent.encode(), (caller.csrf_token or "").encode()):
         raise ApiError(403, "csrf: the X-CSRF-Token header does not match this session")
+
+
+def check_same_origin(request: Request) -> None:
+    """Refuse what another site's page could make a browser send (login CSRF, signups in a victim's name).
+
+    1. The body must be declared `application/json`: a cross-origin form or `fetch` without a CORS
+       preflight can only send `text/plain`, form or multipart bodies.
+    2. `Sec-Fetch-Site` and `Origin`, when the browser sends them, must name this instance: its
+       `POSTMETRIC_BASE_URL` or the host the request was addressed to (any scheme: TLS may end at a
+       proxy). Clients without them (curl, scripts) are not browsers a page can drive.
+    """
+    content_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if content_type != "application/json":
+        raise ApiError(415, f"content-type: must be application/json, not {content_type or 'missing'!r}")
+    fetch_site = request.headers.get("sec-fetch-site")
+    if fetch_site is not None and fetch_site not in ("same-origin", "none"):
+        raise ApiError(403, f"origin: a {fetch_site} request may not do this; use this instance's own dashboard")
+    origin = request.headers.get("origin")
+    if origin is not None and not _is_own_origin(request, origin):
+        raise ApiError(403, f"origin: {origin[:200]!r} is not this instance; use its own dashboard")
+
+
+def _is_own_origin(request: Request, origin: str) -> bool:
+    scheme, _, host = origin.strip().lower().partition("://")
+    if scheme not in ("http", "https") or not host:
+        return False  # "null" (sandboxed frames, file: pages) and anything odd
+    base = request.app.state.services.settings.base_url.strip().lower().rstrip("/")
+    return origin.strip().lower() == base or host == request.headers.get("host", "").strip().lower()
 
 
 def set_session_cookie(request: Request, response: Response, raw: str) -> None:

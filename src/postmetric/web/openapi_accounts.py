@@ -70,15 +70,33 @@ SITE_ERRORS = {**E400, **E401, **E403, **E404}
 A, S, T = "Accounts", "Sites", "Sharing"
 ACCOUNT_TAGS = [{"name": A}, {"name": S}, {"name": T}]
 
+E415 = {"415": _error("Not a JSON body (a cross-site form could send it).",
+                      "content-type: must be application/json, not 'text/plain'")}
+E403_ORIGIN = {"403": _error("Sent by another site's page (Origin or Sec-Fetch-Site).",
+                             "origin: 'https://evil.example' is not this instance; use its own dashboard")}
+BROWSER_ERRORS = {**E403_ORIGIN, **E415}
+TOKEN = {"id": 4, "name": "CI", "prefix": "pmt_Ab3d", "created_at": "2026-11-26T10:00:00Z",
+         "last_used_at": "2026-11-27T08:12:00Z", "revoked_at": None}
+
 ACCOUNT_PATHS: dict[str, Any] = {
-    "/api/v1/auth/signup": {"post": _op(
-        "signup", "Create an account and log in (sets the pm_session cookie).", tag=A, security=None,
-        body={"email": "ada@example.com", "password": "at least 10 characters"}, ok=("201", LOGGED_IN),
-        errors={**E400, **E409})},
+    "/api/v1/auth/signup": {
+        "get": _op("signup_policy", "Whether someone without an invitation may sign up (POSTMETRIC_SIGNUP).",
+                   tag=A, security=None, errors={},
+                   ok=("200", {"mode": "invite", "open": False, "reason": "signup: this instance takes new "
+                               "accounts by invitation only; ask a site's owner to invite you"})),
+        "post": _op(
+            "signup", "Create an account and log in (sets the pm_session cookie).", tag=A, security=None,
+            body={"email": "ada@example.com", "password": "at least 10 characters", "invitation": "…"},
+            ok=("201", LOGGED_IN),
+            errors={**E400, **E409, **E415, "403": _error(
+                "POSTMETRIC_SIGNUP does not let this person in, or another site's page sent it.",
+                "signup: this instance takes new accounts by invitation only; ask a site's owner to invite you")},
+            description="With POSTMETRIC_SIGNUP=invite (the default) only the first account signs up without "
+                        "`invitation`, the token of a live invitation sent to `email`; `closed` refuses all.")},
     "/api/v1/auth/login": {"post": _op(
         "login", "Log in (sets the pm_session cookie).", tag=A, security=None,
         body={"email": "ada@example.com", "password": "…"}, ok=("200", LOGGED_IN),
-        errors={**E400, "401": _error("Wrong pair.", "email or password is wrong"), **E429})},
+        errors={**E400, "401": _error("Wrong pair.", "email or password is wrong"), **E429, **BROWSER_ERRORS})},
     "/api/v1/auth/logout": {"post": _op("logout", "End this session.", tag=A, security=SESSION_ONLY, ok=None,
                                         errors={**E401, **E403})},
     "/api/v1/auth/session": {"get": _op("session", "Who is logged in, and the CSRF token for changes.", tag=A,
@@ -86,11 +104,24 @@ ACCOUNT_PATHS: dict[str, Any] = {
     "/api/v1/auth/password-reset": {"post": _op(
         "password_reset", "Mail a password reset link ({base_url}/reset-password?token=…, 1 hour, single use).",
         tag=A, security=None, body={"email": "ada@example.com"}, ok=("202", None),
-        errors={**E400, **E429, **E503},
+        errors={**E400, **E429, **E503, **BROWSER_ERRORS},
         description="Answers 202 whether or not the address has an account.")},
     "/api/v1/auth/password-reset/confirm": {"post": _op(
-        "password_reset_confirm", "Set a new password with the mailed token; ends every session of the user.",
-        tag=A, security=None, body={"token": "…", "password": "a new long password"}, ok=None, errors=E400)},
+        "password_reset_confirm", "Set a new password with the mailed token; ends every session of the user, "
+        "revokes their account tokens and voids every other reset link.",
+        tag=A, security=None, body={"token": "…", "password": "a new long password"}, ok=None,
+        errors={**E400, **BROWSER_ERRORS})},
+    "/api/v1/tokens": {
+        "get": _op("list_tokens", "The account's tokens, revoked ones included; never their secrets.", tag=A,
+                   ok=("200", {"tokens": [TOKEN]}), errors={**E401, **E403}),
+        "post": _op("create_token", "A new account token; `token` holds its value, shown this once "
+                    "(from a dashboard session only).", tag=A, security=SESSION_ONLY, body={"name": "CI"},
+                    ok=("201", {**TOKEN, "last_used_at": None, "token": "pmt_…"}), errors={**E400, **E401, **E403}),
+    },
+    "/api/v1/tokens/{id}": {"delete": _op(
+        "revoke_token", "Revoke one of the account's tokens; it stops working at once.", tag=A,
+        params=[{"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}], ok=None,
+        errors={**E401, **E403, "404": _error("Not one of this account's tokens.", "account token 7 not found")})},
     "/api/v1/invitations/{token}/accept": {"post": _op(
         "accept_invitation", "Join a site with a mailed invitation (as the invited email's user).", tag=A,
         params=[{"name": "token", "in": "path", "required": True, "schema": {"type": "string"}}],
@@ -162,7 +193,7 @@ ACCOUNT_PATHS: dict[str, Any] = {
         "share_unlock", "Give a share link's password; sets the pm_share cookie.", tag=T, security=[],
         params=[{"name": "token", "in": "path", "required": True, "schema": {"type": "string"}}],
         body={"password": "…"}, ok=None,
-        errors={"401": _error("Wrong password.", "password: is wrong"), **E429,
+        errors={"401": _error("Wrong password.", "password: is wrong"), **E429, **BROWSER_ERRORS,
                 "404": _error("Unknown link or sharing off.", "share: this link is unknown or sharing was "
                                                               "turned off")})},
 }

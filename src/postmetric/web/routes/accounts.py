@@ -1,4 +1,5 @@
-"""The dashboard's account routes (SPEC §8): signup, login, logout, session, password reset, invitations.
+"""The dashboard's account routes (SPEC §8): signup, login, logout, session, password reset, invitations,
+account tokens.
 
 Signup and login answer `{"user": {"id", "email"}, "csrf_token"}` and set the `pm_session`
 cookie; the dashboard echoes `csrf_token` in `X-CSRF-Token` on every state-changing request.
@@ -7,6 +8,8 @@ Secondary responsibilities:
 1. Login rate limits, per email and per client IP (`POSTMETRIC_LOGIN_RATE_LIMIT`).
 2. Not telling who has an account: a password reset answers 202 for every address, and the
    mail is sent after the answer, so its timing says nothing either.
+3. Who may sign up (`POSTMETRIC_SIGNUP`, accounts/signup.py); the routes without a session take
+   JSON from this instance's own pages only (`public_endpoint`).
 """
 
 from __future__ import annotations
@@ -21,22 +24,26 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from postmetric.accounts.password_reset import confirm_reset, request_reset
-from postmetric.accounts.users import authenticate, create_user
+from postmetric.accounts.keys import create_account_token, list_account_tokens, revoke_account_token
+from postmetric.accounts.signup import sign_up, signup_policy
+from postmetric.accounts.users import authenticate
 from postmetric.accounts.web_sessions import end_session, start_session
 from postmetric.sites.members import accept_invitation
-from postmetric.store.metadata import User
+from postmetric.store.metadata import AccountToken, User
 from postmetric.web.auth import (
     SESSION_COOKIE,
     ApiError,
     Caller,
+    account_user_id,
     api_endpoint,
+    path_id,
     public_endpoint,
     set_session_cookie,
 )
 from postmetric.web.bodies import json_object
 from postmetric.web.client_ip import client_ip
 from postmetric.web.db import transaction
-from postmetric.web.responses import json_response
+from postmetric.web.responses import iso_time, json_response
 
 log = logging.getLogger(__name__)
 
@@ -61,11 +68,25 @@ async def _answer_with_session(request: Request, user: User, status: int) -> Res
 
 
 @public_endpoint
+async def get_signup(request: Request) -> Response:
+    """`GET /api/v1/auth/signup` → `{"mode", "open", "reason"}`: may someone without an invitation sign up?"""
+    mode = request.app.state.services.settings.signup
+    return json_response(await transaction(request, lambda session: signup_policy(session, mode)),
+                         headers={"Cache-Control": "no-store"})
+
+
+@public_endpoint
 async def signup(request: Request) -> Response:
-    """`POST /api/v1/auth/signup {email, password}` → 201, logged in."""
+    """`POST /api/v1/auth/signup {email, password, invitation?}` → 201, logged in; 403 saying why
+    when `POSTMETRIC_SIGNUP` does not let this person in."""
     body = await json_object(request)
     email, password = _text(body, "email"), _text(body, "password")
-    user = await transaction(request, lambda session: create_user(session, email=email, password=password))
+    invitation = body.get("invitation")
+    if invitation is not None and not isinstance(invitation, str):
+        raise ApiError(400, "invitation: must be the token of the invitation link")
+    mode = request.app.state.services.settings.signup
+    user = await transaction(request, lambda session: sign_up(
+        session, mode=mode, email=email, password=password, invitation=invitation, now=now_of(request)))
     return await _answer_with_session(request, user, 201)
 
 
@@ -142,7 +163,8 @@ async def post_password_reset(request: Request) -> Response:
 
 @public_endpoint
 async def confirm_password_reset(request: Request) -> Response:
-    """`POST /api/v1/auth/password-reset/confirm {token, password}` → 204; every session of the user ends."""
+    """`POST /api/v1/auth/password-reset/confirm {token, password}` → 204; the user's sessions end, their
+    account tokens are revoked and their other reset links stop working."""
     body = await json_object(request)
     await transaction(request, lambda session: confirm_reset(
         session, token=body.get("token"), password=body.get("password"), now=now_of(request)))
@@ -164,6 +186,52 @@ async def post_accept_invitation(request: Request, caller: Caller) -> Response:
     return json_response(await transaction(request, accept))
 
 
+# -- account tokens ------------------------------------------------------------------------
+
+
+def _token_json(token: AccountToken) -> dict:
+    return {"id": token.id, "name": token.name, "prefix": token.prefix, "created_at": iso_time(token.created_at),
+            "last_used_at": iso_time(token.last_used_at), "revoked_at": iso_time(token.revoked_at)}
+
+
+@api_endpoint
+async def get_tokens(request: Request, caller: Caller) -> Response:
+    """`GET /api/v1/tokens` → `{"tokens": […]}`: the account's tokens, revoked ones included, never a secret."""
+    user_id = account_user_id(caller, "account tokens")
+    return json_response({"tokens": await transaction(request, lambda session: [
+        _token_json(token) for token in list_account_tokens(session, user=session.get_one(User, user_id))])})
+
+
+@api_endpoint
+async def post_token(request: Request, caller: Caller) -> Response:
+    """`POST /api/v1/tokens {name}` → 201 the token with its raw value in `token`, shown this once.
+
+    Only from a dashboard session: a token that could mint tokens would outlive its own revocation.
+    """
+    if caller.kind != "user_session":
+        raise ApiError(403, "credential: create account tokens from the dashboard (or `postmetric tokens create`)")
+    body = await json_object(request)
+    name = body.get("name")
+    if not isinstance(name, str):
+        raise ApiError(400, "name: is required, e.g. 'CI' or 'laptop'")
+
+    def create(session: Session) -> dict:
+        token, raw = create_account_token(session, user=session.get_one(User, caller.user_id), name=name)
+        return {**_token_json(token), "token": raw}
+
+    return json_response(await transaction(request, create), 201)
+
+
+@api_endpoint
+async def delete_token(request: Request, caller: Caller) -> Response:
+    """`DELETE /api/v1/tokens/{id}` → 204; the token stops working at once. Another account's is a 404."""
+    user_id = account_user_id(caller, "account tokens")
+    token_id = path_id(request, "id", "account token")
+    await transaction(request, lambda session: revoke_account_token(
+        session, user=session.get_one(User, user_id), token_id=token_id, now=now_of(request)))
+    return Response(status_code=204)
+
+
 def send_mail(mailer, *, to: str, subject: str, text: str) -> None:
     """Send one mail (blocking; runs in the thread pool). A failure is logged: the answer is already out."""
     try:
@@ -180,6 +248,7 @@ def _text(body: dict, field: str) -> str:
 
 
 routes = [
+    Route("/api/v1/auth/signup", get_signup, methods=["GET"]),
     Route("/api/v1/auth/signup", signup, methods=["POST"]),
     Route("/api/v1/auth/login", login, methods=["POST"]),
     Route("/api/v1/auth/logout", logout, methods=["POST"]),
@@ -187,4 +256,7 @@ routes = [
     Route("/api/v1/auth/password-reset", post_password_reset, methods=["POST"]),
     Route("/api/v1/auth/password-reset/confirm", confirm_password_reset, methods=["POST"]),
     Route("/api/v1/invitations/{token}/accept", post_accept_invitation, methods=["POST"]),
+    Route("/api/v1/tokens", get_tokens, methods=["GET"]),
+    Route("/api/v1/tokens", post_token, methods=["POST"]),
+    Route("/api/v1/tokens/{id}", delete_token, methods=["DELETE"]),
 ]

@@ -33,7 +33,7 @@ from postmetric.ingest.request import (
 )
 from postmetric.ingest.sessions import SessionCacheUnavailable
 from postmetric.ingest.writer import QueueFull, StoreUnavailable
-from postmetric.web.client_ip import client_ip
+from postmetric.web.client_ip import FORWARDING_HEADERS, client_ip
 from postmetric.web.responses import CORS_HEADERS, json_error, json_response
 
 log = logging.getLogger(__name__)
@@ -45,7 +45,7 @@ JSON_TYPES = ("", "text/plain", "application/json")
 MAX_SERVER_BODY_BYTES = MAX_BATCH_EVENTS * MAX_BODY_BYTES
 
 _HEADERS_READ = frozenset(
-    {b"content-type", b"content-length", b"user-agent", b"x-forwarded-for", b"x-postmetric-ip"}
+    {b"content-type", b"content-length", b"user-agent", *(name.encode() for name in FORWARDING_HEADERS)}
 )
 _CORS = [(b"access-control-allow-origin", b"*")]
 _JSON = [(b"content-type", b"application/json"), *_CORS]
@@ -93,7 +93,7 @@ class FastEventsEndpoint:
         headers = {
             name.decode("latin-1"): value.decode("latin-1")
             for name, value in scope["headers"]
-            if name in _HEADERS_READ  # browsers send a dozen; five matter here
+            if name in _HEADERS_READ  # browsers send a dozen; these matter here
         }
         services = self.services
         try:
