@@ -3,6 +3,8 @@ segments rotated and discarded, and a full disk that acknowledges nothing it did
 
 import logging
 import shutil
+import struct
+import zlib
 
 import pytest
 
@@ -180,3 +182,15 @@ def test_a_full_disk_acknowledges_only_whole_records_and_recovers_when_space_ret
         acknowledged += [(payload, journal.append(payload)) for payload in (b"after,1\n", b"after,2\n" * 300)]
         journal.close()  # closing without any flush: every acknowledged record is already on disk
         assert EventJournal(disk / "journal").replay(None) == acknowledged
+
+
+def test_segments_written_before_record_magic_still_replay(tmp_path):
+    """A journal left by an older version (records `<u32 length><u32 crc32>` + payload) is loaded at upgrade."""
+    old = b"".join(struct.pack("<II", len(p), zlib.crc32(p)) + p for p in (b"1,a\n", b"2,b\n"))
+    (tmp_path / f"{3:012d}.journal").write_bytes(old)
+    journal = EventJournal(tmp_path)
+    assert journal.replay(None) == [(b"1,a\n", Position(3, 12)), (b"2,b\n", Position(3, 24))]
+    assert journal.replay(Position(3, 12)) == [(b"2,b\n", Position(3, 24))]
+    journal.open_for_append(after=Position(3, 24))
+    assert journal.append(b"3\n").segment == 4
+    journal.close()
