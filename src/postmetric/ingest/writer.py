@@ -169,7 +169,7 @@ class EventWriter:
             log.error("journaling events fails (%s in %s); answering 503 until it works again",
                       reason, self._journal.directory, exc_info=not isinstance(exc, OSError))
         self._failed_groups += 1
-        return StoreUnavailable(f"{reason} in {self._journal.directory}; these events were not stored")
+        return StoreUnavailable(f"{reason}; these events were not stored")  # no server paths to clients
 
     def _journal_recovered(self) -> None:
         if self._failed_groups:
