@@ -151,3 +151,5 @@ def test_a_full_disk_acknowledges_only_what_it_kept_and_ingestion_resumes_when_s
     assert not refused & paths, f"{len(refused & paths)} events answered 503 were stored all the same"
     # Said once each time the disk fills, not once per refused request.
     assert 2 <= log.read_text().count("journaling events fails (No space left on device") < 10
+    if mounted == "data":  # the store could not load either: the acknowledged events came back from the journal
+        assert "journaled events left by the previous run" in log.read_text()
