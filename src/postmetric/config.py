@@ -15,6 +15,8 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from postmetric.errors import DomainError
+
 
 SignupMode = Literal["open", "invite", "closed"]  # what each means: accounts/signup.py
 
@@ -103,7 +105,18 @@ class Settings(BaseSettings):
         return self.cache_dir or self.data_dir / "cache"
 
     def ensure_data_dir(self) -> None:
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+        """Create the data dir and prove it takes a durable write (and the journal's, which may be
+        another disk): a read-only or full disk is said at start, not as a failure mid-request."""
+        try:
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            _check_writable(self.data_dir)
+        except OSError as error:
+            raise DataDirUnwritable(self.data_dir, error.strerror or str(error)) from None
+        if self.journal_dir.is_dir():
+            try:
+                _check_writable(self.journal_dir)
+            except OSError as error:
+                raise DataDirUnwritable(self.data_dir, f"{self.journal_dir}: {error.strerror or error}") from None
 
     def resolved_secret_key(self) -> str:
         """`secret_key`, or the one generated on first start and kept in the data dir (mode 0600)."""
@@ -115,3 +128,19 @@ class Settings(BaseSettings):
             with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as file:
                 file.write(secrets.token_urlsafe(48))
         return path.read_text().strip()
+
+
+class DataDirUnwritable(DomainError):
+    def __init__(self, data_dir: Path, reason: str) -> None:
+        super().__init__(f"data dir {data_dir} is not writable: {reason}")
+
+
+def _check_writable(directory: Path) -> None:
+    path = directory / f".write-check-{os.getpid()}"  # another process (a CLI command beside the server) may check too
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        os.write(fd, b"\n")
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+        path.unlink()

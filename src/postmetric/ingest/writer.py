@@ -11,6 +11,9 @@
    journal position, so stats lag ingestion by about a second and a crash loses nothing.
 3. Memory is bounded: past `max_pending` queued-or-unloaded events, `write()` raises
    `QueueFull` at once (the HTTP layer answers 503 with Retry-After).
+4. A group the journal cannot write whole and fsync (a full disk, an I/O error) is not
+   acknowledged: its callers get `StoreUnavailable` (503), the journal keeps nothing of it,
+   and the next group tries again, so ingestion resumes by itself once the disk has room.
 """
 
 from __future__ import annotations
@@ -70,6 +73,7 @@ class EventWriter:
         self._loader_stop = False
         self.groups_written = 0
         self.events_written = 0
+        self._failed_groups = 0  # consecutive groups the journal could not write
 
     def recover(self) -> int:
         """Load what an earlier process journaled but did not load; return how many rows."""
@@ -145,13 +149,14 @@ class EventWriter:
                 continue
             count, payload, futures = self._group.rows, self._group.take(), self._group_futures
             self._group_futures = []
-            error: BaseException | None = None
+            error: StoreUnavailable | None = None
             try:
                 position = self._journal.write(payload)
                 await loop.run_in_executor(self._syncer, self._journal.sync)
-            except Exception as exc:  # the callers get a 503; the log says why
-                log.exception("journaling %d events failed", count)
-                error = exc
+            except Exception as exc:  # the callers get a 503; the journal kept nothing of the group
+                error = self._journal_failed(exc)
+            else:
+                self._journal_recovered()
             self._queued -= count
             if error is None:
                 self.groups_written += 1
@@ -163,7 +168,22 @@ class EventWriter:
                         self._lock.notify()
             _settle(futures, error)
 
+    def _journal_failed(self, exc: Exception) -> StoreUnavailable:
+        """Say once (not once per group) that journaling fails; a full disk would flood the log."""
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        if self._failed_groups == 0:
+            log.error("journaling events fails (%s in %s); answering 503 until it works again",
+                      reason, self._journal.directory, exc_info=not isinstance(exc, OSError))
+        self._failed_groups += 1
+        return StoreUnavailable(f"{reason}; these events were not stored")  # no server paths to clients
+
+    def _journal_recovered(self) -> None:
+        if self._failed_groups:
+            log.info("journaling works again, after %d failed groups", self._failed_groups)
+            self._failed_groups = 0
+
     def _loader_loop(self) -> None:
+        failing = False  # a failure is logged when it starts, not every round
         while True:
             with self._lock:
                 self._lock.wait_for(
@@ -174,7 +194,13 @@ class EventWriter:
             try:
                 self._load()
             except Exception:  # rows stay in memory and in the journal; the next round retries
-                log.exception("loading events into the store failed; retrying")
+                if not failing:
+                    log.exception("loading events into the store failed; retrying every %g s", self._load_interval)
+                failing = True
+            else:
+                if failing:
+                    log.warning("loading events into the store works again")
+                failing = False
             if stop:
                 return
 
@@ -205,7 +231,7 @@ class EventWriter:
                 self._journal.discard_before(end)
 
 
-def _settle(futures: list[asyncio.Future[None]], error: BaseException | None) -> None:
+def _settle(futures: list[asyncio.Future[None]], error: StoreUnavailable | None) -> None:
     for future in futures:
         if future.done():  # the caller went away; its events are kept all the same
             continue
