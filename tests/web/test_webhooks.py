@@ -522,3 +522,19 @@ def test_a_date_out_of_range_is_a_400_and_nothing_is_stored(client, site, clock,
         error = response.json()["error"]
         assert path[-1] in error or "timestamp" in error, (value, error)
     assert ledger(client, site) == []
+
+
+@pytest.mark.parametrize("provider", ["stripe", "polar", "paddle"])
+def test_a_signature_header_timestamp_far_out_of_range_is_a_400_before_the_signature_check(
+        client, site, tenant, secrets_set, provider):
+    event = payload(PURCHASE[provider])
+    body = orjson.dumps(event)
+    for sent in ("99999999999999999999", "253402300800", "-1", "-99999999999999999999", "9" * 5000):
+        # Signed correctly with that timestamp text, and signed wrongly: refused the same way, unread.
+        for secret in (SECRETS[provider], "someone-elses-secret"):
+            headers = sign(provider, secret, body, sent, event=event)
+            response = deliver(client, site, provider, event, headers=headers, body=body)
+            assert response.status_code == 400, (sent[:24], response.text)
+            assert "timestamp" in response.json()["error"] and len(response.json()["error"]) < 300
+    assert ledger(client, site) == []
+    assert last_delivery(client, tenant, provider) is None

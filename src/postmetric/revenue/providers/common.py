@@ -32,7 +32,7 @@ TOLERANCE_SECONDS = 300
 
 # 9999-12-31T23:59:59Z: the last second `datetime` can hold.
 MAX_UNIX_SECONDS = 253_402_300_799
-_UNIX_DIGITS = re.compile(r"[0-9]{1,12}")
+_UNIX_NUMBER = re.compile(r"-?[0-9]+")
 _MINOR_DIGITS = re.compile(r"-?[0-9]{1,20}")
 
 # (visitor key, session key), in the order they are looked for (SPEC §6).
@@ -81,14 +81,16 @@ class Delivery:
 
 
 def header_timestamp(value: str, header: str) -> int:
-    """A signature header's unix timestamp (ASCII digits, at most 12 of them: before year 9999).
+    """A signature header's unix timestamp, bounded before any date arithmetic.
 
-    Bounded before any date arithmetic, so an absurd timestamp is a 401 naming `header`, never
-    an overflow (a 500) or a huge number's conversion.
+    Not a number (ASCII digits) is `Unsigned`; a number outside 1970 … 9999 is `Stale`, like
+    any timestamp far from now, and never reaches an overflow (a 500) or a huge conversion.
     """
     value = value.strip()
-    if not _UNIX_DIGITS.fullmatch(value) or int(value) > MAX_UNIX_SECONDS:
+    if not _UNIX_NUMBER.fullmatch(value):
         raise Unsigned(f"{header}: timestamp {value[:40]!r} is not a unix timestamp")
+    if value.startswith("-") or len(value) > len(str(MAX_UNIX_SECONDS)) or int(value) > MAX_UNIX_SECONDS:
+        raise Stale(f"{header}: timestamp {value[:40]!r} is out of range, far from this server's clock")
     return int(value)
 
 
