@@ -538,3 +538,9 @@ def test_a_signature_header_timestamp_far_out_of_range_is_a_400_before_the_signa
             assert "timestamp" in response.json()["error"] and len(response.json()["error"]) < 300
     assert ledger(client, site) == []
     assert last_delivery(client, tenant, provider) is None
+
+
+def test_a_declared_length_of_thousands_of_digits_is_a_413_not_a_500(client, site, secrets_set):
+    response = client.post(f"/api/webhooks/stripe/{site.public_id}", content=b"{}",
+                           headers={"Content-Length": "9" * 5000})
+    assert response.status_code == 413 and response.json()["error"].startswith("body:"), response.text

@@ -117,7 +117,9 @@ async def _handle(services, module, provider: str, raw: bytes, site_id: int, cur
 
 async def _body(request: Request) -> bytes | None:
     declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+    # Compared as text first: a length of thousands of digits is never turned into an integer.
+    if declared is not None and declared.isascii() and declared.isdigit() and (
+            len(declared) > len(str(MAX_BODY_BYTES)) or int(declared) > MAX_BODY_BYTES):
         return None
     body = b""
     async for chunk in request.stream():
