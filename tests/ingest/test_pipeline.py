@@ -1,5 +1,7 @@
 """The pipeline's steps, run for real (user agents, geolocation, sources, sessions) on one event."""
 
+from dataclasses import replace
+
 import pytest
 
 from postmetric.ingest import pipeline
@@ -95,3 +97,18 @@ def test_drops_stop_the_pipeline_before_identity(enrichers):
     assert bot.drop_reason is DropReason.BOT and bot.visit is None
     foreign = run(enrichers, "https://example.net/")
     assert foreign.drop_reason is DropReason.HOSTNAME_NOT_ALLOWED and foreign.visit is None
+
+
+def test_excluded_paths_with_nested_stars_are_matched_on_long_paths_without_backtracking(derived_data_dir):
+    """Patterns a backtracking regex needs minutes for on a 2,000-character path (see sites/patterns.py)."""
+    site = replace(SITE, excluded_paths=("/*a*a*a*a*a*a*a*a*b", "/*/*/*/*/*/*/*/*/x"))
+    geo = GeoDatabase.open(derived_data_dir)
+    try:
+        enrichers = Enrichers({site.public_id: site}.get, UserAgentParser(), geo,
+                              SessionTracker(salts=lambda day: (b"s" * 32, None), clock=Clock(NOW)))
+        for path, dropped in (("/" + "a" * 2000, False), ("/" + "a" * 2000 + "b", True),
+                              ("/" + "a/" * 1000, False), ("/" + "a/" * 1000 + "x", True)):
+            event = run(enrichers, f"https://example.com{path}")
+            assert (event.drop_reason is DropReason.EXCLUDED_PATH) is dropped, path[:20]
+    finally:
+        geo.close()

@@ -104,6 +104,8 @@ def _steps(count: int) -> list[dict]:
     ({"name": "F", "steps": [_steps(1)[0], {"type": "page"}]}, "steps[1].match: is required"),
     ({"name": "F", "steps": [_steps(1)[0], {"type": "page", "match": "/" + "a" * 2048}]},
      "steps[1].match: is longer than 2048 characters"),
+    ({"name": "F", "steps": [_steps(1)[0], {"type": "page", "match": "/" + "*a" * 17}]},
+     "steps[1].match: '/*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a' has more than 16 '*' wildcards"),
     ({"name": "F", "steps": [_steps(1)[0], {"type": "page", "match": "pricing"}]},
      "steps[1].match: 'pricing' must start with '/'"),
     ({"name": "F", "steps": [_steps(1)[0], {"type": "goal", "match": "Sign Up"}]},

@@ -83,6 +83,8 @@ def test_event_and_page_goals_are_created_listed_replaced_and_deleted(client, si
     ({"kind": "page"}, "page_path: None must start with '/'"),
     ({"kind": "page", "page_path": "thank-you"}, "page_path: 'thank-you' must start with '/'"),
     ({"kind": "page", "page_path": "/" + "a" * 2048}, "page_path: is longer than 2048 characters"),
+    ({"kind": "page", "page_path": "/" + "*a" * 17, "display_name": "Stars"},
+     "page_path: '/*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a' has more than 16 '*' wildcards"),
     ({"kind": "page", "page_path": "/" + "a" * 200}, "display_name: is needed for so long a path"),
     ({"kind": "page", "page_path": "/a", "event_name": "signup"}, "event_name: only event goals have one"),
     ({"kind": "event", "event_name": "signup", "display_name": "  "}, "display_name: must be 1 to 120 characters"),

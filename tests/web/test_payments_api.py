@@ -141,3 +141,27 @@ def test_a_currency_without_an_ecb_rate_is_a_400_on_a_site_in_another_currency(c
     response = post(client, euro_site.key, BODY | {"currency": "XYZ"})
     assert response.status_code == 400
     assert response.json()["error"] == "currency: XYZ has no European Central Bank reference rate"
+
+
+HOSTILE_AMOUNTS = ["1e300000", "9" * 5000, "-1e999", "1e999999999", "NaN", "Infinity", "-Infinity", "1e-999999999",
+                   "0x1F", "1_000", "١٢", 10**18, -(2**63), 2**64, 1e300, 1e-300]
+
+
+@pytest.mark.parametrize("amount", HOSTILE_AMOUNTS, ids=lambda amount: repr(amount)[:24])
+def test_a_hostile_amount_is_a_400_naming_the_amount(client, site, settings, amount):
+    response = post(client, site.key, BODY | {"amount": amount})
+    assert response.status_code == 400 and response.json()["error"].startswith("amount: "), response.text
+    client.__exit__(None, None, None)
+    assert stored(settings, site.id) == []
+
+
+@pytest.mark.parametrize("timestamp", [
+    "0001-01-01T00:00:00+05:00", "9999-12-31T23:59:59-05:00", "0001-01-01T00:00:00Z", "9999-12-31T23:59:59Z",
+    "1999-12-31T23:59:59Z", "2999-01-01T00:00:00Z", "-1", "1e20", "2026-03-11T12:00:00" + "0" * 5000,
+])
+def test_a_timestamp_outside_2000_to_tomorrow_is_a_400_naming_it(client, site, settings, timestamp):
+    response = post(client, site.key, BODY | {"timestamp": timestamp})
+    assert response.status_code == 400 and response.json()["error"].startswith("timestamp: "), response.text
+    assert len(response.json()["error"]) < 300
+    client.__exit__(None, None, None)
+    assert stored(settings, site.id) == []

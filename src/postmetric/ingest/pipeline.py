@@ -24,6 +24,7 @@ from postmetric.ingest.event import DropReason, Event
 from postmetric.ingest.geo import GeoDatabase
 from postmetric.ingest.sessions import VisitTracker
 from postmetric.ingest.useragent import UserAgentParser
+from postmetric.sites.patterns import any_matches
 from postmetric.sites.settings import SiteSettings
 
 # Ad platforms' click-id parameters, read from the landing URL (and `adClickIds`).
@@ -131,7 +132,7 @@ def drop_excluded_hostname(event: Event, ctx: Enrichers) -> DropReason | None:
 
 def drop_excluded_path(event: Event, ctx: Enrichers) -> DropReason | None:
     patterns = event.site.excluded_paths
-    if patterns and _path_pattern(patterns).match(event.pathname):
+    if patterns and any_matches(patterns, event.pathname):
         return DropReason.EXCLUDED_PATH
     return None
 
@@ -238,10 +239,3 @@ def _ip_in(ip: str, networks: tuple[IPv4Network | IPv6Network, ...]) -> bool:
     except ValueError:
         return False
     return any(address in network for network in networks)
-
-
-@lru_cache(maxsize=1024)
-def _path_pattern(patterns: tuple[str, ...]) -> re.Pattern[str]:
-    """Path patterns use `*` for any characters (including `/`), matched on the whole path."""
-    alternatives = "|".join(re.escape(p).replace(r"\*", ".*") for p in patterns)
-    return re.compile(f"(?:{alternatives})\\Z", re.DOTALL)

@@ -26,8 +26,8 @@ import re
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timezone
-from decimal import Decimal, InvalidOperation
+from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
 from typing import Any
 
 from postmetric.errors import ValidationError
@@ -68,7 +68,17 @@ PAYMENT_COLUMNS: tuple[tuple[str, str], ...] = (
 PAYMENT_COLUMN_NAMES = tuple(name for name, _ in PAYMENT_COLUMNS)
 
 _CURRENCY = re.compile(r"[A-Z]{3}")
+_DECIMAL = re.compile(r"[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?")
 MAX_AMOUNT_MINOR = 10**15  # far above any real payment, far below Int64
+MAX_AMOUNT_MAJOR = 10**12  # MAX_AMOUNT_MINOR in a currency with 3 decimals (KWD)
+# An amount's text is bounded before it becomes a number: "1e300000" or 5,000 nines are refused
+# as text, never converted (an integer that size costs the event loop a CPU-minute).
+MAX_AMOUNT_CHARS = 40
+MAX_DECIMALS = 8  # more than any currency's (4); "1e-999999999" is refused before any scaling
+# The window a payment's date must fall in: nothing was paid through a webhook before 2000, and
+# a clock a day off is the most a correct sender's can be.
+EARLIEST_PAYMENT = datetime(2000, 1, 1, tzinfo=timezone.utc)
+MAX_AHEAD = timedelta(days=1)
 MAX_TEXT = 255
 Converter = Callable[[Decimal, str, str, date], Decimal]
 
@@ -248,21 +258,28 @@ def _currency(value: object) -> str:
 
 
 def _amount(value: object) -> Decimal:
+    """The amount in major units, bounded before any arithmetic (see `MAX_AMOUNT_CHARS`)."""
     if value is None or value == "":
         raise ValidationError("amount", "is required: the amount in major units, e.g. 29.99")
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
         raise ValidationError("amount", "must be a number or a decimal string, e.g. 29.99")
-    try:
-        # A float goes through its shortest repr: 29.99 is "29.99", not 29.989999…
-        amount = Decimal(repr(value) if isinstance(value, float) else str(value).strip())
-    except InvalidOperation:
-        raise ValidationError("amount", f"{value!r} is not a number") from None
-    if not amount.is_finite():
+    if isinstance(value, int) and abs(value) >= MAX_AMOUNT_MAJOR:  # before str(): no huge conversions
+        raise ValidationError("amount", f"is too large: at most {MAX_AMOUNT_MAJOR - 1} in major units")
+    # A float goes through its shortest repr: 29.99 is "29.99", not 29.989999…
+    text = repr(value) if isinstance(value, float) else str(value).strip()
+    if len(text) > MAX_AMOUNT_CHARS:
+        raise ValidationError("amount", f"is longer than {MAX_AMOUNT_CHARS} characters; send the amount in "
+                                        "major units, e.g. 29.99")
+    if not _DECIMAL.fullmatch(text):  # ASCII digits only: no NaN, Infinity, "1_000" or other scripts' digits
         raise ValidationError("amount", f"{value!r} is not a number")
+    amount = Decimal(text)
     if amount < 0:
         raise ValidationError("amount", "must not be negative; send a refund with \"refunded\": true")
-    if amount.scaleb(3) >= MAX_AMOUNT_MINOR:
-        raise ValidationError("amount", "is too large")
+    # Comparisons only (no arithmetic) until the exponent is sane: "1e999999999" must not reach scaleb.
+    if amount >= MAX_AMOUNT_MAJOR:
+        raise ValidationError("amount", f"is too large: at most {MAX_AMOUNT_MAJOR - 1} in major units")
+    if amount and amount.adjusted() < -MAX_DECIMALS:
+        raise ValidationError("amount", f"{value!r} has more decimals than any currency has")
     return amount
 
 
@@ -276,17 +293,27 @@ def _flag(raw: Mapping, field: str) -> bool:
 
 
 def _timestamp(value: object, now: datetime) -> datetime:
+    """When the payment happened: absent is `now`; else inside `EARLIEST_PAYMENT` … now + `MAX_AHEAD`."""
     if value is None or value == "":
         return now.astimezone(timezone.utc)
     if not isinstance(value, str):
         raise ValidationError("timestamp", "must be an ISO 8601 date and time, e.g. 2026-03-11T12:00:00Z")
+    if len(value) > 64:
+        raise ValidationError("timestamp", f"{value[:64]!r}… is not an ISO 8601 date and time")
     try:
         moment = datetime.fromisoformat(value.strip())
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=timezone.utc)
+        moment = moment.astimezone(timezone.utc)
     except ValueError:
-        raise ValidationError("timestamp", f"{value!r} is not an ISO 8601 date and time") from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc)
+        raise ValidationError("timestamp", f"{value[:64]!r} is not an ISO 8601 date and time") from None
+    except OverflowError:  # year 1 or 9999 with an offset: outside what a datetime holds in UTC
+        raise ValidationError("timestamp", f"{value[:64]!r} is out of range") from None
+    latest = now.astimezone(timezone.utc) + MAX_AHEAD
+    if not EARLIEST_PAYMENT <= moment <= latest:
+        raise ValidationError("timestamp", f"{value[:64]!r} is outside {_iso(EARLIEST_PAYMENT)} … "
+                                           f"{_iso(latest)} (now + {MAX_AHEAD.days} day)")
+    return moment
 
 
 def _uuid(raw: Mapping, field: str, alias: str) -> str | None:

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from postmetric.errors import NotFound, ValidationError
 from postmetric.ingest.request import GOAL_NAME
+from postmetric.sites.patterns import parse_page_pattern
 from postmetric.stats.funnels import MAX_STEPS, MIN_STEPS, STEP_TYPES, FunnelStep
 from postmetric.store.metadata import Funnel, Site
 
@@ -29,7 +30,6 @@ FIELDS = ("name", "steps")
 STEP_FIELDS = ("type", "match", "label")
 MAX_NAME = 120
 MAX_LABEL = 120
-MAX_MATCH = 2048
 
 
 def list_funnels(session: Session, site: Site) -> list[Funnel]:
@@ -104,10 +104,8 @@ def _step(step: object, path: str) -> dict[str, Any]:
     if not isinstance(match, str) or not match.strip():
         raise ValidationError(f"{path}.match", "is required: a path pattern like /pricing or /blog/*, or a goal name")
     match = match.strip()
-    if len(match) > MAX_MATCH:
-        raise ValidationError(f"{path}.match", f"is longer than {MAX_MATCH} characters")
-    if kind == "page" and not match.startswith("/"):
-        raise ValidationError(f"{path}.match", f"{match!r} must start with '/', e.g. /pricing or /blog/*")
+    if kind == "page":
+        match = parse_page_pattern(match, field=f"{path}.match", example="/pricing or /blog/*")
     if kind == "goal" and not GOAL_NAME.fullmatch(match):
         raise ValidationError(f"{path}.match", f"{match!r} is not a goal name: 1 to 64 characters of "
                                                "a-z, 0-9, _, - and :, as the tracker sends them")

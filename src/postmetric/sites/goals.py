@@ -7,8 +7,7 @@ as in the site's excluded paths: any characters, `/` included, matched on the wh
 Secondary responsibilities:
 1. `GoalDefinition`: the plain snapshot the stats engine compiles `event:goal` from, and
    `goal_definitions`, which loads a site's in id order (the first page goal to match wins).
-2. `page_pattern_regex`: a page pattern as an RE2 regular expression, which DuckDB, ClickHouse
-   and Python's `re` read alike.
+2. Page patterns are validated and bounded by `sites/patterns.py`, like every page pattern.
 
 Blocking (SQLAlchemy sessions): call from a worker thread.
 """
@@ -23,16 +22,14 @@ from sqlalchemy.orm import Session
 
 from postmetric.errors import AlreadyExists, NotFound, ValidationError
 from postmetric.ingest.request import GOAL_NAME
+from postmetric.sites.patterns import parse_page_pattern
 from postmetric.store.metadata import Goal, Site
 
 KINDS = ("event", "page")
 FIELDS = ("kind", "event_name", "page_path", "display_name")
-MAX_PAGE_PATH = 2048
 MAX_DISPLAY_NAME = 120
 # Each goal is a branch of the SQL that names events: a bound keeps queries small.
 MAX_GOALS_PER_SITE = 200
-# Characters RE2 would read as syntax; `*` is the pattern's own wildcard.
-_REGEX_SYNTAX = frozenset("\\.+?()|[]{}^$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,12 +39,6 @@ class GoalDefinition:
     event_name: str | None
     page_path: str | None
     display_name: str
-
-
-def page_pattern_regex(pattern: str) -> str:
-    """`/blog/*` → `(?s)^/blog/.*$`: the whole path, `*` for any characters."""
-    body = "".join(".*" if ch == "*" else "\\" + ch if ch in _REGEX_SYNTAX else ch for ch in pattern)
-    return f"(?s)^{body}$"
 
 
 def goal_definitions(session: Session, site_id: int) -> tuple[GoalDefinition, ...]:
@@ -117,11 +108,7 @@ def _parsed(body: dict[str, Any]) -> dict[str, Any]:
     else:
         if event_name is not None:
             raise ValidationError("event_name", "only event goals have one; a page goal names its page_path")
-        if not isinstance(page_path, str) or not page_path.strip().startswith("/"):
-            raise ValidationError("page_path", f"{page_path!r} must start with '/', e.g. /thank-you or /blog/*")
-        page_path = page_path.strip()
-        if len(page_path) > MAX_PAGE_PATH:
-            raise ValidationError("page_path", f"is longer than {MAX_PAGE_PATH} characters")
+        page_path = parse_page_pattern(page_path, field="page_path", example="/thank-you or /blog/*")
         default_name = f"Visit {page_path}"
     display_name = body.get("display_name")
     if display_name is None:

@@ -22,6 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from postmetric.errors import AlreadyExists, ValidationError
+from postmetric.sites.patterns import parse_page_pattern
 from postmetric.store.metadata import Site, SiteMember, User
 
 PUBLIC_ID_PREFIX = "pm_"
@@ -33,6 +34,8 @@ _LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
 _HOSTNAME = re.compile(rf"{_LABEL}(?:\.{_LABEL})*")
 _COUNTRY = re.compile(r"[A-Z]{2}")
 _CURRENCY = re.compile(r"[A-Z]{3}")
+# Every excluded path is tried on every tracked page view: a bound keeps that cost small.
+MAX_EXCLUDED_PATHS = 100
 
 
 class Rng(Protocol):
@@ -91,10 +94,14 @@ def _currency(value: object) -> str:
     return code
 
 
-def _list_of(field: str, parse: Callable[[object], str]) -> Callable[[object], list[str]]:
+def _list_of(field: str, parse: Callable[[object], str], *, max_items: int | None = None
+             ) -> Callable[[object], list[str]]:
     def parse_list(values: object) -> list[str]:
         if isinstance(values, str) or not isinstance(values, Iterable):
             raise ValidationError(field, "must be a list")
+        values = list(values)
+        if max_items is not None and len(values) > max_items:
+            raise ValidationError(field, f"has {len(values)} entries; at most {max_items} are allowed")
         return list(dict.fromkeys(parse(value) for value in values))  # dedupe, keep the user's order
 
     return parse_list
@@ -118,9 +125,7 @@ def _country(value: object) -> str:
 
 
 def _path_pattern(value: object) -> str:
-    if not isinstance(value, str) or not value.strip().startswith("/"):
-        raise ValidationError("excluded_paths", f"{value!r} must start with '/', e.g. /admin or /blog/*")
-    return value.strip()
+    return parse_page_pattern(value, field="excluded_paths", example="/admin or /blog/*")
 
 
 def _cookieless(value: object) -> bool:
@@ -153,7 +158,7 @@ _SETTINGS: dict[str, Callable[[Any], Any]] = {
     "excluded_hostnames": _list_of(
         "excluded_hostnames", partial(_hostname, field="excluded_hostnames", wildcard=True)
     ),
-    "excluded_paths": _list_of("excluded_paths", _path_pattern),
+    "excluded_paths": _list_of("excluded_paths", _path_pattern, max_items=MAX_EXCLUDED_PATHS),
     "cookieless": _cookieless,
     "retention_days": _retention_days,
 }

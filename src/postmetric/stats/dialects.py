@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Protocol
 
-from postmetric.sites.goals import page_pattern_regex
+from postmetric.sites.patterns import page_pattern_regex
 
 # Parameter kinds the compiler uses, in each dialect's type names.
 ParamKind = str  # "int" | "string" | "strings" | "timestamp" | "uuid"

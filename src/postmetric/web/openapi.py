@@ -432,7 +432,8 @@ OPENAPI: dict[str, Any] = {
                 "type": "object", "required": ["transaction_id", "amount", "currency"],
                 "properties": {
                     "transaction_id": {"type": "string", "maxLength": 255},
-                    "amount": {"type": ["number", "string"], "description": "Major units, e.g. 29.99; not negative."},
+                    "amount": {"type": ["number", "string"], "maxLength": 40,
+                               "description": "Major units, e.g. 29.99; not negative, below 10^12."},
                     "currency": {"type": "string", "pattern": "^[A-Za-z]{3}$"},
                     "visitor_id": {"type": "string", "format": "uuid"},
                     "datafast_visitor_id": {"type": "string", "format": "uuid"},
@@ -440,7 +441,7 @@ OPENAPI: dict[str, Any] = {
                     "email": {"type": "string"}, "customer_id": {"type": "string"},
                     "renewal": {"type": "boolean"}, "refunded": {"type": "boolean"},
                     "timestamp": {"type": "string", "format": "date-time",
-                                  "description": "When it was paid; now if left out."},
+                                  "description": "When it was paid, 2000-01-01 … now + 1 day; now if left out."},
                 },
             },
             "Query": {

@@ -20,13 +20,13 @@ PROVIDER_EXAMPLE = {
 }
 
 _VERIFICATION = {
-    "stripe": ("Stripe-Signature: t=<unix>,v1=<hex HMAC-SHA256 of \"t.body\">, 5 minutes tolerance",
+    "stripe": ("Stripe-Signature: t=<unix>,v1=<hex HMAC-SHA256 of \"t.body\">, one t=, 5 minutes tolerance",
                "checkout.session.completed, invoice.paid, payment_intent.succeeded, charge.refunded"),
     "lemonsqueezy": ("X-Signature: <hex HMAC-SHA256 of the body>; no timestamp, so replays count once",
                      "order_created, subscription_payment_success, order_refunded, subscription_payment_refunded"),
     "polar": ("Standard Webhooks: webhook-id, webhook-timestamp, webhook-signature (v1,<base64>), 5 minutes",
               "order.paid, order.refunded"),
-    "paddle": ("Paddle-Signature: ts=<unix>;h1=<hex HMAC-SHA256 of \"ts:body\">, 5 minutes",
+    "paddle": ("Paddle-Signature: ts=<unix>;h1=<hex HMAC-SHA256 of \"ts:body\">, one ts=, 5 minutes",
                "transaction.completed, adjustment.created, adjustment.updated (approved refunds)"),
 }
 

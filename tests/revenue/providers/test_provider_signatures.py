@@ -35,6 +35,51 @@ def test_stripe_accepts_any_of_several_v1_signatures_during_a_secret_roll():
             stripe.verify(BODY, {"stripe-signature": broken}, NEW, NOW)
 
 
+def test_stripe_refuses_a_header_with_two_timestamps_so_a_captured_delivery_cannot_be_replayed():
+    """A delivery signed an hour ago, its header given a fresh `t=` next to the signed one."""
+    captured = NOW - 3600
+    signature = hexmac(NEW, f"{captured}.".encode() + BODY)
+    with pytest.raises(Stale):
+        stripe.verify(BODY, {"stripe-signature": f"t={captured},v1={signature}"}, NEW, NOW)
+    for header in (f" t={NOW},t={captured},v1={signature}", f"t={NOW}, t={captured},v1={signature}",
+                   f"t={NOW},t={captured},v1={signature}", f"t={captured},t={NOW},v1={signature}",
+                   f"t={NOW},v1={signature},t={captured}", f"t={captured},v1={signature},t={NOW}"):
+        with pytest.raises(Unsigned, match="one timestamp"):
+            stripe.verify(BODY, {"stripe-signature": header}, NEW, NOW)
+
+
+def test_paddle_refuses_a_header_with_two_timestamps():
+    captured = NOW - 3600
+    signature = hexmac(NEW, f"{captured}:".encode() + BODY)
+    for header in (f"ts={NOW};ts={captured};h1={signature}", f"ts={captured};ts={NOW};h1={signature}",
+                   f" ts={NOW}; ts={captured};h1={signature}"):
+        with pytest.raises(Unsigned):
+            paddle.verify(BODY, {"paddle-signature": header}, NEW, NOW)
+
+
+OUT_OF_RANGE_TIMESTAMPS = ["99999999999999999999", "253402300800", "1e20", "-1", "1773230400.5", "٣",
+                           "0x10", "9" * 5000, "+1773230400"]
+
+
+def _signed_headers(provider: str, sent: str) -> dict[str, str]:
+    """`provider`'s headers signed correctly over BODY with NEW, as if `sent` were a timestamp."""
+    if provider == "stripe":
+        return {"stripe-signature": f"t={sent},v1={hexmac(NEW, f'{sent}.'.encode() + BODY)}"}
+    if provider == "paddle":
+        return {"paddle-signature": f"ts={sent};h1={hexmac(NEW, f'{sent}:'.encode() + BODY)}"}
+    digest = hmac.new(NEW.encode(), f"msg_1.{sent}.".encode() + BODY, hashlib.sha256).digest()
+    return {"webhook-id": "msg_1", "webhook-timestamp": sent,
+            "webhook-signature": f"v1,{base64.b64encode(digest).decode()}"}
+
+
+@pytest.mark.parametrize("provider", ["stripe", "paddle", "polar"])
+@pytest.mark.parametrize("sent", OUT_OF_RANGE_TIMESTAMPS, ids=lambda sent: sent[:24])
+def test_a_header_timestamp_that_is_not_a_sane_unix_time_is_refused_before_any_date_arithmetic(provider, sent):
+    module = {"stripe": stripe, "paddle": paddle, "polar": polar}[provider]
+    with pytest.raises((Unsigned, Stale)):
+        module.verify(BODY, _signed_headers(provider, sent), NEW, NOW)
+
+
 def test_stripe_refuses_a_body_that_is_not_utf8_as_forged():
     body = b"\xff\xfe"
     header = f"t={NOW},v1={hexmac(NEW, f'{NOW}.'.encode() + body)}"

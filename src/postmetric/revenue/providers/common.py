@@ -17,18 +17,23 @@ Secondary responsibilities:
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from decimal import Decimal, InvalidOperation
 
-from postmetric.revenue.ledger import to_major
+from postmetric.revenue.ledger import MAX_AMOUNT_MINOR, to_major
 
 # How far a signed timestamp may be from this server's clock, either way: Stripe's default, the
 # Standard Webhooks window, and generous enough for a self-hosted server's clock drift. Deliveries
 # inside it that repeat are still counted once (idempotency on the transaction id).
 TOLERANCE_SECONDS = 300
+
+# 9999-12-31T23:59:59Z: the last second `datetime` can hold.
+MAX_UNIX_SECONDS = 253_402_300_799
+_UNIX_NUMBER = re.compile(r"-?[0-9]+")
+_MINOR_DIGITS = re.compile(r"-?[0-9]{1,20}")
 
 # (visitor key, session key), in the order they are looked for (SPEC §6).
 METADATA_KEYS = (
@@ -75,6 +80,20 @@ class Delivery:
     ignored: str | None = None  # None when handled; else why nothing is recorded
 
 
+def header_timestamp(value: str, header: str) -> int:
+    """A signature header's unix timestamp, bounded before any date arithmetic.
+
+    Not a number (ASCII digits) is `Unsigned`; a number outside 1970 … 9999 is `Stale`, like
+    any timestamp far from now, and never reaches an overflow (a 500) or a huge conversion.
+    """
+    value = value.strip()
+    if not _UNIX_NUMBER.fullmatch(value):
+        raise Unsigned(f"{header}: timestamp {value[:40]!r} is not a unix timestamp")
+    if value.startswith("-") or len(value) > len(str(MAX_UNIX_SECONDS)) or int(value) > MAX_UNIX_SECONDS:
+        raise Stale(f"{header}: timestamp {value[:40]!r} is out of range, far from this server's clock")
+    return int(value)
+
+
 def check_timestamp(timestamp: float, now: float, *, tolerance: int = TOLERANCE_SECONDS) -> None:
     """Stale unless `timestamp` is within `tolerance` seconds of `now`."""
     drift = now - timestamp
@@ -111,25 +130,40 @@ def _uuid(value: object) -> str | None:
         return None
 
 
-def major(minor: object, currency: str) -> str:
-    """Provider minor units (an int, or a string of digits as Paddle sends them) → "29.99"."""
+def major(minor: object, currency: str, name: str) -> str:
+    """Provider minor units at `name` (an int, or a string of digits as Paddle sends them) → "29.99".
+
+    Bounded (`MAX_AMOUNT_MINOR`) before any conversion: turning "1e300000" into an integer takes
+    a CPU-minute, so a string must be plain digits and a number small, or it is malformed.
+    """
     if isinstance(minor, bool) or not isinstance(minor, (int, str)):
-        raise MalformedPayload(f"amount: {minor!r} is not an amount in minor units")
-    try:
-        value = Decimal(minor) if isinstance(minor, str) else Decimal(int(minor))
-    except InvalidOperation:
-        raise MalformedPayload(f"amount: {minor!r} is not an amount in minor units") from None
-    if value != value.to_integral_value():
-        raise MalformedPayload(f"amount: {minor!r} is not an amount in minor units")
-    return str(to_major(int(value), currency.upper()))
+        raise MalformedPayload(f"{name}: {_short(minor)} is not an amount in minor units")
+    if isinstance(minor, str):
+        if not _MINOR_DIGITS.fullmatch(minor.strip()):
+            raise MalformedPayload(f"{name}: {_short(minor)} is not an amount in minor units (digits only)")
+        minor = int(minor.strip())
+    if abs(minor) >= MAX_AMOUNT_MINOR:
+        raise MalformedPayload(f"{name}: is out of range (at most {MAX_AMOUNT_MINOR - 1} minor units)")
+    return str(to_major(minor, currency.upper()))
 
 
-def iso_from_unix(seconds: object) -> str | None:
-    """A unix timestamp (seconds) → "2026-03-11T12:00:00Z"; None when absent or not a number."""
+def iso_from_unix(seconds: object, name: str) -> str | None:
+    """A unix timestamp (seconds) at `name` → "2026-03-11T12:00:00Z"; None when absent or not a number.
+
+    A number outside 1970 … 9999 is malformed (`datetime` would overflow); the ledger then
+    refuses dates outside its own window with a message of its own.
+    """
     if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
         return None
+    if not 0 <= seconds <= MAX_UNIX_SECONDS:  # also False for NaN
+        raise MalformedPayload(f"{name}: {_short(seconds)} is not a unix timestamp between 1970 and 9999")
     moment = datetime.fromtimestamp(seconds, timezone.utc)
     return moment.isoformat().replace("+00:00", "Z")
+
+
+def _short(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "…"
 
 
 def as_dict(value: object, name: str) -> dict:

@@ -69,16 +69,18 @@ def parse(event: dict) -> Delivery:
     if not refund and attributes.get("status") != "paid":
         return Delivery(event_type, ignored=f"{event_type} (status {attributes.get('status')}, not paid)")
     if refund:
-        amount = attributes.get("refunded_amount")
+        amount_field = "refunded_amount"
+        amount = attributes.get(amount_field)
         if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
             raise MalformedPayload("data.attributes.refunded_amount: must be a positive amount for a refund")
         when = text(attributes.get("refunded_at")) or text(attributes.get("updated_at"))
     else:
-        amount = attributes.get("total")
+        amount_field = "total"
+        amount = attributes.get(amount_field)
         when = text(attributes.get("created_at"))
     return Delivery(event_type, [{
         "transaction_id": f"order_{object_id}" if is_order else f"subscription_invoice_{object_id}",
-        "amount": major(amount, currency), "currency": currency,
+        "amount": major(amount, currency, f"data.attributes.{amount_field}"), "currency": currency,
         "visitor_id": visitor, "session_id": visit, "email": text(attributes.get("user_email")),
         "customer_id": text(attributes.get("customer_id")), "renewal": not is_order and not refund,
         "refunded": refund, "timestamp": when, **({"checkout_id": object_id} if is_order else {}),

@@ -28,6 +28,7 @@ from postmetric.revenue.providers.common import (
     Unsigned,
     as_dict,
     check_timestamp,
+    header_timestamp,
     major,
     required_currency,
     required_text,
@@ -47,13 +48,12 @@ def verify(raw: bytes, headers: Mapping[str, str], secret: str, now: float) -> N
     parts = [item.strip().partition("=") for item in header.split(";")]
     timestamps = [value for key, _, value in parts if key == "ts"]
     signatures = [value for key, _, value in parts if key == "h1"]
-    if not timestamps or not signatures:
-        raise Unsigned("Paddle-Signature: expected ts=…;h1=…")
-    try:
-        timestamp = int(timestamps[0])
-    except ValueError:
-        raise Unsigned(f"Paddle-Signature: ts {timestamps[0][:40]!r} is not a unix timestamp") from None
-    expected = hmac.new(secret.encode("utf-8"), timestamps[0].encode() + b":" + raw, hashlib.sha256).hexdigest()
+    # One ts: the timestamp signed must be the one checked for staleness.
+    if len(timestamps) != 1 or not signatures:
+        raise Unsigned("Paddle-Signature: expected one ts=… and h1=…")
+    timestamp = header_timestamp(timestamps[0], "Paddle-Signature")
+    signed = timestamps[0].strip().encode() + b":" + raw
+    expected = hmac.new(secret.encode("utf-8"), signed, hashlib.sha256).hexdigest()
     if not any(hmac.compare_digest(expected.encode(), signature.lower().encode()) for signature in signatures):
         raise Forged("Paddle-Signature: the signature does not match; check that the secret key in Revenue "
                      "settings is the one of this notification destination in Paddle")
@@ -71,9 +71,10 @@ def parse(event: dict) -> Delivery:
         currency = required_currency(data, "currency_code", "data")
         details = as_dict(data.get("details"), "data.details")
         totals = as_dict(details.get("totals"), "data.details.totals")
-        amount = totals.get("grand_total", totals.get("total"))
+        amount_field = "grand_total" if "grand_total" in totals else "total"
+        amount = major(totals.get(amount_field), currency, f"data.details.totals.{amount_field}")
         return Delivery(event_type, [{
-            "transaction_id": transaction_id, "amount": major(amount, currency), "currency": currency,
+            "transaction_id": transaction_id, "amount": amount, "currency": currency,
             "visitor_id": visitor, "session_id": visit, "customer_id": text(data.get("customer_id")),
             "renewal": data.get("origin") == "subscription_recurring", "refunded": False,
             "timestamp": text(data.get("billed_at")) or text(data.get("updated_at")) or text(event.get("occurred_at")),
@@ -84,11 +85,11 @@ def parse(event: dict) -> Delivery:
         return Delivery(event_type, ignored=f"{event_type} (action {action}, status {status}: not an approved refund)")
     currency = required_currency(data, "currency_code", "data")
     totals = as_dict(data.get("totals"), "data.totals")
-    amount = totals.get("total")
-    if Decimal(major(amount, currency)) <= 0:
+    amount = major(totals.get("total"), currency, "data.totals.total")
+    if Decimal(amount) <= 0:
         raise MalformedPayload("data.totals.total: must be a positive amount for a refund")
     return Delivery(event_type, [{
-        "transaction_id": required_text(data, "transaction_id", "data"), "amount": major(amount, currency),
+        "transaction_id": required_text(data, "transaction_id", "data"), "amount": amount,
         "currency": currency, "visitor_id": visitor, "session_id": visit,
         "customer_id": text(data.get("customer_id")), "renewal": False, "refunded": True,
         "timestamp": text(data.get("updated_at")) or text(data.get("created_at")) or text(event.get("occurred_at")),

@@ -31,6 +31,7 @@ from postmetric.revenue.providers.common import (
     Unsigned,
     as_dict,
     check_timestamp,
+    header_timestamp,
     major,
     required_currency,
     required_text,
@@ -49,10 +50,7 @@ def verify(raw: bytes, headers: Mapping[str, str], secret: str, now: float) -> N
     if not (message_id and sent_timestamp and signatures):
         raise Unsigned("webhook-signature: the webhook-id, webhook-timestamp and webhook-signature headers are "
                        "required; is this request from Polar?")
-    try:
-        timestamp = int(sent_timestamp)
-    except ValueError:
-        raise Unsigned(f"webhook-timestamp: {sent_timestamp[:40]!r} is not a unix timestamp") from None
+    timestamp = header_timestamp(sent_timestamp, "webhook-timestamp")
     try:
         body = raw.decode("utf-8")
     except UnicodeDecodeError:
@@ -90,13 +88,15 @@ def parse(event: dict) -> Delivery:
         if isinstance(refunded, bool) or not isinstance(refunded, int) or not isinstance(tax, int) \
                 or refunded + tax <= 0:
             raise MalformedPayload("data.refunded_amount: must be a positive amount for order.refunded")
-        amount, when = refunded + tax, text(order.get("modified_at")) or text(event.get("timestamp"))
+        amount = major(refunded + tax, currency, "data.refunded_amount")
+        when = text(order.get("modified_at")) or text(event.get("timestamp"))
     else:
         if order.get("paid") is False:
             return Delivery(event_type, ignored=f"{event_type} (the order is not paid)")
-        amount, when = order.get("total_amount"), text(order.get("created_at"))
+        amount = major(order.get("total_amount"), currency, "data.total_amount")
+        when = text(order.get("created_at"))
     return Delivery(event_type, [{
-        "transaction_id": order_id, "amount": major(amount, currency), "currency": currency,
+        "transaction_id": order_id, "amount": amount, "currency": currency,
         "visitor_id": visitor, "session_id": visit, "email": text(customer.get("email")),
         "customer_id": text(order.get("customer_id")) or text(customer.get("id")),
         "renewal": not refund and order.get("billing_reason") == "subscription_cycle", "refunded": refund,

@@ -1,8 +1,11 @@
 """Stripe webhooks: verify `Stripe-Signature`, turn payment events into ledger payments.
 
-Verification uses the official `stripe` package (`WebhookSignature.verify_header`, the same code
-`Webhook.construct_event` runs) with its own time check disabled (`tolerance=None`: it reads
-`time.time()`); the timestamp is then checked here against the app's clock.
+Verification is the stdlib's `hmac`, as Stripe documents it: the hex HMAC-SHA256 of
+`"{t}.{raw body}"` with the endpoint's secret, compared with `compare_digest` against every `v1`
+signature (two during a secret rotation), then `t` against the app's clock. One parser reads the
+header, so the timestamp signed is the timestamp checked; not the `stripe` package's
+`WebhookSignature`, whose time check reads the wall clock and whose parser takes the first `t=`
+of a header that may carry several.
 
 Events and transaction ids (each checkout counts once, whichever of its events arrives first; the
 ledger merges in what a later one adds: visit ids, the checkout id, a larger cumulative refund):
@@ -23,9 +26,9 @@ its lines' `metadata`, the intent's or charge's `metadata`.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from collections.abc import Mapping
-
-from stripe import SignatureVerificationError, WebhookSignature
 
 from postmetric.revenue.providers.common import (
     Delivery,
@@ -34,6 +37,7 @@ from postmetric.revenue.providers.common import (
     Unsigned,
     as_dict,
     check_timestamp,
+    header_timestamp,
     iso_from_unix,
     major,
     required_currency,
@@ -53,26 +57,34 @@ def verify(raw: bytes, headers: Mapping[str, str], secret: str, now: float) -> N
     header = headers.get(SIGNATURE_HEADER, "")
     if not header.strip():
         raise Unsigned("Stripe-Signature: the header is missing; is this request from Stripe?")
-    timestamp = _timestamp(header)
+    timestamp, signatures = _signature_header(header)
     try:
-        WebhookSignature.verify_header(raw.decode("utf-8"), header, secret, tolerance=None)
+        raw.decode("utf-8")  # Stripe signs its body as text; bytes that are not text are not Stripe's
     except UnicodeDecodeError:
         raise Forged("Stripe-Signature: the signature does not match the body (the body is not UTF-8)") from None
-    except SignatureVerificationError:
+    expected = hmac.new(secret.encode("utf-8"), f"{timestamp}.".encode() + raw, hashlib.sha256).hexdigest()
+    if not any(hmac.compare_digest(expected.encode(), sent.encode()) for sent in signatures):
         raise Forged("Stripe-Signature: the signature does not match; check that the webhook secret (whsec_…) "
-                     "in Revenue settings is this endpoint's signing secret") from None
+                     "in Revenue settings is this endpoint's signing secret")
     check_timestamp(timestamp, now)
 
 
-def _timestamp(header: str) -> int:
-    for item in header.split(","):
-        key, _, value = item.strip().partition("=")
-        if key == "t":
-            try:
-                return int(value)
-            except ValueError:
-                break
-    raise Unsigned("Stripe-Signature: no timestamp (t=…) in the header")
+def _signature_header(header: str) -> tuple[int, list[str]]:
+    """`t=…,v1=…[,v1=…]` → (the one timestamp, the v1 signatures); other schemes (v0) are ignored.
+
+    Exactly one `t=`: the timestamp that is signed must be the one checked for staleness. (With
+    two, a parser that signs with one and checks the other lets a captured delivery be replayed
+    under a fresh `t=`.)
+    """
+    items = [item.strip().partition("=") for item in header.split(",")]
+    timestamps = [value for key, _, value in items if key == "t"]
+    signatures = [value.strip().lower() for key, _, value in items if key == "v1" and value.strip()]
+    if len(timestamps) != 1:
+        raise Unsigned("Stripe-Signature: expected one timestamp (t=…), found "
+                       f"{len(timestamps) or 'none'}")
+    if not signatures:
+        raise Unsigned("Stripe-Signature: no v1 signature in the header")
+    return header_timestamp(timestamps[0], "Stripe-Signature"), signatures
 
 
 def parse(event: dict) -> Delivery:
@@ -81,7 +93,7 @@ def parse(event: dict) -> Delivery:
         return Delivery(event_type, ignored=event_type or "an event without a type")
     data = as_dict(event.get("data"), "data")
     obj = as_dict(data.get("object"), "data.object")
-    created = iso_from_unix(event.get("created"))
+    created = iso_from_unix(event.get("created"), "created")
     if event_type == "checkout.session.completed":
         return _checkout_session(event_type, obj, created)
     if event_type == "invoice.paid":
@@ -101,11 +113,13 @@ def _checkout_session(event_type: str, session: dict, created: str | None) -> De
     visitor, visit = visit_ids(session.get("metadata"))
     return Delivery(event_type, [{
         "transaction_id": _id(session.get("payment_intent")) or _id(session.get("invoice")) or checkout_id,
-        "amount": major(session.get("amount_total") or 0, currency), "currency": currency,
+        "amount": major(session.get("amount_total") or 0, currency, "data.object.amount_total"),
+        "currency": currency,
         "visitor_id": visitor, "session_id": visit,
         "email": text(details.get("email")) or text(session.get("customer_email")),
         "customer_id": _id(session.get("customer")), "renewal": False, "refunded": False,
-        "timestamp": created or iso_from_unix(session.get("created")), "checkout_id": checkout_id,
+        "timestamp": created or iso_from_unix(session.get("created"), "data.object.created"),
+        "checkout_id": checkout_id,
     }])
 
 
@@ -121,11 +135,13 @@ def _invoice(event_type: str, invoice: dict, created: str | None) -> Delivery:
     visitor, visit = visit_ids(subscription.get("metadata"), invoice.get("metadata"), *line_metadata)
     transitions = invoice.get("status_transitions") if isinstance(invoice.get("status_transitions"), dict) else {}
     return Delivery(event_type, [{
-        "transaction_id": invoice_id, "amount": major(invoice.get("amount_paid") or 0, currency),
+        "transaction_id": invoice_id,
+        "amount": major(invoice.get("amount_paid") or 0, currency, "data.object.amount_paid"),
         "currency": currency, "visitor_id": visitor, "session_id": visit,
         "email": text(invoice.get("customer_email")), "customer_id": _id(invoice.get("customer")),
         "renewal": invoice.get("billing_reason") == "subscription_cycle", "refunded": False,
-        "timestamp": iso_from_unix(transitions.get("paid_at")) or created,
+        "timestamp": (iso_from_unix(transitions.get("paid_at"), "data.object.status_transitions.paid_at")
+                      or created),
     }])
 
 
@@ -140,10 +156,12 @@ def _payment_intent(event_type: str, intent: dict, created: str | None) -> Deliv
     visitor, visit = visit_ids(intent.get("metadata"))
     return Delivery(event_type, [{
         "transaction_id": intent_id,
-        "amount": major(intent.get("amount_received", intent.get("amount")) or 0, currency),
+        "amount": major(intent.get("amount_received", intent.get("amount")) or 0, currency,
+                        "data.object.amount_received"),
         "currency": currency, "visitor_id": visitor, "session_id": visit,
         "email": text(intent.get("receipt_email")), "customer_id": _id(intent.get("customer")),
-        "renewal": False, "refunded": False, "timestamp": created or iso_from_unix(intent.get("created")),
+        "renewal": False, "refunded": False,
+        "timestamp": created or iso_from_unix(intent.get("created"), "data.object.created"),
     }])
 
 
@@ -160,10 +178,12 @@ def _charge_refunded(event_type: str, charge: dict, created: str | None) -> Deli
         raise MalformedPayload("data.object.amount_refunded: must be a positive amount for charge.refunded")
     return Delivery(event_type, [{
         "transaction_id": _id(charge.get("invoice")) or _id(charge.get("payment_intent")) or charge_id,
-        "amount": major(amount, currency), "currency": currency, "visitor_id": visitor, "session_id": visit,
+        "amount": major(amount, currency, "data.object.amount_refunded"), "currency": currency,
+        "visitor_id": visitor, "session_id": visit,
         "email": text(billing.get("email")) or text(charge.get("receipt_email")),
         "customer_id": _id(charge.get("customer")), "renewal": False, "refunded": True,
-        "timestamp": iso_from_unix(max(refund_times)) if refund_times else created,
+        "timestamp": (iso_from_unix(max(refund_times), "data.object.refunds.data.created") if refund_times
+                      else created),
     }])
 
 
