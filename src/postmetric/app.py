@@ -44,7 +44,7 @@ from postmetric.sites.salts import cookieless_salts
 from postmetric.sites.retention import retention_job
 from postmetric.sites.settings import SiteSettings
 from postmetric.stats.engine import StatsEngine
-from postmetric.store.database import create_engine, migrate, session_factory
+from postmetric.store.database import create_engine, migrate, scrub_free_space, session_factory
 from postmetric.store.events import EventStore, open_event_store
 from postmetric.store.metadata import Site
 from postmetric.store.journal import EventJournal
@@ -119,7 +119,7 @@ async def _services(settings: Settings, clock: Clock) -> AsyncIterator[Services]
     engine = create_engine(settings.metadata_url)
     Session = session_factory(engine)
     secret_box = settings.secret_box()
-    _seal_plaintext_secrets(Session, secret_box)
+    _seal_plaintext_secrets(engine, Session, secret_box)
     journal = EventJournal(settings.journal_dir)
     events = open_event_store(settings, journal_id=journal.journal_id)
     geo = GeoDatabase.open(settings.derived_data_dir)
@@ -190,11 +190,12 @@ async def _services(settings: Settings, clock: Clock) -> AsyncIterator[Services]
         engine.dispose()
 
 
-def _seal_plaintext_secrets(Session: sessionmaker, secret_box: SecretBox) -> None:
+def _seal_plaintext_secrets(engine, Session: sessionmaker, secret_box: SecretBox) -> None:
     """Secrets stored before they were encrypted are sealed now (rotation is `postmetric secrets rotate`)."""
     with Session.begin() as session:
         report = seal_stored_secrets(session, secret_box)
     if report.sealed:
+        scrub_free_space(engine)  # the plaintext would linger in the file's free pages
         log.info("sealed %d webhook secrets stored in plaintext by an earlier version", report.sealed)
 
 

@@ -82,9 +82,9 @@ class SecretBox:
             raise SecretUnreadable(f"sealed under key {key_id}, which is neither POSTMETRIC_SECRET_KEY nor one "
                                    "of POSTMETRIC_SECRET_KEY_PREVIOUS")
         try:
-            raw = base64.urlsafe_b64decode(payload.encode())
+            raw = base64.b64decode(payload.encode(), altchars=b"-_", validate=True)
             return key.aead.decrypt(raw[:_NONCE_BYTES], raw[_NONCE_BYTES:], context.encode()).decode()
-        except (InvalidTag, ValueError):
+        except (InvalidTag, ValueError):  # binascii.Error is a ValueError
             raise SecretUnreadable(f"the value sealed under key {key_id} is damaged or belongs elsewhere") from None
 
     def needs_sealing(self, stored: str) -> bool:
