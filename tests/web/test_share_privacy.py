@@ -141,7 +141,7 @@ def test_a_share_viewer_still_sees_the_aggregates(client, tenant, share_token):
     outbound = viewer.post("/api/v1/query", headers=headers, json={
         "site_id": tenant.public_id, "date_range": "day", "metrics": ["events"], "dimensions": ["event:props:url"]})
     assert outbound.status_code == 200
-    assert outbound.json()["results"][0]["dimensions"] == ["https://docs.example.org/start"]
+    assert ["https://docs.example.org/start"] in [row["dimensions"] for row in outbound.json()["results"]]
     refused = viewer.post("/api/v1/query", headers=headers, json={
         "site_id": tenant.public_id, "date_range": "day", "metrics": ["events"],
         "filters": [["not", ["is", "event:props:plan", ["pro"]]]]})
