@@ -101,8 +101,8 @@ def test_no_raw_client_ip_is_kept_in_files_redis_or_logs(settings, site, clock, 
     tenant = create_tenant(settings, email="owner@example.com", domain="example.com")
     caplog.set_level(logging.DEBUG)
     with TestClient(create_app(settings, clock=clock)) as client:
-        sharing = client.put(f"/api/v1/sites/{site.public_id}/sharing", json={"enabled": True, "password": "open sesame!"},
-                             headers=bearer(tenant.token))
+        sharing = client.put(f"/api/v1/sites/{site.public_id}/sharing", headers=bearer(tenant.token),
+                             json={"enabled": True, "password": "open sesame!"})
         unlock = f"/api/v1/share/{sharing.json()['token']}/unlock"
         for address in ADDRESSES:
             visit_from(client, address, site, tenant, unlock)

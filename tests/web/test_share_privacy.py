@@ -24,7 +24,8 @@ from stats_api_support import bearer, create_tenant, pageview, read_frame, send
 PASSWORD = "open sesame!"
 VISITORS = [str(uuid.uuid4()) for _ in range(3)]
 PEOPLE = [  # what identify calls and payments say about each visitor
-    {"user_id": "usr_7Hq2Lk9", "email": "ada.lovelace@example.org", "name": "Ada Lovelace", "company": "Analytical Ltd"},
+    {"user_id": "usr_7Hq2Lk9", "email": "ada.lovelace@example.org", "name": "Ada Lovelace",
+     "company": "Analytical Ltd"},
     {"user_id": "usr_3Mx8Pz1", "email": "grace.hopper@example.net", "name": "Grace Hopper", "company": "Cobol Corp"},
 ]
 CUSTOMER_IDS = ["cus_Q4wLk2Zr8", "cus_B7nTy5Vx1"]
@@ -155,7 +156,8 @@ def at(client: TestClient, address: str) -> TestClient:
 
 def test_a_client_guessing_a_share_password_does_not_lock_other_viewers_out(client, tenant):
     sharing = f"/api/v1/sites/{tenant.public_id}/sharing"
-    token = client.put(sharing, json={"enabled": True, "password": PASSWORD}, headers=bearer(tenant.token)).json()["token"]
+    response = client.put(sharing, json={"enabled": True, "password": PASSWORD}, headers=bearer(tenant.token))
+    token = response.json()["token"]
     unlock = f"/api/v1/share/{token}/unlock"
     attacker = at(client, "203.0.113.66")
     statuses = [attacker.post(unlock, json={"password": f"guess {n}"}).status_code for n in range(12)]
