@@ -30,6 +30,17 @@ SECRET = "pdl_ntfset_01jnq0a1b2c3d4e5f6g7h8j9k0_5Xy7Zq1Rk3Mn8Pw2Lv6Tc4Bd9Hf0Js"
 PAYLOAD = Path(__file__).resolve().parents[1] / "revenue" / "payloads" / "paddle" / "transaction.completed.json"
 
 
+@pytest.fixture
+def settings(settings, metadata_url):
+    """Each test on SQLite in the data dir, and on PostgreSQL when POSTMETRIC_TEST_DATABASE_URL is set."""
+    return settings.model_copy(update={"database_url": metadata_url})
+
+
+def stored_under(settings) -> Path:
+    """The test's directory: the data dir and (on SQLite) the metadata file beside it."""
+    return settings.data_dir.parent
+
+
 def files_holding(data_dir: Path, needle: bytes) -> list[str]:
     return sorted(str(path.relative_to(data_dir)) for path in data_dir.rglob("*")
                   if path.is_file() and needle in path.read_bytes())
@@ -69,16 +80,17 @@ def test_a_secret_set_through_the_api_is_in_no_file_of_the_data_dir(client, sett
                           headers=bearer(tenant.token))
     assert response.status_code == 200 and response.json()["secret_set"] is True
     assert deliver(client, site.public_id) == 200  # sealed, and still the key that verifies signatures
-    assert files_holding(settings.data_dir, SECRET.encode()) == []
-    assert files_holding(settings.data_dir, SECRET[-20:].encode()) == []
+    assert files_holding(stored_under(settings), SECRET.encode()) == []
+    assert files_holding(stored_under(settings), SECRET[-20:].encode()) == []
     assert stored_value(settings, site.id).startswith("pmenc:v1:")
 
 
 def test_a_secret_stored_in_plaintext_by_an_earlier_version_is_sealed_at_start(settings, site, clock):
     store_secret(settings, site.id, None)
-    assert files_holding(settings.data_dir, SECRET.encode())  # what an upgraded install starts with
+    if settings.metadata_url.startswith("sqlite"):  # what an upgraded install starts with
+        assert files_holding(stored_under(settings), SECRET.encode())
     with TestClient(create_app(settings, clock=clock)) as client:
-        assert files_holding(settings.data_dir, SECRET.encode()) == []
+        assert files_holding(stored_under(settings), SECRET.encode()) == []
         assert deliver(client, site.public_id) == 200
     assert stored_value(settings, site.id).startswith("pmenc:v1:")
 
@@ -86,6 +98,7 @@ def test_a_secret_stored_in_plaintext_by_an_earlier_version_is_sealed_at_start(s
 def rotate(monkeypatch, capsys, settings, key: str, previous: str = "") -> tuple[int, dict, str]:
     monkeypatch.setenv("POSTMETRIC_SECRET_KEY", key)
     monkeypatch.setenv("POSTMETRIC_SECRET_KEY_PREVIOUS", previous)
+    monkeypatch.setenv("POSTMETRIC_DATABASE_URL", settings.metadata_url)
     status = cli.main(["secrets", "rotate", "--data-dir", str(settings.data_dir)])
     out, err = capsys.readouterr()
     return status, json.loads(out), err
