@@ -177,3 +177,22 @@ def test_a_client_guessing_across_share_links_meets_its_own_cap(client, tenant, 
     attacker = at(client, "203.0.113.66")
     statuses = [attacker.post(links[n % 2], json={"password": f"guess {n}"}).status_code for n in range(12)]
     assert statuses[-1] == 429  # ten guesses per address, however many links they are spread over
+
+
+def test_every_other_api_route_turns_a_share_viewer_away(client, tenant, share_token):
+    app = client.app.app if hasattr(client.app, "app") else client.app
+    closed = [route for route in app.routes
+              if hasattr(getattr(route, "endpoint", None), "accepts_share") and not accepts_share(route.endpoint)]
+    values = {"id": tenant.public_id, "visitor_id": VISITORS[0], "token": share_token}
+    viewer = TestClient(client.app, base_url="https://testserver", cookies={"pm_share": f"{share_token}."})
+    checked = []
+    for route in closed:
+        path = route.path
+        for name in route.param_convertors:
+            path = path.replace("{" + name + "}", values.get(name, "1"))
+        for method in sorted(route.methods - {"HEAD"}):
+            response = viewer.request(method, f"{path}?site_id={tenant.public_id}", json={},
+                                      headers={"X-Postmetric-Share": share_token})
+            assert response.status_code == 401, (method, path, response.status_code, response.text)
+            checked.append(path)
+    assert any("/visitors/" in path for path in checked) and "/api/v1/customers" in checked
