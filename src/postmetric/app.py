@@ -30,6 +30,8 @@ from postmetric.config import Settings
 from postmetric.jobs import JobRunner
 from postmetric.mail import Mailer
 from postmetric.revenue.currency import Rates
+from postmetric.revenue.providers.settings import seal_stored_secrets
+from postmetric.secrets_box import SecretBox, derive_key
 from postmetric.ingest.geo import GeoDatabase
 from postmetric.ingest.pipeline import Enrichers
 from postmetric.ingest.service import Ingestion
@@ -43,7 +45,7 @@ from postmetric.sites.salts import cookieless_salts
 from postmetric.sites.retention import retention_job
 from postmetric.sites.settings import SiteSettings
 from postmetric.stats.engine import StatsEngine
-from postmetric.store.database import create_engine, migrate, session_factory
+from postmetric.store.database import create_engine, migrate, scrub_free_space, session_factory
 from postmetric.store.events import EventStore, open_event_store
 from postmetric.store.metadata import Site
 from postmetric.store.journal import EventJournal
@@ -79,6 +81,7 @@ class Services:
     api_limiter: RateLimiter | RedisRateLimiter | None  # per site key / account token, for the stats API
     stopping: asyncio.Event  # set when the app shuts down: long-lived responses (event streams) end
     secret_key: str = ""  # POSTMETRIC_SECRET_KEY, or the one generated into the data dir
+    secret_box: SecretBox | None = None  # seals webhook secrets and integration tokens at rest
     login_limiter: RateLimiter | RedisRateLimiter | None = None  # per email and per client IP, for login and password reset
     mailer: Mailer | None = None  # None without POSTMETRIC_SMTP_URL
     rates: Rates | None = None  # ECB rates for payments in another currency than the site's
@@ -119,6 +122,8 @@ async def _services(settings: Settings, clock: Clock) -> AsyncIterator[Services]
     migrate(settings.metadata_url)
     engine = create_engine(settings.metadata_url)
     Session = session_factory(engine)
+    secret_box = settings.secret_box()
+    _seal_plaintext_secrets(engine, Session, secret_box)
     journal = EventJournal(settings.journal_dir)
     events = open_event_store(settings, journal_id=journal.journal_id)
     geo = GeoDatabase.open(settings.derived_data_dir)
@@ -138,11 +143,13 @@ async def _services(settings: Settings, clock: Clock) -> AsyncIterator[Services]
     sessions.warm(events.active_sessions(since=clock() - SESSION_TIMEOUT_SECONDS))
     writer.start()
 
+    rate_key_secret = derive_key(settings.resolved_secret_key(), purpose="rate limit keys")
+
     def limiter(name: str, rate: str) -> RateLimiter | RedisRateLimiter | None:
         if not rate:
             return None
         if redis_client is not None:
-            return RedisRateLimiter(redis_client, rate, clock=clock, name=name)
+            return RedisRateLimiter(redis_client, rate, clock=clock, name=name, key_secret=rate_key_secret)
         return RateLimiter(rate, clock=clock)
 
     directory = SiteDirectory(Session, clock=clock)
@@ -162,6 +169,7 @@ async def _services(settings: Settings, clock: Clock) -> AsyncIterator[Services]
         api_limiter=limiter("api", settings.api_rate_limit),
         stopping=asyncio.Event(),
         secret_key=settings.resolved_secret_key(),
+        secret_box=secret_box,
         login_limiter=limiter("login", settings.login_rate_limit),
         mailer=_mailer(settings),
         rates=Rates(),
@@ -184,6 +192,15 @@ async def _services(settings: Settings, clock: Clock) -> AsyncIterator[Services]
             redis_client.close()
         geo.close()
         engine.dispose()
+
+
+def _seal_plaintext_secrets(engine, Session: sessionmaker, secret_box: SecretBox) -> None:
+    """Secrets stored before they were encrypted are sealed now (rotation is `postmetric secrets rotate`)."""
+    with Session.begin() as session:
+        report = seal_stored_secrets(session, secret_box)
+    if report.sealed:
+        scrub_free_space(engine)  # the plaintext would linger in the file's free pages
+        log.info("sealed %d webhook secrets stored in plaintext by an earlier version", report.sealed)
 
 
 def _mailer(settings: Settings) -> Mailer | None:

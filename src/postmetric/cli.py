@@ -117,6 +117,12 @@ def _parser() -> argparse.ArgumentParser:
     migrate_ = commands.add_parser("migrate", help="apply metadata migrations (also done at every start)")
     migrate_.set_defaults(run=_migrated)
 
+    secrets_ = _actions(commands, "secrets", "manage secrets stored sealed (webhook signing secrets)")
+    rotate = secrets_.add_parser("rotate", help="re-seal every stored secret under POSTMETRIC_SECRET_KEY (after "
+                                 "moving the old key to POSTMETRIC_SECRET_KEY_PREVIOUS); prints the counts")
+    rotate.add_argument("--data-dir", type=Path, help="where data lives (default: POSTMETRIC_DATA_DIR or ./data)")
+    rotate.set_defaults(run=_rotate_secrets)
+
     store = _actions(commands, "store", "manage the event store")
     init = store.add_parser("init", help="create the event store's tables (app nodes also do at start, but on a cluster)")
     init.add_argument("--cluster", help="ClickHouse cluster: replicated tables on every shard, Distributed in front")
@@ -374,6 +380,24 @@ def _erase(settings: Settings, args: argparse.Namespace) -> int:
 def _migrated(settings: Settings, args: argparse.Namespace) -> int:
     # main() has just migrated; say which database, so the operator knows it was the intended one.
     return _print_json({"database": make_url(settings.metadata_url).render_as_string(hide_password=True)})
+
+
+def _rotate_secrets(settings: Settings, args: argparse.Namespace) -> int:
+    from postmetric.revenue.providers.settings import seal_stored_secrets
+
+    secret_box = settings.secret_box()
+    engine = create_engine(settings.metadata_url)
+    try:
+        with session_factory(engine).begin() as session:
+            report = seal_stored_secrets(session, secret_box, rotate=True)
+    finally:
+        engine.dispose()
+    _print_json({"resealed": report.sealed, "already_current": report.current, "unreadable": report.unreadable})
+    if report.unreadable:
+        return _fail(f"{report.unreadable} secrets open under none of POSTMETRIC_SECRET_KEY and "
+                     "POSTMETRIC_SECRET_KEY_PREVIOUS: add the key they were sealed with, or set them again in "
+                     "Revenue settings; keep the previous keys until this succeeds")
+    return 0
 
 
 def _store_init(settings: Settings, args: argparse.Namespace) -> int:

@@ -16,6 +16,7 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from postmetric.errors import DomainError
+from postmetric.secrets_box import SecretBox
 
 
 SignupMode = Literal["open", "invite", "closed"]  # what each means: accounts/signup.py
@@ -34,7 +35,12 @@ class Settings(BaseSettings):
     clickhouse_url: str | None = Field(None, description="Switches the event store to ClickHouse.")
     redis_url: str | None = Field(None, description="Cookieless session cache and rate limits in Redis.")
     secret_key: str | None = Field(
-        None, description="Signs share-link cookies; unset: generated once and kept in `<data dir>/secret_key`."
+        None, description="Signs share-link cookies and seals webhook secrets at rest; unset: generated once "
+                          "and kept in `<data dir>/secret_key`."
+    )
+    secret_key_previous: Annotated[tuple[str, ...], NoDecode] = Field(
+        (), description="Comma list of former secret keys: secrets sealed under them still open, until "
+                        "`postmetric secrets rotate` re-seals them under the current key."
     )
     trusted_proxies: Annotated[tuple[str, ...], NoDecode] = Field(
         (), description="Comma list of IPs/CIDRs whose forwarding headers (X-Forwarded-For, "
@@ -65,6 +71,13 @@ class Settings(BaseSettings):
     ingest_queue_size: int = Field(
         100_000, ge=1, description="Events waiting to be journaled or loaded before ingestion answers 503."
     )
+
+    @field_validator("secret_key_previous", mode="before")
+    @classmethod
+    def _split_previous_keys(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = [part.strip() for part in value.split(",") if part.strip()]
+        return tuple(value or ())
 
     @field_validator("trusted_proxies", mode="before")
     @classmethod
@@ -128,6 +141,10 @@ class Settings(BaseSettings):
             with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as file:
                 file.write(secrets.token_urlsafe(48))
         return path.read_text().strip()
+
+    def secret_box(self) -> SecretBox:
+        """Seals and opens secrets at rest: the resolved secret key, and the previous ones for rotation."""
+        return SecretBox(self.resolved_secret_key(), previous=self.secret_key_previous)
 
 
 class DataDirUnwritable(DomainError):

@@ -45,7 +45,7 @@ def test_migrating_twice_changes_nothing(metadata_engine):
         head = MigrationContext.configure(connection).get_current_revision()
     migrate(metadata_engine)
     with metadata_engine.connect() as connection:
-        assert MigrationContext.configure(connection).get_current_revision() == head == "0007"
+        assert MigrationContext.configure(connection).get_current_revision() == head == "0008"
     assert schema_diff(metadata_engine, Base.metadata) == []
 
 

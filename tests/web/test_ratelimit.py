@@ -23,7 +23,8 @@ def make_limiter(request: pytest.FixtureRequest) -> Callable[..., Limiter]:
     if request.param == "memory":
         return RateLimiter
     client, prefix = request.getfixturevalue("redis_namespace")
-    return lambda rate, *, clock: RedisRateLimiter(client, rate, clock=clock, name="test", key_prefix=prefix)
+    return lambda rate, *, clock: RedisRateLimiter(client, rate, clock=clock, name="test", key_secret=b"test",
+                                                   key_prefix=prefix)
 
 
 def test_each_key_gets_its_own_budget_per_window(make_limiter):

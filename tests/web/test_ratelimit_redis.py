@@ -11,7 +11,8 @@ from factories import Clock
 
 def nodes(namespace, rate, clock, *, name="ingest", count=2) -> list[RedisRateLimiter]:
     client, prefix = namespace
-    return [RedisRateLimiter(client, rate, clock=clock, name=name, key_prefix=prefix) for _ in range(count)]
+    return [RedisRateLimiter(client, rate, clock=clock, name=name, key_secret=b"test", key_prefix=prefix)
+            for _ in range(count)]
 
 
 def test_the_limit_holds_across_nodes(redis_namespace):

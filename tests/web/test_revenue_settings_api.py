@@ -69,8 +69,9 @@ def test_a_secret_is_set_never_echoed_and_cleared_with_empty_or_null(client, sit
     assert [p["secret_set"] for p in listing.json()["providers"]] == [True, False, False, False]
     for answer in (response, listing):
         assert SECRET not in answer.text and "whsec_" not in answer.text
-    with client.app.state.services.metadata() as session:  # kept as given (an HMAC key), trimmed
-        assert webhook_secret(session, site_id=site.id, provider="stripe") == SECRET
+    services = client.app.state.services
+    with services.metadata() as session:  # kept sealed, opened as given (an HMAC key), trimmed
+        assert webhook_secret(session, site_id=site.id, provider="stripe", secret_box=services.secret_box) == SECRET
     for cleared in ("", None):
         put(client, site, tenant.token, "stripe", {"webhook_secret": SECRET})
         response = put(client, site, tenant.token, "stripe", {"webhook_secret": cleared})

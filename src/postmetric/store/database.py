@@ -44,6 +44,17 @@ def _configure_sqlite(dbapi_connection, _record) -> None:  # noqa: ANN001 - DB-A
     cursor.close()
 
 
+def scrub_free_space(engine: Engine) -> None:
+    """Rewrite a SQLite file without the free space that replaced values leave behind (SQLite reuses
+    it, but does not clear it), and empty its WAL: for after values that must not stay on disk (a
+    plaintext secret once sealed). PostgreSQL's own VACUUM reclaims dead rows; nothing to do here."""
+    if engine.dialect.name != "sqlite":
+        return
+    with engine.connect() as connection:
+        connection.exec_driver_sql("VACUUM")
+        connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
 def session_factory(engine: Engine) -> sessionmaker[Session]:
     # Objects stay readable after commit (the CLI and routes serialise them after committing).
     return sessionmaker(engine, expire_on_commit=False)

@@ -210,8 +210,9 @@ class RevenueProvider(Base):
 
     site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"), primary_key=True)
     provider: Mapped[str] = mapped_column(String(16), primary_key=True)  # "stripe", "lemonsqueezy", …
-    # An HMAC key, so kept as given (a hash could not verify signatures); never sent back by the API.
-    webhook_secret: Mapped[str | None] = mapped_column(String(255))
+    # An HMAC key, so sealed (secrets_box.py), not hashed: a hash could not verify signatures; never
+    # sent back by the API.
+    webhook_secret: Mapped[str | None] = mapped_column(String(2048))
     last_delivery_at: Mapped[datetime | None]
     last_event_type: Mapped[str | None] = mapped_column(String(255))
     last_result: Mapped[str | None] = mapped_column(String(255))  # "recorded 1", "rejected: …"

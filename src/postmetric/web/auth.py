@@ -147,7 +147,13 @@ def api_endpoint(handler: Handler | None = None, *, share: bool = False):
             set_session_cookie(request, response, caller.refreshed_cookie)
         return response
 
+    endpoint.accepts_share = share
     return endpoint
+
+
+def accepts_share(endpoint: object) -> bool:
+    """Whether a route's endpoint lets share links in: what a public dashboard can reach."""
+    return getattr(endpoint, "accepts_share", False) is True
 
 
 def public_endpoint(handler: Endpoint) -> Endpoint:

@@ -323,7 +323,7 @@ OPENAPI: dict[str, Any] = {
         "/api/v1/realtime": {"get": {
             "tags": ["Stats"], "operationId": "realtime",
             "summary": "Visitors in the last 5 minutes, with the top 10 pages, sources and countries, and the "
-                       "20 latest visitors (`recent_visitors`, newest first).",
+                       "20 latest visitors (`recent_visitors`, newest first; left out for a share link).",
             "security": [{"bearerAuth": []}], "parameters": [SITE_ID],
             "responses": {"200": _ok("The snapshot.", REALTIME_EXAMPLE), **API_ERRORS},
         }},

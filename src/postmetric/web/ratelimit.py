@@ -12,10 +12,15 @@ Secondary responsibilities:
    balancer share one budget per key: one round trip (INCR, EXPIRE) per request. Windows
    follow the injected clock on both: nodes agree on them as far as their clocks agree.
    While Redis is unreachable, requests are let through (and a warning logged).
+3. No raw client address reaches Redis (which may persist it to disk): `RedisRateLimiter` names
+   each count by a keyed hash of its key (BLAKE2b under a secret derived from the instance's
+   secret key, so every node computes the same name). The in-process counts keep keys as they
+   are: they live in memory for one window and are never written anywhere.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import math
 from collections.abc import Callable
@@ -109,21 +114,25 @@ return count
 class RedisRateLimiter(_FixedWindowLimiter):
     """Counts in Redis, shared by every node using the same `name` and `key_prefix`.
 
-    A window's count lives at `{key_prefix}ratelimit:{name}:{window}:{key}` and expires
-    a little after the window ends (in Redis time: the key names the window, so a late
-    expiry is only memory, never a wrong count).
+    A window's count lives at `{key_prefix}ratelimit:{name}:{window}:{hash of key}` and
+    expires a little after the window ends (in Redis time: the key names the window, so a
+    late expiry is only memory, never a wrong count). `key_secret` keys the hash: without it,
+    the hash of an IPv4 address could be reversed by trying all four billion.
     """
 
     def __init__(
-        self, client: redis.Redis, rate: str, *, clock: Callable[[], float], name: str, key_prefix: str = "postmetric:"
+        self, client: redis.Redis, rate: str, *, clock: Callable[[], float], name: str, key_secret: bytes,
+        key_prefix: str = "postmetric:",
     ) -> None:
         super().__init__(rate, clock=clock)
         self._prefix = f"{key_prefix}ratelimit:{name}:"
         self._incr = client.register_script(_INCR_WITH_EXPIRY)
+        self._key_secret = key_secret
 
     def _count(self, key: str, window: int) -> int:
+        hashed = hashlib.blake2b(key.encode(), key=self._key_secret, digest_size=16).hexdigest()
         try:
-            return self._incr(keys=[f"{self._prefix}{window}:{key}"], args=[self.window_seconds + 1])
+            return self._incr(keys=[f"{self._prefix}{window}:{hashed}"], args=[self.window_seconds + 1])
         except redis.RedisError as error:
             # A limit protects the service; an unreachable Redis must not take the service down with it.
             log.warning("rate limit %s not counted, Redis is unreachable: %s", self._prefix, error)

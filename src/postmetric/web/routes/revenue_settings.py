@@ -3,7 +3,7 @@
 `GET /api/v1/sites/{id}/revenue` (any member) and `PUT /api/v1/sites/{id}/revenue/{provider}`
 `{"webhook_secret": "..."}` (owners and admins; "" or null clears it). Callers as for the sites
 API: the dashboard session (CSRF header on changes) or an account token; a site key gets 403.
-The secret is never part of an answer: only `secret_set`.
+The secret is never part of an answer: only `secret_set`; it is stored sealed (`secrets_box.py`).
 """
 
 from __future__ import annotations
@@ -24,7 +24,6 @@ from postmetric.web.auth import ApiError, Caller, VisibleSite, api_endpoint, req
 from postmetric.web.bodies import json_object
 from postmetric.web.db import transaction
 from postmetric.web.responses import iso_time, json_response
-
 
 
 def webhook_url(request: Request, provider: str, public_id: str) -> str:
@@ -60,8 +59,9 @@ async def put_revenue_provider(request: Request, caller: Caller) -> Response:
         raise ApiError(400, f"{unknown[0]}: unknown field; send {{\"webhook_secret\": \"...\"}}")
     if "webhook_secret" not in body:
         raise ApiError(400, "webhook_secret: is required (\"\" or null clears it)")
+    secret_box = request.app.state.services.secret_box
     status = await transaction(request, lambda session: set_webhook_secret(
-        session, site_id=site.id, provider=provider, secret=body["webhook_secret"]))
+        session, site_id=site.id, provider=provider, secret=body["webhook_secret"], secret_box=secret_box))
     return json_response(provider_json(request, site, status))
 
 

@@ -44,6 +44,7 @@ from postmetric.web.auth import (
     require_account_site,
 )
 from postmetric.web.bodies import json_object
+from postmetric.web.client_ip import client_ip
 from postmetric.web.db import transaction
 from postmetric.web.responses import iso_time, json_response
 from postmetric.web.routes.accounts import count_login_attempt, now_of, send_mail
@@ -293,6 +294,11 @@ async def _shared(request: Request) -> tuple[SiteShare, Site]:
     return found
 
 
+def _client_address(request: Request) -> str:
+    services = request.app.state.services
+    return client_ip(request.client.host if request.client else "", request.headers, services.trusted_proxies)
+
+
 @public_endpoint
 async def get_share_info(request: Request) -> Response:
     """`GET /api/v1/share/{token}` → what the shared dashboard needs before it queries."""
@@ -308,7 +314,9 @@ async def post_share_unlock(request: Request) -> Response:
     services = request.app.state.services
     share, _ = await _shared(request)
     body = await json_object(request)
-    count_login_attempt(request, f"share:{share.token}")
+    # Per link and client, not per link alone: one client guessing must not lock the link's real
+    # viewers out. count_login_attempt also caps the client across links and logins.
+    count_login_attempt(request, f"share:{share.site_id}:{_client_address(request)}")
     proof = unlock(share, body.get("password"), services.secret_key)
     if proof is None:
         raise ApiError(401, "password: is wrong")

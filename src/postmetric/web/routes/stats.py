@@ -8,6 +8,11 @@ cannot see (exactly as for one that does not exist), 429 over the rate limit.
 
 Queries run in the thread pool: the engine blocks for up to a few hundred milliseconds, and
 the event loop is shared with ingestion.
+
+A share link is a public dashboard: it gets aggregates, never a person. Its realtime answers
+leave out the recent visitors (ids, and each one's page, source and country), and its queries
+may not group or filter by custom properties other than the outbound link's URL: identify calls
+store a person's email, name and user id as properties, and sites send them with goals too.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 from postmetric.stats.parse import parse_query
-from postmetric.stats.query import QueryError
+from postmetric.stats.query import Filter, FilterExpression, Query, QueryError
 from postmetric.stats.visitors import parse_visitor_id, visitor_profile
 from postmetric.web.analytics import REPORTS, realtime_snapshot, run_report
 from postmetric.web.auth import (
@@ -42,6 +47,10 @@ MAX_QUERY_BYTES = 64 * 1024
 # Seconds between two frames of the realtime stream.
 STREAM_INTERVAL_SECONDS = 5.0
 NO_STORE = {"Cache-Control": "no-store"}
+# The custom properties a share viewer may group or filter by: the shared dashboard's outbound links.
+SHARED_PROPERTIES = frozenset({"event:props:url"})
+# What a realtime snapshot says about individual visitors, left out for share viewers.
+PERSONAL_REALTIME_FIELDS = ("recent_visitors",)
 
 
 @api_endpoint(share=True)
@@ -57,6 +66,8 @@ async def post_query(request: Request, caller: Caller) -> Response:
     site = await require_site(request, caller, ref)
     try:
         query = parse_query(raw, site_timezone=site.timezone, now=_now(services))
+        if caller.kind == "share":
+            _refuse_personal_properties(query)
         result = await run_in_threadpool(services.stats.run, query, site_id=site.id, currency=site.currency)
     except QueryError as error:
         raise ApiError(400, str(error)) from None
@@ -89,7 +100,7 @@ async def get_realtime(request: Request, caller: Caller) -> Response:
     site = await require_site(request, caller, request.query_params.get("site_id"))
     snapshot = await run_in_threadpool(realtime_snapshot, services.stats, site, now=_now(services),
                                        events=services.events)
-    return json_response(snapshot, headers=NO_STORE)
+    return json_response(_visible_snapshot(caller, snapshot), headers=NO_STORE)
 
 
 @api_endpoint(share=True)
@@ -107,8 +118,8 @@ async def get_realtime_stream(request: Request, caller: Caller) -> Response:
     async def frames():
         while True:
             snapshot = await run_in_threadpool(realtime_snapshot, services.stats, site, now=_now(services),
-                                       events=services.events)
-            yield _frame("realtime", snapshot)
+                                               events=services.events)
+            yield _frame("realtime", _visible_snapshot(caller, snapshot))
             with anyio.move_on_after(STREAM_INTERVAL_SECONDS):
                 await services.stopping.wait()
             if services.stopping.is_set():
@@ -135,6 +146,31 @@ async def get_visitor(request: Request, caller: Caller) -> Response:
     if profile is None:
         raise ApiError(404, f"visitor_id: visitor {visitor_id!r} not found on this site")
     return json_response(profile)
+
+
+def _refuse_personal_properties(query: Query) -> None:
+    """400 for a share viewer's query that groups or filters by a property that may hold personal data."""
+    for field, names in (("dimensions", query.dimensions), ("filters", _filter_dimensions(query.filters))):
+        for name in names:
+            if name.startswith("event:props:") and name not in SHARED_PROPERTIES:
+                raise ApiError(400, f"{field}: {name} is not shown on a shared dashboard (custom properties may "
+                                    f"hold personal data); only {', '.join(sorted(SHARED_PROPERTIES))} is")
+
+
+def _filter_dimensions(filters: tuple[FilterExpression, ...]) -> list[str]:
+    names = []
+    for expression in filters:
+        if isinstance(expression, Filter):
+            names.append(expression.dimension)
+        else:
+            names.extend(_filter_dimensions(expression.children))
+    return names
+
+
+def _visible_snapshot(caller: Caller, snapshot: dict[str, Any]) -> dict[str, Any]:
+    if caller.kind != "share":
+        return snapshot
+    return {name: value for name, value in snapshot.items() if name not in PERSONAL_REALTIME_FIELDS}
 
 
 async def _access_lost(services, request: Request, site: VisibleSite) -> str | None:

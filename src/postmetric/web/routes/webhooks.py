@@ -57,7 +57,7 @@ def endpoint(provider: str):
         if raw is None:
             return json_error(f"body: larger than {MAX_BODY_BYTES} bytes", 413)
         public_id = request.path_params["site_public_id"]
-        target = await run_in_threadpool(_target, services.metadata, public_id, provider)
+        target = await run_in_threadpool(_target, services.metadata, public_id, provider, services.secret_box)
         if target is None:
             return json_error(f"site: no site with the id {public_id!r}", 404)
         site_id, currency, secret = target.site_id, target.currency, target.secret
@@ -129,9 +129,9 @@ async def _body(request: Request) -> bytes | None:
     return body
 
 
-def _target(sessions, public_id: str, provider: str) -> WebhookTarget | None:
+def _target(sessions, public_id: str, provider: str, secret_box) -> WebhookTarget | None:
     with sessions() as session:
-        return webhook_target(session, public_id=public_id, provider=provider)
+        return webhook_target(session, public_id=public_id, provider=provider, secret_box=secret_box)
 
 
 def _note_delivery(sessions, site_id: int, provider: str, now: float, event_type: str | None, result: str) -> None:
