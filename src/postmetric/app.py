@@ -38,6 +38,7 @@ from postmetric.ingest.useragent import UserAgentParser
 from postmetric.ingest.writer import EventWriter
 from postmetric.sites.directory import SiteDirectory
 from postmetric.sites.goals import GoalDefinition, goal_definitions
+from postmetric.sites.purge import purge_deleted_sites
 from postmetric.sites.salts import cookieless_salts
 from postmetric.sites.retention import retention_job
 from postmetric.sites.settings import SiteSettings
@@ -80,6 +81,7 @@ class Services:
     login_limiter: RateLimiter | RedisRateLimiter | None = None  # per email and per client IP, for login and password reset
     mailer: Mailer | None = None  # None without POSTMETRIC_SMTP_URL
     rates: Rates | None = None  # ECB rates for payments in another currency than the site's
+    site_directory: SiteDirectory | None = None  # what `sites` reads: invalidated when a site is deleted
 
 
 def create_app(settings: Settings, *, clock: Clock = time.time) -> FastEventsEndpoint:
@@ -122,6 +124,7 @@ async def _services(settings: Settings, clock: Clock) -> AsyncIterator[Services]
     recovered = writer.recover()
     if recovered:
         log.info("loaded %d journaled events left by the previous run", recovered)
+    purge_deleted_sites(Session, events)  # rows of sites deleted before the replay, or on other nodes
     # Calls block the event loop: a Redis that hangs must fail fast (ingestion answers 503).
     redis_client = (redis.Redis.from_url(settings.redis_url, socket_timeout=1, socket_connect_timeout=1)
                     if settings.redis_url else None)
@@ -161,6 +164,7 @@ async def _services(settings: Settings, clock: Clock) -> AsyncIterator[Services]
         login_limiter=limiter("login", settings.login_rate_limit),
         mailer=_mailer(settings),
         rates=Rates(),
+        site_directory=directory,
     )
     _hint_first_steps(Session, settings)
     expiry = asyncio.create_task(_expire_visits(sessions, clock))

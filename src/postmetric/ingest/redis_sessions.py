@@ -191,6 +191,18 @@ class RedisSessionTracker:
     def expire(self, now: float) -> None:
         """Nothing to do: Redis drops a visit's keys when their TTL runs out."""
 
+    def forget_site(self, site_id: int) -> None:
+        """Drop every visit of a deleted site: its keys, found by SCAN (which does not block Redis)."""
+        for prefix in (self._visit_prefix, self._latest_prefix):
+            batch = []
+            for key in self._client.scan_iter(match=f"{_glob_escaped(prefix)}{site_id}:*", count=1_000):
+                batch.append(key)
+                if len(batch) == 1_000:
+                    self._client.unlink(*batch)
+                    batch.clear()
+            if batch:
+                self._client.unlink(*batch)
+
     def warm(self, sessions: Iterable[ActiveSession]) -> None:
         """Load visits still active in the event store that Redis does not hold.
 
@@ -208,3 +220,8 @@ class RedisSessionTracker:
             if count % _WARM_BATCH == 0:
                 pipe.execute()
         pipe.execute()
+
+
+def _glob_escaped(text: str) -> str:
+    """`text` matched literally by a Redis glob pattern."""
+    return "".join(f"\\{c}" if c in "*?[]\\" else c for c in text)

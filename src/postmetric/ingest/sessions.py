@@ -99,6 +99,10 @@ class VisitTracker(Protocol):
 
     def warm(self, sessions: Iterable[ActiveSession]) -> None: ...
 
+    def forget_site(self, site_id: int) -> None:
+        """Drop every visit of a deleted site."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class ActiveSession:
@@ -199,6 +203,13 @@ class SessionTracker:
             key = (s.site_id, "s", s.session_id)
             self._visits[key] = visit
             self._latest[(s.site_id, s.visitor_id)] = key
+
+    def forget_site(self, site_id: int) -> None:
+        """Drop every visit of a deleted site (one pass over the cache, bounded by `max_visits`)."""
+        for key in [key for key in self._visits if key[0] == site_id]:
+            del self._visits[key]
+        for key in [key for key in self._latest if key[0] == site_id]:
+            del self._latest[key]
 
     def _derived_visitor(self, event: Event) -> str:
         today, previous = cookieless_visitor_ids(event, self._salts_for(self._clock()))

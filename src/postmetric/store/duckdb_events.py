@@ -278,6 +278,22 @@ class DuckDBEventStore:
                 raise
         return deleted
 
+    def delete_site(self, site_id: int) -> int:
+        """Site deletion: forget everything stored of the site (events, visits, identities, payments) in one
+        transaction; how many events went."""
+        with self._write_lock:
+            db = self._connection
+            db.execute("BEGIN")
+            try:
+                deleted = db.execute("DELETE FROM events WHERE site_id = ?", [site_id]).fetchone()[0]
+                for table in ("sessions", "identities", "payments"):
+                    db.execute(f"DELETE FROM {table} WHERE site_id = ?", [site_id])
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+        return deleted
+
     def payments(self, site_id: int, *, provider: str | None = None, transaction_id: str | None = None,
                  visitor_id: str | None = None) -> list[Payment]:
         """The site's payments, oldest first, optionally of one provider, transaction or visitor."""

@@ -173,6 +173,11 @@ class EventStore(Protocol):
         before it (payments stay); how many events went."""
         ...
 
+    def delete_site(self, site_id: int) -> int:
+        """Site deletion: forget the site's events, visits, identities and payments, all of them; how many
+        events went. Rows still on their way (journaled, not loaded) are the caller's (sites/purge.py)."""
+        ...
+
     def payments(self, site_id: int, *, provider: str | None = None, transaction_id: str | None = None,
                  visitor_id: str | None = None) -> list[Payment]:
         """The site's payments, oldest first."""
