@@ -5,6 +5,8 @@ foreign keys kept; `migrate` turns foreign keys off meanwhile, so that dropping 
 cascade): SQLite then remembers the largest id ever issued in `sqlite_sequence`, seeded here from the
 rows copied. PostgreSQL's sequences never go back: nothing to change there.
 
+Retention is bounded (30 days to 10 years, or forever): a longer one becomes forever.
+
 `site_deletions` records each deleted site's id, so that what the event store still receives of it is
 purged again (sites/purge.py).
 
@@ -34,6 +36,8 @@ def upgrade() -> None:
         for table in ISSUED_ID_TABLES:
             with op.batch_alter_table(table, recreate="always", table_kwargs={"sqlite_autoincrement": True}):
                 pass
+    # retention_days is now at most ten years: a longer one (nearly forever) becomes forever.
+    op.execute("UPDATE sites SET retention_days = NULL WHERE retention_days > 3650")
     op.create_table(
         "site_deletions",
         sa.Column("site_id", sa.Integer(), autoincrement=False, nullable=False),
