@@ -123,3 +123,16 @@ def test_rows_a_crash_left_in_the_journal_do_not_bring_a_deleted_site_back(setti
         assert services.events.journal_position() is not None  # the journal was replayed
         stored = services.events.fetch("SELECT site_id, pathname FROM events ORDER BY site_id")
         assert [(row["site_id"], row["pathname"]) for row in stored] == [(site.id + 1000, f"/from-{site.id + 1000}")]
+
+
+def test_rows_left_by_a_deletion_before_the_upgrade_keep_their_id_from_new_sites(settings, site):
+    """A site deleted before ids were kept left rows in the store: at start-up the next id moves past them."""
+    journal = EventJournal(settings.journal_dir)
+    journal.open_for_append()
+    event = stored_event(timestamp=NOW.timestamp() - 60, pathname="/left-behind")
+    event.site_id = site.id + 4
+    journal.append(encode_rows([event_row(event)]))
+    journal.close()
+    with TestClient(create_app(settings), headers={"user-agent": CHROME_UA}):
+        other = create_tenant(settings, email="mallory@example.com", domain="mallory.example")
+    assert other.site_id == site.id + 5
