@@ -66,6 +66,7 @@ class Services:
     settings: Settings
     clock: Clock
     sites: Callable[[str], SiteSettings | None]
+    site_directory: SiteDirectory  # behind `sites`: invalidated when a site is deleted
     authenticate_site_key: Callable[[str], int | None]
     ingestion: Ingestion
     ingest_limiter: RateLimiter | RedisRateLimiter | None
@@ -81,7 +82,6 @@ class Services:
     login_limiter: RateLimiter | RedisRateLimiter | None = None  # per email and per client IP, for login and password reset
     mailer: Mailer | None = None  # None without POSTMETRIC_SMTP_URL
     rates: Rates | None = None  # ECB rates for payments in another currency than the site's
-    site_directory: SiteDirectory | None = None  # what `sites` reads: invalidated when a site is deleted
 
 
 def create_app(settings: Settings, *, clock: Clock = time.time) -> FastEventsEndpoint:

@@ -12,6 +12,7 @@ from pathlib import Path
 import sqlalchemy
 from alembic import command
 from alembic.config import Config
+from alembic.migration import MigrationContext
 from sqlalchemy import Connection, Engine, event, make_url, text
 from sqlalchemy.engine import URL
 from sqlalchemy.orm import Session, sessionmaker
@@ -78,8 +79,10 @@ def migrate(target: str | URL | Engine) -> None:
                     if connection.dialect.name == "postgresql":
                         # Nodes starting together: one migrates, the others wait, then find nothing to do.
                         connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK_KEY})
+                    before = MigrationContext.configure(connection).get_current_revision()
                     command.upgrade(alembic_config(connection), "head")
-                    if sqlite and (broken := connection.exec_driver_sql("PRAGMA foreign_key_check").all()):
+                    migrated = MigrationContext.configure(connection).get_current_revision() != before
+                    if sqlite and migrated and (broken := connection.exec_driver_sql("PRAGMA foreign_key_check").all()):
                         raise RuntimeError(f"migrating left rows whose parent is missing: {broken[:5]}")
             finally:
                 if sqlite:
