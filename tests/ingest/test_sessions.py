@@ -7,6 +7,7 @@ Eviction (`max_visits`, `expire`) and `warm` of the in-process cache are tested 
 `test_redis_sessions.py` has what only Redis does.
 """
 
+import asyncio
 import uuid
 from collections.abc import Callable
 from datetime import date
@@ -222,7 +223,7 @@ def test_forgetting_a_deleted_site_drops_its_visits_and_no_other_sites(tracker):
             first[site_id, cookie] = e
     clock.advance(60)
 
-    t.forget_site(1)
+    asyncio.run(t.forget_site(1))
 
     for (site_id, cookie), earlier in first.items():
         e = event(clock(), visitor=uuid.UUID(int=site_id) if cookie else None,

@@ -1,4 +1,4 @@
-"""`delete_site`: every table of the event store forgets the site, on DuckDB and ClickHouse; the other
+"""`delete_sites`: every table of the event store forgets the site, on DuckDB and ClickHouse; the other
 sites keep every row."""
 
 from __future__ import annotations
@@ -74,7 +74,7 @@ def test_every_table_holding_the_site_forgets_it_and_only_it(store):
     assert {"events", "sessions", "identities", "payments"} <= set(before)
     assert all(counts.get(DELETED) for counts in before.values())  # the site is in every table to begin with
 
-    assert store.delete_site(DELETED) == 4
+    assert store.delete_sites([DELETED, 99]) == {DELETED: 4}
 
     after = rows_by_site(store)
     assert {table: counts.get(DELETED) for table, counts in after.items()} == {table: None for table in after}
@@ -83,8 +83,16 @@ def test_every_table_holding_the_site_forgets_it_and_only_it(store):
     assert store.payments(DELETED) == [] and len(store.payments(KEPT)) == 1
 
 
-def test_deleting_a_site_with_nothing_stored_changes_nothing(store):
+def test_deleting_sites_with_nothing_stored_changes_nothing(store):
     before = rows_by_site(store)
-    assert store.delete_site(99) == 0
+    assert store.delete_sites([99, 100]) == {}
+    assert store.delete_sites([]) == {}
     assert rows_by_site(store) == before
+
+
+def test_a_site_with_payments_alone_is_purged_too(store):
+    store.record_payments([payment_of(50, "ch_only")])
+    assert store.delete_sites([50, DELETED]) == {50: 0, DELETED: 4}
+    assert store.payments(50) == [] and store.payments(DELETED) == []
+    assert len(store.payments(KEPT)) == 1
 

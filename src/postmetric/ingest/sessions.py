@@ -99,8 +99,8 @@ class VisitTracker(Protocol):
 
     def warm(self, sessions: Iterable[ActiveSession]) -> None: ...
 
-    def forget_site(self, site_id: int) -> None:
-        """Drop every visit of a deleted site."""
+    async def forget_site(self, site_id: int) -> None:
+        """Drop every visit of a deleted site (called on the event loop)."""
         ...
 
 
@@ -204,8 +204,9 @@ class SessionTracker:
             self._visits[key] = visit
             self._latest[(s.site_id, s.visitor_id)] = key
 
-    def forget_site(self, site_id: int) -> None:
-        """Drop every visit of a deleted site (one pass over the cache, bounded by `max_visits`)."""
+    async def forget_site(self, site_id: int) -> None:
+        """Drop every visit of a deleted site: one pass over the cache (bounded by `max_visits`), on the loop
+        like every other use of it."""
         for key in [key for key in self._visits if key[0] == site_id]:
             del self._visits[key]
         for key in [key for key in self._latest if key[0] == site_id]:

@@ -26,9 +26,6 @@ from postmetric.store.metadata import SiteDeletion
 
 log = logging.getLogger(__name__)
 
-# Every table a site's rows live in: the others (sessions) are derived from these.
-_STORED_TABLES = ("events", "identities", "payments")
-
 
 class Flushable(Protocol):
     def flush(self) -> None: ...
@@ -38,7 +35,7 @@ def purge_site(site_id: int, *, writer: Flushable, events: EventStore) -> int:
     """Load what this node journaled, then delete the site from the store; how many events went.
     Blocking: run it in a thread."""
     writer.flush()
-    deleted = events.delete_site(site_id)
+    deleted = events.delete_sites([site_id]).get(site_id, 0)
     log.info("site %d deleted: %d events purged from the event store", site_id, deleted)
     return deleted
 
@@ -47,13 +44,7 @@ def purge_deleted_sites(Session: sessionmaker[Session], events: EventStore) -> d
     """Purge the deleted sites the event store holds rows of; site id → events deleted."""
     with Session() as session:
         deleted_ids = session.scalars(select(SiteDeletion.site_id).order_by(SiteDeletion.site_id)).all()
-    if not deleted_ids:
-        return {}
-    # Integers from our own database, written into the SQL: the statement is the same in both dialects.
-    ids = ", ".join(str(int(site_id)) for site_id in deleted_ids)
-    stored = sorted({row["site_id"] for row in events.fetch(" UNION ALL ".join(
-        f"SELECT DISTINCT site_id FROM {table} WHERE site_id IN ({ids})" for table in _STORED_TABLES))})
-    purged = {site_id: events.delete_site(site_id) for site_id in stored}
+    purged = events.delete_sites(deleted_ids)
     if purged:
         log.info("purged rows that arrived after their site was deleted: %s", purged)
     return purged

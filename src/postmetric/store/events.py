@@ -173,9 +173,10 @@ class EventStore(Protocol):
         before it (payments stay); how many events went."""
         ...
 
-    def delete_site(self, site_id: int) -> int:
-        """Site deletion: forget the site's events, visits, identities and payments, all of them; how many
-        events went. Rows still on their way (journaled, not loaded) are the caller's (sites/purge.py)."""
+    def delete_sites(self, site_ids: Sequence[int]) -> dict[int, int]:
+        """Site deletion: forget these sites' events, visits, identities and payments, all of them; site id →
+        events deleted, for the sites that had rows (a site with none costs no write). Rows still on their
+        way (journaled, not loaded) are the caller's (sites/purge.py)."""
         ...
 
     def payments(self, site_id: int, *, provider: str | None = None, transaction_id: str | None = None,

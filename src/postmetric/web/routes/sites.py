@@ -127,7 +127,7 @@ async def delete_site_route(request: Request, caller: Caller) -> Response:
     await transaction(request, lambda session: delete_site(session, session.get_one(Site, visible.id)))
     services.site_directory.invalidate(visible.public_id)  # its events are refused from now on
     await run_in_threadpool(purge_site, visible.id, writer=services.writer, events=services.events)
-    services.sessions.forget_site(visible.id)  # on the loop, where the visit cache is used
+    await services.sessions.forget_site(visible.id)
     return Response(status_code=204)
 
 
