@@ -41,6 +41,7 @@ from postmetric.ingest.useragent import UserAgentParser
 from postmetric.ingest.writer import EventWriter
 from postmetric.sites.directory import SiteDirectory
 from postmetric.sites.goals import GoalDefinition, goal_definitions
+from postmetric.sites.purge import purge_deleted_sites, reserve_stored_site_ids
 from postmetric.sites.salts import cookieless_salts
 from postmetric.sites.retention import retention_job
 from postmetric.sites.settings import SiteSettings
@@ -69,6 +70,7 @@ class Services:
     settings: Settings
     clock: Clock
     sites: Callable[[str], SiteSettings | None]
+    site_directory: SiteDirectory  # behind `sites`: invalidated when a site is deleted
     authenticate_site_key: Callable[[str], int | None]
     ingestion: Ingestion
     ingest_limiter: RateLimiter | RedisRateLimiter | None
@@ -131,6 +133,8 @@ async def _services(settings: Settings, clock: Clock) -> AsyncIterator[Services]
     recovered = writer.recover()
     if recovered:
         log.info("loaded %d journaled events left by the previous run", recovered)
+    purge_deleted_sites(Session, events)  # rows of sites deleted before the replay, or on other nodes
+    reserve_stored_site_ids(Session, events)  # no new site takes the id of rows a deletion left behind
     # Calls block the event loop: a Redis that hangs must fail fast (ingestion answers 503).
     redis_client = (redis.Redis.from_url(settings.redis_url, socket_timeout=1, socket_connect_timeout=1)
                     if settings.redis_url else None)
@@ -173,6 +177,7 @@ async def _services(settings: Settings, clock: Clock) -> AsyncIterator[Services]
         login_limiter=limiter("login", settings.login_rate_limit),
         mailer=_mailer(settings),
         rates=Rates(),
+        site_directory=directory,
     )
     _hint_first_steps(Session, settings)
     expiry = asyncio.create_task(_expire_visits(sessions, clock))

@@ -7,6 +7,7 @@ Eviction (`max_visits`, `expire`) and `warm` of the in-process cache are tested 
 `test_redis_sessions.py` has what only Redis does.
 """
 
+import asyncio
 import uuid
 from collections.abc import Callable
 from datetime import date
@@ -207,3 +208,26 @@ def test_expired_visits_are_forgotten_by_visitor_too():
     assert len(sessions) == 0
     sessions.assign(goal := server_event(MIDNIGHT + 10, visitor=vid))  # would have joined, had it been kept
     assert goal.visit is not first.visit
+
+
+def test_forgetting_a_deleted_site_drops_its_visits_and_no_other_sites(tracker):
+    clock = Clock(MIDNIGHT + 3600)
+    t = tracker(clock)
+    first = {}
+    for site_id in (1, 11):  # 11: a site whose id starts like the deleted one's
+        for cookie in (True, False):
+            e = event(clock(), visitor=uuid.UUID(int=site_id) if cookie else None,
+                      session=uuid.UUID(int=100 + site_id) if cookie else None)
+            e.site_id = site_id
+            t.assign(e)
+            first[site_id, cookie] = e
+    clock.advance(60)
+
+    asyncio.run(t.forget_site(1))
+
+    for (site_id, cookie), earlier in first.items():
+        e = event(clock(), visitor=uuid.UUID(int=site_id) if cookie else None,
+                  session=uuid.UUID(int=100 + site_id) if cookie else None)
+        e.site_id = site_id
+        t.assign(e)
+        assert same_visit(e, earlier) == (site_id == 11), (site_id, cookie)

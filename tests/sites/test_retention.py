@@ -18,7 +18,7 @@ from postmetric.sites.retention import (
     purge_expired_events,
     retention_job,
 )
-from postmetric.sites.service import create_site, update_site_settings
+from postmetric.sites.service import create_site, delete_site, update_site_settings
 from postmetric.store.database import session_factory
 from postmetric.store.events import encode_rows, event_row
 from postmetric.store.metadata import Site
@@ -161,4 +161,18 @@ async def test_the_retention_job_purges_hourly_on_one_node(Session, sites, store
     runner = JobRunner(Session, [job], holder="node", clock=clock)
     assert await runner.run_due() == ["retention"]
     assert event_sessions_by_site(store)[retained] == [RETAINED + "03", RETAINED + "04"]
-    assert job.run(datetime.fromtimestamp(NOW + DAY, UTC)) == "deleted 2 events of 1 sites"
+    assert job.run(datetime.fromtimestamp(NOW + DAY, UTC)) == "deleted 2 events of 1 sites; purged 0 deleted sites again"
+
+
+def test_the_retention_job_purges_rows_that_reached_a_deleted_site(Session, db_session, sites, store):
+    """Rows of a deleted site loaded after its purge (another node's journal, an event in flight): the
+    next run removes them, from every table; the other sites keep theirs."""
+    retained, forever = sites
+    delete_site(db_session, db_session.get(Site, forever))
+    db_session.commit()
+    job = retention_job(Session, store)
+    assert job.run(datetime.fromtimestamp(NOW, UTC)) == "deleted 5 events of 1 sites; purged 1 deleted sites again"
+    assert forever not in event_sessions_by_site(store) and forever not in sessions_by_site(store)
+    assert forever not in identities_by_site(store)
+    assert event_sessions_by_site(store)[retained] == [RETAINED + "03", RETAINED + "04"]
+    assert job.run(datetime.fromtimestamp(NOW, UTC)) == "deleted 0 events of 0 sites; purged 0 deleted sites again"

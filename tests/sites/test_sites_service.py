@@ -146,6 +146,8 @@ def test_update_site_settings_normalises_every_setting(db_session, site):
 
 def test_retention_can_go_back_to_forever(db_session, site):
     update_site_settings(db_session, site, retention_days=30)
+    update_site_settings(db_session, site, retention_days=3650)
+    assert site.retention_days == 3650
     update_site_settings(db_session, site, retention_days=None)
     assert site.retention_days is None
 
@@ -169,9 +171,14 @@ def test_retention_can_go_back_to_forever(db_session, site):
         ({"excluded_paths": ["/" + "a" * 2048]}, "excluded_paths", "longer than 2048 characters"),
         ({"excluded_paths": [f"/{n}" for n in range(101)]}, "excluded_paths", "101 entries; at most 100"),
         ({"cookieless": "yes"}, "cookieless", "true or false"),
-        ({"retention_days": 0}, "retention_days", "at least 1"),
-        ({"retention_days": "30"}, "retention_days", "at least 1"),
-        ({"retention_days": True}, "retention_days", "at least 1"),
+        ({"retention_days": 0}, "retention_days", "from 30 to 3650"),
+        ({"retention_days": 29}, "retention_days", "from 30 to 3650"),
+        ({"retention_days": 3651}, "retention_days", "from 30 to 3650"),
+        ({"retention_days": 10**30}, "retention_days", "from 30 to 3650"),
+        ({"retention_days": -1}, "retention_days", "from 30 to 3650"),
+        ({"retention_days": 30.5}, "retention_days", "from 30 to 3650"),
+        ({"retention_days": "30"}, "retention_days", "from 30 to 3650"),
+        ({"retention_days": True}, "retention_days", "from 30 to 3650"),
         ({"timezone": "Nowhere"}, "timezone", "IANA time zone"),
         ({"currency": "$"}, "currency", "ISO 4217"),
         ({"name": ""}, "name", "1 to 255"),

@@ -11,7 +11,7 @@ from postmetric.store.metadata import Base
 TABLES = {
     "alembic_version", "users", "sites", "api_keys", "account_tokens", "cookieless_salts",
     "web_sessions", "password_resets", "site_members", "site_invitations", "site_shares", "revenue_providers",
-    "goals", "funnels", "job_leases", "erasures",
+    "goals", "funnels", "job_leases", "site_deletions", "erasures",
 }
 
 

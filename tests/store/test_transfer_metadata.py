@@ -15,6 +15,7 @@ from postmetric.accounts.users import authenticate
 from postmetric.cli import main
 from postmetric.sites.goals import create_goal
 from postmetric.sites.salts import cookieless_salts
+from postmetric.sites.service import delete_site, get_site
 from postmetric.store.database import create_engine, session_factory
 from postmetric.store.metadata import Base, Site
 
@@ -84,3 +85,20 @@ def test_the_copy_keeps_every_row_and_what_depends_on_it(embedded, monkeypatch, 
 def test_postgresql_must_be_named(embedded, capsys):
     assert main(["store", "migrate", "--to", "postgresql"]) == 2
     assert "set POSTMETRIC_DATABASE_URL to the PostgreSQL database" in capsys.readouterr().err
+
+
+def test_ids_issued_before_the_copy_are_not_issued_again(embedded, monkeypatch, capsys):
+    """The last site was deleted on SQLite: PostgreSQL's sequence starts past its id, not past the rows left."""
+    sqlite_url, site, _, _ = embedded
+    engine = create_engine(sqlite_url)
+    with session_factory(engine)() as session:
+        deleted = get_site(session, "shop.example.org")
+        deleted_id = deleted.id
+        delete_site(session, deleted)
+        session.commit()
+    engine.dispose()
+    with postgres_schema() as postgres_url:
+        monkeypatch.setenv("POSTMETRIC_DATABASE_URL", postgres_url)
+        assert cli(capsys, "store", "migrate", "--to", "postgresql")["rows"]["site_deletions"] == 1
+        new = cli(capsys, "sites", "create", "--owner", "ada@example.com", "--domain", "new.example")
+        assert new["id"] > deleted_id > site["id"]

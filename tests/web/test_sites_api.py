@@ -120,7 +120,8 @@ def test_a_taken_domain_is_409(owner, stranger):
 
 
 @pytest.mark.parametrize(("body", "field"), [
-    ({"retention_days": 0}, "retention_days"), ({"excluded_countries": ["Germany"]}, "excluded_countries"),
+    ({"retention_days": 0}, "retention_days"), ({"retention_days": 10**40}, "retention_days"),
+    ({"retention_days": 3651}, "retention_days"), ({"excluded_countries": ["Germany"]}, "excluded_countries"),
     ({"excluded_paths": ["admin"]}, "excluded_paths"), ({"colour": "red"}, "colour"),
     ({"name": "ok", "timezone": "nope"}, "timezone"),
 ])

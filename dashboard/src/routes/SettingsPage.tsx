@@ -1,4 +1,4 @@
-/** Site settings: general, snippet, exclusions, goals, funnels, revenue, API keys, team, sharing, privacy, danger zone. */
+/** Site settings: general, snippet, exclusions, data retention, goals, funnels, revenue, API keys, team, sharing, privacy, danger zone. */
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { type ReactNode, useState } from "react";
 import { Link, NavLink, useNavigate, useParams } from "react-router";
@@ -13,7 +13,7 @@ import { PrivacySettings } from "./PrivacySettings";
 import { RevenueSettings } from "./RevenueSettings";
 
 const SECTIONS = [
-  ["general", "General"], ["snippet", "Snippet"], ["exclusions", "Exclusions"], ["goals", "Goals"], ["funnels", "Funnels"],
+  ["general", "General"], ["snippet", "Snippet"], ["exclusions", "Exclusions"], ["retention", "Data retention"], ["goals", "Goals"], ["funnels", "Funnels"],
   ["revenue", "Revenue"], ["keys", "API keys"],
   ["team", "Team"], ["sharing", "Sharing"], ["privacy", "Privacy"], ["danger", "Danger zone"],
 ] as const;
@@ -76,6 +76,52 @@ function Exclusions({ site }: { site: Site }) {
       <label className="flex items-center gap-2 text-sm"><input type="checkbox" checked={cookieless} onChange={(e) => setCookieless(e.target.checked)} /> Cookieless (visitors are a daily hash, no cookie is set)</label>
       <ErrorBox error={update.error} />
       <div className="flex items-center gap-3"><Button type="submit" disabled={update.isPending}>Save</Button><Saved show={update.isSuccess} /></div>
+    </form>
+  );
+}
+
+// The API's bounds for `retention_days` (sites/service.py): a month to ten years, or null for forever.
+export const MIN_RETENTION_DAYS = 30;
+export const MAX_RETENTION_DAYS = 3650;
+
+/** The retention form as the API's body, or the form's own problem (named like the API's errors). */
+export function retentionBody(keepForever: boolean, days: string): { body: { retention_days: number | null } } | { error: string } {
+  if (keepForever) return { body: { retention_days: null } };
+  const text = days.trim();
+  const value = Number(text);
+  if (!/^\d+$/.test(text) || value < MIN_RETENTION_DAYS || value > MAX_RETENTION_DAYS) {
+    return { error: `retention_days: a whole number of days from ${MIN_RETENTION_DAYS} to ${MAX_RETENTION_DAYS}` };
+  }
+  return { body: { retention_days: value } };
+}
+
+function Retention({ site }: { site: Site }) {
+  const [keepForever, setKeepForever] = useState(site.retention_days == null);
+  const [days, setDays] = useState(String(site.retention_days ?? 365));
+  const [problem, setProblem] = useState<string | null>(null);
+  const update = useSiteUpdate(site);
+  const save = () => {
+    const parsed = retentionBody(keepForever, days);
+    setProblem("error" in parsed ? parsed.error : null);
+    if ("body" in parsed) update.mutate(parsed.body);
+  };
+  return (
+    <form noValidate className="max-w-md space-y-3" onSubmit={(e) => { e.preventDefault(); save(); }}>
+      <p className="text-sm text-gray-600 dark:text-gray-300">
+        Now: {site.retention_days == null ? "visits are kept forever" : `visits older than ${site.retention_days} days are deleted`}.
+        With a limit, older visits are deleted for good within the hour, with their events and identified people; payments stay,
+        as they are the site's accounts.
+      </p>
+      <label className="flex items-center gap-2 text-sm">
+        <input type="radio" name="retention" checked={keepForever} onChange={() => setKeepForever(true)} /> Keep visits forever
+      </label>
+      <label className="flex items-center gap-2 text-sm">
+        <input type="radio" name="retention" checked={!keepForever} onChange={() => setKeepForever(false)} /> Delete visits older than a number of days
+      </label>
+      <Input label={`Days (${MIN_RETENTION_DAYS} to ${MAX_RETENTION_DAYS})`} type="number" inputMode="numeric" min={MIN_RETENTION_DAYS}
+        max={MAX_RETENTION_DAYS} step={1} value={days} disabled={keepForever} onChange={(e) => setDays(e.target.value)} className="max-w-40" />
+      <ErrorBox error={problem ?? update.error} />
+      <div className="flex items-center gap-3"><Button type="submit" disabled={update.isPending}>Save</Button><Saved show={update.isSuccess && !problem} /></div>
     </form>
   );
 }
@@ -216,7 +262,7 @@ function Danger({ site }: { site: Site }) {
   });
   return (
     <div className="max-w-md space-y-3 rounded-md border border-red-300 p-4 dark:border-red-800">
-      <p className="text-sm">Deleting <strong>{site.domain}</strong> removes its settings, keys and every stored event. It cannot be undone.</p>
+      <p className="text-sm">Deleting <strong>{site.domain}</strong> removes its settings and keys, and every event, visit, identified person and payment stored of it. It cannot be undone.</p>
       <Input label={`Type ${site.domain} to confirm`} value={typed} onChange={(e) => setTyped(e.target.value)} />
       <ErrorBox error={remove.error} />
       <Button variant="danger" disabled={typed !== site.domain || remove.isPending} onClick={() => remove.mutate()}>Delete this site</Button>
@@ -234,6 +280,7 @@ export default function SettingsPage() {
     general: <General site={site.data} />,
     snippet: <><Snippet siteId={site.data.id} /><FirstEventCheck siteId={site.data.id} /></>,
     exclusions: <Exclusions site={site.data} />,
+    retention: <Retention site={site.data} />,
     goals: <GoalSettings site={site.data} />,
     funnels: <FunnelSettings site={site.data} />,
     revenue: <RevenueSettings site={site.data} />,

@@ -26,6 +26,8 @@ is fine on one Redis server (or a primary with replicas), not on Redis Cluster.
 
 from __future__ import annotations
 
+import asyncio
+
 import uuid
 from collections.abc import Callable, Iterable
 
@@ -191,6 +193,22 @@ class RedisSessionTracker:
     def expire(self, now: float) -> None:
         """Nothing to do: Redis drops a visit's keys when their TTL runs out."""
 
+    async def forget_site(self, site_id: int) -> None:
+        """Drop every visit of a deleted site: its keys, found by SCAN (which does not block Redis), in a
+        thread, as the scan walks the whole keyspace."""
+        await asyncio.to_thread(self._forget_site, site_id)
+
+    def _forget_site(self, site_id: int) -> None:
+        for prefix in (self._visit_prefix, self._latest_prefix):
+            batch = []
+            for key in self._client.scan_iter(match=f"{_glob_escaped(prefix)}{site_id}:*", count=1_000):
+                batch.append(key)
+                if len(batch) == 1_000:
+                    self._client.unlink(*batch)
+                    batch.clear()
+            if batch:
+                self._client.unlink(*batch)
+
     def warm(self, sessions: Iterable[ActiveSession]) -> None:
         """Load visits still active in the event store that Redis does not hold.
 
@@ -222,3 +240,8 @@ class RedisSessionTracker:
                 self._client.delete(*keys, *named)
         except redis.RedisError as error:
             raise SessionCacheUnavailable(str(error)) from error
+
+
+def _glob_escaped(text: str) -> str:
+    """`text` matched literally by a Redis glob pattern."""
+    return "".join(f"\\{c}" if c in "*?[]\\" else c for c in text)

@@ -103,6 +103,10 @@ class VisitTracker(Protocol):
         """Erasure: drop the visitors' cached visits, so a later event begins a new one."""
         ...
 
+    async def forget_site(self, site_id: int) -> None:
+        """Drop every visit of a deleted site (called on the event loop)."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class ActiveSession:
@@ -211,6 +215,14 @@ class SessionTracker:
             del self._visits[key]
         for visitor in visitors:
             self._latest.pop((site_id, visitor), None)
+
+    async def forget_site(self, site_id: int) -> None:
+        """Drop every visit of a deleted site: one pass over the cache (bounded by `max_visits`), on the loop
+        like every other use of it."""
+        for key in [key for key in self._visits if key[0] == site_id]:
+            del self._visits[key]
+        for key in [key for key in self._latest if key[0] == site_id]:
+            del self._latest[key]
 
     def _derived_visitor(self, event: Event) -> str:
         today, previous = cookieless_visitor_ids(event, self._salts_for(self._clock()))

@@ -1,8 +1,11 @@
-"""Data retention: forget each site's visits older than its `retention_days`.
+"""Data retention: forget each site's visits older than its `retention_days` (30 days to 10 years, or
+forever).
 
 Secondary responsibilities:
 1. `retention_job` wraps the purge as a background `Job` (postmetric/jobs.py), run hourly on one node.
-2. One site's failed purge does not stop the others': it is logged, the rest go on, and the run then
+2. The job also purges deleted sites' rows that reached the event store after their deletion
+   (`sites.purge.purge_deleted_sites`).
+3. One site's failed purge does not stop the others': it is logged, the rest go on, and the run then
    raises so that the job is retried on the next tick (a purge is idempotent).
 """
 
@@ -15,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from postmetric.jobs import Job
+from postmetric.sites.purge import purge_deleted_sites
 from postmetric.store.events import EventStore
 from postmetric.store.metadata import Site
 
@@ -62,6 +66,8 @@ def retention_job(
 
     def run(now: datetime) -> str:
         deleted = purge_expired_events(Session, events, now)
-        return f"deleted {sum(deleted.values())} events of {sum(1 for n in deleted.values() if n)} sites"
+        purged = purge_deleted_sites(Session, events)
+        return (f"deleted {sum(deleted.values())} events of {sum(1 for n in deleted.values() if n)} sites;"
+                f" purged {len(purged)} deleted sites again")
 
     return Job(name="retention", interval_seconds=interval_seconds, run=run)

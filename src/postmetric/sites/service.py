@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from postmetric.errors import AlreadyExists, ValidationError
 from postmetric.sites.patterns import parse_page_pattern
-from postmetric.store.metadata import Site, SiteMember, User
+from postmetric.store.metadata import Site, SiteDeletion, SiteMember, User
 
 PUBLIC_ID_PREFIX = "pm_"
 PUBLIC_ID_ALPHABET = string.ascii_letters + string.digits
@@ -134,12 +134,19 @@ def _cookieless(value: object) -> bool:
     return value
 
 
+# Retention bounds: a month at least (shorter would empty the dashboard's default ranges), ten years at
+# most (a cutoff far in the past is meaningless and, past year 1, cannot even be computed).
+MIN_RETENTION_DAYS = 30
+MAX_RETENTION_DAYS = 3650
+
+
 def _retention_days(value: object) -> int | None:
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+    if isinstance(value, bool) or not isinstance(value, int) or not MIN_RETENTION_DAYS <= value <= MAX_RETENTION_DAYS:
         raise ValidationError(
-            "retention_days", "must be a number of days (at least 1), or null to keep forever"
+            "retention_days",
+            f"must be a number of days from {MIN_RETENTION_DAYS} to {MAX_RETENTION_DAYS}, or null to keep forever",
         )
     return value
 
@@ -239,6 +246,8 @@ def update_site_settings(session: Session, site: Site, **changes: Any) -> Site:
 
 
 def delete_site(session: Session, site: Site) -> None:
-    """Delete the site and its keys (its events live in the event store and are not touched here)."""
+    """Delete the site and everything of it in the metadata database, and remember its id: the caller
+    then purges the event store (`sites.purge`), which keeps purging whatever of it arrives later."""
+    session.add(SiteDeletion(site_id=site.id))
     session.delete(site)
     session.flush()

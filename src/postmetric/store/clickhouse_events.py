@@ -353,6 +353,25 @@ class ClickHouseEventStore:
                 self._delete("identities", identified_before, params)
         return row["n"]
 
+    def delete_sites(self, site_ids: Sequence[int]) -> dict[int, int]:
+        """Site deletion: forget everything stored of these sites (events, visits, identities, payments) on
+        every shard and replica; site id → events deleted, for the sites that had rows. A table holding
+        nothing of them is left alone: a mutation rewrites data parts."""
+        ids = [int(site_id) for site_id in site_ids]
+        if not ids:
+            return {}
+        of_sites = "has({ids:Array(UInt32)}, site_id)"
+        found: dict[int, int] = {}
+        with self._lock:
+            for table in ("events", "sessions", "identities", "payments"):
+                rows = self._query(f"SELECT site_id, count() AS n FROM {table} WHERE {of_sites} GROUP BY site_id",
+                                   {"ids": ids})
+                if rows:
+                    self._delete(table, of_sites, {"ids": ids})
+                for row in rows:
+                    found[row["site_id"]] = found.get(row["site_id"], 0) + (row["n"] if table == "events" else 0)
+        return found
+
     # -- erasure and export (privacy/): kept apart from the site-wide purge ---------------------
 
     def erase_visitors(self, site_id: int, visitor_ids: Sequence[str]) -> dict[str, int]:

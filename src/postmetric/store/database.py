@@ -12,6 +12,7 @@ from pathlib import Path
 import sqlalchemy
 from alembic import command
 from alembic.config import Config
+from alembic.migration import MigrationContext
 from sqlalchemy import Connection, Engine, event, make_url, text
 from sqlalchemy.engine import URL
 from sqlalchemy.orm import Session, sessionmaker
@@ -76,11 +77,28 @@ def migrate(target: str | URL | Engine) -> None:
     """Upgrade the metadata schema to the newest revision; does nothing when already there."""
     engine = target if isinstance(target, Engine) else create_engine(target)
     try:
-        with engine.begin() as connection:
-            if connection.dialect.name == "postgresql":
-                # Nodes starting together: one migrates, the others wait, then find nothing to do.
-                connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK_KEY})
-            command.upgrade(alembic_config(connection), "head")
+        with engine.connect() as connection:
+            sqlite = connection.dialect.name == "sqlite"
+            if sqlite:
+                # A batch migration rebuilds a table by copying it and dropping the original: with foreign
+                # keys on, the drop would delete its children's rows (ON DELETE CASCADE). The pragma only
+                # takes effect outside a transaction; the check below stands in for it.
+                connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+                connection.commit()
+            try:
+                with connection.begin():
+                    if connection.dialect.name == "postgresql":
+                        # Nodes starting together: one migrates, the others wait, then find nothing to do.
+                        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK_KEY})
+                    before = MigrationContext.configure(connection).get_current_revision()
+                    command.upgrade(alembic_config(connection), "head")
+                    migrated = MigrationContext.configure(connection).get_current_revision() != before
+                    if sqlite and migrated and (broken := connection.exec_driver_sql("PRAGMA foreign_key_check").all()):
+                        raise RuntimeError(f"migrating left rows whose parent is missing: {broken[:5]}")
+            finally:
+                if sqlite:
+                    connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+                    connection.commit()
     finally:
         if engine is not target:
             engine.dispose()

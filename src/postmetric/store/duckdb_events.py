@@ -280,6 +280,33 @@ class DuckDBEventStore:
                 raise
         return deleted
 
+    def delete_sites(self, site_ids: Sequence[int]) -> dict[int, int]:
+        """Site deletion: forget everything stored of these sites (events, visits, identities, payments) in
+        one transaction; site id → events deleted, for the sites that had rows. Looked up under the write
+        lock, like the deletes: a purge running in a job thread at shutdown then finishes before `close`."""
+        ids = [int(site_id) for site_id in site_ids]
+        if not ids:
+            return {}
+        with self._write_lock:
+            db = self._connection
+            found = db.execute(
+                "SELECT site_id, sum(n)::BIGINT FROM (SELECT site_id, count(*) AS n FROM events WHERE list_contains($ids, site_id)"
+                " GROUP BY site_id UNION ALL SELECT DISTINCT site_id, 0 FROM payments WHERE list_contains($ids, site_id)"
+                " UNION ALL SELECT DISTINCT site_id, 0 FROM identities WHERE list_contains($ids, site_id)) GROUP BY site_id",
+                {"ids": ids}).fetchall()
+            if not found:
+                return {}
+            stored = [site_id for site_id, _ in found]
+            db.execute("BEGIN")
+            try:
+                for table in ("events", "sessions", "identities", "payments"):
+                    db.execute(f"DELETE FROM {table} WHERE list_contains($ids, site_id)", {"ids": stored})
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+        return dict(found)
+
     # -- erasure and export (privacy/): kept apart from the site-wide purge ---------------------
 
     def erase_visitors(self, site_id: int, visitor_ids: Sequence[str]) -> dict[str, int]:

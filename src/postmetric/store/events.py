@@ -173,6 +173,12 @@ class EventStore(Protocol):
         before it (payments stay); how many events went."""
         ...
 
+    def delete_sites(self, site_ids: Sequence[int]) -> dict[int, int]:
+        """Site deletion: forget these sites' events, visits, identities and payments, all of them; site id →
+        events deleted, for the sites that had rows (a site with none costs no write). Rows still on their
+        way (journaled, not loaded) are the caller's (sites/purge.py)."""
+        ...
+
     def payments(self, site_id: int, *, provider: str | None = None, transaction_id: str | None = None,
                  visitor_id: str | None = None) -> list[Payment]:
         """The site's payments, oldest first."""

@@ -3,6 +3,9 @@
 Secondary responsibilities:
 1. `UTCDateTime`: timezone-aware datetimes stored as UTC on every backend.
 2. A constraint naming convention, so Alembic batch migrations on SQLite can address constraints.
+3. Ids are never reused: SQLite hands out max(id) + 1 unless a table is AUTOINCREMENT, so a deleted
+   site's id would go to the next site created, and its events with it (PostgreSQL's sequences never
+   go back).
 """
 
 from __future__ import annotations
@@ -56,8 +59,13 @@ class Base(DeclarativeBase):
     type_annotation_map = {datetime: UTCDateTime(), list[str]: JSON(), bytes: LargeBinary()}
 
 
+# Every table whose id is handed out (in URLs, in the event store) keeps the largest id it ever issued.
+NEVER_REUSED_IDS = {"sqlite_autoincrement": True}
+
+
 class User(Base):
     __tablename__ = "users"
+    __table_args__ = NEVER_REUSED_IDS
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(320), unique=True)  # always lower-case
@@ -67,6 +75,7 @@ class User(Base):
 
 class Site(Base):
     __tablename__ = "sites"
+    __table_args__ = NEVER_REUSED_IDS
 
     id: Mapped[int] = mapped_column(primary_key=True)
     public_id: Mapped[str] = mapped_column(String(15), unique=True)  # "pm_" + 12 characters
@@ -96,6 +105,7 @@ class ApiKey(Base):
     """A site key: reads that site's stats and writes its goals, payments and identities."""
 
     __tablename__ = "api_keys"
+    __table_args__ = NEVER_REUSED_IDS
 
     id: Mapped[int] = mapped_column(primary_key=True)
     site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"), index=True)
@@ -113,6 +123,7 @@ class AccountToken(Base):
     """An account token: manages the sites of the user it belongs to."""
 
     __tablename__ = "account_tokens"
+    __table_args__ = NEVER_REUSED_IDS
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
@@ -139,6 +150,7 @@ class WebSession(Base):
     """A dashboard login: the `pm_session` cookie holds the raw token, this row its sha256."""
 
     __tablename__ = "web_sessions"
+    __table_args__ = NEVER_REUSED_IDS
 
     id: Mapped[int] = mapped_column(primary_key=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
@@ -153,6 +165,7 @@ class PasswordReset(Base):
     """A single-use password reset link sent by email; only its sha256 is kept."""
 
     __tablename__ = "password_resets"
+    __table_args__ = NEVER_REUSED_IDS
 
     id: Mapped[int] = mapped_column(primary_key=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
@@ -180,6 +193,7 @@ class SiteInvitation(Base):
     """An emailed invitation to join a site; accepted by the user with that email."""
 
     __tablename__ = "site_invitations"
+    __table_args__ = NEVER_REUSED_IDS
 
     id: Mapped[int] = mapped_column(primary_key=True)
     site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"), index=True)
@@ -223,7 +237,7 @@ class Goal(Base):
     from a path pattern (`/thank-you`, `/blog/*`). Custom events are goals without one."""
 
     __tablename__ = "goals"
-    __table_args__ = (UniqueConstraint("site_id", "display_name"),)
+    __table_args__ = (UniqueConstraint("site_id", "display_name"), NEVER_REUSED_IDS)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"), index=True)
@@ -238,6 +252,7 @@ class Funnel(Base):
     """A funnel (SPEC §7): 2–8 ordered steps, each a page pattern or a goal."""
 
     __tablename__ = "funnels"
+    __table_args__ = NEVER_REUSED_IDS
 
     id: Mapped[int] = mapped_column(primary_key=True)
     site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"), index=True)
@@ -246,6 +261,16 @@ class Funnel(Base):
     steps: Mapped[list[dict[str, str]]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
     updated_at: Mapped[datetime] = mapped_column(default=utc_now, onupdate=utc_now)
+
+
+class SiteDeletion(Base):
+    """A deleted site's id: whatever of it the event store still receives (a node's unloaded journal,
+    an event in flight) is purged again (sites/purge.py). No foreign key: the site row is gone."""
+
+    __tablename__ = "site_deletions"
+
+    site_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    deleted_at: Mapped[datetime] = mapped_column(default=utc_now)
 
 
 class JobLease(Base):
@@ -271,6 +296,7 @@ class ErasureRecord(Base):
     No foreign keys: the record outlives the site and the user it names."""
 
     __tablename__ = "erasures"
+    __table_args__ = NEVER_REUSED_IDS
 
     id: Mapped[int] = mapped_column(primary_key=True)
     site_id: Mapped[int] = mapped_column(index=True)

@@ -11,7 +11,8 @@ checkpoint, so events journaled but not yet loaded are loaded into ClickHouse at
 
 To PostgreSQL, the metadata: every table row for row, ids included (so site public ids, keys, share
 links and webhook secrets keep working), parents before children; then each id sequence is set past
-the largest id copied, so the next site or user gets a fresh one.
+the largest id copied or ever issued (SQLite's AUTOINCREMENT remembers deleted rows' ids), so the next
+site or user gets a fresh one.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, func, insert, select, text
+from sqlalchemy import Connection, Engine, func, insert, select, text
 
 from postmetric.errors import DomainError
 from postmetric.revenue.ledger import PAYMENT_COLUMN_NAMES, payment_from_row
@@ -87,8 +88,19 @@ def copy_metadata(source: Engine, target: Engine, *, progress: Progress = lambda
             copied[table.name] = len(rows)
             progress(table.name, done / len(tables))
         if writing.dialect.name == "postgresql":
+            issued = _largest_ids_issued(reading)
             for table in tables:
                 if "id" in table.c and table.c.id.primary_key and table.c.id.autoincrement in (True, "auto"):
                     writing.execute(text(f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'),"
-                                         f" coalesce(max(id), 1), max(id) IS NOT NULL) FROM {table.name}"))
+                                         f" greatest(coalesce(max(id), 1), :issued), greatest(max(id), :issued) > 0)"
+                                         f" FROM {table.name}"), {"issued": issued.get(table.name, 0)})
     return copied
+
+
+def _largest_ids_issued(source: Connection) -> dict[str, int]:
+    """Table → the largest id SQLite ever issued in it (AUTOINCREMENT keeps it): the ids of rows deleted
+    since are not given again after the copy either."""
+    if source.dialect.name != "sqlite" or not source.scalar(
+            text("SELECT count(*) FROM sqlite_master WHERE name = 'sqlite_sequence'")):
+        return {}
+    return {name: seq for name, seq in source.execute(text("SELECT name, seq FROM sqlite_sequence"))}

@@ -141,9 +141,13 @@ ACCOUNT_PATHS: dict[str, Any] = {
                    errors={**E401, **E404}),
         "put": _op("update_site", "Change any subset of the settings (admins and owners), all or nothing.", tag=S,
                    params=[SITE_PARAM], body={"timezone": "UTC", "excluded_paths": ["/admin/*"]}, ok=("200", SITE),
-                   errors={**SITE_ERRORS, **E409}),
+                   errors={**SITE_ERRORS, **E409},
+                   description="`retention_days`: 30 to 3650, or null to keep visits forever; older visits are "
+                               "deleted within the hour, with their events and identities (payments stay)."),
         "delete": _op("delete_site", "Delete the site (owners only).", tag=S, params=[SITE_PARAM], ok=None,
-                      errors=SITE_ERRORS),
+                      errors=SITE_ERRORS,
+                      description="Its events, visits, identities and payments are purged from the event store "
+                                  "before the answer; its id is never given to another site."),
     },
     "/api/v1/sites/{id}/members": {
         "get": _op("list_members", "Members and open invitations.", tag=S, params=[SITE_PARAM],

@@ -15,6 +15,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.background import BackgroundTask
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -29,6 +30,7 @@ from postmetric.sites.members import (
     remove_member,
     require_role,
 )
+from postmetric.sites.purge import purge_site
 from postmetric.sites.service import create_site, delete_site, update_site_settings
 from postmetric.sites.sharing import get_share, set_sharing, share_by_token, unlock
 from postmetric.store.metadata import ApiKey, Site, SiteMember, SiteShare, User
@@ -118,10 +120,15 @@ async def put_site_settings(request: Request, caller: Caller) -> Response:
 
 @api_endpoint
 async def delete_site_route(request: Request, caller: Caller) -> Response:
-    """`DELETE /api/v1/sites/{id}` → 204; owners only."""
+    """`DELETE /api/v1/sites/{id}` → 204 once the site is gone, with its events, visits, identities and
+    payments in the event store (`sites/purge.py`); owners only."""
+    services = request.app.state.services
     visible = await require_account_site(request, caller)
     require_role(visible.role, ("owner",), "delete the site")
     await transaction(request, lambda session: delete_site(session, session.get_one(Site, visible.id)))
+    services.site_directory.invalidate(visible.public_id)  # its events are refused from now on
+    await run_in_threadpool(purge_site, visible.id, writer=services.writer, events=services.events)
+    await services.sessions.forget_site(visible.id)
     return Response(status_code=204)
 
 

@@ -1,7 +1,7 @@
 """Erasures: the audit row of each erasure of a visitor or person (privacy/erasure.py), without personal data.
 
 Revision ID: 0007
-Revises: 0005
+Revises: 0006
 Create Date: 2026-12-07
 """
 
@@ -12,7 +12,7 @@ from alembic import op
 
 
 revision: str = "0007"
-down_revision: str | None = "0005"
+down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -32,6 +32,7 @@ def upgrade() -> None:
         sa.Column("payments", sa.Integer(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_erasures")),
+        sqlite_autoincrement=True,  # ids never issued twice, as for every table (0006)
     )
     op.create_index(op.f("ix_erasures_site_id"), "erasures", ["site_id"], unique=False)
 
