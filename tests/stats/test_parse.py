@@ -130,7 +130,7 @@ def test_date_ranges_resolve_in_the_query_timezone(label, start, end):
         ({"include": {"total_rows": "yes"}}, "include.total_rows", "true or false"),
         ({"pagination": {"limit": 0}}, "pagination.limit", "between 1 and 10000"),
         ({"pagination": {"limit": 10001}}, "pagination.limit", "between 1 and 10000"),
-        ({"pagination": {"offset": -1}}, "pagination.offset", "at least 0"),
+        ({"pagination": {"offset": -1}}, "pagination.offset", "between 0 and 1000000000"),
         ({"attribution": "linear"}, "attribution", "must be one of first_touch, last_touch"),
         ({"site_id": ""}, "site_id", "is required"),
         ({"colour": "blue"}, "colour", "is not a query field"),

@@ -32,6 +32,7 @@ from typing import Any
 
 from postmetric.errors import ValidationError
 from postmetric.revenue.currency import minor_units
+from postmetric.time_window import PAYMENT_AHEAD, window_problem
 
 PROVIDERS = ("api", "stripe", "lemonsqueezy", "polar", "paddle", "script")
 KINDS = ("new", "renewal", "refund", "trial")
@@ -280,6 +281,9 @@ def _timestamp(value: object, now: datetime) -> datetime:
         raise ValidationError("timestamp", f"{value!r} is not an ISO 8601 date and time") from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=timezone.utc)
+    problem = window_problem(moment, now=now, ahead=PAYMENT_AHEAD)
+    if problem is not None:
+        raise ValidationError("timestamp", problem)
     return moment.astimezone(timezone.utc)
 
 

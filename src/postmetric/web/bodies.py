@@ -15,7 +15,7 @@ MAX_BODY_BYTES = 64 * 1024
 async def read_json(request: Request, *, if_empty: str, max_bytes: int = MAX_BODY_BYTES) -> Any:
     """The body parsed as JSON; 400 `if_empty` for an empty body or not JSON, 413 past `max_bytes`."""
     declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > max_bytes:
+    if declared is not None and declared.isdigit() and (len(declared) > 15 or int(declared) > max_bytes):
         raise ApiError(413, f"body: larger than {max_bytes} bytes")
     body = b""
     async for chunk in request.stream():
