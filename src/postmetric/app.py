@@ -20,6 +20,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import sessionmaker
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -46,6 +47,7 @@ from postmetric.store.database import create_engine, migrate, session_factory
 from postmetric.store.events import EventStore, open_event_store
 from postmetric.store.metadata import Site
 from postmetric.store.journal import EventJournal
+from postmetric.web.bodies import RefuseNulCharacters
 from postmetric.web.client_ip import TrustedProxies
 from postmetric.web.ratelimit import RateLimiter, RedisRateLimiter
 from postmetric.web.responses import json_error, json_response
@@ -98,6 +100,7 @@ def create_app(settings: Settings, *, clock: Clock = time.time) -> FastEventsEnd
                 *dashboard.routes,  # last: the SPA fallback takes every GET path the others did not
             ],
             lifespan=lifespan,
+            middleware=[Middleware(RefuseNulCharacters)],
             exception_handlers={HTTPException: _http_error, Exception: _unexpected_error},
         )
     )

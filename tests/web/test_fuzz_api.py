@@ -36,7 +36,7 @@ from live_app import serving
 from smtp_server import start_smtp
 from stats_api_support import create_tenant
 
-EXAMPLES = int(os.environ.get("POSTMETRIC_FUZZ_EXAMPLES", "12"))
+EXAMPLES = int(os.environ.get("POSTMETRIC_FUZZ_EXAMPLES", "15"))
 SKIPPED = {
     ("GET", "/api/v1/realtime/stream"),
     ("DELETE", "/api/v1/sites/{id}"),

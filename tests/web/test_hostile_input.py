@@ -253,3 +253,56 @@ def test_an_event_stored_before_year_1_does_not_break_all_time_queries(client, o
     query = {"site_id": owner.public_id, "date_range": "all", "metrics": ["visitors"]}
     response = client.post("/api/v1/query", json=query, headers=bearer(owner.key))
     assert response.status_code == 200, response.text
+
+
+# -- NUL characters (PostgreSQL refuses them in text) ---------------------------------------
+
+
+@pytest.fixture
+def any_metadata_client(metadata_url, tmp_path, derived_data_dir):
+    """The app on SQLite and on PostgreSQL metadata, with a tenant (its keys and tokens)."""
+    from starlette.testclient import TestClient
+
+    from postmetric.app import create_app
+    from postmetric.config import Settings
+    from postmetric.store.database import migrate
+
+    from factories import Clock
+    from stats_api_support import create_tenant
+
+    settings = Settings(data_dir=tmp_path / "data", cache_dir=derived_data_dir, database_url=metadata_url,
+                        ingest_rate_limit="", login_rate_limit="")
+    settings.ensure_data_dir()
+    migrate(settings.metadata_url)
+    tenant = create_tenant(settings, email="owner@example.com", domain="example.com")
+    with TestClient(create_app(settings, clock=Clock(NOW.timestamp()))) as test_client:
+        yield test_client, tenant
+
+
+def test_nul_characters_are_a_400_naming_the_field(any_metadata_client):
+    client, tenant = any_metadata_client
+    site = f"/api/v1/sites/{tenant.site_id}"
+    requests = [  # (method, path, body, credential, field named)
+        ("GET", "/api/v1/analytics/overview?site_id=pm_%00", None, tenant.token, "site_id"),
+        ("GET", "/api/events.gif?websiteId=pm_%00&type=pageview&href=https://example.com/", None, None, "websiteId"),
+        ("POST", "/api/v1/query", {"site_id": "pm_\x00", "date_range": "7d", "metrics": ["visitors"]},
+         tenant.token, "site_id"),
+        ("POST", "/api/v1/auth/login", {"email": "a\x00@example.com", "password": "x"}, None, "email"),
+        ("POST", "/api/v1/auth/signup", {"email": "a\x00@example.com", "password": "a long password"}, None, "email"),
+        ("PUT", site, {"name": "a\x00b"}, tenant.token, "name"),
+        ("POST", f"{site}/keys", {"name": "a\x00"}, tenant.token, "name"),
+        ("POST", f"{site}/members", {"email": "a\x00@example.com", "role": "viewer"}, tenant.token, "email"),
+        ("POST", f"{site}/funnels", {"name": "f", "steps": [{"type": "page", "match": "/\x00"},
+                                                          {"type": "goal", "match": "x"}]}, tenant.token,
+         "steps[0].match"),
+        ("GET", "/api/v1/share/abc%00", None, None, "path"),
+        ("POST", "/api/v1/share/abc%00/unlock", {"password": "x"}, None, "path"),
+    ]
+    for method, path, body, credential, field in requests:
+        headers = bearer(credential) if credential else {}
+        response = client.request(method, path, json=body, headers=headers)
+        assert response.status_code == 400, f"{method} {path}: {response.status_code} {response.text[:200]}"
+        assert response.json()["error"].startswith(f"{field}: "), (path, response.json())
+    response = client.post("/api/events", content=orjson.dumps({"websiteId": "pm_\x00", "type": "pageview",
+                                                                 "href": "https://example.com/"}))
+    assert response.status_code == 400 and response.json()["error"].startswith("websiteId"), response.text

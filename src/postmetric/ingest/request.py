@@ -150,6 +150,8 @@ def _decode_problem(error: Exception) -> str:
 
 
 def _to_event(p: Payload, *, ip: str, user_agent: str, now: float, server_side: bool) -> Event:
+    if "\x00" in p.websiteId:  # the site lookup may reach PostgreSQL, which refuses NUL in text
+        raise IngestError("websiteId: must not contain a NUL character")
     event_type = TYPE_ALIASES.get(p.type)
     if event_type is None:
         raise IngestError(f"type must be one of {', '.join(TYPE_ALIASES)}; got {p.type!r}")
