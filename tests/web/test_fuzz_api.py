@@ -11,6 +11,10 @@ Left out of the generated calls, on purpose:
 1. `GET /api/v1/realtime/stream`: an endless event stream (its parameters are the realtime ones).
 2. Operations that would end the run's own access (deleting the site, revoking its key, removing
    its owner), so the later examples still reach the code behind authentication.
+
+Generated values stay within what JSON and URLs carry; the classes schemathesis rarely reaches
+(ids past 64 bits, year 1 with an offset, invalid UTF-8, NUL characters…) are each tested on
+every endpoint in test_hostile_input.py.
 """
 
 from __future__ import annotations
@@ -22,9 +26,10 @@ from datetime import datetime, timezone
 import httpx
 import pytest
 import schemathesis
+from hypothesis import HealthCheck, Phase, given
+from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
-from hypothesis import HealthCheck, given, Phase, settings as hypothesis_settings
 from schemathesis.specs.openapi.checks import content_type_conformance, status_code_conformance
 
 from postmetric.app import create_app
