@@ -41,7 +41,7 @@ from live_app import serving
 from smtp_server import start_smtp
 from stats_api_support import create_tenant
 
-EXAMPLES = int(os.environ.get("POSTMETRIC_FUZZ_EXAMPLES", "15"))
+EXAMPLES = int(os.environ.get("POSTMETRIC_FUZZ_EXAMPLES", "20"))
 SKIPPED = {
     ("GET", "/api/v1/realtime/stream"),
     ("DELETE", "/api/v1/sites/{id}"),
