@@ -12,7 +12,7 @@ DASHBOARD_MODULES := dashboard/node_modules/.package-lock.json
 DASHBOARD_BUILD := src/postmetric/static/dashboard/index.html
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: install run test bench-ingest bench-query clean
+.PHONY: install run test fuzz bench-ingest bench-query clean
 
 install: $(STAMP) $(TRACKER_BUILD) $(DASHBOARD_BUILD)
 
@@ -51,6 +51,12 @@ run: install
 test: install $(CHROMIUM)
 	cd dashboard && npm run --silent check && npm test --silent
 	POSTMETRIC_TEST_DATABASE_URL=$(PG_URL) $(BIN)/pytest -q
+
+# The schema-driven fuzz test of `make test` (tests/web/test_fuzz_api.py), with far more
+# examples per operation: any 5xx, or an answer the OpenAPI document does not describe, fails it.
+FUZZ_EXAMPLES ?= 300
+fuzz: install
+	POSTMETRIC_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/pytest -q tests/web/test_fuzz_api.py
 
 bench-ingest: install
 	$(BIN)/python bench/ingest.py

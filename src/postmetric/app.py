@@ -50,6 +50,7 @@ from postmetric.store.database import create_engine, migrate, scrub_free_space, 
 from postmetric.store.events import EventStore, open_event_store
 from postmetric.store.metadata import Site
 from postmetric.store.journal import EventJournal
+from postmetric.web.bodies import RefuseNulCharacters
 from postmetric.web.client_ip import TrustedProxies
 from postmetric.web.ratelimit import RateLimiter, RedisRateLimiter
 from postmetric.web.responses import json_error, json_response
@@ -106,7 +107,7 @@ def create_app(settings: Settings, *, clock: Clock = time.time) -> FastEventsEnd
                 *dashboard.routes,  # last: the SPA fallback takes every GET path the others did not
             ],
             lifespan=lifespan,
-            middleware=[Middleware(SecurityHeaders)],
+            middleware=[Middleware(SecurityHeaders), Middleware(RefuseNulCharacters)],
             exception_handlers={HTTPException: _http_error, Exception: _unexpected_error},
         )
     )

@@ -113,7 +113,8 @@ def payments(draw, site_id: int, events: list) -> list:
             "renewal": draw(st.booleans()), "refunded": draw(st.integers(0, 4)) == 0,
         }
         drawn.append(parse_payment(raw, site_id=draw(st.sampled_from([site_id] * 5 + [site_id + 1])),
-                                   site_currency=currency, now=WINDOW_START, provider=("api", "stripe")[number % 2]))
+                                   site_currency=currency, now=WINDOW_START + WINDOW,
+                                   provider=("api", "stripe")[number % 2]))
     unique = {p.key: p for p in reversed(drawn)}  # the store keeps the first delivery of a key
     return list(unique.values())
 

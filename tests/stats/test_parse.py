@@ -16,6 +16,13 @@ def parse(**fields):
                        site_timezone="Europe/Berlin", now=NOW)
 
 
+def _nested_nots(depth: int) -> list:
+    nested: list = ["is", "event:page", ["/"]]
+    for _ in range(depth):
+        nested = ["not", nested]
+    return nested
+
+
 def utc(*args) -> datetime:
     return datetime(*args, tzinfo=timezone.utc)
 
@@ -130,10 +137,24 @@ def test_date_ranges_resolve_in_the_query_timezone(label, start, end):
         ({"include": {"total_rows": "yes"}}, "include.total_rows", "true or false"),
         ({"pagination": {"limit": 0}}, "pagination.limit", "between 1 and 10000"),
         ({"pagination": {"limit": 10001}}, "pagination.limit", "between 1 and 10000"),
-        ({"pagination": {"offset": -1}}, "pagination.offset", "at least 0"),
+        ({"pagination": {"offset": -1}}, "pagination.offset", "between 0 and 1000000000"),
         ({"attribution": "linear"}, "attribution", "must be one of first_touch, last_touch"),
         ({"site_id": ""}, "site_id", "is required"),
         ({"colour": "blue"}, "colour", "is not a query field"),
+        # Extremes: each of these once raised OverflowError, OSError or RecursionError (a 500),
+        # or listed millions of time buckets before refusing.
+        ({"date_range": ["0001-01-01T00:00:00+01:00", "2026-03-01"]}, "date_range", "between 1970-01-01 and 2099-12-31"),
+        ({"date_range": ["2026-01-01", "9999-12-31T23:59:59-01:00"]}, "date_range", "between 1970-01-01"),
+        ({"date_range": ["0001-01-01", "9999-12-31"]}, "date_range", "between 1970-01-01"),
+        ({"timezone": "Europe"}, "timezone", "not a known IANA time zone"),
+        ({"timezone": "a" * 300}, "timezone", "not a known IANA time zone"),
+        ({"pagination": {"offset": 2**64}}, "pagination.offset", "between 0 and 1000000000"),
+        ({"dimensions": ["time:minute"], "date_range": ["2000-01-01", "2026-01-01"], "include": {"time_labels": True}},
+         "dimensions", "more than 10000"),
+        ({"dimensions": ["time:hour"], "date_range": ["2024-01-01", "2026-01-01"], "include": {"comparison": "previous_period"}},
+         "dimensions", "more than 10000"),
+        ({"filters": [_nested_nots(9)]}, "filters[0]" + "[1]" * 8, "nest at most 8 deep"),
+        ({"filters": [_nested_nots(2000)]}, "filters[0]" + "[1]" * 8, "nest at most 8 deep"),
     ],
 )
 def test_invalid_queries_name_the_field_and_the_problem(fields, field, message):
@@ -142,6 +163,13 @@ def test_invalid_queries_name_the_field_and_the_problem(fields, field, message):
     assert refused.value.field == field
     assert message in refused.value.message
     assert str(refused.value).startswith(f"{field}: ")
+
+
+def test_time_buckets_are_only_counted_where_they_are_listed():
+    """Without time_labels or a comparison the store groups only the buckets that hold data."""
+    query = parse(dimensions=["time:minute"], date_range=["2000-01-01", "2026-01-01"])
+    assert query.dimensions == ("time:minute",)
+    assert parse(filters=[_nested_nots(8)]).filters
 
 
 def test_a_query_must_be_an_object():

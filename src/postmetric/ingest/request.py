@@ -15,13 +15,14 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Mapping
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from ipaddress import ip_address
 from typing import Annotated, Any
 
 import msgspec
 
 from postmetric.ingest.event import Event, EventType
+from postmetric.time_window import window_problem
 
 MAX_BODY_BYTES = 16 * 1024
 MAX_BATCH_EVENTS = 1_000
@@ -30,7 +31,8 @@ MAX_REFERRER_CHARS = 2_048
 MAX_PROPS = 20
 MAX_PROP_VALUE_CHARS = 255
 MAX_USER_AGENT_CHARS = 1_024
-# Backfills may be old, but a clock running ahead on a client must not create future data.
+# Backfills may be old (down to time_window.EARLIEST), but a clock running ahead on a client
+# must not create future data.
 MAX_FUTURE_SECONDS = 300
 
 TYPE_ALIASES = {"custom": EventType.GOAL, "external_link": EventType.OUTBOUND} | {
@@ -133,11 +135,23 @@ def _decode(decode, body: bytes):
         return decode(body)
     except msgspec.ValidationError as exc:  # a subclass of DecodeError: check it first
         raise IngestError(f"invalid event: {exc}") from None
-    except msgspec.DecodeError as exc:
-        raise IngestError(f"malformed JSON: {exc}") from None
+    except (msgspec.DecodeError, UnicodeDecodeError, RecursionError) as exc:
+        raise IngestError(f"malformed JSON: {_decode_problem(exc)}") from None
+
+
+def _decode_problem(error: Exception) -> str:
+    """What msgspec found wrong, in words: it raises UnicodeDecodeError for a string that is not
+    UTF-8 and RecursionError past its nesting limit, not DecodeError."""
+    if isinstance(error, UnicodeDecodeError):
+        return "a string is not valid UTF-8"
+    if isinstance(error, RecursionError):
+        return "nested too deeply"
+    return str(error)
 
 
 def _to_event(p: Payload, *, ip: str, user_agent: str, now: float, server_side: bool) -> Event:
+    if "\x00" in p.websiteId:  # the site lookup may reach PostgreSQL, which refuses NUL in text
+        raise IngestError("websiteId: must not contain a NUL character")
     event_type = TYPE_ALIASES.get(p.type)
     if event_type is None:
         raise IngestError(f"type must be one of {', '.join(TYPE_ALIASES)}; got {p.type!r}")
@@ -156,9 +170,7 @@ def _to_event(p: Payload, *, ip: str, user_agent: str, now: float, server_side: 
     check_bots = True
     if server_side:
         if p.timestamp is not None:
-            timestamp = _unix_seconds(p.timestamp)
-            if timestamp > now + MAX_FUTURE_SECONDS:
-                raise IngestError("timestamp is in the future")
+            timestamp = _checked_timestamp(p.timestamp, now)
         if p.ip is not None:
             try:
                 ip = str(ip_address(p.ip))
@@ -240,8 +252,8 @@ def parse_server_identify(body: bytes, *, site_public_id: str, now: float) -> Ev
 def _json_object(body: bytes) -> dict[str, Any]:
     try:
         raw = msgspec.json.decode(body)
-    except msgspec.DecodeError as exc:
-        raise IngestError(f"body: is not valid JSON ({exc})") from None
+    except (msgspec.DecodeError, UnicodeDecodeError, RecursionError) as exc:
+        raise IngestError(f"body: is not valid JSON ({_decode_problem(exc)})") from None
     if not isinstance(raw, dict):
         raise IngestError("body: must be a JSON object")
     return raw
@@ -254,9 +266,7 @@ def _pageless_event(raw: dict[str, Any], event_type: EventType, name: str, props
     are the backend's, not the visitor's. The site key vouches for it: no bot check."""
     timestamp = now
     if raw.get("timestamp") is not None:
-        timestamp = _timestamp_field(raw["timestamp"])
-        if timestamp > now + MAX_FUTURE_SECONDS:
-            raise IngestError("timestamp: is in the future")
+        timestamp = _checked_timestamp(_timestamp_field(raw["timestamp"]), now)
     ip = raw.get("ip")
     if ip is not None:
         try:
@@ -297,10 +307,10 @@ def _visitor_field(raw: dict[str, Any]) -> str:
     return ids.pop()
 
 
-def _timestamp_field(value: object) -> float:
+def _timestamp_field(value: object) -> datetime:
     if isinstance(value, str):
         try:
-            return _unix_seconds(datetime.fromisoformat(value))
+            return datetime.fromisoformat(value)
         except ValueError:
             pass
     raise IngestError(f"timestamp: {value!r} is not an ISO 8601 date and time like 2026-11-20T10:00:00Z")
@@ -355,7 +365,12 @@ def _prop_text(value: str | int | float | bool) -> str:
     return ("true" if value else "false") if isinstance(value, bool) else str(value)
 
 
-def _unix_seconds(value: datetime) -> float:
+def _checked_timestamp(value: datetime, now: float) -> float:
+    """A client's `timestamp` as Unix seconds, refused outside the time window."""
     if value.tzinfo is None:  # an ISO timestamp without offset is taken as UTC
         value = value.replace(tzinfo=timezone.utc)
+    problem = window_problem(value, now=datetime.fromtimestamp(now, timezone.utc),
+                             ahead=timedelta(seconds=MAX_FUTURE_SECONDS))
+    if problem is not None:
+        raise IngestError(f"timestamp: {problem}")
     return value.timestamp()

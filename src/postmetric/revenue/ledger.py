@@ -26,12 +26,13 @@ import re
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timezone
 from decimal import Decimal
 from typing import Any
 
 from postmetric.errors import ValidationError
 from postmetric.revenue.currency import minor_units
+from postmetric.time_window import PAYMENT_AHEAD, window_problem
 
 PROVIDERS = ("api", "stripe", "lemonsqueezy", "polar", "paddle", "script")
 KINDS = ("new", "renewal", "refund", "trial")
@@ -75,10 +76,6 @@ MAX_AMOUNT_MAJOR = 10**12  # MAX_AMOUNT_MINOR in a currency with 3 decimals (KWD
 # as text, never converted (an integer that size costs the event loop a CPU-minute).
 MAX_AMOUNT_CHARS = 40
 MAX_DECIMALS = 8  # more than any currency's (4); "1e-999999999" is refused before any scaling
-# The window a payment's date must fall in: nothing was paid through a webhook before 2000, and
-# a clock a day off is the most a correct sender's can be.
-EARLIEST_PAYMENT = datetime(2000, 1, 1, tzinfo=timezone.utc)
-MAX_AHEAD = timedelta(days=1)
 MAX_TEXT = 255
 Converter = Callable[[Decimal, str, str, date], Decimal]
 
@@ -293,7 +290,7 @@ def _flag(raw: Mapping, field: str) -> bool:
 
 
 def _timestamp(value: object, now: datetime) -> datetime:
-    """When the payment happened: absent is `now`; else inside `EARLIEST_PAYMENT` … now + `MAX_AHEAD`."""
+    """When the payment happened: absent is `now`; else inside the window of `time_window`."""
     if value is None or value == "":
         return now.astimezone(timezone.utc)
     if not isinstance(value, str):
@@ -309,10 +306,9 @@ def _timestamp(value: object, now: datetime) -> datetime:
         raise ValidationError("timestamp", f"{value[:64]!r} is not an ISO 8601 date and time") from None
     except OverflowError:  # year 1 or 9999 with an offset: outside what a datetime holds in UTC
         raise ValidationError("timestamp", f"{value[:64]!r} is out of range") from None
-    latest = now.astimezone(timezone.utc) + MAX_AHEAD
-    if not EARLIEST_PAYMENT <= moment <= latest:
-        raise ValidationError("timestamp", f"{value[:64]!r} is outside {_iso(EARLIEST_PAYMENT)} … "
-                                           f"{_iso(latest)} (now + {MAX_AHEAD.days} day)")
+    problem = window_problem(moment, now=now, ahead=PAYMENT_AHEAD)
+    if problem is not None:
+        raise ValidationError("timestamp", problem)
     return moment
 
 

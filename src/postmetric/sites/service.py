@@ -82,9 +82,9 @@ def _timezone(value: object) -> str:
         if isinstance(value, str):
             ZoneInfo(value)
             return value
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a directory ("Europe"), a name too long
         pass
-    raise ValidationError("timezone", f"{value!r} is not an IANA time zone like Europe/Berlin or UTC")
+    raise ValidationError("timezone", f"{str(value)[:100]!r} is not an IANA time zone like Europe/Berlin or UTC")
 
 
 def _currency(value: object) -> str:
@@ -219,8 +219,8 @@ def get_site(session: Session, ref: int | str) -> Site | None:
     if isinstance(ref, int):
         return session.get(Site, ref)
     ref = ref.strip()
-    if ref.isascii() and ref.isdigit():
-        return session.get(Site, int(ref))
+    if ref.isascii() and ref.isdigit():  # more than 18 digits overflows the 64-bit id column
+        return session.get(Site, int(ref)) if len(ref) <= 18 else None
     if ref.startswith(PUBLIC_ID_PREFIX):
         return session.scalar(select(Site).where(Site.public_id == ref))
     try:

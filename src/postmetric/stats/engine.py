@@ -18,7 +18,8 @@ from postmetric.sites.goals import GoalDefinition
 from postmetric.stats import registry
 from postmetric.stats.compiler import Scope, compile_query, goal_in_context, time_unit
 from postmetric.stats.dialects import DIALECTS
-from postmetric.stats.query import Filter, FilterExpression, Query, QueryError
+from postmetric.stats.parse import check_time_buckets
+from postmetric.stats.query import Filter, FilterExpression, Query
 from postmetric.store.events import EventStore
 
 Number = int | float
@@ -49,11 +50,13 @@ class StatsEngine:
         scope = self._scope(query, site_id, currency, goals)
         digits = minor_units(currency)
         unit = time_unit(query)
-        labels = bucket_labels(unit, query.timezone, scope.start, scope.end) if unit else None
+        # Every bucket's label is listed (for time_labels and for pairing comparisons) only
+        # within MAX_TIME_BUCKETS, checked before listing them; `all` is only known here.
+        labels = None
+        if unit and (query.time_labels or query.comparison):
+            check_time_buckets(query.dimensions, scope.start, scope.end)
+            labels = bucket_labels(unit, query.timezone, scope.start, scope.end)
         fill = bool(query.time_labels and unit and len(query.dimensions) == 1)
-        if fill and len(labels) > registry.MAX_LIMIT:
-            raise QueryError("dimensions", f"{len(labels)} time:{unit} buckets are too many to list; "
-                                           "choose a larger interval or a shorter date range")
         rows = self._groups(query, scope, paginate=not fill)
         results = [_result(query, row, digits) for row in rows]
         total_rows = rows[0]["total_rows"] if rows else 0
@@ -108,8 +111,16 @@ class StatsEngine:
         if not rows or not rows[0]["n"]:
             first = end - timedelta(microseconds=1)
         else:
-            first = datetime.fromtimestamp(rows[0]["first"] / 1_000_000, timezone.utc)
+            first = first_stored_moment(rows[0]["first"], end)
         return datetime.combine(first.astimezone(tz).date(), time(0), tzinfo=tz).astimezone(timezone.utc)
+
+
+def first_stored_moment(micros: int, end: datetime) -> datetime:
+    """A site's earliest stored timestamp (epoch microseconds) as where `all` may begin, kept
+    within [EPOCH, end): ingestion refuses timestamps before 2000, but a row stored before it did
+    (year 1, even year 0) must not make every all-time query overflow."""
+    last = end - timedelta(microseconds=1)
+    return datetime.fromtimestamp(min(max(micros / 1_000_000, 0.0), last.timestamp()), timezone.utc)
 
 
 # -- metrics -----------------------------------------------------------------------------

@@ -50,6 +50,7 @@ from zoneinfo import ZoneInfo
 
 from postmetric.stats import registry
 from postmetric.stats.dialects import DIALECTS, Dialect, ParamKind, page_pattern
+from postmetric.stats.engine import first_stored_moment
 from postmetric.stats.parse import parse_query
 from postmetric.stats.query import DateRange, QueryError
 from postmetric.store.events import EventStore
@@ -92,7 +93,8 @@ def parse_funnel_query(params: Mapping[str, str], *, site_timezone: str, now: da
         raise QueryError("breakdown", f"{breakdown!r} is not a visit dimension; known: "
                                       f"{', '.join(registry.VISIT_DIMENSIONS)}")
     limit_text = params.get("limit") or str(DEFAULT_BREAKDOWN_LIMIT)
-    if not (limit_text.isascii() and limit_text.isdigit()) or not 1 <= int(limit_text) <= MAX_BREAKDOWN_LIMIT:
+    if not (limit_text.isascii() and limit_text.isdigit() and len(limit_text) <= 4
+            and 1 <= int(limit_text) <= MAX_BREAKDOWN_LIMIT):
         raise QueryError("limit", f"must be an integer between 1 and {MAX_BREAKDOWN_LIMIT}")
     return FunnelQuery(resolved.date_range, resolved.timezone, breakdown, int(limit_text))
 
@@ -116,7 +118,7 @@ def _first_event_day(store: EventStore, site_id: int, tz_name: str, end: datetim
                        f" WHERE site_id = {d.param('site', 'int')}", {"site": site_id})
     first = end - timedelta(microseconds=1)  # no event: the range is the last day
     if rows and rows[0]["n"]:
-        first = min(first, datetime.fromtimestamp(rows[0]["first"] / 1_000_000, timezone.utc))
+        first = first_stored_moment(rows[0]["first"], end)
     tz = ZoneInfo(tz_name)
     return datetime.combine(first.astimezone(tz).date(), time(0), tzinfo=tz).astimezone(timezone.utc)
 

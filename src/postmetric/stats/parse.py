@@ -2,6 +2,13 @@
 
 Date ranges are resolved here, in the query's timezone, against `now` (a parameter, so
 tests need no clock).
+
+Secondary responsibility: bounding the work a query may ask for before any is done. Dates lie
+in QUERY_YEARS, so no date arithmetic can overflow; offsets and filter nesting are capped; and
+where every time bucket is listed (`time_labels`, comparisons) a time dimension may cut the
+range into at most MAX_TIME_BUCKETS buckets (`check_time_buckets`, which the engine calls again
+once `all` is resolved to the site's first visit): listing `time:minute` over years would
+otherwise cost seconds of CPU before any answer.
 """
 
 from __future__ import annotations
@@ -21,6 +28,14 @@ KNOWN_FIELDS = frozenset({
 })
 KNOWN_INCLUDE = frozenset({"comparison", "time_labels", "total_rows"})
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+QUERY_YEARS = range(1970, 2100)  # the years a date in a query may name
+MAX_TIME_BUCKETS = registry.MAX_LIMIT
+MAX_OFFSET = 1_000_000_000  # rows; past this no store answers quickly, and SQL integers stay small
+MAX_FILTER_DEPTH = 8  # and/or/not inside one another; deeper only costs recursion
+# The shortest a bucket of each unit can be (a day loses an hour to daylight saving time):
+# dividing a range by it overestimates its buckets, never under.
+_SHORTEST_BUCKET = {"minute": timedelta(minutes=1), "hour": timedelta(hours=1), "day": timedelta(hours=23),
+                    "week": timedelta(days=7, hours=-1), "month": timedelta(days=28, hours=-1)}
 # Patterns are checked by RE2 itself, the engine DuckDB and ClickHouse match with: Python's
 # `re` accepts lookarounds and backreferences that would fail there.
 _RE2_QUIET = re2.Options()
@@ -62,19 +77,23 @@ def parse_query(raw: object, *, site_timezone: str, now: datetime) -> Query:
     filters = _filters(raw.get("filters", []))
     if "scroll_depth" in metrics:
         _check_scroll_depth(dimensions, filters)
+    date_range = _date_range(raw.get("date_range"), tz, now)
+    time_labels = _boolean("include.time_labels", include.get("time_labels", False))
+    if (time_labels or comparison) and date_range.name != "all":  # `all`: once the engine knows its start
+        check_time_buckets(dimensions, date_range.start, date_range.end)
 
     return Query(
         site_id=site_id.strip(),
-        date_range=_date_range(raw.get("date_range"), tz, now),
+        date_range=date_range,
         metrics=metrics,
         dimensions=dimensions,
         filters=filters,
         order_by=_order_by(raw.get("order_by", []), metrics, dimensions),
         comparison=comparison,
-        time_labels=_boolean("include.time_labels", include.get("time_labels", False)),
+        time_labels=time_labels,
         total_rows=_boolean("include.total_rows", include.get("total_rows", False)),
         limit=_integer("pagination.limit", pagination.get("limit", 100), 1, registry.MAX_LIMIT),
-        offset=_integer("pagination.offset", pagination.get("offset", 0), 0, None),
+        offset=_integer("pagination.offset", pagination.get("offset", 0), 0, MAX_OFFSET),
         timezone=tz_name,
         attribution=attribution,
     )
@@ -85,8 +104,20 @@ def _timezone(name: object) -> ZoneInfo:
         raise QueryError("timezone", "must be an IANA time zone name such as Europe/Berlin")
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise QueryError("timezone", f"{name!r} is not a known IANA time zone") from None
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a directory ("Europe"), a name too long
+        raise QueryError("timezone", f"{name[:100]!r} is not a known IANA time zone") from None
+
+
+def check_time_buckets(dimensions: tuple[str, ...], start: datetime, end: datetime) -> None:
+    """QueryError unless a time dimension among `dimensions` cuts [start, end) into at most
+    MAX_TIME_BUCKETS buckets; an estimate from the range's length, so it costs nothing."""
+    unit = next((d.partition(":")[2] or "day" for d in dimensions if d in registry.TIME_DIMENSIONS), None)
+    if unit is None:
+        return
+    buckets = (end - start) // _SHORTEST_BUCKET[unit] + 1
+    if buckets > MAX_TIME_BUCKETS:
+        raise QueryError("dimensions", f"time:{unit} cuts this date range into about {buckets} buckets, more than "
+                                       f"{MAX_TIME_BUCKETS}; choose a larger interval or a shorter date range")
 
 
 def _metrics(value: object) -> tuple[str, ...]:
@@ -152,18 +183,20 @@ def _filters(value: object) -> tuple[FilterExpression, ...]:
     return tuple(_filter(item, f"filters[{i}]") for i, item in enumerate(value))
 
 
-def _filter(item: object, path: str) -> FilterExpression:
+def _filter(item: object, path: str, depth: int = 0) -> FilterExpression:
     if not isinstance(item, list) or not item or not isinstance(item[0], str):
         raise QueryError(path, "must be [operator, dimension, [values]] or [\"and\"|\"or\", [filters]] or [\"not\", filter]")
     operator = item[0]
+    if operator in registry.LOGICAL_OPERATORS and depth == MAX_FILTER_DEPTH:
+        raise QueryError(path, f"and, or and not nest at most {MAX_FILTER_DEPTH} deep")
     if operator in ("and", "or"):
         if len(item) != 2 or not isinstance(item[1], list) or not item[1]:
             raise QueryError(path, f"{operator} takes a non-empty list of filters")
-        return Logical(operator, tuple(_filter(child, f"{path}[1][{i}]") for i, child in enumerate(item[1])))
+        return Logical(operator, tuple(_filter(child, f"{path}[1][{i}]", depth + 1) for i, child in enumerate(item[1])))
     if operator == "not":
         if len(item) != 2:
             raise QueryError(path, "not takes exactly one filter")
-        return Logical("not", (_filter(item[1], f"{path}[1]"),))
+        return Logical("not", (_filter(item[1], f"{path}[1]", depth + 1),))
     if operator not in registry.FILTER_OPERATORS:
         raise QueryError(path, f"unknown operator {operator!r}; known: "
                                f"{', '.join(registry.FILTER_OPERATORS + registry.LOGICAL_OPERATORS)}")
@@ -250,14 +283,22 @@ def _named_range(name: str, tz: ZoneInfo, now: datetime) -> tuple[datetime, date
 
 
 def _instant(text: str, tz: ZoneInfo, *, is_end: bool) -> datetime:
-    """An ISO date means the whole day (an end date is inclusive); a datetime is taken as given."""
+    """An ISO date means the whole day (an end date is inclusive); a datetime is taken as given.
+    The year is checked before any arithmetic: year 1 or 9999 with an offset would overflow."""
+    shown = text[:100]
     try:
         if len(text) == 10:
             day = date.fromisoformat(text)
-            return _midnight(day + timedelta(days=1) if is_end else day, tz)
-        moment = datetime.fromisoformat(text)
+            moment = datetime.combine(day, time(0))
+        else:
+            moment = datetime.fromisoformat(text)
     except ValueError:
-        raise QueryError("date_range", f"{text!r} is not an ISO date (2026-11-26) or datetime") from None
+        raise QueryError("date_range", f"{shown!r} is not an ISO date (2026-11-26) or datetime") from None
+    if moment.year not in QUERY_YEARS:
+        raise QueryError("date_range", f"{shown!r} is not between {QUERY_YEARS[0]}-01-01 "
+                                       f"and {QUERY_YEARS[-1]}-12-31")
+    if len(text) == 10:
+        return _midnight(moment.date() + timedelta(days=1) if is_end else moment.date(), tz)
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=tz)
     return moment.astimezone(timezone.utc)

@@ -67,11 +67,14 @@ class ApiError(Exception):
         self.status, self.message, self.headers = status, message, dict(headers or {})
 
 
+MAX_ID_DIGITS = 18  # every id of 18 digits fits a signed 64-bit column; longer ones name nothing
+
+
 def path_id(request: Request, name: str, what: str) -> int:
     """The numeric id in the path parameter `name`; anything else is a 404 for that `what`."""
     text = request.path_params[name]
-    if not text.isascii() or not text.isdigit():
-        raise ApiError(404, f"{name}: {what} {text!r} not found")
+    if not text.isascii() or not text.isdigit() or len(text) > MAX_ID_DIGITS:
+        raise ApiError(404, f"{name}: {what} {text[:40]!r} not found")
     return int(text)
 
 

@@ -1,13 +1,21 @@
-"""Reading JSON request bodies: a size cap, and errors that say what is wrong."""
+"""Reading JSON request bodies: a size cap, and errors that say what is wrong.
+
+Secondary responsibility: NUL characters are refused at the edge, in bodies (`read_json`) and in
+paths and query strings (`RefuseNulCharacters`): no field needs one, and PostgreSQL refuses them
+in text, so one reaching a metadata lookup would fail it with a 500.
+"""
 
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import parse_qsl
 
 import orjson
 from starlette.requests import Request
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from postmetric.web.auth import ApiError
+from postmetric.web.responses import json_error
 
 MAX_BODY_BYTES = 64 * 1024
 
@@ -15,7 +23,7 @@ MAX_BODY_BYTES = 64 * 1024
 async def read_json(request: Request, *, if_empty: str, max_bytes: int = MAX_BODY_BYTES) -> Any:
     """The body parsed as JSON; 400 `if_empty` for an empty body or not JSON, 413 past `max_bytes`."""
     declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > max_bytes:
+    if declared is not None and declared.isdigit() and (len(declared) > 15 or int(declared) > max_bytes):
         raise ApiError(413, f"body: larger than {max_bytes} bytes")
     body = b""
     async for chunk in request.stream():
@@ -25,9 +33,13 @@ async def read_json(request: Request, *, if_empty: str, max_bytes: int = MAX_BOD
     if not body.strip():
         raise ApiError(400, if_empty)
     try:
-        return orjson.loads(body)
+        value = orjson.loads(body)
     except orjson.JSONDecodeError as error:
         raise ApiError(400, f"body: is not valid JSON ({error})") from None
+    field = _nul_field(value)
+    if field is not None:
+        raise ApiError(400, f"{field}: {_NUL}")
+    return value
 
 
 async def json_object(request: Request, *, max_bytes: int = MAX_BODY_BYTES) -> dict[str, Any]:
@@ -39,3 +51,51 @@ async def json_object(request: Request, *, max_bytes: int = MAX_BODY_BYTES) -> d
 
 
 _NOT_AN_OBJECT = "body: must be a JSON object"
+_NUL = "must not contain a NUL character (\\u0000)"
+
+
+def _nul_field(value: Any) -> str | None:
+    """The path (`steps[1].match`) of the first key or string holding a NUL character, or None.
+    Iterative: orjson allows 1,024 levels of nesting, more than Python's recursion limit."""
+    pending: list[tuple[str, Any]] = [("body", value)]
+    while pending:
+        path, item = pending.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return path
+        elif isinstance(item, dict):
+            for key, child in item.items():
+                child_path = key if path == "body" else f"{path}.{key}"
+                if "\x00" in key:
+                    return child_path.replace("\x00", "")
+                pending.append((child_path, child))
+        elif isinstance(item, list):
+            pending.extend((f"{path}[{i}]", child) for i, child in enumerate(item))
+    return None
+
+
+class RefuseNulCharacters:
+    """ASGI middleware: 400 for a path or a query parameter holding a NUL character (`%00`)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            field = _nul_in_url(scope)
+            if field is not None:
+                await json_error(f"{field}: {_NUL}", 400)(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+def _nul_in_url(scope: Scope) -> str | None:
+    if "\x00" in scope["path"]:
+        return "path"
+    query: bytes = scope.get("query_string", b"")
+    if b"%00" not in query and b"\x00" not in query:
+        return None
+    for name, value in parse_qsl(query.decode("latin-1"), keep_blank_values=True):
+        if "\x00" in name or "\x00" in value:
+            return name.replace("\x00", "") or "query"
+    return "query"

@@ -57,7 +57,8 @@ def _op(operation_id: str, summary: str, *, tag: str, ok: tuple[str, Any] | None
 
 E400 = {"400": _error("A missing or invalid field; the message names it.", "timezone: 'Mars' is not an IANA time zone")}
 E401 = {"401": _error("No session, account token or share access.", "the session has ended; log in again")}
-E403 = {"403": _error("A cookie request without X-CSRF-Token, or a role that may not do this.",
+E403 = {"403": _error("A cookie request without X-CSRF-Token, a site key (it only reads stats), or a role "
+                      "that may not do this.",
                       "role: viewers cannot change settings")}
 E404 = {"404": _error("The site does not exist or the caller is not a member (the same answer).",
                       "site_id: site 'pm_AbC123xyz987' not found")}
@@ -98,7 +99,9 @@ ACCOUNT_PATHS: dict[str, Any] = {
         body={"email": "ada@example.com", "password": "…"}, ok=("200", LOGGED_IN),
         errors={**E400, "401": _error("Wrong pair.", "email or password is wrong"), **E429, **BROWSER_ERRORS})},
     "/api/v1/auth/logout": {"post": _op("logout", "End this session.", tag=A, security=SESSION_ONLY, ok=None,
-                                        errors={**E401, **E403})},
+                                        errors={**E401, **E403, "400": _error(
+                                            "A credential other than the session cookie.",
+                                            "session: only a dashboard session can log out; revoke API keys instead")})},
     "/api/v1/auth/session": {"get": _op("session", "Who is logged in, and the CSRF token for changes.", tag=A,
                                         security=SESSION_ONLY, ok=("200", LOGGED_IN), errors=E401)},
     "/api/v1/auth/password-reset": {"post": _op(
@@ -138,7 +141,7 @@ ACCOUNT_PATHS: dict[str, Any] = {
     },
     "/api/v1/sites/{id}": {
         "get": _op("get_site", "A site with every setting.", tag=S, params=[SITE_PARAM], ok=("200", SITE),
-                   errors={**E401, **E404}),
+                   errors={**E401, **E403, **E404}),
         "put": _op("update_site", "Change any subset of the settings (admins and owners), all or nothing.", tag=S,
                    params=[SITE_PARAM], body={"timezone": "UTC", "excluded_paths": ["/admin/*"]}, ok=("200", SITE),
                    errors={**SITE_ERRORS, **E409},
@@ -151,7 +154,7 @@ ACCOUNT_PATHS: dict[str, Any] = {
     },
     "/api/v1/sites/{id}/members": {
         "get": _op("list_members", "Members and open invitations.", tag=S, params=[SITE_PARAM],
-                   ok=("200", {"members": [MEMBER], "invitations": [INVITATION]}), errors={**E401, **E404}),
+                   ok=("200", {"members": [MEMBER], "invitations": [INVITATION]}), errors={**E401, **E403, **E404}),
         "post": _op("invite_member", "Invite by email (admins and owners; only owners invite owners).", tag=S,
                     params=[SITE_PARAM], body={"email": "carol@example.com", "role": "admin"},
                     ok=("201", {"invitation": INVITATION, "emailed": True}),
@@ -180,7 +183,7 @@ ACCOUNT_PATHS: dict[str, Any] = {
         errors=SITE_ERRORS)},
     "/api/v1/sites/{id}/sharing": {
         "get": _op("get_sharing", "The public share link.", tag=T, params=[SITE_PARAM], ok=("200", SHARING),
-                   errors={**E401, **E404}),
+                   errors={**E401, **E403, **E404}),
         "put": _op("set_sharing", "Turn the share link on or off; set or remove (null) its password.", tag=T,
                    params=[SITE_PARAM], body={"enabled": True, "password": "optional"}, ok=("200", SHARING),
                    errors=SITE_ERRORS,

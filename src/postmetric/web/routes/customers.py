@@ -20,7 +20,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from postmetric.revenue.customers import MAX_LIMIT, customers
-from postmetric.stats.parse import parse_query
+from postmetric.stats.parse import MAX_OFFSET, parse_query
 from postmetric.stats.query import DateRange, QueryError
 from postmetric.web.auth import ApiError, Caller, VisibleSite, api_endpoint, require_site
 from postmetric.web.responses import json_response
@@ -37,7 +37,7 @@ async def get_customers(request: Request, caller: Caller) -> Response:
     site = await require_site(request, caller, params.get("site_id"))
     date_range = _date_range(params.get("date_range") or DEFAULT_RANGE, site, _now(services))
     limit = _integer(params.get("limit"), "limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
-    offset = _integer(params.get("offset"), "offset", 0, 0, None)
+    offset = _integer(params.get("offset"), "offset", 0, 0, MAX_OFFSET)
     body = await run_in_threadpool(
         lambda: customers(services.events, site_id=site.id, currency=site.currency, start=date_range.start,
                           end=date_range.end, limit=limit, offset=offset))
@@ -55,16 +55,15 @@ def _date_range(text: str, site: VisibleSite, now: datetime) -> DateRange:
     return query.date_range
 
 
-def _integer(text: str | None, name: str, default: int, low: int, high: int | None) -> int:
+def _integer(text: str | None, name: str, default: int, low: int, high: int) -> int:
     if text is None or text == "":
         return default
     try:
         value = int(text)
     except ValueError:
         value = low - 1
-    if value < low or (high is not None and value > high):
-        bounds = f"between {low} and {high}" if high is not None else f"at least {low}"
-        raise ApiError(400, f"{name}: must be an integer {bounds}")
+    if not low <= value <= high:
+        raise ApiError(400, f"{name}: must be an integer between {low} and {high}")
     return value
 
 

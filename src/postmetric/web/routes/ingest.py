@@ -170,7 +170,7 @@ def check_body_headers(headers: Mapping[str, str], limit: int) -> None:
     if declared is not None:
         if not declared.isdigit():
             raise Refused(400, "Content-Length is not a number")
-        if int(declared) > limit:
+        if len(declared) > 15 or int(declared) > limit:  # int() of thousands of digits is refused
             raise Refused(413, f"the request body is larger than {limit} bytes")
 
 
