@@ -112,3 +112,22 @@ def test_excluded_paths_with_nested_stars_are_matched_on_long_paths_without_back
             assert (event.drop_reason is DropReason.EXCLUDED_PATH) is dropped, path[:20]
     finally:
         geo.close()
+
+
+def test_a_cookieless_site_ignores_the_ids_a_page_sends(enrichers):
+    """Settings → cookieless holds even for a snippet that still sends ids: the visit is the server's hash."""
+    cookieless = replace(SITE, public_id="pm_Cookieless0001", cookieless=True)
+    ctx = replace(enrichers, sites={SITE.public_id: SITE, cookieless.public_id: cookieless}.get)
+    sent = {"client_visitor_id": "0b5f4c6e-1f2a-4d3b-9c8d-7e6f5a4b3c2d",
+            "client_session_id": "1c6e5d7f-2a3b-4c4d-8d9e-8f7a6b5c4d3e"}
+
+    def pageview(public_id: str) -> Event:
+        event = Event(site_public_id=public_id, type=EventType.PAGEVIEW, name="pageview",
+                      href="https://example.com/", timestamp=NOW, ip="81.2.69.142", user_agent=CHROME_UA, **sent)
+        return pipeline.run(event, ctx)
+
+    assert pageview(SITE.public_id).visit.visitor_id == sent["client_visitor_id"]
+    hashed = pageview(cookieless.public_id)
+    assert hashed.drop_reason is None
+    assert hashed.visit.visitor_id not in sent.values() and hashed.visit.session_id not in sent.values()
+    assert pageview(cookieless.public_id).visit.visitor_id == hashed.visit.visitor_id  # same visitor, by hash

@@ -165,6 +165,11 @@ def put_acquisition(event: Event, ctx: Enrichers) -> DropReason | None:
 
 
 def put_identity(event: Event, ctx: Enrichers) -> DropReason | None:
+    if event.site.cookieless and event.href:
+        # The site promised its visitors no identifiers: whatever ids a page sends (an old snippet
+        # without data-cookieless, a cached script), the visit is the server's keyed hash. Pageless
+        # server-side goals and identify calls keep theirs: they name a visitor the hash made.
+        event.client_visitor_id = event.client_session_id = None
     ctx.sessions.assign(event)
     return None
 
