@@ -10,7 +10,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 EARLIEST = datetime(2000, 1, 1, tzinfo=timezone.utc)
-EARLIEST_SECONDS = EARLIEST.timestamp()
 # A payment may be stamped by a backend whose clock runs ahead, or in a zone east of UTC.
 PAYMENT_AHEAD = timedelta(days=1)
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from starlette.testclient import TestClient
 
-from smtp_server import start_smtp  # noqa: F401 - the web tests import it from here
 
 PASSWORD = "correct horse battery"
 

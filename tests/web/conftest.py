@@ -16,6 +16,7 @@ from postmetric.sites.service import create_site, update_site_settings
 from postmetric.store.database import create_engine, migrate, session_factory
 
 from factories import CHROME_UA, Clock
+from smtp_server import start_smtp
 from web_support import PROXY_PEER, TRUSTED_PROXIES
 
 
@@ -24,6 +25,14 @@ class SiteUnderTest:
     id: int
     public_id: str
     key: str
+
+
+@pytest.fixture
+def smtp():
+    """A real SMTP server in-process: (controller, inbox)."""
+    controller, inbox = start_smtp()
+    yield controller, inbox
+    controller.stop()
 
 
 @pytest.fixture

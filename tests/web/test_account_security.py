@@ -12,16 +12,9 @@ from postmetric.app import create_app
 from postmetric.config import Settings
 from postmetric.web.security_headers import SECURITY_HEADERS
 
-from account_support import PASSWORD, browser, signup, start_smtp
+from account_support import PASSWORD, browser, signup
 
 BASE_URL = "https://stats.example.com"
-
-
-@pytest.fixture
-def smtp():
-    controller, inbox = start_smtp()
-    yield controller, inbox
-    controller.stop()
 
 
 @pytest.fixture

@@ -8,14 +8,7 @@ from starlette.testclient import TestClient
 from postmetric.app import create_app
 from postmetric.config import Settings
 
-from account_support import PASSWORD, browser, signup, start_smtp
-
-
-@pytest.fixture
-def smtp():
-    controller, inbox = start_smtp()
-    yield controller, inbox
-    controller.stop()
+from account_support import PASSWORD, browser, signup
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from postmetric.sites.service import get_site, update_site_settings
 from postmetric.store.database import create_engine, session_factory
 from postmetric.web.client_ip import TrustedProxies, client_ip
 
-from account_support import PASSWORD, signup, start_smtp
+from account_support import PASSWORD, signup
 from factories import CHROME_UA
 from web_support import PROXY_PEER, stored_events
 
@@ -120,21 +120,18 @@ def test_a_forged_address_does_not_locate_the_visitor(settings, clock, site, rou
 
 @pytest.mark.parametrize("peer, believed", PEERS)
 @pytest.mark.parametrize("route", ["login", "password reset"])
-def test_forged_addresses_share_the_peers_login_limit(settings, clock, site, route, peer, believed):
+def test_forged_addresses_share_the_peers_login_limit(settings, clock, site, smtp, route, peer, believed):
     """Each attempt names another email, so only the per-IP budget (2) can refuse the third."""
-    controller, _ = start_smtp()
-    try:
-        limited = settings.model_copy(update={
-            "login_rate_limit": "2/minute",
-            "smtp_url": f"smtp://{controller.hostname}:{controller.port}?from=stats@example.com"})
-        with TestClient(create_app(limited, clock=clock), client=peer) as client:
-            codes = []
-            for n in range(1, 5):
-                path, body = (("/api/v1/auth/login", {"email": f"user{n}@example.com", "password": PASSWORD})
-                              if route == "login" else ("/api/v1/auth/password-reset", {"email": f"user{n}@example.com"}))
-                codes.append(client.post(path, json=body, headers=forged(f"198.51.100.{n}")).status_code)
-    finally:
-        controller.stop()
+    controller, _ = smtp
+    limited = settings.model_copy(update={
+        "login_rate_limit": "2/minute",
+        "smtp_url": f"smtp://{controller.hostname}:{controller.port}?from=stats@example.com"})
+    with TestClient(create_app(limited, clock=clock), client=peer) as client:
+        codes = []
+        for n in range(1, 5):
+            path, body = (("/api/v1/auth/login", {"email": f"user{n}@example.com", "password": PASSWORD})
+                          if route == "login" else ("/api/v1/auth/password-reset", {"email": f"user{n}@example.com"}))
+            codes.append(client.post(path, json=body, headers=forged(f"198.51.100.{n}")).status_code)
     answer = 401 if route == "login" else 202
     assert codes == ([answer] * 4 if believed else [answer, answer, 429, 429])
 

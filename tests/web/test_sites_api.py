@@ -10,16 +10,9 @@ import pytest
 
 from postmetric.config import Settings
 
-from account_support import PASSWORD, browser, signup, start_smtp
+from account_support import PASSWORD, browser, signup
 
 QUERY = {"date_range": "7d", "metrics": ["visitors"]}
-
-
-@pytest.fixture
-def smtp():
-    controller, inbox = start_smtp()
-    yield controller, inbox
-    controller.stop()
 
 
 @pytest.fixture
