@@ -2,12 +2,13 @@
 migrations and the built tracker and dashboard, and that wheel, installed in a clean venv whose
 PATH has no node or npm, serves the API, the script, the dashboard and ingestion.
 
-The build runs once per session on a copy of the files it reads (the sdist, then the wheel from
-the sdist, as `make wheel` does), so it leaves nothing in the repository. The clean venv sees the
-dependencies of the project's .venv through a .pth file (installing them from PyPI would take
-minutes) and gets the wheel with `--no-deps`. A .pth line only adds its directory to sys.path: the
-.pth files inside that directory, the editable install of postmetric among them, are not run, and
-the venv's own site-packages comes first; the tests check that the postmetric found is the wheel's.
+The build runs once per module on a copy of the files it reads (the sdist, then the wheel from
+the sdist, as `make wheel` does), so it leaves nothing in the repository. Installing the
+dependencies from PyPI would take minutes, so the clean venv gets the wheel with `--no-deps` and,
+through a .pth file, a directory of links to what the project's .venv has installed of the
+wheel's declared dependencies and theirs, and nothing else: a module that imports a package only
+the dev extras bring fails here as it would after `pip install`. The editable install of
+postmetric in .venv is not among the links; the tests check that the postmetric found is the wheel's.
 """
 
 from __future__ import annotations
@@ -18,18 +19,19 @@ import shutil
 import signal
 import subprocess
 import sys
-import sysconfig
 import tarfile
 import time
 import tomllib
 import zipfile
 from dataclasses import dataclass
+from importlib import metadata
 from pathlib import Path
 
 import duckdb
 import httpx
 import pytest
 from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 from factories import CHROME_UA
 from live_app import free_port
@@ -67,6 +69,35 @@ def package_files() -> set[str]:
             if path.is_file() and "__pycache__" not in path.parts and path.suffix not in (".pyc", ".map")}
 
 
+def runtime_distributions() -> list[metadata.Distribution]:
+    """The .venv's distributions that pyproject's dependencies need, with theirs, extras included."""
+    found: dict[str, set[str]] = {}  # canonical name -> extras already followed
+    pending = [Requirement(line) for line in tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]]
+    while pending:
+        requirement = pending.pop()
+        name, extras = canonicalize_name(requirement.name), set(requirement.extras)
+        if name in found and extras <= found[name]:
+            continue
+        found[name] = found.get(name, set()) | extras
+        for line in metadata.requires(name) or []:
+            dependency = Requirement(line)
+            if not dependency.marker or any(dependency.marker.evaluate({"extra": extra}) for extra in {"", *extras}):
+                pending.append(dependency)
+    return [metadata.distribution(name) for name in found]
+
+
+def link_runtime_dependencies(directory: Path) -> None:
+    """Links in `directory` to every top-level file and folder (modules, packages, .dist-info)
+    of the runtime distributions."""
+    directory.mkdir()
+    for distribution in runtime_distributions():
+        site_packages = Path(distribution.locate_file(""))
+        for top in {file.parts[0] for file in distribution.files or () if file.parts[0] != ".."}:
+            link = directory / top
+            if top != "__pycache__" and not link.exists():
+                link.symlink_to(site_packages / top)
+
+
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
     missing = [str(path.relative_to(ROOT)) for path in BUILT_ASSETS if not path.is_file()]
@@ -90,8 +121,8 @@ def installed(built: Built, tmp_path_factory: pytest.TempPathFactory, derived_da
     python = venv / "bin" / "python"
     site_packages = Path(subprocess.run([python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
                                         check=True, capture_output=True, text=True).stdout.strip())
-    ours = dict.fromkeys(sysconfig.get_paths()[key] for key in ("purelib", "platlib"))
-    (site_packages / "project-dependencies.pth").write_text("".join(f"{path}\n" for path in ours))
+    link_runtime_dependencies(venv / "runtime-dependencies")
+    (site_packages / "runtime-dependencies.pth").write_text(f"{venv / 'runtime-dependencies'}\n")
     subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "--quiet", "--no-deps",
                     "--no-index", str(built.wheel)], check=True)
     env = {name: value for name, value in os.environ.items()
