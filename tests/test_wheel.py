@@ -63,6 +63,13 @@ class Installed:
     env: dict[str, str]  # PATH is the venv's bin alone; no POSTMETRIC_* setting leaks in from the test run
 
 
+def run(*command: str | Path, **options) -> str:
+    """What `command` printed; if it fails, the failure shows its output."""
+    done = subprocess.run(command, capture_output=True, text=True, **options)
+    assert done.returncode == 0, f"{command} exited with {done.returncode}:\n{done.stdout[-3000:]}{done.stderr[-3000:]}"
+    return done.stdout
+
+
 def package_files() -> set[str]:
     """Every file of src/postmetric as its name in the wheel, less bytecode and source maps."""
     return {path.relative_to(PACKAGE.parent).as_posix() for path in PACKAGE.rglob("*")
@@ -72,7 +79,8 @@ def package_files() -> set[str]:
 def runtime_distributions() -> list[metadata.Distribution]:
     """The .venv's distributions that pyproject's dependencies need, with theirs, extras included."""
     found: dict[str, set[str]] = {}  # canonical name -> extras already followed
-    pending = [Requirement(line) for line in tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]]
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    pending = [Requirement(line) for line in project["dependencies"]]
     while pending:
         requirement = pending.pop()
         name, extras = canonicalize_name(requirement.name), set(requirement.extras)
@@ -108,8 +116,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
             shutil.copytree(ROOT / name, source / name, ignore=shutil.ignore_patterns(*BUILD_DROPPINGS))
         else:
             shutil.copy2(ROOT / name, source / name)
-    subprocess.run([sys.executable, "-m", "build", "--quiet", "--outdir", str(out), str(source)],
-                   check=True, capture_output=True)
+    run(sys.executable, "-m", "build", "--quiet", "--outdir", out, source)
     [wheel], [sdist] = out.glob("postmetric-*.whl"), out.glob("postmetric-*.tar.gz")
     return Built(wheel=wheel, sdist=sdist)
 
@@ -117,14 +124,12 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
 @pytest.fixture(scope="module")
 def installed(built: Built, tmp_path_factory: pytest.TempPathFactory, derived_data_dir: Path) -> Installed:
     venv = tmp_path_factory.mktemp("venv")
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    run(sys.executable, "-m", "venv", "--without-pip", venv)
     python = venv / "bin" / "python"
-    site_packages = Path(subprocess.run([python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                                        check=True, capture_output=True, text=True).stdout.strip())
+    site_packages = Path(run(python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])").strip())
     link_runtime_dependencies(venv / "runtime-dependencies")
     (site_packages / "runtime-dependencies.pth").write_text(f"{venv / 'runtime-dependencies'}\n")
-    subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "--quiet", "--no-deps",
-                    "--no-index", str(built.wheel)], check=True)
+    run(sys.executable, "-m", "pip", "--python", python, "install", "--quiet", "--no-deps", "--no-index", built.wheel)
     env = {name: value for name, value in os.environ.items()
            if not name.startswith("POSTMETRIC_") and name not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV")}
     # The geolocation database unpacks into the cache dir: the one shared by the suite saves ~0.5 s.
@@ -133,8 +138,7 @@ def installed(built: Built, tmp_path_factory: pytest.TempPathFactory, derived_da
 
 
 def in_venv(installed: Installed, code: str) -> str:
-    return subprocess.run([installed.python, "-c", code], env=installed.env, cwd=installed.venv, check=True,
-                          capture_output=True, text=True).stdout.strip()
+    return run(installed.python, "-c", code, env=installed.env, cwd=installed.venv).strip()
 
 
 def test_the_wheel_holds_every_module_the_migrations_and_the_built_assets_and_nothing_else(built):
@@ -181,9 +185,7 @@ def test_the_installed_wheel_serves_health_the_script_the_dashboard_and_ingestio
                   ) / "static"
 
     def cli(*args: str) -> dict:
-        done = subprocess.run([installed.postmetric, *args], env=env, cwd=tmp_path, check=True,
-                              capture_output=True, text=True)
-        return json.loads(done.stdout)
+        return json.loads(run(installed.postmetric, *args, env=env, cwd=tmp_path))
 
     cli("users", "create", "--email", "owner@example.com", "--password", "correct horse battery")
     site = cli("sites", "create", "--owner", "owner@example.com", "--domain", "example.com")
