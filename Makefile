@@ -12,7 +12,7 @@ DASHBOARD_MODULES := dashboard/node_modules/.package-lock.json
 DASHBOARD_BUILD := src/postmetric/static/dashboard/index.html
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: install run test fuzz bench-ingest bench-query clean
+.PHONY: install run test fuzz bench-ingest bench-query wheel clean
 
 install: $(STAMP) $(TRACKER_BUILD) $(DASHBOARD_BUILD)
 
@@ -64,6 +64,13 @@ bench-ingest: install
 bench-query: install
 	$(BIN)/python bench/query.py
 
+# dist/postmetric-<version>.tar.gz and the wheel built from it, both with the built tracker
+# and dashboard inside: `pipx install dist/postmetric-*.whl` runs on a machine without Node.
+wheel: install
+	rm -rf dist
+	$(BIN)/python -m build --quiet --outdir dist .
+	$(BIN)/python -m zipfile --list dist/postmetric-*.whl | grep -E 'static/|migrations/versions/'
+
 clean:
-	rm -rf $(VENV) build *.egg-info tracker/node_modules src/postmetric/static/js \
+	rm -rf $(VENV) build dist src/*.egg-info *.egg-info tracker/node_modules src/postmetric/static/js \
 		dashboard/node_modules src/postmetric/static/dashboard
