@@ -43,6 +43,7 @@ from postmetric.store.events import EventStore
 
 MAX_LIMIT = 1000
 
+
 def customers(store: EventStore, *, site_id: int, currency: str, start: datetime, end: datetime,
               limit: int = 50, offset: int = 0) -> dict[str, Any]:
     """`{"results": [...], "meta": {"currency", "total_rows"}}` for payments in [start, end) (blocking)."""
