@@ -161,7 +161,8 @@ def _net(get: Sums) -> int:
     return get("new_minor") + get("renewal_minor") - get("refund_minor")
 
 
-def _rate(numerator: str, denominator: str, digits: int, *, scale: int = 100, as_int: bool = False):
+def _rate(numerator: str, denominator: str, digits: int, *, scale: int = 100,
+          as_int: bool = False) -> Callable[[Sums, int], Number]:
     """`scale` × numerator / denominator rounded to `digits`, 0 without a denominator."""
     def value(get: Sums, _: int) -> Number:
         below = get(denominator)
