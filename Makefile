@@ -33,7 +33,14 @@ $(DASHBOARD_MODULES): dashboard/package.json dashboard/package-lock.json
 	cd dashboard && npm ci --no-audit --no-fund --loglevel=error
 	touch $(DASHBOARD_MODULES)
 
-$(DASHBOARD_BUILD): $(DASHBOARD_MODULES) $(DASHBOARD_SOURCES)
+# The metric and dimension definitions the dashboard reads (labels, formats, kinds), printed by
+# the stats package before every dashboard build; the copy is committed, and
+# tests/stats/test_definitions.py fails when it is stale.
+DEFINITIONS_JSON := dashboard/src/generated/definitions.json
+$(DEFINITIONS_JSON): $(STAMP) src/postmetric/stats/definitions.py
+	$(BIN)/python -m postmetric.stats.definitions > $@.tmp && mv $@.tmp $@
+
+$(DASHBOARD_BUILD): $(DASHBOARD_MODULES) $(DASHBOARD_SOURCES) $(DEFINITIONS_JSON)
 	cd dashboard && npx vite build --logLevel warn
 
 # Browser tests drive Debian's Chromium (Playwright cannot download browsers here).

@@ -19,7 +19,7 @@ import pytest
 
 from factories import stored_event
 from postmetric.ingest.event import EventType
-from postmetric.revenue.customers import customers
+from postmetric.stats.customers import customers
 from postmetric.revenue.recorder import record_payments
 from postmetric.store.events import encode_rows, event_row
 

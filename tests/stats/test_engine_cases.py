@@ -106,6 +106,13 @@ def test_days_in_the_site_timezone_and_a_visit_across_midnight_counts_on_its_fir
     ]
 
 
+def test_time_without_a_unit_is_days(stats):
+    metrics = ["visitors", "visits", "pageviews", "bounce_rate", "visit_duration"]
+    by_time = stats(dimensions=["time"], metrics=metrics, include={"time_labels": True})
+    by_day = stats(dimensions=["time:day"], metrics=metrics, include={"time_labels": True})
+    assert rows(by_time) == rows(by_day) and by_time["meta"] == by_day["meta"]
+
+
 def test_the_same_days_in_utc(stats):
     response = stats(dimensions=["time:day"], metrics=["visitors", "visits", "pageviews", "bounce_rate",
                                                         "visit_duration"],

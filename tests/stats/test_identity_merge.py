@@ -31,7 +31,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from postmetric.revenue.customers import customers
+from postmetric.stats.customers import customers
 from postmetric.revenue.ledger import parse_payment
 from postmetric.stats.engine import StatsEngine
 from postmetric.stats.parse import parse_query

@@ -7,15 +7,13 @@ import { cx, ErrorBox } from "../components/ui";
 import { useRealtimeQuery, useStatsQuery } from "../hooks/queries";
 import { useDashboardState } from "../hooks/useDashboardState";
 import type { StatsResponse } from "../lib/api";
-import { CHANGE_IN_POINTS, formatChange, formatMetric } from "../lib/format";
+import { metricDefinition } from "../lib/definitions";
+import { changeUnit, formatChange, formatMetric } from "../lib/format";
 import {
   conversionQuery, goalInContext, HEADLINE_METRICS, headlineQuery, revenueHeadlineMetrics, revenueHeadlineQuery,
 } from "../state/query";
 import { METRIC_LABELS } from "./panels";
 import { useSiteView } from "./SiteContext";
-
-// A rise is good news except for these.
-const LOWER_IS_BETTER = new Set(["bounce_rate"]);
 
 function Stat({ label, value, change, good, children }:
   { label: string; value: string; change?: string; good?: boolean | null; children?: ReactNode }) {
@@ -65,10 +63,10 @@ function MetricStat({ metric, answer, showError = false, children }:
   const index = metrics.indexOf(metric);
   const change = index < 0 ? undefined : row?.comparison?.change[index];
   const good = change === null || change === undefined || change === 0 ? null
-    : (change > 0) !== LOWER_IS_BETTER.has(metric);
+    : (change > 0) !== Boolean(metricDefinition(metric)?.lower_is_better);
   return (
     <Stat label={METRIC_LABELS[metric]} value={valueOf(answer, metric, currency)} good={good}
-      change={row?.comparison ? formatChange(change, CHANGE_IN_POINTS.has(metric) ? "pp" : "%") || "new" : undefined}>
+      change={row?.comparison ? formatChange(change, changeUnit(metric)) || "new" : undefined}>
       {children}
       {showError && result.error && (
         <p className="text-xs break-words text-red-600 dark:text-red-400">{result.error.message}</p>

@@ -1,6 +1,7 @@
 /** Every panel tab: one dimension each, drawn by the same MetricsTable; every row shows
  * visitors and the revenue attributed to it (SPEC §9). */
 import type { Filter } from "../lib/api";
+import { dimensionDefinition, METRIC_DEFINITIONS } from "../lib/definitions";
 import { formatCountry } from "../lib/format";
 
 /** `filters` narrow the tab's own rows (before the URL's filters); a clicked row still adds
@@ -50,25 +51,16 @@ export const FUNNEL_BREAKDOWNS = [
   "visit:entry_page", "visit:country", "visit:region", "visit:city", "visit:device", "visit:browser", "visit:os",
 ] as const;
 
-const LABELS: Record<string, string> = {
-  "visit:channel": "Channel", "visit:source": "Source", "visit:referrer": "Referrer",
-  "visit:utm_campaign": "Campaign", "visit:utm_source": "UTM source", "visit:utm_medium": "UTM medium",
-  "event:page": "Page", "visit:entry_page": "Entry page", "visit:exit_page": "Exit page",
-  "event:hostname": "Hostname", "event:props:url": "Link URL", "visit:country": "Country", "visit:region": "Region", "visit:city": "City",
-  "visit:browser": "Browser", "visit:os": "OS", "visit:device": "Device", "event:goal": "Goal",
-};
+/** Custom properties the dashboard shows by name (the tracker's outbound link URL). */
+const PROPERTY_LABELS: Record<string, string> = { "event:props:url": "Link URL" };
 
 export function dimensionLabel(dimension: string): string {
-  return LABELS[dimension] ?? dimension.replace(/^(visit|event):/, "");
+  return dimensionDefinition(dimension)?.label ?? PROPERTY_LABELS[dimension] ?? dimension.replace(/^(visit|event):/, "");
 }
 
-export const METRIC_LABELS: Record<string, string> = {
-  visitors: "Visitors", visits: "Visits", pageviews: "Pageviews", views_per_visit: "Views per visit",
-  bounce_rate: "Bounce rate", visit_duration: "Visit duration", events: "Events", conversions: "Conversions",
-  percentage: "%", revenue: "Revenue", revenue_new: "New", revenue_renewal: "Renewal", refunds: "Refunds",
-  revenue_per_visitor: "Revenue per visitor", conversion_rate: "Conversion rate", payments: "Payments",
-  customers: "Customers", average_order_value: "Average order",
-};
+export const METRIC_LABELS: Record<string, string> = Object.fromEntries(
+  METRIC_DEFINITIONS.map((metric) => [metric.name, metric.label]),
+);
 
 /** How a dimension value reads in a row or a chip: "" is Direct for sources, "(none)" elsewhere. */
 export function valueLabel(dimension: string, value: string | null): string {

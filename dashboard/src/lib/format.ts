@@ -2,6 +2,7 @@
  * Every number, duration, percentage and date the dashboard shows goes through here.
  * Dates are shown in the site's timezone, never the browser's.
  */
+import { metricDefinition } from "./definitions";
 
 /** 950 → "950", 1234 → "1.2k", 1_500_000 → "1.5M". */
 export function formatNumber(value: number | null | undefined): string {
@@ -37,9 +38,6 @@ export function formatPercent(value: number | null | undefined): string {
   return `${Number.isInteger(value) ? value : value.toFixed(1).replace(/\.0$/, "")}%`;
 }
 
-/** Metrics whose change the API tells in points, not percent (the stats engine's CHANGE_IN_POINTS). */
-export const CHANGE_IN_POINTS: ReadonlySet<string> = new Set(["bounce_rate", "conversion_rate"]);
-
 /** A change from the comparison: "+12%", "−3.5%", or "" when there is none (growth from zero). */
 export function formatChange(change: number | null | undefined, unit: "%" | "pp" = "%"): string {
   if (change === null || change === undefined || Number.isNaN(change)) return "";
@@ -47,11 +45,6 @@ export function formatChange(change: number | null | undefined, unit: "%" | "pp"
   const text = Math.abs(change).toFixed(1).replace(/\.0$/, "");
   return `${sign}${text}${unit === "pp" ? " pp" : "%"}`;
 }
-
-/** Metrics in money: major units of the response's `meta.currency` (the site's currency). */
-export const MONEY_METRICS: ReadonlySet<string> = new Set([
-  "revenue", "revenue_new", "revenue_renewal", "refunds", "revenue_per_visitor", "average_order_value",
-]);
 
 const moneyFormats = new Map<string, Intl.NumberFormat>();
 
@@ -82,21 +75,26 @@ export function formatMoney(value: number | null | undefined, currency: string |
   }
 }
 
-/** The one place that knows how each metric reads; money needs the response's currency. */
+/** A metric's value as its definition's format reads; money (major units of the response's
+ * `meta.currency`, the site's currency) needs that currency. */
 export function formatMetric(metric: string, value: number | null | undefined, currency?: string | null): string {
-  if (MONEY_METRICS.has(metric)) return formatMoney(value, currency);
-  switch (metric) {
-    case "bounce_rate":
-    case "percentage":
-    case "conversion_rate":
+  switch (metricDefinition(metric)?.format) {
+    case "money":
+      return formatMoney(value, currency);
+    case "percent":
       return formatPercent(value);
-    case "visit_duration":
+    case "seconds":
       return formatDuration(value);
-    case "views_per_visit":
+    case "decimal":
       return value === null || value === undefined ? "–" : value.toFixed(2).replace(/\.?0+$/, "");
     default:
       return formatNumber(value);
   }
+}
+
+/** How a comparison's change reads: in points for a rate, else in percent. */
+export function changeUnit(metric: string): "%" | "pp" {
+  return metricDefinition(metric)?.change === "points" ? "pp" : "%";
 }
 
 /**

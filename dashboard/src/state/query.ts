@@ -1,5 +1,6 @@
 /** Stats queries built from the URL state: every panel, the chart and the headline go through here. */
 import type { Filter, StatsQuery } from "../lib/api";
+import { metricsOfKind } from "../lib/definitions";
 import { type DashboardState, defaultInterval } from "./url";
 
 export const HEADLINE_METRICS = [
@@ -12,9 +13,7 @@ export const REVENUE_HEADLINE_METRICS = [
 /** Metrics the server may refuse while others answer (400 until the stats engine has revenue,
  * or for a breakdown it cannot attribute money to): a query asking them alongside traffic
  * is retried without them (`withoutRevenue`), so the traffic still shows. */
-export const REVENUE_METRICS: ReadonlySet<string> = new Set([
-  ...REVENUE_HEADLINE_METRICS, "average_order_value", "payments", "customers", "conversion_rate",
-]);
+export const REVENUE_METRICS: ReadonlySet<string> = new Set(metricsOfKind("revenue"));
 
 export function dateRange(state: DashboardState): StatsQuery["date_range"] {
   return state.period === "custom" && state.from && state.to ? [state.from, state.to] : state.period;

@@ -31,48 +31,21 @@ Ratios are computed by the engine from the sums returned here, so every dialect 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
-from functools import lru_cache
-from zoneinfo import ZoneInfo
+from dataclasses import dataclass, replace
 
-from postmetric.sites.goals import GoalDefinition
-from postmetric.stats import registry
-from postmetric.stats.dialects import Dialect, ParamKind, page_pattern
-from postmetric.stats.query import Filter, FilterExpression, Logical, Query
-from postmetric.stats.revenue_plan import GROSS_MINOR, NET_MINOR, REVENUE_RAW, revenue_groups
+from postmetric.stats.definitions import DIMENSIONS_BY_NAME, METRICS_BY_NAME, Source, sums_from
+from postmetric.stats.dialects import Dialect
+from postmetric.stats.fragments import Fragments, Scope, goal_in_context
+from postmetric.stats.query import Query, leaves, mentions
+from postmetric.stats.registry import TIME_DIMENSIONS
+from postmetric.stats.revenue_plan import revenue_groups
 from postmetric.stats.spans import SPAN_COLUMNS, span_aggregates, stored_spans
 
-# Sums the engine needs for each metric; "total_visitors" is over all groups together.
-RAW_COLUMNS: dict[str, tuple[str, ...]] = {
-    "visitors": ("visitors",),
-    "pageviews": ("pageviews",),
-    "events": ("events",),
-    "conversions": ("conversions",),
-    "visits": ("visits",),
-    "views_per_visit": ("visits", "visit_pageviews"),
-    "bounce_rate": ("visits", "bounces"),
-    "visit_duration": ("visits", "duration_us"),
-    "percentage": ("visitors", "total_visitors"),
-    "revenue": ("new_minor", "renewal_minor", "refund_minor"),
-    "revenue_new": ("new_minor",),
-    "revenue_renewal": ("renewal_minor",),
-    "refunds": ("refund_minor",),
-    "payments": ("payment_count",),
-    "customers": ("customer_count",),
-    "revenue_per_visitor": ("new_minor", "renewal_minor", "refund_minor", "visitors"),
-    "average_order_value": ("new_minor", "renewal_minor", "payment_count"),
-    "conversion_rate": ("payer_count", "visitors"),
-    "scroll_depth": ("scroll_sum", "scroll_visitors"),
-}
-# A goal's conversion rate: its converters in the group over the visitors of the group
-# without the goal (see `_with_goal_base`).
-GOAL_CONVERSION_RAW = ("visitors", "base_visitors")
-# Scroll depth: the sum of each visitor's deepest scroll in the group, and how many visitors.
-_SCROLL_RAW = ("scroll_sum", "scroll_visitors")
-_EVENT_RAW = ("visitors", "pageviews", "events", "conversions")
-_VISIT_RAW = ("visits", "visit_pageviews", "bounces", "duration_us")
+# The sums each plan computes (stats/definitions.py says which a metric needs).
+_EVENT_RAW = sums_from(Source.EVENTS)
+_VISIT_RAW = sums_from(Source.SESSIONS)
+_REVENUE_RAW = sums_from(Source.PAYMENTS)
+_SCROLL_RAW = sums_from(Source.ENGAGEMENT)
 _BOUNCES = "sum(CASE WHEN span_pageviews = 1 AND span_interactive = 0 THEN 1 ELSE 0 END)"
 
 
@@ -83,29 +56,9 @@ class Compiled:
     dimension_columns: tuple[str, ...]  # result columns holding the dimension values, in order
 
 
-@dataclass(frozen=True, slots=True)
-class Scope:
-    """Which events and payments a statement reads: one site, `start` ≤ anchor < `end` (UTC)."""
-
-    site_id: int
-    start: datetime
-    end: datetime
-    by_event_time: bool = False  # realtime: anchor on the event's own time, not its visit's start
-    currency: str = "USD"  # the site's: money in other reporting currencies is not added up
-    goals: tuple[GoalDefinition, ...] = ()  # the site's goal definitions, in id order
-
-
-def goal_in_context(query: Query) -> bool:
-    """Whether `conversion_rate` is a goal's rate: an event:goal dimension or filter (else it is
-    the share of visitors who paid)."""
-    return "event:goal" in query.dimensions or any(f.dimension == "event:goal" for f in _leaves(query.filters))
-
-
 def raw_columns(metric: str, query: Query) -> tuple[str, ...]:
-    """The sums `metric` needs in `query` (see RAW_COLUMNS)."""
-    if metric == "conversion_rate" and goal_in_context(query):
-        return GOAL_CONVERSION_RAW
-    return RAW_COLUMNS[metric]
+    """The sums `metric` needs in `query` (its definition's plan)."""
+    return METRICS_BY_NAME[metric].plan_for(goal_in_context=goal_in_context(query)).sums
 
 
 def compile_query(
@@ -114,26 +67,15 @@ def compile_query(
     return _Compiler(query, scope, dialect).compile(paginate=paginate, order=order)
 
 
-def time_unit(query: Query) -> str | None:
-    for dimension in query.dimensions:
-        if dimension in registry.TIME_DIMENSIONS:
-            return dimension.partition(":")[2]
-    return None
-
-
-@dataclass
-class _Compiler:
-    query: Query
-    scope: Scope
-    dialect: Dialect
-    params: dict[str, object] = field(default_factory=dict)
+class _Compiler(Fragments):
+    """The traffic plans of one query, and the statement around them (see the module docstring)."""
 
     def compile(self, *, paginate: bool, order: bool) -> Compiled:
         q = self.query
         raw = tuple(dict.fromkeys(c for m in q.metrics for c in raw_columns(m, q)))
         dims = [f"d{i}" for i in range(len(q.dimensions))]
-        traffic_raw = tuple(c for c in raw if c not in REVENUE_RAW)
-        revenue_raw = tuple(c for c in raw if c in REVENUE_RAW)
+        traffic_raw = tuple(c for c in raw if c not in _REVENUE_RAW)
+        revenue_raw = tuple(c for c in raw if c in _REVENUE_RAW)
         if not revenue_raw:
             body = self._traffic(dims, raw)
         elif not traffic_raw:
@@ -145,7 +87,7 @@ class _Compiler:
         if order:
             sql += "\nORDER BY " + ", ".join(self._order(dims))
         if paginate and q.dimensions:  # one row without dimensions: nothing to page through
-            sql += f"\nLIMIT {self._param(q.limit, 'int')} OFFSET {self._param(q.offset, 'int')}"
+            sql += f"\nLIMIT {self.param(q.limit, 'int')} OFFSET {self.param(q.offset, 'int')}"
         return Compiled(sql, self.params, tuple(dims))
 
     def _combined(self, dims: list[str], traffic_raw: tuple[str, ...], revenue_raw: tuple[str, ...]) -> str:
@@ -171,12 +113,12 @@ class _Compiler:
             return self._with_scroll(dims, raw)
         if "base_visitors" in raw:
             return self._with_goal_base(dims, raw)
-        needs_spans = any(c in _VISIT_RAW for c in raw) or self._uses("visit:exit_page")
+        needs_spans = any(c in _VISIT_RAW for c in raw) or self.uses("visit:exit_page")
         per_event = any(d.startswith("event:") for d in q.dimensions) or any(
-            f.dimension.startswith("event:") for f in _leaves(q.filters)
+            f.dimension.startswith("event:") for f in leaves(q.filters)
         )
         # A visit's row counts goal events only: page goals are found among its pageviews.
-        per_event = per_event or ("conversions" in raw and bool(self._page_goals))
+        per_event = per_event or ("conversions" in raw and bool(self.page_goals))
         if per_event:
             return self._joined_plan(dims, raw) if needs_spans else self._events_plan(dims, raw)
         if self.scope.by_event_time and not needs_spans:
@@ -192,7 +134,7 @@ class _Compiler:
         groups = self._traffic(dims, group_raw)
         base_dims = [(alias, name) for alias, name in zip(dims, q.dimensions) if name != "event:goal"]
         base_query = replace(q, dimensions=tuple(name for _, name in base_dims), metrics=("visitors",),
-                             filters=tuple(f for f in q.filters if not _mentions(f, "event:goal")))
+                             filters=tuple(f for f in q.filters if not mentions(f, "event:goal")))
         base = _Compiler(base_query, self.scope, self.dialect, self.params)._traffic(
             [alias for alias, _ in base_dims], ("visitors",))
         on = " AND ".join(f"g.{alias} = b.{alias}" for alias, _ in base_dims)
@@ -208,14 +150,14 @@ class _Compiler:
         group_raw = tuple(c for c in raw if c not in _SCROLL_RAW) or ("visitors",)
         groups = self._traffic(dims, group_raw)
         overrides: dict[str, str] = {}
-        ctes, source = "", f"{self._scoped()} AS e"
-        if self._uses("visit:exit_page"):  # the exit page is the span's
-            overrides = {"visit:exit_page": "spans.exit_page", **dict.fromkeys(registry.TIME_DIMENSIONS, "e.bucket")}
-            key = "spans.session_id = e.session_id" + (" AND spans.bucket = e.bucket" if self._bucketed else "")
+        ctes, source = "", f"{self.scoped()} AS e"
+        if self.uses("visit:exit_page"):  # the exit page is the span's
+            overrides = {"visit:exit_page": "spans.exit_page", **dict.fromkeys(TIME_DIMENSIONS, "e.bucket")}
+            key = "spans.session_id = e.session_id" + (" AND spans.bucket = e.bucket" if self.bucketed else "")
             ctes, source = f"WITH spans AS ({self._spans_cte()})\n", f"{source} JOIN spans ON {key}"
-        columns = [f"{self._dimension(name, overrides)} AS {alias}" for alias, name in zip(dims, q.dimensions)]
+        columns = [f"{self.dimension(name, overrides)} AS {alias}" for alias, name in zip(dims, q.dimensions)]
         conditions = ["e.type = 'engagement'", "e.scroll_depth IS NOT NULL"]
-        conditions += [self._filter(f, overrides) for f in q.filters]
+        conditions += [self.filter(f, overrides) for f in q.filters]
         deepest = (f"{ctes}SELECT {', '.join(columns + ['e.visitor_id AS visitor_id'])},"
                    f" max(e.scroll_depth) AS deepest FROM {source} WHERE {' AND '.join(conditions)}"
                    f" GROUP BY {', '.join(dims + ['e.visitor_id'])}")
@@ -243,37 +185,37 @@ class _Compiler:
         """Everything from one row per visit span: no filter or dimension looks at single
         events, so a span's sums are all the groups need."""
         d = self.dialect
-        exit_filters = [f for f in self.query.filters if _mentions(f, "visit:exit_page")]
-        visit_filters = [f for f in self.query.filters if not _mentions(f, "visit:exit_page")]
-        dim_exprs = [self._dimension(name) for name in self.query.dimensions]
+        exit_filters = [f for f in self.query.filters if mentions(f, "visit:exit_page")]
+        visit_filters = [f for f in self.query.filters if not mentions(f, "visit:exit_page")]
+        dim_exprs = [self.dimension(name) for name in self.query.dimensions]
         # Dimensions other than the exit page are columns of the event (or the bucket) and
         # join the GROUP BY; the exit page is computed by it.
         grouped = [(alias, expr) for alias, expr, name in zip(dims, dim_exprs, self.query.dimensions)
                    if name != "visit:exit_page"]
         exit_alias = [alias for alias, name in zip(dims, self.query.dimensions) if name == "visit:exit_page"]
         # Columns the exit-page filters also read are constant within a visit: carry them.
-        carried = sorted({_COLUMNS[leaf.dimension] for f in exit_filters for leaf in _leaves([f])
+        carried = sorted({DIMENSIONS_BY_NAME[leaf.dimension].column for f in exit_filters for leaf in leaves([f])
                           if leaf.dimension != "visit:exit_page"})
         grouped += [(column, column) for column in carried if column not in dict(grouped)]
         select = "".join(f"{expr} AS {alias}, " for alias, expr in grouped)
-        where = " AND ".join([self._filter(f, {}) for f in visit_filters] or ["1 = 1"])
-        bucket = "bucket, " if self._bucketed else ""
+        where = " AND ".join([self.filter(f, {}) for f in visit_filters] or ["1 = 1"])
+        bucket = "bucket, " if self.bucketed else ""
         if self.scope.by_event_time:
             # Realtime: a visit counts in each minute it was active, so spans are grouped here.
             spans = (
                 f"SELECT session_id, {bucket}{select}{', '.join(span_aggregates(d))}"
-                f"\n  FROM {self._scoped('events')} WHERE {where}"
-                f"\n  GROUP BY session_id" + (", bucket" if self._bucketed else "")
+                f"\n  FROM {self.scoped('events')} WHERE {where}"
+                f"\n  GROUP BY session_id" + (", bucket" if self.bucketed else "")
                 + "".join(", " + alias for alias, _ in grouped)
             )
         else:
             # A visit is whole in its start's bucket: its row of the sessions table is its span.
             spans = (
                 f"SELECT session_id, {bucket}{select}{', '.join(stored_spans(d))}"
-                f"\n  FROM {self._scoped(d.sessions_table)} WHERE {where}"
+                f"\n  FROM {self.scoped(d.sessions_table)} WHERE {where}"
             )
         # A visit of nothing but engagement events is no visit.
-        span_conditions = ["span_events > 0"] + [self._filter(f, {"visit:exit_page": "exit_page"})
+        span_conditions = ["span_events > 0"] + [self.filter(f, {"visit:exit_page": "exit_page"})
                                                  for f in exit_filters]
         columns = [alias for alias in dims if alias not in exit_alias] + [f"exit_page AS {a}" for a in exit_alias]
         group_rows = (
@@ -303,66 +245,34 @@ class _Compiler:
 
     # -- pieces ------------------------------------------------------------------------
 
-    @property
-    def _bucketed(self) -> bool:
-        return time_unit(self.query) is not None
-
-    def _anchor(self) -> str:
-        return "timestamp" if self.scope.by_event_time else "session_started_at"
-
-    def _scoped(self, table: str = "events") -> str:
-        """The rows of `table` (events, or one per visit) in the scope, with their time
-        bucket when the query has one."""
-        s, d = self.scope, self.dialect
-        anchor = self._anchor()
-        bucket = ""
-        if self._bucketed:
-            bucket = f", {d.bucket_start(time_unit(self.query), self._local(anchor))} AS bucket"
-        return (
-            f"(SELECT *{bucket} FROM {table} WHERE site_id = {self._param(s.site_id, 'int')}"
-            f" AND {anchor} >= {self._param(_micros(s.start), 'timestamp')}"
-            f" AND {anchor} < {self._param(_micros(s.end), 'timestamp')})"
-        )
-
-    def _local(self, column: str) -> str:
-        segments = offset_segments(self.query.timezone, self.scope.start, self.scope.end)
-        if len(segments) == 1:
-            offset = segments[0][1]
-            return column if offset == 0 else self.dialect.add_seconds(column, str(offset))
-        cases = " ".join(
-            f"WHEN {column} < {self.dialect.timestamp_constant(_micros(until))} THEN {offset}"
-            for (_, offset), (until, _) in zip(segments, segments[1:])
-        )
-        return self.dialect.add_seconds(column, f"(CASE {cases} ELSE {segments[-1][1]} END)")
-
     def _spans_cte(self) -> str:
-        key = "session_id, bucket" if self._bucketed else "session_id"
-        return f"SELECT {key}, {', '.join(span_aggregates(self.dialect))}\n  FROM {self._scoped()} AS e GROUP BY {key}"
+        key = "session_id, bucket" if self.bucketed else "session_id"
+        return f"SELECT {key}, {', '.join(span_aggregates(self.dialect))}\n  FROM {self.scoped()} AS e GROUP BY {key}"
 
     def _matched(self, dims: list[str], *, join_spans: bool) -> str:
         q = self.query
         # Joined to the spans, two names exist on both sides: say whose.
         overrides = (
-            {"visit:exit_page": "spans.exit_page", **dict.fromkeys(registry.TIME_DIMENSIONS, "e.bucket")}
+            {"visit:exit_page": "spans.exit_page", **dict.fromkeys(TIME_DIMENSIONS, "e.bucket")}
             if join_spans else {}
         )
-        columns = [f"{self._dimension(name, overrides)} AS {alias}" for alias, name in zip(dims, q.dimensions)]
+        columns = [f"{self.dimension(name, overrides)} AS {alias}" for alias, name in zip(dims, q.dimensions)]
         columns += ["e.visitor_id AS visitor_id", "e.session_id AS session_id", "e.type AS type"]
-        if join_spans and self._bucketed:
+        if join_spans and self.bucketed:
             columns.append("e.bucket AS bucket")
-        source = f"{self._scoped()} AS e"
+        source = f"{self.scoped()} AS e"
         if join_spans:
-            key = "spans.session_id = e.session_id" + (" AND spans.bucket = e.bucket" if self._bucketed else "")
+            key = "spans.session_id = e.session_id" + (" AND spans.bucket = e.bucket" if self.bucketed else "")
             source += f" JOIN spans ON {key}"
         columns.append(f"CASE WHEN {self.goal_condition()} THEN 1 ELSE 0 END AS conversion")
-        conditions = [self._where(q.filters, overrides)]
+        conditions = [self.where(q.filters, overrides)]
         if "event:goal" in q.dimensions:
             conditions.append(self.goal_condition())
         return f"SELECT {', '.join(columns)}\n  FROM {source} WHERE {' AND '.join(conditions)}"
 
     def _visit_groups(self, dims: list[str]) -> str:
-        key = ", session_id" + (", bucket" if self._bucketed else "")
-        join = "spans.session_id = m.session_id" + (" AND spans.bucket = m.bucket" if self._bucketed else "")
+        key = ", session_id" + (", bucket" if self.bucketed else "")
+        join = "spans.session_id = m.session_id" + (" AND spans.bucket = m.bucket" if self.bucketed else "")
         select_dims = "".join(f"m.{d}, " for d in dims)
         return (
             f"SELECT {select_dims}count(*) AS visits, sum(span_pageviews) AS visit_pageviews,"
@@ -402,167 +312,14 @@ class _Compiler:
     def _order(self, dims: list[str]) -> list[str]:
         q, d = self.query, self.dialect
         by_name = dict(zip(q.dimensions, dims))
-        sort_keys = {
-            "visitors": "visitors", "pageviews": "pageviews", "events": "events", "conversions": "conversions",
-            "visits": "visits", "percentage": "visitors",
-            "views_per_visit": d.ratio("visit_pageviews", "visits"),
-            "bounce_rate": d.ratio("bounces", "visits"),
-            "visit_duration": d.ratio("duration_us", "visits"),
-            "scroll_depth": d.ratio("scroll_sum", "scroll_visitors"),
-            "revenue": NET_MINOR, "revenue_new": "new_minor", "revenue_renewal": "renewal_minor",
-            "refunds": "refund_minor", "payments": "payment_count", "customers": "customer_count",
-            "revenue_per_visitor": d.ratio(NET_MINOR, "visitors"),
-            "average_order_value": d.ratio(GROSS_MINOR, "payment_count"),
-            "conversion_rate": (d.ratio("visitors", "base_visitors") if goal_in_context(q)
-                                else d.ratio("payer_count", "visitors")),
-        }
+        goal_rate = goal_in_context(q)
+        sort_keys = {name: METRICS_BY_NAME[name].plan_for(goal_in_context=goal_rate).sort_key(d)
+                     for name in q.metrics}
         order = list(q.order_by)
         if not order:
-            order = [(x, "asc") for x in q.dimensions if x in registry.TIME_DIMENSIONS]
+            order = [(x, "asc") for x in q.dimensions if x in TIME_DIMENSIONS]
             order.append((q.metrics[0], "desc"))
         clauses = [f"{by_name.get(name) or sort_keys[name]} {direction.upper()}" for name, direction in order]
         # Dimension values break ties, so pages of results never overlap.
         clauses += [f"{x} ASC" for x in dims]
         return clauses
-
-    def _where(self, filters: tuple[FilterExpression, ...] | list[FilterExpression],
-               overrides: dict[str, str] | None = None) -> str:
-        conditions = ["type <> 'engagement'"] + [self._filter(f, overrides or {}) for f in filters]
-        return " AND ".join(conditions)
-
-    def _filter(self, expression: FilterExpression, overrides: dict[str, str]) -> str:
-        if isinstance(expression, Logical):
-            if expression.operator == "not":
-                return f"(NOT {self._filter(expression.children[0], overrides)})"
-            joiner = f" {expression.operator.upper()} "
-            return "(" + joiner.join(self._filter(c, overrides) for c in expression.children) + ")"
-        return self._condition(expression, self._dimension(expression.dimension, overrides))
-
-    def _condition(self, f: Filter, expr: str) -> str:
-        d = self.dialect
-        negated = f.operator.endswith("_not")
-        operator = f.operator.removesuffix("_not")
-        if operator == "is":
-            test = d.is_in(expr, self._param(f.values, "strings"))
-        else:
-            spell = d.contains if operator == "contains" else d.matches
-            test = "(" + " OR ".join(spell(expr, self._param(v, "string")) for v in f.values) + ")"
-        return f"(NOT {test})" if negated else test
-
-    def _dimension(self, name: str, overrides: dict[str, str] | None = None) -> str:
-        if overrides and name in overrides:
-            return overrides[name]
-        if name in registry.TIME_DIMENSIONS:
-            return "bucket"
-        if name == "visit:exit_page":
-            return "exit_page"
-        if name == "event:goal":
-            return self._goal_name()
-        if name.startswith("event:props:"):
-            return self.dialect.prop(self._param(name.removeprefix("event:props:"), "string"))
-        return _COLUMNS[name]
-
-    @property
-    def _page_goals(self) -> list[GoalDefinition]:
-        return [goal for goal in self.scope.goals if goal.kind == "page"]
-
-    def _page_match(self, goal: GoalDefinition) -> str:
-        return page_pattern(self.dialect, "pathname", goal.page_path, lambda text: self._param(text, "string"))
-
-    def goal_condition(self) -> str:
-        """Whether an event completes a goal: a goal event, or a pageview of a page goal."""
-        pages = [self._page_match(goal) for goal in self._page_goals]
-        if not pages:
-            return "type = 'goal'"
-        return f"(type = 'goal' OR (type = 'pageview' AND ({' OR '.join(pages)})))"
-
-    def _goal_name(self) -> str:
-        """An event's value of event:goal: a goal event's definition's display name, else its
-        name; the display name of the first page goal (by id) a pageview matches; else ''."""
-        names = "".join(f" WHEN name = {self._param(goal.event_name, 'string')}"
-                        f" THEN {self._param(goal.display_name, 'string')}"
-                        for goal in self.scope.goals if goal.kind == "event")
-        event_name = f"(CASE{names} ELSE name END)" if names else "name"
-        pages = "".join(f" WHEN type = 'pageview' AND {self._page_match(goal)}"
-                        f" THEN {self._param(goal.display_name, 'string')}" for goal in self._page_goals)
-        return f"(CASE WHEN type = 'goal' THEN {event_name}{pages} ELSE '' END)"
-
-    def _uses(self, name: str) -> bool:
-        return name in self.query.dimensions or any(f.dimension == name for f in _leaves(self.query.filters))
-
-    def _param(self, value: object, kind: ParamKind) -> str:
-        name = f"p{len(self.params)}"
-        self.params[name] = self.dialect.param_value(value, kind)
-        return self.dialect.param(name, kind)
-
-
-_COLUMNS = {
-    "event:page": "pathname",
-    "event:hostname": "hostname",
-    "event:name": "name",
-    "visit:entry_page": "entry_page",
-    "visit:source": "source",
-    "visit:referrer": "referrer",
-    "visit:channel": "channel",
-    "visit:utm_source": "utm_source",
-    "visit:utm_medium": "utm_medium",
-    "visit:utm_campaign": "utm_campaign",
-    "visit:utm_term": "utm_term",
-    "visit:utm_content": "utm_content",
-    "visit:country": "country",
-    "visit:region": "region",
-    "visit:city": "city",
-    "visit:browser": "browser",
-    "visit:browser_version": "browser_version",
-    "visit:os": "os",
-    "visit:os_version": "os_version",
-    "visit:device": "device",
-}
-
-
-def _leaves(filters: tuple[FilterExpression, ...] | list[FilterExpression]) -> Iterator[Filter]:
-    for f in filters:
-        if isinstance(f, Logical):
-            yield from _leaves(f.children)
-        else:
-            yield f
-
-
-def _mentions(expression: FilterExpression, dimension: str) -> bool:
-    return any(leaf.dimension == dimension for leaf in _leaves([expression]))
-
-
-def _micros(moment: datetime) -> int:
-    return round(moment.timestamp() * 1_000_000)
-
-
-@lru_cache(maxsize=256)
-def offset_segments(tz_name: str, start: datetime, end: datetime) -> tuple[tuple[datetime, int], ...]:
-    """The UTC offsets (seconds) of `tz_name` over [start, end): ((from, offset), ...), where
-    each offset holds from its instant until the next one's. Found by stepping a day at a
-    time and bisecting to the second where the offset changes."""
-    tz = ZoneInfo(tz_name)
-
-    def offset(moment: datetime) -> int:
-        return int(moment.astimezone(tz).utcoffset().total_seconds())
-
-    segments = [(start, offset(start))]
-    day = timedelta(days=1)
-    cursor = start
-    while cursor < end:
-        step_end = min(cursor + day, end)
-        current = segments[-1][1]
-        if offset(step_end) != current:
-            low, high = cursor, step_end  # offset(low) == current != offset(high)
-            while high - low > timedelta(seconds=1):
-                middle = low + (high - low) / 2
-                middle = middle.replace(microsecond=0)
-                if middle <= low:
-                    break
-                if offset(middle) == current:
-                    low = middle
-                else:
-                    high = middle
-            segments.append((high, offset(high)))
-        cursor = step_end
-    return tuple(segments)

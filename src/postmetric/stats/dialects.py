@@ -80,6 +80,20 @@ class Dialect(Protocol):
         """The ((k−1)//2)-th of the k sorted non-NULL values of `expr` (exact), NULL if there are none."""
         ...
 
+    # -- added by issue 16 (reads in stats/: the customers list) --------------------------
+
+    def arg_min(self, value: str, key: str) -> str:
+        """`value` of the row with the least `key`."""
+        ...
+
+    def arg_min_known(self, value: str, key: str) -> str:
+        """`value` of the row with the least `key` among rows where `value` is not NULL."""
+        ...
+
+    def min_where(self, value: str, condition: str) -> str:
+        """The least `value` among rows where `condition` holds, NULL if none."""
+        ...
+
 
 class DuckDB:
     name = "duckdb"
@@ -145,6 +159,17 @@ class DuckDB:
 
     def lower_median(self, expr: str) -> str:
         return f"quantile_disc({expr}, 0.5)"
+
+    # -- added by issue 16 (reads in stats/: the customers list) --------------------------
+
+    def arg_min(self, value: str, key: str) -> str:
+        return f"arg_min({value}, {key})"
+
+    def arg_min_known(self, value: str, key: str) -> str:
+        return f"arg_min({value}, {key}) FILTER (WHERE {value} IS NOT NULL)"
+
+    def min_where(self, value: str, condition: str) -> str:
+        return f"min({value}) FILTER (WHERE {condition})"
 
 
 class ClickHouse:
@@ -220,6 +245,17 @@ class ClickHouse:
 
     def lower_median(self, expr: str) -> str:
         return f"quantileExactLow(0.5)({expr})"
+
+    # -- added by issue 16 (reads in stats/: the customers list) --------------------------
+
+    def arg_min(self, value: str, key: str) -> str:
+        return f"argMin({value}, {key})"
+
+    def arg_min_known(self, value: str, key: str) -> str:
+        return f"argMinIf({value}, {key}, {value} IS NOT NULL)"
+
+    def min_where(self, value: str, condition: str) -> str:
+        return f"minIf(toNullable({value}), {condition})"
 
 
 _UNITS = {"minute": "minute", "hour": "hour", "day": "day", "week": "week", "month": "month"}

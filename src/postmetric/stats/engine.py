@@ -15,19 +15,16 @@ from zoneinfo import ZoneInfo
 
 from postmetric.revenue.currency import minor_units
 from postmetric.sites.goals import GoalDefinition
-from postmetric.stats import registry
-from postmetric.stats.compiler import Scope, compile_query, goal_in_context, time_unit
+from postmetric.stats.compiler import compile_query
+from postmetric.stats.definitions import METRICS_BY_NAME, Change, round_half_up
 from postmetric.stats.dialects import DIALECTS
+from postmetric.stats.fragments import Scope, goal_in_context, time_unit
 from postmetric.stats.parse import check_time_buckets
 from postmetric.stats.query import Filter, FilterExpression, Query
+from postmetric.stats.registry import TIME_DIMENSIONS
 from postmetric.store.events import EventStore
 
 Number = int | float
-# Metrics that are null when nothing was measured (no engagement event carried a scroll depth).
-MEASURED = frozenset({"scroll_depth"})
-# Metrics whose change is told in points, not percent: a bounce rate going from 40 to 50
-# changed by 10 points, not by 25 %.
-CHANGE_IN_POINTS = frozenset({"bounce_rate", "conversion_rate"})
 # A site's goal definitions by site id (read from the metadata database by the app).
 GoalSource = Callable[[int], tuple[GoalDefinition, ...]]
 
@@ -89,7 +86,7 @@ class StatsEngine:
         for row in rows:
             for column, dimension in zip(compiled.dimension_columns, query.dimensions):
                 value = row.pop(column)
-                row[dimension] = _label(unit, value) if dimension in registry.TIME_DIMENSIONS else str(value)
+                row[dimension] = _label(unit, value) if dimension in TIME_DIMENSIONS else str(value)
         return rows
 
     def _scope(self, query: Query, site_id: int, currency: str, goals: tuple[GoalDefinition, ...]) -> Scope:
@@ -127,58 +124,14 @@ def first_stored_moment(micros: int, end: datetime) -> datetime:
 
 
 def metric_value(metric: str, raw: Mapping[str, Any], digits: int = 2, *, goal_rate: bool = False) -> Number | None:
-    """A metric from the sums of its group (see compiler.raw_columns), rounded half up.
+    """A metric from the sums of its group (see its definition's plan), rounded half up.
     Money is in major units of a currency with `digits` minor digits (2 for USD, 0 for JPY).
     `goal_rate`: conversion_rate is a goal's (a goal is in the query's context), not payers'."""
 
     def get(name: str) -> int:
         return int(raw.get(name) or 0)
 
-    def money(minor: Fraction | int, places: int = digits) -> Number:
-        value = _round(Fraction(minor, 10**digits), places)
-        return int(value) if places == 0 else float(value)
-
-    if metric in _MONEY_SUMS:
-        return money(sum(sign * get(column) for column, sign in _MONEY_SUMS[metric]))
-    if metric == "revenue_per_visitor":
-        visitors = get("visitors")
-        net = sum(sign * get(column) for column, sign in _MONEY_SUMS["revenue"])
-        return money(Fraction(net, visitors), max(digits, 2)) if visitors else 0
-    if metric == "average_order_value":
-        count = get("payment_count")
-        gross = get("new_minor") + get("renewal_minor")
-        return money(Fraction(gross, count), max(digits, 2)) if count else 0
-    if metric == "scroll_depth":
-        measured = get("scroll_visitors")
-        return int(_round(Fraction(get("scroll_sum"), measured), 0)) if measured else None
-    if metric == "conversion_rate" and goal_rate:
-        base = get("base_visitors")
-        return float(_round(Fraction(100 * get("visitors"), base), 2)) if base else 0
-    if metric == "conversion_rate":
-        visitors = get("visitors")
-        return float(_round(Fraction(100 * get("payer_count"), visitors), 2)) if visitors else 0
-    if metric in _COUNTS:
-        return get(_COUNTS[metric])
-
-    visits = get("visits")
-    if metric == "views_per_visit":
-        return float(_round(Fraction(get("visit_pageviews"), visits), 2)) if visits else 0
-    if metric == "bounce_rate":
-        return int(_round(Fraction(100 * get("bounces"), visits), 0)) if visits else 0
-    if metric == "visit_duration":
-        return int(_round(Fraction(get("duration_us"), visits * 1_000_000), 0)) if visits else 0
-    if metric == "percentage":
-        total = get("total_visitors")
-        return float(_round(Fraction(100 * get("visitors"), total), 1)) if total else 0
-    return get(metric)
-
-
-_MONEY_SUMS = {
-    "revenue": (("new_minor", 1), ("renewal_minor", 1), ("refund_minor", -1)),
-    "revenue_new": (("new_minor", 1),), "revenue_renewal": (("renewal_minor", 1),),
-    "refunds": (("refund_minor", 1),),
-}
-_COUNTS = {"payments": "payment_count", "customers": "customer_count"}
+    return METRICS_BY_NAME[metric].plan_for(goal_in_context=goal_rate).value(get, digits)
 
 
 def change(metric: str, current: Number | None, previous: Number | None) -> Number | None:
@@ -186,24 +139,19 @@ def change(metric: str, current: Number | None, previous: Number | None) -> Numb
     when it cannot be told (growth from zero, or a side without a measurement)."""
     if current is None or previous is None:
         return None
-    if metric in CHANGE_IN_POINTS:
+    if METRICS_BY_NAME[metric].change is Change.POINTS:
         points = Fraction(current) - Fraction(previous)
-        return int(points) if isinstance(current, int) and isinstance(previous, int) else float(_round(points, 2))
+        if isinstance(current, int) and isinstance(previous, int):
+            return int(points)
+        return float(round_half_up(points, 2))
     if previous == 0:
         return 0 if current == 0 else None
-    return float(_round(Fraction(current - previous) * 100 / Fraction(previous), 1))
+    return float(round_half_up(Fraction(current - previous) * 100 / Fraction(previous), 1))
 
 
 def _nothing(query: Query) -> list[Number | None]:
     """A group's metrics when it has no data."""
-    return [None if m in MEASURED else 0 for m in query.metrics]
-
-
-def _round(value: Fraction, digits: int) -> Fraction:
-    scale = 10**digits
-    scaled = value * scale
-    rounded = (scaled + Fraction(1, 2)).__floor__() if scaled >= 0 else -((-scaled + Fraction(1, 2)).__floor__())
-    return Fraction(rounded, scale)
+    return [None if METRICS_BY_NAME[m].measured else 0 for m in query.metrics]
 
 
 def _result(query: Query, row: Mapping[str, Any], digits: int) -> dict[str, Any]:
@@ -226,7 +174,7 @@ def _compare(query: Query, results: list[dict[str, Any]], previous_rows: Sequenc
              labels: list[str] | None, previous_labels: list[str] | None, digits: int) -> None:
     """Attach each result's comparison; time buckets pair up by position (the 3rd day of this
     period with the 3rd day of the last)."""
-    unit_index = next((i for i, d in enumerate(query.dimensions) if d in registry.TIME_DIMENSIONS), None)
+    unit_index = next((i for i, d in enumerate(query.dimensions) if d in TIME_DIMENSIONS), None)
     position = {label: i for i, label in enumerate(previous_labels or ())}
     previous = {}
     for row in previous_rows:

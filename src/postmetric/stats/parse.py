@@ -13,14 +13,14 @@ otherwise cost seconds of CPU before any answer.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import re2
 
 from postmetric.stats import registry
-from postmetric.stats.query import DateRange, Filter, FilterExpression, Logical, Query, QueryError
+from postmetric.stats.definitions import METRICS_BY_NAME, MetricKind, Source
+from postmetric.stats.query import DateRange, Filter, FilterExpression, Logical, Query, QueryError, leaves
 
 KNOWN_FIELDS = frozenset({
     "site_id", "date_range", "metrics", "dimensions", "filters", "order_by", "include", "pagination",
@@ -71,12 +71,14 @@ def parse_query(raw: object, *, site_timezone: str, now: datetime) -> Query:
     attribution = raw.get("attribution", "first_touch")
     if attribution not in registry.ATTRIBUTIONS:
         raise QueryError("attribution", f"must be one of {', '.join(registry.ATTRIBUTIONS)}")
-    if "percentage" in metrics and not dimensions:
-        raise QueryError("metrics", "percentage needs a dimension to divide by")
+    share = next((m for m in metrics if Source.TOTAL in METRICS_BY_NAME[m].needs), None)
+    if share and not dimensions:
+        raise QueryError("metrics", f"{share} needs a dimension to divide by")
     _check_combinations(metrics, dimensions)
     filters = _filters(raw.get("filters", []))
-    if "scroll_depth" in metrics:
-        _check_scroll_depth(dimensions, filters)
+    for metric in metrics:
+        if METRICS_BY_NAME[metric].kind is MetricKind.ENGAGEMENT:
+            _check_measured_per_page(metric, dimensions, filters)
     date_range = _date_range(raw.get("date_range"), tz, now)
     time_labels = _boolean("include.time_labels", include.get("time_labels", False))
     if (time_labels or comparison) and date_range.name != "all":  # `all`: once the engine knows its start
@@ -144,24 +146,17 @@ def _check_combinations(metrics: tuple[str, ...], dimensions: tuple[str, ...]) -
                            "use visitors, events or conversions, or a visit:* or event:page dimension")
 
 
-def _check_scroll_depth(dimensions: tuple[str, ...], filters: tuple[FilterExpression, ...]) -> None:
-    """Scroll depth is measured per page, by engagement events, which have no goal, name or props."""
-    named = list(dimensions) + [leaf.dimension for leaf in _leaves(filters)]
+def _check_measured_per_page(metric: str, dimensions: tuple[str, ...], filters: tuple[FilterExpression, ...]) -> None:
+    """Engagement metrics (scroll depth) are measured per page, by engagement events, which have
+    no goal, name or props."""
+    named = list(dimensions) + [leaf.dimension for leaf in leaves(filters)]
     if "event:page" not in named:
-        raise QueryError("metrics", "scroll_depth is measured per page: add event:page as a dimension or filter")
+        raise QueryError("metrics", f"{metric} is measured per page: add event:page as a dimension or filter")
     unmeasured = next((name for name in named if name in registry.PER_EVENT_ONLY_DIMENSIONS
                        or name.startswith("event:props:")), None)
     if unmeasured:
-        raise QueryError("metrics", f"scroll_depth is measured by engagement events, which have no {unmeasured}; "
+        raise QueryError("metrics", f"{metric} is measured by engagement events, which have no {unmeasured}; "
                                     "ask for it without that dimension or filter")
-
-
-def _leaves(filters: tuple[FilterExpression, ...]) -> Iterator[Filter]:
-    for f in filters:
-        if isinstance(f, Logical):
-            yield from _leaves(f.children)
-        else:
-            yield f
 
 
 def _dimensions(value: object) -> tuple[str, ...]:

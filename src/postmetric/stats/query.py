@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -29,6 +30,19 @@ class Logical:
 
 
 FilterExpression = Filter | Logical
+
+
+def leaves(filters: Iterable[FilterExpression]) -> Iterator[Filter]:
+    """The plain filters inside `filters`, however and/or/not nest them."""
+    for f in filters:
+        if isinstance(f, Logical):
+            yield from leaves(f.children)
+        else:
+            yield f
+
+
+def mentions(expression: FilterExpression, dimension: str) -> bool:
+    return any(leaf.dimension == dimension for leaf in leaves([expression]))
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,45 +1,43 @@
 """The names a query may use: metrics, dimensions, filter operators, date ranges.
 
-One registry drives parsing, validation messages and (later) the compilers, so a new
-metric or dimension is added here once.
+Metric and dimension names are derived from their definitions (stats/definitions.py), where
+each is defined once; parsing, validation messages and the OpenAPI enums read these tuples.
 """
 
 from __future__ import annotations
 
-import re
-
-METRICS: tuple[str, ...] = (
-    "visitors", "visits", "pageviews", "events", "views_per_visit", "bounce_rate", "visit_duration",
-    "scroll_depth", "conversions", "conversion_rate", "revenue", "revenue_new", "revenue_renewal", "refunds",
-    "payments", "customers", "revenue_per_visitor", "average_order_value", "percentage",
+from postmetric.stats.definitions import (
+    DIMENSION_DEFINITIONS,
+    DIMENSIONS_BY_NAME,
+    METRIC_DEFINITIONS,
+    PROPERTY_DIMENSION,
+    DimensionKind,
+    Format,
+    MetricKind,
 )
+
+METRICS: tuple[str, ...] = tuple(m.name for m in METRIC_DEFINITIONS)
 
 # Metrics named by the contract whose data arrives with later work; asking for one is a
 # clear 400 until then.
-PENDING_METRICS: dict[str, str] = {}
+PENDING_METRICS: dict[str, str] = {m.name: m.pending for m in METRIC_DEFINITIONS if m.pending}
 # Metrics of the payments ledger (money in the site currency); they count payments by when
 # they happened and give visit:* groups by the `attribution` model.
-REVENUE_METRICS: tuple[str, ...] = (
-    "revenue", "revenue_new", "revenue_renewal", "refunds", "payments", "customers",
-    "revenue_per_visitor", "average_order_value", "conversion_rate",
-)
-MONEY_METRICS: tuple[str, ...] = ("revenue", "revenue_new", "revenue_renewal", "refunds",
-                                  "revenue_per_visitor", "average_order_value")
+REVENUE_METRICS: tuple[str, ...] = tuple(m.name for m in METRIC_DEFINITIONS if m.kind is MetricKind.REVENUE)
+MONEY_METRICS: tuple[str, ...] = tuple(m.name for m in METRIC_DEFINITIONS if m.format is Format.MONEY)
 # Metrics of a whole visit: they split by what is the same for all of a visit's events,
 # and by the pages and hostnames a visit saw, but not by a single event's name or props.
-VISIT_METRICS: tuple[str, ...] = ("visits", "views_per_visit", "bounce_rate", "visit_duration")
-PER_EVENT_ONLY_DIMENSIONS: tuple[str, ...] = ("event:goal", "event:name")
+VISIT_METRICS: tuple[str, ...] = tuple(m.name for m in METRIC_DEFINITIONS if m.kind is MetricKind.VISIT)
+PER_EVENT_ONLY_DIMENSIONS: tuple[str, ...] = tuple(d.name for d in DIMENSION_DEFINITIONS if d.per_event_only)
 
-TIME_DIMENSIONS: tuple[str, ...] = ("time", "time:minute", "time:hour", "time:day", "time:week", "time:month")
-EVENT_DIMENSIONS: tuple[str, ...] = ("event:page", "event:hostname", "event:goal", "event:name")
-VISIT_DIMENSIONS: tuple[str, ...] = (
-    "visit:entry_page", "visit:exit_page", "visit:source", "visit:referrer", "visit:channel",
-    "visit:utm_source", "visit:utm_medium", "visit:utm_campaign", "visit:utm_term", "visit:utm_content",
-    "visit:country", "visit:region", "visit:city", "visit:browser", "visit:browser_version",
-    "visit:os", "visit:os_version", "visit:device",
-)
-PROPERTY_DIMENSION = re.compile(r"^event:props:[a-z0-9_-]{1,64}$")
 
+def _dimensions(kind: DimensionKind) -> tuple[str, ...]:
+    return tuple(d.name for d in DIMENSION_DEFINITIONS if d.kind is kind)
+
+
+TIME_DIMENSIONS: tuple[str, ...] = _dimensions(DimensionKind.TIME)
+EVENT_DIMENSIONS: tuple[str, ...] = _dimensions(DimensionKind.EVENT)
+VISIT_DIMENSIONS: tuple[str, ...] = _dimensions(DimensionKind.VISIT)
 FILTER_OPERATORS: tuple[str, ...] = ("is", "is_not", "contains", "contains_not", "matches", "matches_not")
 LOGICAL_OPERATORS: tuple[str, ...] = ("and", "or", "not")
 
@@ -51,14 +49,10 @@ MAX_LIMIT = 10_000
 
 
 def is_dimension(name: str) -> bool:
-    return (
-        name in TIME_DIMENSIONS
-        or name in EVENT_DIMENSIONS
-        or name in VISIT_DIMENSIONS
-        or bool(PROPERTY_DIMENSION.match(name))
-    )
+    return name in DIMENSIONS_BY_NAME or bool(PROPERTY_DIMENSION.match(name))
 
 
 def is_filterable(name: str) -> bool:
     """Filters take any dimension but the time buckets."""
-    return is_dimension(name) and name not in TIME_DIMENSIONS
+    definition = DIMENSIONS_BY_NAME.get(name)
+    return definition.filterable if definition else bool(PROPERTY_DIMENSION.match(name))

@@ -32,37 +32,32 @@ What is counted (SPEC §5 and §6; tests/stats/stats_oracle.py says the same in 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from postmetric.revenue.people import person_map
-from postmetric.stats import registry
+from postmetric.stats.definitions import DIMENSIONS_BY_NAME
+from postmetric.stats.fragments import Fragments, micros, time_unit
+from postmetric.stats.query import FilterExpression, Query, leaves
+from postmetric.stats.registry import TIME_DIMENSIONS, VISIT_DIMENSIONS
 
-if TYPE_CHECKING:
-    from postmetric.stats.compiler import _Compiler
-
-REVENUE_RAW = ("new_minor", "renewal_minor", "refund_minor", "payment_count", "customer_count", "payer_count")
-NET_MINOR = "(coalesce(new_minor, 0) + coalesce(renewal_minor, 0) - coalesce(refund_minor, 0))"
-GROSS_MINOR = "(coalesce(new_minor, 0) + coalesce(renewal_minor, 0))"
 _PAID = "kind IN ('new', 'renewal')"
 # The columns a payment carries through the plan.
 _PAYMENT = ("provider", "transaction_id", "kind", "amount", "visitor_id", "session_id", "email",
             "customer_id", "timestamp")
 
 
-def revenue_groups(c: _Compiler, dims: list[str], raw: tuple[str, ...]) -> str:
-    """A SELECT of `dims` and the REVENUE_RAW columns in `raw`, one row per group."""
+def revenue_groups(c: Fragments, dims: list[str], raw: tuple[str, ...]) -> str:
+    """A SELECT of `dims` and the payments' sums in `raw` (Source.PAYMENTS), one row per group."""
     d, s, q = c.dialect, c.scope, c.query
-    site = c._param(s.site_id, "int")
-    bucket = f", {d.bucket_start(_unit(c), c._local('timestamp'))} AS bucket" if c._bucketed else ""
+    site = c.param(s.site_id, "int")
+    bucket = f", {d.bucket_start(_unit(c), c.local('timestamp'))} AS bucket" if c.bucketed else ""
     paid = (
-        f"SELECT {', '.join(_PAYMENT[:3])}, CASE WHEN reporting_currency = {c._param(s.currency, 'string')}"
+        f"SELECT {', '.join(_PAYMENT[:3])}, CASE WHEN reporting_currency = {c.param(s.currency, 'string')}"
         f" THEN coalesce(reporting_amount, 0) ELSE 0 END AS amount, {', '.join(_PAYMENT[4:])}{bucket}"
         f" FROM {d.payments_table} WHERE site_id = {site}"
-        f" AND timestamp >= {c._param(_micros(s.start), 'timestamp')}"
-        f" AND timestamp < {c._param(_micros(s.end), 'timestamp')}"
+        f" AND timestamp >= {c.param(micros(s.start), 'timestamp')}"
+        f" AND timestamp < {c.param(micros(s.end), 'timestamp')}"
     )
     ctes = [f"paid AS ({paid})"]
-    beyond_time = [x for x in q.dimensions if x not in registry.TIME_DIMENSIONS]
+    beyond_time = [x for x in q.dimensions if x not in TIME_DIMENSIONS]
     if not beyond_time and not q.filters:
         rows = "SELECT " + ", ".join([f"bucket AS {alias}" for alias in dims] + list(_PAYMENT)) + " FROM paid"
     elif _reads_visits(q):
@@ -93,7 +88,7 @@ def revenue_groups(c: _Compiler, dims: list[str], raw: tuple[str, ...]) -> str:
             + (f" GROUP BY {', '.join(dims)}" if dims else ""))
 
 
-def _touch_ctes(c: _Compiler, site: str) -> list[str]:
+def _touch_ctes(c: Fragments, site: str) -> list[str]:
     """`touched`: each payment of a person with visits, and the visit it is attributed to."""
     d = c.dialect
     # Every visitor of a paying person (revenue/people.py), with the person as one of its visitor
@@ -116,7 +111,7 @@ def _touch_ctes(c: _Compiler, site: str) -> list[str]:
     )
     owned = "SELECT p.*, m.person AS person FROM paid AS p JOIN members AS m ON m.visitor_id = p.visitor_id"
     started = d.epoch_micros("v.session_started_at")
-    columns = ", ".join(f"p.{column} AS {column}" for column in _PAYMENT) + (", p.bucket AS bucket" * c._bucketed)
+    columns = ", ".join(f"p.{column} AS {column}" for column in _PAYMENT) + (", p.bucket AS bucket" * c.bucketed)
     if c.query.attribution == "first_touch":
         # One choice per person, whatever the payment.
         touch = (f"SELECT person, {d.arg_max('v.session_id', f'(0 - {started}, v.session_id)')} AS touch_session"
@@ -143,27 +138,23 @@ def _touch_ctes(c: _Compiler, site: str) -> list[str]:
             f"touch AS ({touch})", f"touched AS ({touched})"]
 
 
-def _reads_visits(q) -> bool:
+def _reads_visits(q: Query) -> bool:
     """Whether a grouping needs the visit each payment is attributed to: a `visit:*` dimension or
     filter. Event values and time buckets alone come from the payer's events and the payment."""
-    from postmetric.stats.compiler import _leaves
-
     return any(x.startswith("visit:") for x in q.dimensions) or any(
-        leaf.dimension.startswith("visit:") for leaf in _leaves(q.filters))
+        leaf.dimension.startswith("visit:") for leaf in leaves(q.filters))
 
 
-def _reached_events(c: _Compiler, dims: list[str], site: str, payers: str) -> tuple[str, dict[str, str]]:
+def _reached_events(c: Fragments, dims: list[str], site: str, payers: str) -> tuple[str, dict[str, str]]:
     """Each (paying visitor, event values) once, with when the visitor first had them, from the
     range's events (the pages seen in the period before paying); and the event aliases."""
-    from postmetric.stats.compiler import _leaves
-
     q = c.query
-    since = c._param(_micros(c.scope.start), "timestamp")
+    since = c.param(micros(c.scope.start), "timestamp")
     event_dims = [(alias, name) for alias, name in zip(dims, q.dimensions) if name.startswith("event:")]
-    reached = [f"{c._dimension(name)} AS {alias}" for alias, name in event_dims]
+    reached = [f"{c.dimension(name)} AS {alias}" for alias, name in event_dims]
     conditions = ["type <> 'engagement'", f"timestamp >= {since}", f"visitor_id IN (SELECT visitor_id FROM {payers})"]
-    conditions += [c._filter(f, {}) for f in q.filters
-                   if all(leaf.dimension.startswith("event:") for leaf in _leaves([f]))]
+    conditions += [c.filter(f, {}) for f in q.filters
+                   if all(leaf.dimension.startswith("event:") for leaf in leaves([f]))]
     if "event:goal" in q.dimensions:
         conditions.append(c.goal_condition())
     groups = ", ".join(["visitor_id"] + [alias for alias, _ in event_dims])
@@ -172,7 +163,7 @@ def _reached_events(c: _Compiler, dims: list[str], site: str, payers: str) -> tu
     return events, dict(event_dims)
 
 
-def _reached_rows(c: _Compiler, dims: list[str], site: str) -> str:
+def _reached_rows(c: Fragments, dims: list[str], site: str) -> str:
     """Without visit values, a payment reaches the event groups its visitor had reached by its
     time: no attribution to a visit is needed (the visitor's events are in their visits)."""
     events, _ = _reached_events(c, dims, site, "paid")
@@ -183,45 +174,43 @@ def _reached_rows(c: _Compiler, dims: list[str], site: str) -> str:
             f" JOIN paid AS p ON e.visitor_id = p.visitor_id WHERE e.first_at <= p.timestamp")
 
 
-def _attributed_rows(c: _Compiler, dims: list[str], site: str) -> str:
+def _attributed_rows(c: Fragments, dims: list[str], site: str) -> str:
     """Each attributed payment once per group it reaches (see the module docstring)."""
-    from postmetric.stats.compiler import _COLUMNS, _leaves
-
     q = c.query
     # Visit values come from the chosen visit, event values from the visitor's events.
-    overrides = {name: f"s.{_COLUMNS[name]}" for name in registry.VISIT_DIMENSIONS if name in _COLUMNS}
-    overrides |= {"visit:exit_page": "s.exit_page", **dict.fromkeys(registry.TIME_DIMENSIONS, "p.bucket")}
+    overrides = {name: f"s.{DIMENSIONS_BY_NAME[name].column}" for name in VISIT_DIMENSIONS}
+    overrides |= dict.fromkeys(TIME_DIMENSIONS, "p.bucket")
     payment = [f"p.{column} AS {column}" for column in _PAYMENT]
     # The big side of each join comes first (ClickHouse builds its hash table from the right).
     chosen = ("(SELECT * FROM visits WHERE session_id IN (SELECT touch_session FROM touched)) AS s"
               if c.dialect.prefilters_joins else "visits AS s")
 
-    def only(prefix: str, f) -> bool:
-        return all(leaf.dimension.startswith(prefix) for leaf in _leaves([f]))
+    def only(prefix: str, f: FilterExpression) -> bool:
+        return all(leaf.dimension.startswith(prefix) for leaf in leaves([f]))
 
     visit_filters = [f for f in q.filters if not only("event:", f)]
     per_event = any(x.startswith("event:") for x in q.dimensions) or any(
-        leaf.dimension.startswith("event:") for leaf in _leaves(q.filters))
+        leaf.dimension.startswith("event:") for leaf in leaves(q.filters))
     if not per_event:  # one row per payment: its visit's values
-        columns = [f"{c._dimension(name, overrides)} AS {alias}" for alias, name in zip(dims, q.dimensions)]
+        columns = [f"{c.dimension(name, overrides)} AS {alias}" for alias, name in zip(dims, q.dimensions)]
         return (f"SELECT {', '.join(columns + payment)} FROM {chosen} JOIN touched AS p ON s.session_id = p.touch_session"
-                + "".join(f" {'WHERE' if i == 0 else 'AND'} {c._filter(f, overrides)}" for i, f in enumerate(q.filters)))
+                + "".join(f" {'WHERE' if i == 0 else 'AND'} {c.filter(f, overrides)}" for i, f in enumerate(q.filters)))
     # Events of the range only: the pages seen in the period before paying (and the events
     # table, stored in time order, is read from the range's start on).
     if all(only("visit:", f) for f in visit_filters):
         # Each (visitor, event values) once, with when the visitor first had them: a payment
         # reaches the groups its visitor had reached by its time, with no DISTINCT over pairs.
         events, by_alias = _reached_events(c, dims, site, "touched")
-        columns = [f"e.{alias} AS {alias}" if alias in by_alias else f"{c._dimension(name, overrides)} AS {alias}"
+        columns = [f"e.{alias} AS {alias}" if alias in by_alias else f"{c.dimension(name, overrides)} AS {alias}"
                    for alias, name in zip(dims, q.dimensions)]
-        conditions = ["e.first_at <= p.timestamp"] + [c._filter(f, overrides) for f in visit_filters]
+        conditions = ["e.first_at <= p.timestamp"] + [c.filter(f, overrides) for f in visit_filters]
         return (f"SELECT {', '.join(columns + payment)} FROM ({events}) AS e"
                 f" JOIN touched AS p ON e.visitor_id = p.visitor_id JOIN {chosen} ON s.session_id = p.touch_session"
                 f" WHERE {' AND '.join(conditions)}")
     # A filter mixing visit and event values tests each (event, chosen visit) pair.
-    since = c._param(_micros(c.scope.start), "timestamp")
-    columns = [f"{c._dimension(name, overrides)} AS {alias}" for alias, name in zip(dims, q.dimensions)]
-    conditions = ["e.timestamp <= p.timestamp"] + [c._filter(f, overrides) for f in q.filters]
+    since = c.param(micros(c.scope.start), "timestamp")
+    columns = [f"{c.dimension(name, overrides)} AS {alias}" for alias, name in zip(dims, q.dimensions)]
+    conditions = ["e.timestamp <= p.timestamp"] + [c.filter(f, overrides) for f in q.filters]
     if "event:goal" in q.dimensions:
         conditions.append(c.goal_condition())
     return (f"SELECT DISTINCT {', '.join(columns + payment)}"
@@ -230,11 +219,5 @@ def _attributed_rows(c: _Compiler, dims: list[str], site: str) -> str:
             f" WHERE {' AND '.join(conditions)}")
 
 
-def _unit(c: _Compiler) -> str:
-    from postmetric.stats.compiler import time_unit
-
+def _unit(c: Fragments) -> str:
     return time_unit(c.query) or "day"
-
-
-def _micros(moment) -> int:
-    return round(moment.timestamp() * 1_000_000)

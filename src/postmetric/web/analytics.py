@@ -6,9 +6,8 @@ results are reshaped into DataFast's response: `{"status": "success", "data": [.
 {limit, offset, total}}`. A bad parameter raises `QueryError` named after the parameter
 (`limit`, `filter_country`, `startAt`…), never after the query field it became.
 
-Secondary responsibility: `realtime_snapshot`, the body of `GET /api/v1/realtime` and of each
-frame of its event stream, with the visitors active in its window (`recent_visitors`, newest first,
-read straight from the event store: the query model has no per-visitor rows).
+The realtime snapshot (`GET /api/v1/realtime`) is stats/realtime.py's; the `realtime` report here
+counts the visitors of the same window.
 
 Where DataFast and Postmetric differ, the choices made:
 - Errors keep Postmetric's one shape, `{"error": "<parameter>: <message>"}`, rather than DataFast's
@@ -40,22 +39,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
-from postmetric.stats.dialects import DIALECTS
 from postmetric.stats.parse import parse_query
 from postmetric.stats.query import DateRange, Query, QueryError
-from postmetric.store.events import EventStore
+from postmetric.stats.realtime import DIRECT, REALTIME_WINDOW, Site, shown_value
 
-DIRECT = "Direct/None"
 INTERVALS = ("hour", "day", "week", "month")
 TIMESERIES_DEFAULT_RANGE = {"hour": "24h", "day": "30d", "week": "30d", "month": "12mo"}
-REALTIME_WINDOW = timedelta(minutes=5)
-REALTIME_TOP = 10
-REALTIME_RECENT_VISITORS = 20
-EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 # filter_<name> → the query dimension it filters.
 FILTERS: dict[str, str] = {
@@ -128,13 +121,6 @@ class Engine(Protocol):
     def run(self, query: Query, *, site_id: int, currency: str = "USD") -> dict[str, Any]: ...
 
 
-class Site(Protocol):
-    id: int
-    public_id: str
-    timezone: str
-    currency: str
-
-
 def run_report(engine: Engine, report: str, params: Mapping[str, str], filter_params: list[tuple[str, str]],
                site: Site, *, now: datetime) -> dict[str, Any]:
     """The DataFast-shaped body of `report`. `filter_params` are the `filter_*` (name, value) pairs
@@ -175,57 +161,6 @@ def run_report(engine: Engine, report: str, params: Mapping[str, str], filter_pa
         result = run(base | {"date_range": "realtime", "metrics": ["visitors"]}, realtime=True)
         return {"status": "success", "data": [{"visitors": result["results"][0]["metrics"][0]}]}
     return _breakdown(run, base, BREAKDOWNS[report])
-
-
-def realtime_snapshot(engine: Engine, site: Site, *, now: datetime, events: EventStore) -> dict[str, Any]:
-    """Visitors active in the last five minutes, with the top pages, sources and countries, and the
-    latest of those visitors (blocking)."""
-    query = parse_query({"site_id": site.public_id, "date_range": "realtime", "metrics": ["visitors"]},
-                        site_timezone=site.timezone, now=now)
-    query = replace(query, date_range=DateRange(now - REALTIME_WINDOW, now, "realtime"))
-
-    def top(dimension: str, key: str) -> list[dict[str, Any]]:
-        ranked = replace(query, dimensions=(dimension,), order_by=(("visitors", "desc"), (dimension, "asc")),
-                         limit=REALTIME_TOP)
-        rows = engine.run(ranked, site_id=site.id, currency=site.currency)["results"]
-        return [{key: _direct(dimension, row["dimensions"][0]), "visitors": row["metrics"][0]} for row in rows]
-
-    return {
-        "site_id": site.public_id,
-        "at": now.isoformat().replace("+00:00", "Z"),
-        "window_seconds": int(REALTIME_WINDOW.total_seconds()),
-        "visitors": engine.run(query, site_id=site.id, currency=site.currency)["results"][0]["metrics"][0],
-        "pages": top("event:page", "page"),
-        "sources": top("visit:source", "source"),
-        "countries": top("visit:country", "country"),
-        "recent_visitors": _recent_visitors(events, site.id, now - REALTIME_WINDOW, now),
-    }
-
-
-def _recent_visitors(events: EventStore, site_id: int, start: datetime, end: datetime) -> list[dict[str, Any]]:
-    """Up to REALTIME_RECENT_VISITORS visitors with an event in [start, end), newest first: the page,
-    source and country of their latest event, and when it happened."""
-    d = DIALECTS[events.dialect]
-    rows = events.fetch(
-        f"SELECT {d.text('visitor_id')} AS visitor, {d.arg_max('pathname', 'timestamp')} AS page,"
-        f" {d.arg_max('source', 'timestamp')} AS source, {d.arg_max('country', 'timestamp')} AS country,"
-        f" {d.epoch_micros('max(timestamp)')} AS last_seen"
-        f" FROM events WHERE site_id = {d.param('site', 'int')}"
-        f" AND timestamp >= {d.param('start', 'timestamp')} AND timestamp < {d.param('end', 'timestamp')}"
-        f" GROUP BY visitor_id ORDER BY last_seen DESC, visitor LIMIT {REALTIME_RECENT_VISITORS}",
-        {"site": d.param_value(site_id, "int"), "start": d.param_value(_epoch_micros(start), "timestamp"),
-         "end": d.param_value(_epoch_micros(end), "timestamp")},
-    )
-    return [{"visitor_id": row["visitor"], "page": row["page"], "source": _direct("visit:source", row["source"]),
-             "country": row["country"], "last_seen": _iso_micros(row["last_seen"])} for row in rows]
-
-
-def _epoch_micros(moment: datetime) -> int:
-    return (moment - EPOCH) // timedelta(microseconds=1)
-
-
-def _iso_micros(micros: int) -> str:
-    return (EPOCH + timedelta(microseconds=int(micros))).isoformat().replace("+00:00", "Z")
 
 
 # -- reports -----------------------------------------------------------------------------
@@ -272,7 +207,7 @@ def _breakdown(run, base: dict[str, Any], report: Breakdown) -> dict[str, Any]:
     })
     data = []
     for row in result["results"]:
-        keys = {key: _direct(d, value) for key, d, value in zip(report.keys, report.dimensions, row["dimensions"])}
+        keys = {key: shown_value(d, value) for key, d, value in zip(report.keys, report.dimensions, row["dimensions"])}
         values = {key: value for (key, _), value in zip(report.metrics, row["metrics"])}
         data.append(({report.nest: keys} if report.nest else keys) | values)
     return {"status": "success", "data": data, "pagination": _pagination(result)}
@@ -281,10 +216,6 @@ def _breakdown(run, base: dict[str, Any], report: Breakdown) -> dict[str, Any]:
 def _pagination(result: dict[str, Any]) -> dict[str, int]:
     page = result["query"]["pagination"]
     return {"limit": page["limit"], "offset": page["offset"], "total": result["meta"]["total_rows"]}
-
-
-def _direct(dimension: str, value: str) -> str:
-    return DIRECT if dimension == "visit:source" and value == "" else value
 
 
 # -- parameters --------------------------------------------------------------------------

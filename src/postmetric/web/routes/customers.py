@@ -1,7 +1,7 @@
 """The customers API: `GET /api/v1/customers?site_id=&date_range=&limit=&offset=` (SPEC §6, §7).
 
 Who paid in the range and how much, one row per customer, one user's devices being one customer
-(`revenue/customers.py`, `revenue/people.py`). Callers and errors as for the stats API
+(`stats/customers.py`, `revenue/people.py`). Callers and errors as for the stats API
 (`web/routes/stats.py`): a site key, an account token or the dashboard's session; 400 naming
 the bad parameter, 404 for a site the caller cannot see.
 
@@ -19,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from postmetric.revenue.customers import MAX_LIMIT, customers
+from postmetric.stats.customers import MAX_LIMIT, customers
 from postmetric.stats.parse import MAX_OFFSET, parse_query
 from postmetric.stats.query import DateRange, QueryError
 from postmetric.web.auth import ApiError, Caller, VisibleSite, api_endpoint, require_site

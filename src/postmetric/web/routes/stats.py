@@ -29,8 +29,9 @@ from starlette.routing import Route
 
 from postmetric.stats.parse import parse_query
 from postmetric.stats.query import Filter, FilterExpression, Query, QueryError
+from postmetric.stats.realtime import realtime_snapshot
 from postmetric.stats.visitors import parse_visitor_id, visitor_profile
-from postmetric.web.analytics import REPORTS, realtime_snapshot, run_report
+from postmetric.web.analytics import REPORTS, run_report
 from postmetric.web.auth import (
     ApiError,
     Caller,

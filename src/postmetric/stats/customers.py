@@ -21,8 +21,8 @@ visitor's own first visit when not identified; null when unlinked). Ordered by r
 highest first, then by customer key.
 
 Secondary responsibilities:
-1. Speak both SQL dialects: the few functions that differ are spelled in `_SPELLINGS`; the rest
-   is SQL both speak, with parameters written by `stats/dialects.py`.
+1. Speak both SQL dialects: the few functions that differ are spelled by `stats/dialects.py`;
+   the rest is SQL both speak.
 2. Count only what is known: a reporting amount that could not be converted (NULL), or one in
    a currency the site no longer reports in, is left out of the sums, never guessed.
 
@@ -43,30 +43,11 @@ from postmetric.store.events import EventStore
 
 MAX_LIMIT = 1000
 
-# name → (DuckDB, ClickHouse) templates; `{0}`, `{1}`… are the arguments.
-_SPELLINGS = {
-    "text": ("CAST({0} AS VARCHAR)", "toString({0})"),
-    "first_known": ("arg_min({0}, {1}) FILTER (WHERE {0} IS NOT NULL)", "argMinIf({0}, {1}, {0} IS NOT NULL)"),
-    "first_by": ("arg_min({0}, {1})", "argMin({0}, {1})"),
-    "min_where": ("min({0}) FILTER (WHERE {1})", "minIf(toNullable({0}), {1})"),
-    "max_where": ("max({0}) FILTER (WHERE {1})", "maxIf(toNullable({0}), {1})"),
-    "payments": ("payments", "payments FINAL"),
-    "sessions": ("sessions", "sessions FINAL"),
-}
-
-
-def _spell(dialect: str, name: str, *args: str) -> str:
-    return _SPELLINGS[name][dialect == "clickhouse"].format(*args)
-
 
 def customers(store: EventStore, *, site_id: int, currency: str, start: datetime, end: datetime,
               limit: int = 50, offset: int = 0) -> dict[str, Any]:
     """`{"results": [...], "meta": {"currency", "total_rows"}}` for payments in [start, end) (blocking)."""
     d = DIALECTS[store.dialect]
-
-    def s(name: str, *args: str) -> str:
-        return _spell(store.dialect, name, *args)
-
     params = {"site": d.param_value(site_id, "int"), "currency": d.param_value(currency, "string"),
               "start": _micros(start), "end": _micros(end)}
     counted = f"reporting_currency = {d.param('currency', 'string')} AND reporting_amount IS NOT NULL"
@@ -77,16 +58,16 @@ def customers(store: EventStore, *, site_id: int, currency: str, start: datetime
     person = "nullif(i.person, '')"
     grouped = f"""
         SELECT customer, max(identified) AS person, max(email) AS any_email, max(customer_id) AS any_customer_id,
-               {s('text', s('first_known', 'visitor_id', 'timestamp'))} AS first_visitor,
+               {d.text(d.arg_min_known('visitor_id', 'timestamp'))} AS first_visitor,
                sum({paid}) - sum({refunded}) AS revenue, sum({refunded}) AS refunds,
                sum(CASE WHEN kind IN ('new', 'renewal') THEN 1 ELSE 0 END) AS paid_count,
-               {s('min_where', 'timestamp', "kind <> 'refund'")} AS first_paid,
-               {s('max_where', 'timestamp', "kind <> 'refund'")} AS last_paid
+               {d.min_where('timestamp', "kind <> 'refund'")} AS first_paid,
+               {d.max_where('timestamp', "kind <> 'refund'")} AS last_paid
         FROM (
             SELECT p.*, {person} AS identified,
                    coalesce({person}, 'email:' || p.email, 'customer:' || p.customer_id,
-                            'visitor:' || {s('text', 'p.visitor_id')}) AS customer
-            FROM (SELECT * FROM {s('payments')} WHERE site_id = {site}
+                            'visitor:' || {d.text('p.visitor_id')}) AS customer
+            FROM (SELECT * FROM {d.payments_table} WHERE site_id = {site}
                   AND timestamp >= {d.param('start', 'timestamp')} AND timestamp < {d.param('end', 'timestamp')}) AS p
             LEFT JOIN ({person_map(d, site)}) AS i ON i.visitor_id = p.visitor_id
         ) AS p
@@ -124,21 +105,17 @@ def _first_visits(store: EventStore, site_id: int, owners: list[str]) -> dict[st
     if not owners:
         return {}
     d = DIALECTS[store.dialect]
-
-    def s(name: str, *args: str) -> str:
-        return _spell(store.dialect, name, *args)
-
     site, wanted = d.param("site", "int"), d.param("owners", "strings")
     people = person_map(d, site)
-    unidentified = "'visitor:' || " + s("text", "span_visitor")
+    unidentified = "'visitor:' || " + d.text("span_visitor")
     # The owners' visitors first (a few), then each visit's owner.
-    visits = (f"SELECT span_visitor, source, channel, session_started_at FROM {s('sessions')} WHERE site_id = {site}"
+    visits = (f"SELECT span_visitor, source, channel, session_started_at FROM {d.sessions_table} WHERE site_id = {site}"
               f" AND ({d.is_in(unidentified, wanted)}"
               f" OR span_visitor IN (SELECT visitor_id FROM ({people}) AS m WHERE {d.is_in('person', wanted)}))")
-    owner = f"coalesce(nullif(i.person, ''), 'visitor:' || {s('text', 'v.span_visitor')})"
+    owner = f"coalesce(nullif(i.person, ''), 'visitor:' || {d.text('v.span_visitor')})"
     rows = store.fetch(
-        f"SELECT owner, {s('first_by', 'source', 'session_started_at')} AS first_source,"
-        f" {s('first_by', 'channel', 'session_started_at')} AS first_channel"
+        f"SELECT owner, {d.arg_min('source', 'session_started_at')} AS first_source,"
+        f" {d.arg_min('channel', 'session_started_at')} AS first_channel"
         f" FROM (SELECT v.source AS source, v.channel AS channel, v.session_started_at AS session_started_at,"
         f" {owner} AS owner FROM ({visits}) AS v LEFT JOIN ({people}) AS i ON i.visitor_id = v.span_visitor) AS o"
         f" WHERE {d.is_in('owner', wanted)} GROUP BY owner",
