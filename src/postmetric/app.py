@@ -11,7 +11,6 @@ import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from urllib.parse import urlsplit
 
@@ -27,6 +26,7 @@ from starlette.routing import Route
 
 from postmetric.accounts.keys import authenticate_site_key
 from postmetric.config import Settings
+from postmetric.errors import DomainError
 from postmetric.jobs import JobRunner
 from postmetric.mail import Mailer
 from postmetric.revenue.currency import Rates
@@ -44,50 +44,24 @@ from postmetric.sites.goals import GoalDefinition, goal_definitions
 from postmetric.sites.purge import purge_deleted_sites, reserve_stored_site_ids
 from postmetric.sites.salts import cookieless_salts
 from postmetric.sites.retention import retention_job
-from postmetric.sites.settings import SiteSettings
 from postmetric.stats.engine import StatsEngine
 from postmetric.store.database import create_engine, migrate, scrub_free_space, session_factory
-from postmetric.store.events import EventStore, open_event_store
+from postmetric.store.events import open_event_store
 from postmetric.store.metadata import Site
 from postmetric.store.journal import EventJournal
 from postmetric.web.bodies import RefuseNulCharacters
 from postmetric.web.client_ip import TrustedProxies
 from postmetric.web.ratelimit import RateLimiter, RedisRateLimiter
+from postmetric.web.errors import INTERNAL_ERROR, HttpError, handle_error
 from postmetric.web.responses import json_error, json_response
 from postmetric.web.security_headers import SecurityHeaders
+from postmetric.web.services import Clock, Services, services_of
 from postmetric.web.routes import accounts, dashboard, docs, ingest, payments, sites, stats, tracker
 from postmetric.web.routes import customers, goals, revenue_settings, server_events, webhooks
 from postmetric.web.routes import funnels, privacy
 from postmetric.web.routes.ingest import FastEventsEndpoint
 
 log = logging.getLogger(__name__)
-Clock = Callable[[], float]
-
-
-@dataclass
-class Services:
-    """What the routes use, built once in the lifespan."""
-
-    settings: Settings
-    clock: Clock
-    sites: Callable[[str], SiteSettings | None]
-    site_directory: SiteDirectory  # behind `sites`: invalidated when a site is deleted
-    authenticate_site_key: Callable[[str], int | None]
-    ingestion: Ingestion
-    ingest_limiter: RateLimiter | RedisRateLimiter | None
-    trusted_proxies: TrustedProxies
-    events: EventStore
-    sessions: VisitTracker
-    writer: EventWriter
-    metadata: sessionmaker  # sessions on the metadata database, for blocking code in threads
-    stats: StatsEngine
-    api_limiter: RateLimiter | RedisRateLimiter | None  # per site key / account token, for the stats API
-    stopping: asyncio.Event  # set when the app shuts down: long-lived responses (event streams) end
-    secret_key: str = ""  # POSTMETRIC_SECRET_KEY, or the one generated into the data dir
-    secret_box: SecretBox | None = None  # seals webhook secrets and integration tokens at rest
-    login_limiter: RateLimiter | RedisRateLimiter | None = None  # per email and per client IP, for login and password reset
-    mailer: Mailer | None = None  # None without POSTMETRIC_SMTP_URL
-    rates: Rates | None = None  # ECB rates for payments in another currency than the site's
 
 
 def create_app(settings: Settings, *, clock: Clock = time.time) -> FastEventsEndpoint:
@@ -108,15 +82,15 @@ def create_app(settings: Settings, *, clock: Clock = time.time) -> FastEventsEnd
             ],
             lifespan=lifespan,
             middleware=[Middleware(SecurityHeaders), Middleware(RefuseNulCharacters)],
-            exception_handlers={HTTPException: _http_error, Exception: _unexpected_error},
+            exception_handlers={HttpError: handle_error, DomainError: handle_error, HTTPException: _http_error,
+                                Exception: _unexpected_error},
         )
     )
     return endpoint
 
 
 async def health(request: Request) -> Response:
-    services: Services = request.app.state.services
-    return json_response({"status": "ok", "events_pending": services.writer.pending})
+    return json_response({"status": "ok", "events_pending": services_of(request).writer.pending})
 
 
 @contextlib.asynccontextmanager
@@ -269,4 +243,4 @@ async def _http_error(request: Request, exc: HTTPException) -> Response:
 
 async def _unexpected_error(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error on %s %s", request.method, request.url.path)
-    return json_error("internal error; the server log has the details", 500)
+    return json_error(INTERNAL_ERROR, 500)

@@ -1,7 +1,10 @@
 """Domain errors: what went wrong, in words a user can act on.
 
-Raised by `accounts/` and `sites/`; the CLI prints them and `web/` maps them to HTTP responses
-(ValidationError → 400 or 422, AlreadyExists → 409, NotFound → 404, Forbidden → 403).
+Raised by the domain packages (`accounts/`, `sites/`, `ingest/`, `stats/`, `revenue/`); they know
+nothing of HTTP. The CLI prints them and `web/errors.py` maps each family to one HTTP status
+(Invalid → 400, Unauthorized → 401, Forbidden → 403, NotFound → 404, AlreadyExists → 409,
+StoreUnreachable → 503), so a subclass answers as its family does. A new error derives from
+one of these families, never from DomainError alone: a test fails for an error without a status.
 """
 
 from __future__ import annotations
@@ -11,11 +14,21 @@ class DomainError(Exception):
     """Base of the errors a user caused and can fix; `str(error)` is the message to show."""
 
 
-class ValidationError(DomainError):
+class Invalid(DomainError):
+    """Input that cannot be taken as it is; `str(error)` says what is wrong with it."""
+
+
+class ValidationError(Invalid):
+    """Invalid input, to blame on one field."""
+
     def __init__(self, field: str, message: str) -> None:
         super().__init__(f"{field}: {message}")
         self.field = field
         self.message = message
+
+
+class Unauthorized(DomainError):
+    """Who sent this is not proven: no signature or credential, or one that does not match."""
 
 
 class AlreadyExists(DomainError):

@@ -1,7 +1,8 @@
 """Parse a raw ingestion request into an `Event`, once, at the edge.
 
 Everything downstream trusts the `Event`; every problem with the input becomes an
-`IngestError` whose message names the field and says what is wrong.
+`IngestError` (an `Invalid` domain error: web answers it 400) whose message names the field
+and says what is wrong.
 
 Three wire formats: the tracker's (`parse_event`, `parse_query_params`), the server-side
 events API's (the same plus backfill fields, `parse_server_events`), and the server-side
@@ -21,6 +22,7 @@ from typing import Annotated, Any
 
 import msgspec
 
+from postmetric.errors import Invalid
 from postmetric.ingest.event import Event, EventType
 from postmetric.time_window import window_problem
 
@@ -50,13 +52,12 @@ Dimension = Annotated[int, msgspec.Meta(ge=0, le=100_000)]
 PropValue = str | int | float | bool | None
 
 
-class IngestError(Exception):
-    """A request we refuse; `status` is the HTTP status, `message` is shown to the client."""
+class IngestError(Invalid):
+    """An event we refuse; `message` is shown to the client."""
 
-    def __init__(self, message: str, status: int = 400) -> None:
+    def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
-        self.status = status
 
 
 class Viewport(msgspec.Struct):
@@ -110,7 +111,7 @@ def parse_server_events(body: bytes, *, ip: str, user_agent: str, now: float) ->
         except IngestError as exc:
             if len(payloads) == 1:
                 raise
-            raise IngestError(f"event [{index}]: {exc.message}", exc.status) from None
+            raise IngestError(f"event [{index}]: {exc.message}") from None
     return events
 
 

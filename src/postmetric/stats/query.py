@@ -6,14 +6,11 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
+from postmetric.errors import ValidationError
 
-class QueryError(Exception):
-    """An invalid query; the message names the field and says what is wrong (HTTP 400)."""
 
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.message = message
+class QueryError(ValidationError):
+    """An invalid query; the message names the field and says what is wrong."""
 
 
 @dataclass(frozen=True, slots=True)

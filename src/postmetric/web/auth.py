@@ -19,8 +19,7 @@ Secondary responsibilities:
    that does not exist, never a 403.
 3. Keeping the event loop free: the metadata lookups run in the thread pool. They are not
    cached: a revoked key or ended session stops working at its next request.
-4. Domain errors raised below a route become JSON: ValidationError 400, Forbidden 403,
-   NotFound 404, AlreadyExists 409.
+4. Errors raised below a route become JSON (`web/errors.py`), with the rate limit headers.
 """
 
 from __future__ import annotations
@@ -44,11 +43,12 @@ from postmetric.accounts.keys import (
     authenticate_site_key,
 )
 from postmetric.accounts.web_sessions import SESSION_LIFETIME, find_session
-from postmetric.errors import AlreadyExists, DomainError, Forbidden, NotFound, ValidationError
+from postmetric.errors import DomainError
 from postmetric.sites.service import get_site
 from postmetric.sites.sharing import may_read, share_by_token
 from postmetric.store.metadata import SiteMember
-from postmetric.web.responses import json_error
+from postmetric.web.errors import HttpError, error_response
+from postmetric.web.services import Services, services_of
 
 CHALLENGE = 'Bearer realm="postmetric"'
 INVALID_TOKEN = 'Bearer realm="postmetric", error="invalid_token"'
@@ -59,14 +59,6 @@ CSRF_HEADER = "x-csrf-token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-class ApiError(Exception):
-    """The request gets `status` with `{"error": message}`; raised anywhere below a route."""
-
-    def __init__(self, status: int, message: str, headers: Mapping[str, str] | None = None) -> None:
-        super().__init__(message)
-        self.status, self.message, self.headers = status, message, dict(headers or {})
-
-
 MAX_ID_DIGITS = 18  # every id of 18 digits fits a signed 64-bit column; longer ones name nothing
 
 
@@ -74,7 +66,7 @@ def path_id(request: Request, name: str, what: str) -> int:
     """The numeric id in the path parameter `name`; anything else is a 404 for that `what`."""
     text = request.path_params[name]
     if not text.isascii() or not text.isdigit() or len(text) > MAX_ID_DIGITS:
-        raise ApiError(404, f"{name}: {what} {text[:40]!r} not found")
+        raise HttpError(404, f"{name}: {what} {text[:40]!r} not found")
     return int(text)
 
 
@@ -112,11 +104,6 @@ Handler = Callable[[Request, Caller], Awaitable[Response]]
 Endpoint = Callable[[Request], Awaitable[Response]]
 
 
-def domain_error(error: DomainError) -> ApiError:
-    status = {ValidationError: 400, Forbidden: 403, NotFound: 404, AlreadyExists: 409}.get(type(error), 400)
-    return ApiError(status, str(error))
-
-
 def api_endpoint(handler: Handler | None = None, *, share: bool = False):
     """The route for `handler`: authenticate, count against the rate limit, turn errors into JSON.
 
@@ -127,7 +114,7 @@ def api_endpoint(handler: Handler | None = None, *, share: bool = False):
 
     @functools.wraps(handler)
     async def endpoint(request: Request) -> Response:
-        services = request.app.state.services
+        services = services_of(request)
         rate_headers: dict[str, str] = {}
         try:
             caller = await authenticate_request(services, request, share=share)
@@ -136,15 +123,12 @@ def api_endpoint(handler: Handler | None = None, *, share: bool = False):
                 status = services.api_limiter.check(caller.rate_key)
                 rate_headers = status.headers()
                 if not status.allowed:
-                    raise ApiError(429, f"too many requests for this key: {status.limit} per "
-                                        f"{services.api_limiter.window_seconds} s; retry after "
-                                        f"{status.retry_after} s")
-            try:
-                response = await handler(request, caller)
-            except DomainError as error:
-                raise domain_error(error) from None
-        except ApiError as error:
-            return json_error(error.message, error.status, rate_headers | error.headers)
+                    raise HttpError(429, f"too many requests for this key: {status.limit} per "
+                                         f"{services.api_limiter.window_seconds} s; retry after "
+                                         f"{status.retry_after} s")
+            response = await handler(request, caller)
+        except (HttpError, DomainError) as error:
+            return error_response(error, rate_headers)
         response.headers.update(rate_headers)
         if caller.refreshed_cookie is not None:
             set_session_cookie(request, response, caller.refreshed_cookie)
@@ -160,7 +144,7 @@ def accepts_share(endpoint: object) -> bool:
 
 
 def public_endpoint(handler: Endpoint) -> Endpoint:
-    """A route without credentials (signup, login): `ApiError` and domain errors become JSON.
+    """A route without credentials (signup, login); its errors are answered by the app's handler.
 
     A state-changing one must come from the dashboard itself (`check_same_origin`): with no
     session there is no CSRF token to ask for.
@@ -168,20 +152,14 @@ def public_endpoint(handler: Endpoint) -> Endpoint:
 
     @functools.wraps(handler)
     async def endpoint(request: Request) -> Response:
-        try:
-            try:
-                if request.method not in SAFE_METHODS:
-                    check_same_origin(request)
-                return await handler(request)
-            except DomainError as error:
-                raise domain_error(error) from None
-        except ApiError as error:
-            return json_error(error.message, error.status, error.headers)
+        if request.method not in SAFE_METHODS:
+            check_same_origin(request)
+        return await handler(request)
 
     return endpoint
 
 
-async def authenticate_request(services, request: Request, *, share: bool = False) -> Caller:
+async def authenticate_request(services: Services, request: Request, *, share: bool = False) -> Caller:
     """The caller behind the request's credentials (see the module docstring for the order); 401 if none."""
     now = datetime.fromtimestamp(services.clock(), timezone.utc)
     headers = request.headers
@@ -195,17 +173,17 @@ async def authenticate_request(services, request: Request, *, share: bool = Fals
             caller = await run_in_threadpool(authenticate_share, services.metadata, share_token,
                                              _share_cookie(request), secret_key=services.secret_key)
             if caller is None:
-                raise ApiError(401, "the share link is disabled, changed or needs its password")
+                raise HttpError(401, "the share link is disabled, changed or needs its password")
             return caller
         if raw_session:
             caller = await run_in_threadpool(authenticate_session, services.metadata, raw_session, now=now)
             if caller is None:
-                raise ApiError(401, "the session has ended; log in again")
+                raise HttpError(401, "the session has ended; log in again")
             return caller
     raw = bearer_key(headers)
     caller = await run_in_threadpool(authenticate, services.metadata, raw, now=now)
     if caller is None:
-        raise ApiError(401, "the API key is unknown or revoked", {"WWW-Authenticate": INVALID_TOKEN})
+        raise HttpError(401, "the API key is unknown or revoked", {"WWW-Authenticate": INVALID_TOKEN})
     return caller
 
 
@@ -215,9 +193,9 @@ def check_csrf(request: Request, caller: Caller) -> None:
         return
     sent = request.headers.get(CSRF_HEADER, "")
     if not sent:
-        raise ApiError(403, "csrf: send the session's csrf_token in the X-CSRF-Token header")
+        raise HttpError(403, "csrf: send the session's csrf_token in the X-CSRF-Token header")
     if not hmac.compare_digest(sent.encode(), (caller.csrf_token or "").encode()):
-        raise ApiError(403, "csrf: the X-CSRF-Token header does not match this session")
+        raise HttpError(403, "csrf: the X-CSRF-Token header does not match this session")
 
 
 def check_same_origin(request: Request) -> None:
@@ -231,20 +209,20 @@ def check_same_origin(request: Request) -> None:
     """
     content_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
     if content_type != "application/json":
-        raise ApiError(415, f"content-type: must be application/json, not {content_type or 'missing'!r}")
+        raise HttpError(415, f"content-type: must be application/json, not {content_type or 'missing'!r}")
     fetch_site = request.headers.get("sec-fetch-site")
     if fetch_site is not None and fetch_site not in ("same-origin", "none"):
-        raise ApiError(403, f"origin: a {fetch_site} request may not do this; use this instance's own dashboard")
+        raise HttpError(403, f"origin: a {fetch_site} request may not do this; use this instance's own dashboard")
     origin = request.headers.get("origin")
     if origin is not None and not _is_own_origin(request, origin):
-        raise ApiError(403, f"origin: {origin[:200]!r} is not this instance; use its own dashboard")
+        raise HttpError(403, f"origin: {origin[:200]!r} is not this instance; use its own dashboard")
 
 
 def _is_own_origin(request: Request, origin: str) -> bool:
     scheme, _, host = origin.strip().lower().partition("://")
     if scheme not in ("http", "https") or not host:
         return False  # "null" (sandboxed frames, file: pages) and anything odd
-    base = request.app.state.services.settings.base_url.strip().lower().rstrip("/")
+    base = services_of(request).settings.base_url.strip().lower().rstrip("/")
     return origin.strip().lower() == base or host == request.headers.get("host", "").strip().lower()
 
 
@@ -254,7 +232,7 @@ def set_session_cookie(request: Request, response: Response, raw: str) -> None:
 
 
 def is_https(request: Request) -> bool:
-    return request.url.scheme == "https" or request.app.state.services.settings.base_url.startswith("https")
+    return request.url.scheme == "https" or services_of(request).settings.base_url.startswith("https")
 
 
 def _share_cookie(request: Request) -> tuple[str | None, str | None]:
@@ -267,15 +245,15 @@ def bearer_key(headers: Mapping[str, str]) -> str:
     """The raw key of `Authorization: Bearer <key>`; 401 saying what is wrong otherwise."""
     header = headers.get("authorization", "")
     if not header:
-        raise ApiError(401, "send a site key or account token as 'Authorization: Bearer <key>'",
-                       {"WWW-Authenticate": CHALLENGE})
+        raise HttpError(401, "send a site key or account token as 'Authorization: Bearer <key>'",
+                        {"WWW-Authenticate": CHALLENGE})
     scheme, _, raw = header.partition(" ")
     raw = raw.strip()
     if scheme.lower() != "bearer" or not raw:
-        raise ApiError(401, "the Authorization header must be 'Bearer <key>'", {"WWW-Authenticate": INVALID_TOKEN})
+        raise HttpError(401, "the Authorization header must be 'Bearer <key>'", {"WWW-Authenticate": INVALID_TOKEN})
     if not raw.startswith((SITE_KEY_PREFIX, ACCOUNT_TOKEN_PREFIX)):
-        raise ApiError(401, f"the API key is malformed: site keys start with {SITE_KEY_PREFIX}, "
-                            f"account tokens with {ACCOUNT_TOKEN_PREFIX}", {"WWW-Authenticate": INVALID_TOKEN})
+        raise HttpError(401, f"the API key is malformed: site keys start with {SITE_KEY_PREFIX}, "
+                             f"account tokens with {ACCOUNT_TOKEN_PREFIX}", {"WWW-Authenticate": INVALID_TOKEN})
     return raw
 
 
@@ -322,7 +300,7 @@ def authenticate_share(
 def account_user_id(caller: Caller, manages: str = "sites") -> int:
     """The caller's account; a site key or share link (which only read stats) gets a 403."""
     if caller.user_id is None:
-        raise ApiError(403, f"credential: site keys read stats; manage {manages} with an account token or the dashboard")
+        raise HttpError(403, f"credential: site keys read stats; manage {manages} with an account token or the dashboard")
     return caller.user_id
 
 
@@ -340,10 +318,10 @@ async def require_site(request: Request, caller: Caller, ref: str | None) -> Vis
     if ref is not None and not ref.strip():
         ref = None
     if ref is None and caller.site_id is None:
-        raise ApiError(400, "site_id: is required with an account token: the site's public id or domain")
-    site = await run_in_threadpool(visible_site, request.app.state.services.metadata, caller, ref)
+        raise HttpError(400, "site_id: is required with an account token: the site's public id or domain")
+    site = await run_in_threadpool(visible_site, services_of(request).metadata, caller, ref)
     if site is None:
-        raise ApiError(404, f"site_id: site {ref!r} not found")
+        raise HttpError(404, f"site_id: site {ref!r} not found")
     return site
 
 

@@ -9,12 +9,14 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
+from postmetric.web.services import services_of
+
 T = TypeVar("T")
 
 
 async def transaction(request: Request, work: Callable[[Session], T]) -> T:
     """`work(session)` in a thread; committed if it returns, rolled back if it raises."""
-    sessions = request.app.state.services.metadata
+    sessions = services_of(request).metadata
 
     def run() -> T:
         with sessions() as session:

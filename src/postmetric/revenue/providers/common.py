@@ -3,7 +3,7 @@
 A provider module has two functions, called in this order by `web/routes/webhooks.py`:
 1. `verify(raw, headers, secret, now)`: checks the signature over the raw body bytes, then the
    delivery's timestamp against `now` (the app's clock, unix seconds, so tests never sleep).
-   Raises `Unsigned`, `Forged` or `Stale`; returns nothing.
+   Raises `Unsigned` or `Forged` (Unauthorized) or `Stale` (Invalid); returns nothing.
 2. `parse(event)`: the verified, JSON-decoded event → a `Delivery`: its type and the payments it
    describes as Payments API dicts (see `postmetric.revenue.recorder.record_payments`), or why it
    is ignored. Raises `MalformedPayload` when a handled event lacks what it must have.
@@ -23,6 +23,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
+from postmetric.errors import DomainError, Invalid, Unauthorized
 from postmetric.revenue.ledger import MAX_AMOUNT_MINOR, to_major
 
 # How far a signed timestamp may be from this server's clock, either way: Stripe's default, the
@@ -43,32 +44,28 @@ METADATA_KEYS = (
 )
 
 
-class Rejected(Exception):
-    """A delivery that is not taken: `status` and a message for the provider's delivery log."""
-
-    status = 401
+class Rejected(DomainError):
+    """A delivery that is not taken, with a message for the provider's delivery log."""
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
 
 
-class Unsigned(Rejected):
+class Unsigned(Rejected, Unauthorized):
     """No signature header, or one that cannot be read."""
 
 
-class Forged(Rejected):
+class Forged(Rejected, Unauthorized):
     """A signature that does not match the body with this site's secret."""
 
 
-class Stale(Rejected):
+class Stale(Rejected, Invalid):
     """A correct signature over a timestamp too far from now: an old delivery replayed."""
 
-    status = 400
 
-
-class MalformedPayload(Exception):
-    """A signed body that is not the event it says it is (400: the provider should not retry it)."""
+class MalformedPayload(Invalid):
+    """A signed body that is not the event it says it is (invalid: the provider should not retry it)."""
 
 
 @dataclass(frozen=True, slots=True)

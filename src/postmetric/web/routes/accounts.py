@@ -32,7 +32,6 @@ from postmetric.sites.members import accept_invitation
 from postmetric.store.metadata import AccountToken, User
 from postmetric.web.auth import (
     SESSION_COOKIE,
-    ApiError,
     Caller,
     account_user_id,
     api_endpoint,
@@ -43,7 +42,9 @@ from postmetric.web.auth import (
 from postmetric.web.bodies import json_object
 from postmetric.web.client_ip import client_ip
 from postmetric.web.db import transaction
+from postmetric.web.errors import HttpError
 from postmetric.web.responses import iso_time, json_response
+from postmetric.web.services import services_of
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +54,7 @@ def user_json(user: User) -> dict:
 
 
 def now_of(request: Request) -> datetime:
-    return datetime.fromtimestamp(request.app.state.services.clock(), timezone.utc)
+    return datetime.fromtimestamp(services_of(request).clock(), timezone.utc)
 
 
 async def _answer_with_session(request: Request, user: User, status: int) -> Response:
@@ -70,7 +71,7 @@ async def _answer_with_session(request: Request, user: User, status: int) -> Res
 @public_endpoint
 async def get_signup(request: Request) -> Response:
     """`GET /api/v1/auth/signup` → `{"mode", "open", "reason"}`: may someone without an invitation sign up?"""
-    mode = request.app.state.services.settings.signup
+    mode = services_of(request).settings.signup
     return json_response(await transaction(request, lambda session: signup_policy(session, mode)),
                          headers={"Cache-Control": "no-store"})
 
@@ -83,8 +84,8 @@ async def signup(request: Request) -> Response:
     email, password = _text(body, "email"), _text(body, "password")
     invitation = body.get("invitation")
     if invitation is not None and not isinstance(invitation, str):
-        raise ApiError(400, "invitation: must be the token of the invitation link")
-    mode = request.app.state.services.settings.signup
+        raise HttpError(400, "invitation: must be the token of the invitation link")
+    mode = services_of(request).settings.signup
     user = await transaction(request, lambda session: sign_up(
         session, mode=mode, email=email, password=password, invitation=invitation, now=now_of(request)))
     return await _answer_with_session(request, user, 201)
@@ -98,13 +99,13 @@ async def login(request: Request) -> Response:
     count_login_attempt(request, f"login-email:{email.strip().lower()}")
     user = await transaction(request, lambda session: authenticate(session, email=email, password=password))
     if user is None:
-        raise ApiError(401, "email or password is wrong")
+        raise HttpError(401, "email or password is wrong")
     return await _answer_with_session(request, user, 200)
 
 
 def count_login_attempt(request: Request, key: str) -> None:
     """429 when `key` or the client's IP is past the login limit; every attempt counts."""
-    services = request.app.state.services
+    services = services_of(request)
     limiter = services.login_limiter
     if limiter is None:
         return
@@ -112,8 +113,8 @@ def count_login_attempt(request: Request, key: str) -> None:
     ip = client_ip(peer, request.headers, services.trusted_proxies)
     for status in (limiter.check(key), limiter.check(f"login-ip:{ip}")):
         if not status.allowed:
-            raise ApiError(429, f"too many attempts: {limiter.limit} per {limiter.window_seconds // 60} minutes; "
-                                f"retry after {status.retry_after} s", {"Retry-After": str(status.retry_after)})
+            raise HttpError(429, f"too many attempts: {limiter.limit} per {limiter.window_seconds // 60} minutes; "
+                                 f"retry after {status.retry_after} s", {"Retry-After": str(status.retry_after)})
 
 
 @api_endpoint
@@ -121,7 +122,7 @@ async def logout(request: Request, caller: Caller) -> Response:
     """`POST /api/v1/auth/logout` (CSRF) → 204; the session row is deleted."""
     raw = request.cookies.get(SESSION_COOKIE)
     if caller.kind != "user_session" or not raw:
-        raise ApiError(400, "session: only a dashboard session can log out; revoke API keys instead")
+        raise HttpError(400, "session: only a dashboard session can log out; revoke API keys instead")
     await transaction(request, lambda session: end_session(session, raw))
     response = Response(status_code=204)
     response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="lax")
@@ -132,7 +133,7 @@ async def logout(request: Request, caller: Caller) -> Response:
 async def get_session(request: Request, caller: Caller) -> Response:
     """`GET /api/v1/auth/session` → 200 `{"user", "csrf_token"}`; 401 without a live session."""
     if caller.kind != "user_session":
-        raise ApiError(401, "session: no dashboard session; log in")
+        raise HttpError(401, "session: no dashboard session; log in")
     user = await transaction(request, lambda session: session.get_one(User, caller.user_id))
     return json_response({"user": user_json(user), "csrf_token": caller.csrf_token},
                          headers={"Cache-Control": "no-store"})
@@ -141,10 +142,10 @@ async def get_session(request: Request, caller: Caller) -> Response:
 @public_endpoint
 async def post_password_reset(request: Request) -> Response:
     """`POST /api/v1/auth/password-reset {email}` → 202 for every address; 503 without SMTP."""
-    services = request.app.state.services
+    services = services_of(request)
     if services.mailer is None:
-        raise ApiError(503, "email is not configured on this instance (POSTMETRIC_SMTP_URL); "
-                            "an administrator can set a password with the CLI")
+        raise HttpError(503, "email is not configured on this instance (POSTMETRIC_SMTP_URL); "
+                             "an administrator can set a password with the CLI")
     body = await json_object(request)
     email = _text(body, "email")
     count_login_attempt(request, f"reset-email:{email.strip().lower()}")
@@ -175,7 +176,7 @@ async def confirm_password_reset(request: Request) -> Response:
 async def post_accept_invitation(request: Request, caller: Caller) -> Response:
     """`POST /api/v1/invitations/{token}/accept` → 200 `{"site_id", "role"}` for the invited user."""
     if caller.user_id is None:
-        raise ApiError(403, "invitation: log in as the invited user to accept it")
+        raise HttpError(403, "invitation: log in as the invited user to accept it")
     token = request.path_params["token"]
 
     def accept(session: Session) -> dict:
@@ -209,11 +210,11 @@ async def post_token(request: Request, caller: Caller) -> Response:
     Only from a dashboard session: a token that could mint tokens would outlive its own revocation.
     """
     if caller.kind != "user_session":
-        raise ApiError(403, "credential: create account tokens from the dashboard (or `postmetric tokens create`)")
+        raise HttpError(403, "credential: create account tokens from the dashboard (or `postmetric tokens create`)")
     body = await json_object(request)
     name = body.get("name")
     if not isinstance(name, str):
-        raise ApiError(400, "name: is required, e.g. 'CI' or 'laptop'")
+        raise HttpError(400, "name: is required, e.g. 'CI' or 'laptop'")
 
     def create(session: Session) -> dict:
         token, raw = create_account_token(session, user=session.get_one(User, caller.user_id), name=name)
@@ -243,7 +244,7 @@ def send_mail(mailer, *, to: str, subject: str, text: str) -> None:
 def _text(body: dict, field: str) -> str:
     value = body.get(field)
     if not isinstance(value, str) or not value:
-        raise ApiError(400, f"{field}: is required")
+        raise HttpError(400, f"{field}: is required")
     return value
 
 

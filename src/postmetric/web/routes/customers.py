@@ -21,9 +21,11 @@ from starlette.routing import Route
 
 from postmetric.stats.customers import MAX_LIMIT, customers
 from postmetric.stats.parse import MAX_OFFSET, parse_query
-from postmetric.stats.query import DateRange, QueryError
-from postmetric.web.auth import ApiError, Caller, VisibleSite, api_endpoint, require_site
+from postmetric.stats.query import DateRange
+from postmetric.web.auth import Caller, VisibleSite, api_endpoint, require_site
+from postmetric.web.errors import HttpError
 from postmetric.web.responses import json_response
+from postmetric.web.services import Services, services_of
 
 DEFAULT_RANGE = "30d"
 DEFAULT_LIMIT = 50
@@ -32,7 +34,7 @@ DEFAULT_LIMIT = 50
 @api_endpoint
 async def get_customers(request: Request, caller: Caller) -> Response:
     """`GET /api/v1/customers`: `{"results": [...], "meta": {"currency", "total_rows"}}`."""
-    services = request.app.state.services
+    services = services_of(request)
     params = request.query_params
     site = await require_site(request, caller, params.get("site_id"))
     date_range = _date_range(params.get("date_range") or DEFAULT_RANGE, site, _now(services))
@@ -46,12 +48,9 @@ async def get_customers(request: Request, caller: Caller) -> Response:
 
 def _date_range(text: str, site: VisibleSite, now: datetime) -> DateRange:
     value: str | list[str] = [part.strip() for part in text.split(",")] if "," in text else text.strip()
-    try:
-        # The query API's parser, with a metric only to make the query whole.
-        query = parse_query({"site_id": site.public_id, "date_range": value, "metrics": ["visitors"]},
-                            site_timezone=site.timezone, now=now)
-    except QueryError as error:
-        raise ApiError(400, str(error)) from None
+    # The query API's parser, with a metric only to make the query whole.
+    query = parse_query({"site_id": site.public_id, "date_range": value, "metrics": ["visitors"]},
+                        site_timezone=site.timezone, now=now)
     return query.date_range
 
 
@@ -63,11 +62,11 @@ def _integer(text: str | None, name: str, default: int, low: int, high: int) -> 
     except ValueError:
         value = low - 1
     if not low <= value <= high:
-        raise ApiError(400, f"{name}: must be an integer between {low} and {high}")
+        raise HttpError(400, f"{name}: must be an integer between {low} and {high}")
     return value
 
 
-def _now(services) -> datetime:
+def _now(services: Services) -> datetime:
     return datetime.fromtimestamp(services.clock(), timezone.utc)
 
 

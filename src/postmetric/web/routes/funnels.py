@@ -35,10 +35,8 @@ from postmetric.sites.funnels import (
 )
 from postmetric.sites.members import MANAGERS, require_role
 from postmetric.stats.funnels import FunnelStep, answer_funnel_query, parse_funnel_query
-from postmetric.stats.query import QueryError
 from postmetric.store.metadata import Funnel, Site
 from postmetric.web.auth import (
-    ApiError,
     Caller,
     VisibleSite,
     api_endpoint,
@@ -48,7 +46,9 @@ from postmetric.web.auth import (
 )
 from postmetric.web.bodies import json_object
 from postmetric.web.db import transaction
+from postmetric.web.errors import HttpError
 from postmetric.web.responses import iso_time, json_response
+from postmetric.web.services import services_of
 
 
 
@@ -116,9 +116,9 @@ async def delete_funnel_route(request: Request, caller: Caller) -> Response:
 @api_endpoint(share=True)
 async def get_funnel_results(request: Request, caller: Caller) -> Response:
     """`GET /api/v1/funnels/{funnel_id}/results?date_range=…` → the funnel's steps over the range."""
-    services = request.app.state.services
+    services = services_of(request)
     funnel_id = path_id(request, "funnel_id", "funnel")
-    not_found = ApiError(404, f"funnel_id: funnel {funnel_id} not found")
+    not_found = HttpError(404, f"funnel_id: funnel {funnel_id} not found")
 
     def load(session: Session) -> tuple[dict, tuple[FunnelStep, ...], str] | None:
         funnel = find_funnel(session, funnel_id)
@@ -133,15 +133,12 @@ async def get_funnel_results(request: Request, caller: Caller) -> Response:
     funnel, steps, public_id = found
     try:
         site = await require_site(request, caller, public_id)
-    except ApiError as error:
+    except HttpError as error:
         if error.status == 404:  # a funnel of a site the caller cannot read does not exist for them
             raise not_found from None
         raise
     now = datetime.fromtimestamp(services.clock(), timezone.utc)
-    try:
-        query = parse_funnel_query(request.query_params, site_timezone=site.timezone, now=now)
-    except QueryError as error:
-        raise ApiError(400, str(error)) from None
+    query = parse_funnel_query(request.query_params, site_timezone=site.timezone, now=now)
     answer = await run_in_threadpool(answer_funnel_query, services.events, steps, query, site_id=site.id)
     return json_response({"funnel": funnel, **answer})
 

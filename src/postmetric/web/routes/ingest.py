@@ -22,11 +22,11 @@ from starlette.applications import Starlette
 from starlette.datastructures import State
 from starlette.types import Receive, Scope, Send
 
+from postmetric.errors import DomainError
 from postmetric.ingest.event import Event
 from postmetric.ingest.request import (
     MAX_BATCH_EVENTS,
     MAX_BODY_BYTES,
-    IngestError,
     parse_event,
     parse_query_params,
     parse_server_events,
@@ -34,7 +34,9 @@ from postmetric.ingest.request import (
 from postmetric.ingest.sessions import SessionCacheUnavailable
 from postmetric.ingest.writer import QueueFull, StoreUnavailable
 from postmetric.web.client_ip import FORWARDING_HEADERS, client_ip
-from postmetric.web.responses import CORS_HEADERS, json_error, json_response
+from postmetric.web.errors import INTERNAL_ERROR, HttpError, error_response, http_error
+from postmetric.web.responses import CORS_HEADERS, json_response
+from postmetric.web.services import Services, services_of
 
 log = logging.getLogger(__name__)
 EVENTS_PATH = "/api/events"
@@ -57,14 +59,6 @@ _PREFLIGHT = [
 ]
 
 
-class Refused(Exception):
-    """The request gets `status` with a JSON error and nothing is stored."""
-
-    def __init__(self, status: int, message: str, headers: Mapping[str, str] | None = None) -> None:
-        super().__init__(message)
-        self.status, self.message, self.headers = status, message, dict(headers or {})
-
-
 class FastEventsEndpoint:
     """ASGI wrapper: serves `POST|OPTIONS /api/events` itself, passes the rest to `app`.
 
@@ -74,7 +68,7 @@ class FastEventsEndpoint:
 
     def __init__(self, app: Starlette) -> None:
         self.app = app
-        self.services = None
+        self.services: Services | None = None
 
     @property
     def state(self) -> State:
@@ -102,16 +96,14 @@ class FastEventsEndpoint:
             ip = admit(services, scope["client"][0] if scope.get("client") else "", headers)
             event = parse_event(body, ip=ip, user_agent=headers.get("user-agent", ""), now=services.clock())
             await ingest(services, [event])
-        except Refused as refused:
+        except (HttpError, DomainError) as error:  # refused: nothing is stored
+            refused = http_error(error)
             extra = [(k.lower().encode(), v.encode()) for k, v in refused.headers.items()]
             await _send(send, refused.status, _JSON + extra, orjson.dumps({"error": refused.message}))
             return
-        except IngestError as exc:
-            await _send(send, exc.status, _JSON, orjson.dumps({"error": exc.message}))
-            return
         except Exception:  # a bug, not the client's fault: log it, answer in JSON like the rest
             log.exception("unhandled error on POST %s", EVENTS_PATH)
-            await _send(send, 500, _JSON, b'{"error":"internal error; the server log has the details"}')
+            await _send(send, 500, _JSON, orjson.dumps({"error": INTERNAL_ERROR}))
             return
         if event.drop_reason is None:
             await _send(send, 202, _JSON, ACCEPTED)
@@ -121,16 +113,14 @@ class FastEventsEndpoint:
 
 async def get_pixel(request: Request) -> Response:
     """`GET /api/events.gif?websiteId=…&type=…&href=…`: for no-script pages and emails."""
-    services = request.app.state.services
+    services = services_of(request)
     try:
         ip = admit(services, _peer(request), request.headers)
         event = parse_query_params(request.query_params, ip=ip, user_agent=request.headers.get("user-agent", ""),
                                    now=services.clock())
         await ingest(services, [event])
-    except Refused as refused:
-        return json_error(refused.message, refused.status, CORS_HEADERS | refused.headers)
-    except IngestError as exc:
-        return json_error(exc.message, exc.status, CORS_HEADERS)
+    except (HttpError, DomainError) as error:  # answered with CORS, as the pixel is
+        return error_response(error, CORS_HEADERS)
     headers = {**CORS_HEADERS, "Cache-Control": "no-store"}
     if event.drop_reason is not None:
         headers["X-Postmetric-Dropped"] = event.drop_reason.value
@@ -139,7 +129,7 @@ async def get_pixel(request: Request) -> Response:
 
 async def post_server_events(request: Request) -> Response:
     """Server-side tracking with a site key; one event or an array, optional timestamp/ip/userAgent."""
-    services = request.app.state.services
+    services = services_of(request)
     try:
         site_id = await _authenticated_site(services, request.headers)
         check_body_headers(request.headers, MAX_SERVER_BODY_BYTES)
@@ -150,12 +140,10 @@ async def post_server_events(request: Request) -> Response:
         for index, event in enumerate(events):
             site = services.sites(event.site_public_id)
             if site is None or site.id != site_id:
-                raise Refused(404, f"event [{index}]: site {event.site_public_id!r} not found for this key")
+                raise HttpError(404, f"event [{index}]: site {event.site_public_id!r} not found for this key")
         await ingest(services, events)
-    except Refused as refused:
-        return json_error(refused.message, refused.status, refused.headers)
-    except IngestError as exc:
-        return json_error(exc.message, exc.status)
+    except (HttpError, DomainError) as error:
+        return error_response(error)
     dropped = [
         {"index": i, "reason": e.drop_reason.value} for i, e in enumerate(events) if e.drop_reason is not None
     ]
@@ -165,13 +153,13 @@ async def post_server_events(request: Request) -> Response:
 def check_body_headers(headers: Mapping[str, str], limit: int) -> None:
     content_type = headers.get("content-type", "").split(";", 1)[0].strip().lower()
     if content_type not in JSON_TYPES:
-        raise Refused(415, f"Content-Type must be text/plain or application/json, not {content_type!r}")
+        raise HttpError(415, f"Content-Type must be text/plain or application/json, not {content_type!r}")
     declared = headers.get("content-length")
     if declared is not None:
         if not declared.isdigit():
-            raise Refused(400, "Content-Length is not a number")
+            raise HttpError(400, "Content-Length is not a number")
         if len(declared) > 15 or int(declared) > limit:  # int() of thousands of digits is refused
-            raise Refused(413, f"the request body is larger than {limit} bytes")
+            raise HttpError(413, f"the request body is larger than {limit} bytes")
 
 
 async def read_body(chunks: AsyncIterator[bytes], limit: int) -> bytes:
@@ -179,41 +167,41 @@ async def read_body(chunks: AsyncIterator[bytes], limit: int) -> bytes:
     async for chunk in chunks:
         size += len(chunk)
         if size > limit:  # chunked uploads declare no length: stop reading at the limit
-            raise Refused(413, f"the request body is larger than {limit} bytes")
+            raise HttpError(413, f"the request body is larger than {limit} bytes")
         parts.append(chunk)
     if size == 0:
-        raise Refused(400, "the request body is empty; send one JSON event")
+        raise HttpError(400, "the request body is empty; send one JSON event")
     return parts[0] if len(parts) == 1 else b"".join(parts)
 
 
-def admit(services, peer: str, headers: Mapping[str, str]) -> str:
+def admit(services: Services, peer: str, headers: Mapping[str, str]) -> str:
     """The client's IP, once it is within its ingestion rate limit."""
     ip = client_ip(peer, headers, services.trusted_proxies)
     limiter = services.ingest_limiter
     if limiter is not None and not limiter.hit(ip):
-        raise Refused(429, "too many events from this address; slow down",
-                      {"Retry-After": str(limiter.window_seconds)})
+        raise HttpError(429, "too many events from this address; slow down",
+                        {"Retry-After": str(limiter.window_seconds)})
     return ip
 
 
-async def ingest(services, events: list[Event]) -> None:
+async def ingest(services: Services, events: list[Event]) -> None:
     try:
         await services.ingestion.ingest(events)
     except QueueFull:
-        raise Refused(503, "too many events waiting to be written; retry shortly", {"Retry-After": "1"}) from None
+        raise HttpError(503, "too many events waiting to be written; retry shortly", {"Retry-After": "1"}) from None
     except StoreUnavailable as exc:
-        raise Refused(503, f"the event store could not write: {exc}", {"Retry-After": "5"}) from None
+        raise HttpError(503, f"the event store could not write: {exc}", {"Retry-After": "5"}) from None
     except SessionCacheUnavailable as exc:
-        raise Refused(503, f"the visit cache (Redis) did not answer: {exc}", {"Retry-After": "5"}) from None
+        raise HttpError(503, f"the visit cache (Redis) did not answer: {exc}", {"Retry-After": "5"}) from None
 
 
-async def _authenticated_site(services, headers: Mapping[str, str]) -> int:
+async def _authenticated_site(services: Services, headers: Mapping[str, str]) -> int:
     scheme, _, raw_key = headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not raw_key.strip():
-        raise Refused(401, "send a site key as 'Authorization: Bearer <key>'")
+        raise HttpError(401, "send a site key as 'Authorization: Bearer <key>'")
     site_id = await run_in_threadpool(services.authenticate_site_key, raw_key.strip())
     if site_id is None:
-        raise Refused(401, "the API key is unknown or revoked")
+        raise HttpError(401, "the API key is unknown or revoked")
     return site_id
 
 
@@ -222,9 +210,9 @@ async def _read_asgi_body(receive: Receive) -> bytes:
     if not message.get("more_body", False):  # the usual case: the whole body in one message
         body = message.get("body", b"")
         if not body:
-            raise Refused(400, "the request body is empty; send one JSON event")
+            raise HttpError(400, "the request body is empty; send one JSON event")
         if len(body) > MAX_BODY_BYTES:
-            raise Refused(413, f"the request body is larger than {MAX_BODY_BYTES} bytes")
+            raise HttpError(413, f"the request body is larger than {MAX_BODY_BYTES} bytes")
         return body
 
     async def chunks() -> AsyncIterator[bytes]:

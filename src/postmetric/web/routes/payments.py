@@ -22,8 +22,10 @@ from starlette.routing import Route
 from postmetric.revenue.ledger import MAX_TEXT
 from postmetric.revenue.recorder import record_payments
 from postmetric.web.bodies import json_object
-from postmetric.web.auth import ApiError, Caller, api_endpoint, require_site
+from postmetric.web.auth import Caller, api_endpoint, require_site
+from postmetric.web.errors import HttpError
 from postmetric.web.responses import json_response
+from postmetric.web.services import Services, services_of
 
 PROVIDER = "api"
 
@@ -31,7 +33,7 @@ PROVIDER = "api"
 @api_endpoint
 async def post_payment(request: Request, caller: Caller) -> Response:
     """`POST /api/v1/payments`: 201 with the payment, or 200 with the one already recorded."""
-    services = request.app.state.services
+    services = services_of(request)
     _require_site_key(caller)
     raw = await json_object(request)
     site = await require_site(request, caller, None)
@@ -45,26 +47,26 @@ async def post_payment(request: Request, caller: Caller) -> Response:
 @api_endpoint
 async def delete_payment(request: Request, caller: Caller) -> Response:
     """`DELETE /api/v1/payments?transaction_id=`: 204, or 404 when this site has no such payment."""
-    services = request.app.state.services
+    services = services_of(request)
     _require_site_key(caller)
     transaction_id = (request.query_params.get("transaction_id") or "").strip()
     if not transaction_id:
-        raise ApiError(400, "transaction_id: is required")
+        raise HttpError(400, "transaction_id: is required")
     if len(transaction_id) > MAX_TEXT:
-        raise ApiError(400, f"transaction_id: is longer than {MAX_TEXT} characters")
+        raise HttpError(400, f"transaction_id: is longer than {MAX_TEXT} characters")
     site = await require_site(request, caller, None)
     if not await run_in_threadpool(services.events.delete_payment, site.id, PROVIDER, transaction_id):
-        raise ApiError(404, f"transaction_id: payment {transaction_id!r} not found")
+        raise HttpError(404, f"transaction_id: payment {transaction_id!r} not found")
     return Response(status_code=204)
 
 
 def _require_site_key(caller: Caller) -> None:
     if caller.kind != "site_key":
-        raise ApiError(403, "authorization: payments are recorded with the site's key (pmk_…), "
-                            "not an account token or a session")
+        raise HttpError(403, "authorization: payments are recorded with the site's key (pmk_…), "
+                             "not an account token or a session")
 
 
-def _now(services) -> datetime:
+def _now(services: Services) -> datetime:
     return datetime.fromtimestamp(services.clock(), timezone.utc)
 
 

@@ -39,6 +39,7 @@ from postmetric.web.bodies import json_object
 from postmetric.web.db import transaction
 from postmetric.web.responses import iso_time, json_response
 from postmetric.web.routes.accounts import now_of
+from postmetric.web.services import services_of
 
 log = logging.getLogger(__name__)
 NO_STORE = {"Cache-Control": "no-store"}
@@ -51,7 +52,7 @@ async def _managed_site(request: Request, caller: Caller, action: str) -> Visibl
 
 
 async def _erase(request: Request, caller: Caller, site: VisibleSite, chosen: Selector) -> Response:
-    services = request.app.state.services
+    services = services_of(request)
 
     def run():
         services.writer.flush_for_erasure()  # acknowledged rows not loaded yet must not come back after
@@ -104,7 +105,7 @@ async def get_erasures(request: Request, caller: Caller) -> Response:
 async def get_site_export(request: Request, caller: Caller) -> Response:
     """`GET /api/v1/sites/{id}/export` → a zip of events.csv, visits.csv and payments.csv, streamed."""
     site = await _managed_site(request, caller, "export data")
-    services = request.app.state.services
+    services = services_of(request)
     await run_in_threadpool(services.writer.flush)  # the export holds every acknowledged event
     day = now_of(request).date().isoformat()
     filename = f"postmetric-{site.domain}-{day}.zip".replace('"', "")
@@ -117,7 +118,7 @@ async def get_person_export(request: Request, caller: Caller) -> Response:
     """`GET /api/v1/sites/{id}/people/export?visitor_id=|user_id=|email=` → their data as JSON."""
     site = await _managed_site(request, caller, "export data")
     chosen = parse_selector(request.query_params)
-    services = request.app.state.services
+    services = services_of(request)
 
     def run() -> dict:
         services.writer.flush()

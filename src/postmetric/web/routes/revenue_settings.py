@@ -20,10 +20,12 @@ from postmetric.revenue.providers.settings import (
     set_webhook_secret,
 )
 from postmetric.sites.members import MANAGERS, require_role
-from postmetric.web.auth import ApiError, Caller, VisibleSite, api_endpoint, require_account_site
+from postmetric.web.auth import Caller, VisibleSite, api_endpoint, require_account_site
 from postmetric.web.bodies import json_object
 from postmetric.web.db import transaction
+from postmetric.web.errors import HttpError
 from postmetric.web.responses import iso_time, json_response
+from postmetric.web.services import services_of
 
 
 def webhook_url(request: Request, provider: str, public_id: str) -> str:
@@ -56,10 +58,10 @@ async def put_revenue_provider(request: Request, caller: Caller) -> Response:
     body = await json_object(request)
     unknown = sorted(set(body) - {"webhook_secret"})
     if unknown:
-        raise ApiError(400, f"{unknown[0]}: unknown field; send {{\"webhook_secret\": \"...\"}}")
+        raise HttpError(400, f"{unknown[0]}: unknown field; send {{\"webhook_secret\": \"...\"}}")
     if "webhook_secret" not in body:
-        raise ApiError(400, "webhook_secret: is required (\"\" or null clears it)")
-    secret_box = request.app.state.services.secret_box
+        raise HttpError(400, "webhook_secret: is required (\"\" or null clears it)")
+    secret_box = services_of(request).secret_box
     status = await transaction(request, lambda session: set_webhook_secret(
         session, site_id=site.id, provider=provider, secret=body["webhook_secret"], secret_box=secret_box))
     return json_response(provider_json(request, site, status))

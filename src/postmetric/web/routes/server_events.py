@@ -19,10 +19,12 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from postmetric.ingest.event import Event
-from postmetric.ingest.request import MAX_BODY_BYTES, IngestError, parse_server_goal, parse_server_identify
-from postmetric.web.auth import ApiError, Caller, api_endpoint, require_site
+from postmetric.ingest.request import MAX_BODY_BYTES, parse_server_goal, parse_server_identify
+from postmetric.web.auth import Caller, api_endpoint, require_site
+from postmetric.web.errors import HttpError
 from postmetric.web.responses import json_response
-from postmetric.web.routes.ingest import Refused, check_body_headers, ingest, read_body
+from postmetric.web.routes.ingest import check_body_headers, ingest, read_body
+from postmetric.web.services import services_of
 
 Parser = Callable[..., Event]
 
@@ -41,20 +43,15 @@ async def post_identify(request: Request, caller: Caller) -> Response:
 
 async def _track(request: Request, caller: Caller, parse: Parser) -> Response:
     """202 `{ok, visitor_id, session_id}` once the event is committed."""
-    services = request.app.state.services
+    services = services_of(request)
     if caller.kind != "site_key":
-        raise ApiError(403, "authorization: goals and identify calls are sent with the site's key (pmk_…), "
-                            "not an account token or a session")
-    try:
-        check_body_headers(request.headers, MAX_BODY_BYTES)
-        body = await read_body(request.stream(), MAX_BODY_BYTES)
-        site = await require_site(request, caller, None)
-        event = parse(body, site_public_id=site.public_id, now=services.clock())
-        await ingest(services, [event])
-    except Refused as refused:
-        raise ApiError(refused.status, refused.message, refused.headers) from None
-    except IngestError as exc:
-        raise ApiError(exc.status, exc.message) from None
+        raise HttpError(403, "authorization: goals and identify calls are sent with the site's key (pmk_…), "
+                             "not an account token or a session")
+    check_body_headers(request.headers, MAX_BODY_BYTES)
+    body = await read_body(request.stream(), MAX_BODY_BYTES)
+    site = await require_site(request, caller, None)
+    event = parse(body, site_public_id=site.public_id, now=services.clock())
+    await ingest(services, [event])
     if event.drop_reason is not None:  # an excluded IP or country, as for tracker events
         return json_response({"ok": True, "visitor_id": event.client_visitor_id, "session_id": None,
                               "dropped": event.drop_reason.value}, 202,

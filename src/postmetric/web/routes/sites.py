@@ -36,7 +36,6 @@ from postmetric.sites.sharing import get_share, set_sharing, share_by_token, unl
 from postmetric.store.metadata import ApiKey, Site, SiteMember, SiteShare, User
 from postmetric.web.auth import (
     SHARE_COOKIE,
-    ApiError,
     Caller,
     account_user_id,
     api_endpoint,
@@ -48,8 +47,10 @@ from postmetric.web.auth import (
 from postmetric.web.bodies import json_object
 from postmetric.web.client_ip import client_ip
 from postmetric.web.db import transaction
+from postmetric.web.errors import HttpError
 from postmetric.web.responses import iso_time, json_response
 from postmetric.web.routes.accounts import count_login_attempt, now_of, send_mail
+from postmetric.web.services import services_of
 
 SETTINGS = ("domain", "name", "timezone", "currency", "allowed_hostnames", "excluded_ips", "excluded_countries",
             "excluded_hostnames", "excluded_paths", "cookieless", "retention_days")
@@ -86,9 +87,9 @@ async def post_site(request: Request, caller: Caller) -> Response:
     body = await json_object(request)
     unknown = sorted(set(body) - {"domain", "name", "timezone", "currency"})
     if unknown:
-        raise ApiError(400, f"{unknown[0]}: set it with PUT /api/v1/sites/{{id}} after creating the site")
+        raise HttpError(400, f"{unknown[0]}: set it with PUT /api/v1/sites/{{id}} after creating the site")
     if "domain" not in body:
-        raise ApiError(400, "domain: is required, e.g. example.com")
+        raise HttpError(400, "domain: is required, e.g. example.com")
 
     def create(session: Session) -> dict:
         site = create_site(session, owner=session.get_one(User, user_id), **body)
@@ -122,7 +123,7 @@ async def put_site_settings(request: Request, caller: Caller) -> Response:
 async def delete_site_route(request: Request, caller: Caller) -> Response:
     """`DELETE /api/v1/sites/{id}` → 204 once the site is gone, with its events, visits, identities and
     payments in the event store (`sites/purge.py`); owners only."""
-    services = request.app.state.services
+    services = services_of(request)
     visible = await require_account_site(request, caller)
     require_role(visible.role, ("owner",), "delete the site")
     await transaction(request, lambda session: delete_site(session, session.get_one(Site, visible.id)))
@@ -162,7 +163,7 @@ async def get_members(request: Request, caller: Caller) -> Response:
 @api_endpoint
 async def post_member(request: Request, caller: Caller) -> Response:
     """`POST /api/v1/sites/{id}/members {email, role}` → 201; the invitation is mailed (or its url returned)."""
-    services = request.app.state.services
+    services = services_of(request)
     visible = await require_account_site(request, caller)
     body = await json_object(request)
 
@@ -263,7 +264,7 @@ async def delete_key(request: Request, caller: Caller) -> Response:
 def _sharing_json(request: Request, share: SiteShare | None) -> dict:
     if share is None:
         return {"enabled": False, "url": None, "has_password": False}
-    base_url = request.app.state.services.settings.base_url.rstrip("/")
+    base_url = services_of(request).settings.base_url.rstrip("/")
     return {"enabled": True, "url": f"{base_url}/share/{share.token}", "token": share.token,
             "has_password": share.password_hash is not None}
 
@@ -297,12 +298,12 @@ async def _shared(request: Request) -> tuple[SiteShare, Site]:
 
     found = await transaction(request, load)
     if found is None:
-        raise ApiError(404, "share: this link is unknown or sharing was turned off")
+        raise HttpError(404, "share: this link is unknown or sharing was turned off")
     return found
 
 
 def _client_address(request: Request) -> str:
-    services = request.app.state.services
+    services = services_of(request)
     return client_ip(request.client.host if request.client else "", request.headers, services.trusted_proxies)
 
 
@@ -318,7 +319,7 @@ async def get_share_info(request: Request) -> Response:
 @public_endpoint
 async def post_share_unlock(request: Request) -> Response:
     """`POST /api/v1/share/{token}/unlock {password}` → 204 and the `pm_share` cookie; 401 wrong password."""
-    services = request.app.state.services
+    services = services_of(request)
     share, _ = await _shared(request)
     body = await json_object(request)
     # Per link and client, not per link alone: one client guessing must not lock the link's real
@@ -326,7 +327,7 @@ async def post_share_unlock(request: Request) -> Response:
     count_login_attempt(request, f"share:{share.site_id}:{_client_address(request)}")
     proof = unlock(share, body.get("password"), services.secret_key)
     if proof is None:
-        raise ApiError(401, "password: is wrong")
+        raise HttpError(401, "password: is wrong")
     response = Response(status_code=204)
     response.set_cookie(SHARE_COOKIE, f"{share.token}.{proof}", max_age=30 * 24 * 3600, path="/",
                         httponly=True, samesite="lax", secure=is_https(request))

@@ -2,7 +2,7 @@
 
 Every route needs `Authorization: Bearer <site key | account token>` or the dashboard's session
 cookie; the query and realtime routes also take a share link (`web/auth.py`). Each counts
-against the caller's rate limit, and answers errors as `{"error": "<field>: <message>"}`:
+against the caller's rate limit, and answers errors as `{"error": "<field>: <message>"}` (`web/errors.py`):
 400 for a bad query or parameter, 401 for a missing or dead key, 404 for a site the caller
 cannot see (exactly as for one that does not exist), 429 over the rate limit.
 
@@ -28,12 +28,11 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 from postmetric.stats.parse import parse_query
-from postmetric.stats.query import Filter, FilterExpression, Query, QueryError
+from postmetric.stats.query import Filter, FilterExpression, Query
 from postmetric.stats.realtime import realtime_snapshot
 from postmetric.stats.visitors import parse_visitor_id, visitor_profile
 from postmetric.web.analytics import REPORTS, run_report
 from postmetric.web.auth import (
-    ApiError,
     Caller,
     VisibleSite,
     api_endpoint,
@@ -42,7 +41,9 @@ from postmetric.web.auth import (
     visible_site,
 )
 from postmetric.web.bodies import read_json
+from postmetric.web.errors import HttpError
 from postmetric.web.responses import json_response
+from postmetric.web.services import Services, services_of
 
 MAX_QUERY_BYTES = 64 * 1024
 # Seconds between two frames of the realtime stream.
@@ -57,21 +58,18 @@ PERSONAL_REALTIME_FIELDS = ("recent_visitors",)
 @api_endpoint(share=True)
 async def post_query(request: Request, caller: Caller) -> Response:
     """`POST /api/v1/query`: a SPEC §5 query in, the engine's answer out."""
-    services = request.app.state.services
+    services = services_of(request)
     raw = await read_json(request, if_empty="body: is empty; send a JSON query", max_bytes=MAX_QUERY_BYTES)
     if not isinstance(raw, dict):
-        raise ApiError(400, "query: must be a JSON object")
+        raise HttpError(400, "query: must be a JSON object")
     ref = raw.get("site_id")
     if not isinstance(ref, str) or not ref.strip():
-        raise ApiError(400, "site_id: is required: the site's public id or domain")
+        raise HttpError(400, "site_id: is required: the site's public id or domain")
     site = await require_site(request, caller, ref)
-    try:
-        query = parse_query(raw, site_timezone=site.timezone, now=_now(services))
-        if caller.kind == "share":
-            _refuse_personal_properties(query)
-        result = await run_in_threadpool(services.stats.run, query, site_id=site.id, currency=site.currency)
-    except QueryError as error:
-        raise ApiError(400, str(error)) from None
+    query = parse_query(raw, site_timezone=site.timezone, now=_now(services))
+    if caller.kind == "share":
+        _refuse_personal_properties(query)
+    result = await run_in_threadpool(services.stats.run, query, site_id=site.id, currency=site.currency)
     return json_response(result)
 
 
@@ -79,15 +77,12 @@ def analytics_endpoint(report: str):
     @api_endpoint
     async def get_report(request: Request, caller: Caller) -> Response:
         """`GET /api/v1/analytics/<report>`: see `web/analytics.py` for parameters and shapes."""
-        services = request.app.state.services
+        services = services_of(request)
         params = request.query_params
         site = await require_site(request, caller, params.get("site_id"))
         filters = [(name, value) for name, value in params.multi_items() if name.startswith("filter_")]
-        try:
-            body = await run_in_threadpool(run_report, services.stats, report, params, filters, site,
-                                           now=_now(services))
-        except QueryError as error:
-            raise ApiError(400, str(error)) from None
+        body = await run_in_threadpool(run_report, services.stats, report, params, filters, site,
+                                       now=_now(services))
         return json_response(body, headers=NO_STORE if report == "realtime" else None)
 
     get_report.__name__ = f"get_{report.replace('-', '_')}"
@@ -97,7 +92,7 @@ def analytics_endpoint(report: str):
 @api_endpoint(share=True)
 async def get_realtime(request: Request, caller: Caller) -> Response:
     """`GET /api/v1/realtime`: visitors in the last 5 minutes, top pages, sources, countries."""
-    services = request.app.state.services
+    services = services_of(request)
     site = await require_site(request, caller, request.query_params.get("site_id"))
     snapshot = await run_in_threadpool(realtime_snapshot, services.stats, site, now=_now(services),
                                        events=services.events)
@@ -113,7 +108,7 @@ async def get_realtime_stream(request: Request, caller: Caller) -> Response:
     each later frame the key is checked again: a key revoked mid-stream gets an `error` frame and
     the stream ends, so an open stream never outlives its key (or session, or share link).
     """
-    services = request.app.state.services
+    services = services_of(request)
     site = await require_site(request, caller, request.query_params.get("site_id"))
 
     async def frames():
@@ -137,15 +132,15 @@ async def get_realtime_stream(request: Request, caller: Caller) -> Response:
 @api_endpoint
 async def get_visitor(request: Request, caller: Caller) -> Response:
     """`GET /api/v1/visitors/{visitor_id}`: the visitor profile of `stats/visitors.py`."""
-    services = request.app.state.services
+    services = services_of(request)
     text = request.path_params["visitor_id"]
     visitor_id = parse_visitor_id(text)
     if visitor_id is None:
-        raise ApiError(400, f"visitor_id: {text!r} is not a visitor id (a UUID)")
+        raise HttpError(400, f"visitor_id: {text!r} is not a visitor id (a UUID)")
     site = await require_site(request, caller, request.query_params.get("site_id"))
     profile = await run_in_threadpool(visitor_profile, services.events, site_id=site.id, visitor_id=visitor_id)
     if profile is None:
-        raise ApiError(404, f"visitor_id: visitor {visitor_id!r} not found on this site")
+        raise HttpError(404, f"visitor_id: visitor {visitor_id!r} not found on this site")
     return json_response(profile)
 
 
@@ -154,8 +149,8 @@ def _refuse_personal_properties(query: Query) -> None:
     for field, names in (("dimensions", query.dimensions), ("filters", _filter_dimensions(query.filters))):
         for name in names:
             if name.startswith("event:props:") and name not in SHARED_PROPERTIES:
-                raise ApiError(400, f"{field}: {name} is not shown on a shared dashboard (custom properties may "
-                                    f"hold personal data); only {', '.join(sorted(SHARED_PROPERTIES))} is")
+                raise HttpError(400, f"{field}: {name} is not shown on a shared dashboard (custom properties may "
+                                     f"hold personal data); only {', '.join(sorted(SHARED_PROPERTIES))} is")
 
 
 def _filter_dimensions(filters: tuple[FilterExpression, ...]) -> list[str]:
@@ -174,11 +169,11 @@ def _visible_snapshot(caller: Caller, snapshot: dict[str, Any]) -> dict[str, Any
     return {name: value for name, value in snapshot.items() if name not in PERSONAL_REALTIME_FIELDS}
 
 
-async def _access_lost(services, request: Request, site: VisibleSite) -> str | None:
+async def _access_lost(services: Services, request: Request, site: VisibleSite) -> str | None:
     """Why the request's credential can no longer read `site`, or None while it still can."""
     try:
         caller = await authenticate_request(services, request, share=True)
-    except ApiError as error:
+    except HttpError as error:
         return error.message
     if await run_in_threadpool(visible_site, services.metadata, caller, site.public_id) is None:
         return f"site_id: site {site.public_id!r} not found"
@@ -189,7 +184,7 @@ def _frame(event: str, data: dict[str, Any]) -> bytes:
     return b"event: " + event.encode() + b"\ndata: " + orjson.dumps(data) + b"\n\n"
 
 
-def _now(services) -> datetime:
+def _now(services: Services) -> datetime:
     return datetime.fromtimestamp(services.clock(), timezone.utc)
 
 

@@ -34,16 +34,12 @@ from postmetric.revenue.providers import PROVIDERS
 from postmetric.revenue.providers.common import Delivery, MalformedPayload, Rejected
 from postmetric.revenue.providers.settings import WebhookTarget, record_delivery, webhook_target
 from postmetric.revenue.recorder import record_payments
-from postmetric.web.responses import json_error, json_response
+from postmetric.web.errors import HttpError, error_response
+from postmetric.web.responses import json_response
+from postmetric.web.services import Services, services_of
 
 log = logging.getLogger(__name__)
 MAX_BODY_BYTES = 1024 * 1024  # Stripe's largest events (invoices with many lines) stay far below
-
-
-class _Answer(Exception):
-    def __init__(self, status: int, message: str, result: str | None = None, event_type: str | None = None):
-        super().__init__(message)
-        self.status, self.message, self.result, self.event_type = status, message, result, event_type
 
 
 def endpoint(provider: str):
@@ -51,31 +47,34 @@ def endpoint(provider: str):
     module = PROVIDERS[provider]
 
     async def webhook(request: Request) -> Response:
-        services = request.app.state.services
+        services = services_of(request)
         now = services.clock()
         raw = await _body(request)
         if raw is None:
-            return json_error(f"body: larger than {MAX_BODY_BYTES} bytes", 413)
+            raise HttpError(413, f"body: larger than {MAX_BODY_BYTES} bytes")
         public_id = request.path_params["site_public_id"]
         target = await run_in_threadpool(_target, services.metadata, public_id, provider, services.secret_box)
         if target is None:
-            return json_error(f"site: no site with the id {public_id!r}", 404)
+            raise HttpError(404, f"site: no site with the id {public_id!r}")
         site_id, currency, secret = target.site_id, target.currency, target.secret
         if not secret:
-            return json_error(f"{provider}: no webhook secret is set for this site; set it in the site's Revenue "
-                              f"settings (or PUT /api/v1/sites/{{id}}/revenue/{provider})", 400)
+            raise HttpError(400, f"{provider}: no webhook secret is set for this site; set it in the site's Revenue "
+                                 f"settings (or PUT /api/v1/sites/{{id}}/revenue/{provider})")
         try:
             module.verify(raw, request.headers, secret, now)
         except Rejected as rejected:
             # Not noted as the last delivery: anyone can send one, and it must not hide the real ones.
             log.info("%s webhook for site %s refused: %s", provider, site_id, rejected.message)
-            return json_error(rejected.message, rejected.status)
+            return error_response(rejected)
         hinted_type = request.headers.get("x-event-name")  # Lemon Squeezy names the event in a header
+        delivery: Delivery | None = None
         try:
-            response, event_type, result = await _handle(services, module, provider, raw, site_id, currency, now)
-        except _Answer as answer:
-            response = json_error(answer.message, answer.status)
-            event_type, result = answer.event_type or hinted_type, answer.result or f"rejected: {answer.message}"
+            delivery = _delivery(module, raw)
+            response, result = await _record(services, provider, delivery, site_id, currency, now)
+            event_type = delivery.event_type
+        except HttpError as refused:
+            response, result = error_response(refused), f"rejected: {refused.message}"
+            event_type = (delivery.event_type if delivery is not None else None) or hinted_type
         await run_in_threadpool(_note_delivery, services.metadata, site_id, provider, now, event_type, result)
         return response
 
@@ -83,36 +82,39 @@ def endpoint(provider: str):
     return webhook
 
 
-async def _handle(services, module, provider: str, raw: bytes, site_id: int, currency: str,
-                  now: float) -> tuple[Response, str | None, str]:
-    """A verified delivery's answer, event type and result note; `_Answer` for a 400."""
+def _delivery(module, raw: bytes) -> Delivery:
+    """What a verified body means; HttpError 400 for one that is not an event of the provider's."""
     try:
         event = orjson.loads(raw)
     except orjson.JSONDecodeError:
-        raise _Answer(400, "body: is not valid JSON") from None
+        raise HttpError(400, "body: is not valid JSON") from None
     if not isinstance(event, dict):
-        raise _Answer(400, "body: must be a JSON object")
+        raise HttpError(400, "body: must be a JSON object")
     try:
-        delivery: Delivery = module.parse(event)
+        return module.parse(event)
     except MalformedPayload as error:
-        raise _Answer(400, f"payload: {error}") from None
+        raise HttpError(400, f"payload: {error}") from None
+
+
+async def _record(services: Services, provider: str, delivery: Delivery, site_id: int, currency: str,
+                  now: float) -> tuple[Response, str]:
+    """The answer to a verified delivery and its result note; HttpError 400 for payments the ledger refuses."""
     if delivery.ignored is not None:
         body = {"ok": True, "ignored": delivery.event_type}
         if delivery.ignored != delivery.event_type:
             body["reason"] = delivery.ignored
-        return json_response(body), delivery.event_type, f"ignored: {delivery.ignored}"
+        return json_response(body), f"ignored: {delivery.ignored}"
     try:
         recorded = await run_in_threadpool(functools.partial(
             record_payments, services.events, services.rates, site_id=site_id, site_currency=currency,
             raws=delivery.payments, provider=provider, now=datetime.fromtimestamp(now, timezone.utc)))
     except ValidationError as error:
-        raise _Answer(400, f"payload: {error}", event_type=delivery.event_type) from None
+        raise HttpError(400, f"payload: {error}") from None
     added = sum(1 for entry in recorded if entry.added)
     duplicates = len(recorded) - added
     result = "duplicate" if added == 0 and duplicates else f"recorded {added}" + (
         f", duplicates {duplicates}" if duplicates else "")
-    return (json_response({"ok": True, "recorded": added, "duplicates": duplicates}), delivery.event_type,
-            result)
+    return json_response({"ok": True, "recorded": added, "duplicates": duplicates}), result
 
 
 async def _body(request: Request) -> bytes | None:
