@@ -22,12 +22,12 @@ from typing import Any
 import orjson
 
 from postmetric.web.contract import accounts, goals, ingest, privacy, revenue, stats
-from postmetric.web.contract.common import SECURITY_SCHEMES, SHARED_RESPONSES
+from postmetric.web.contract.common import SECURITY_SCHEMES, SHARED_RESPONSES, Health
 from postmetric.web.contract.operation import Answer, Operation, build_document
 
 _META = [
     Operation("get", "/api/health", "health", "Meta", "Liveness, and events waiting to be stored.",
-              {200: Answer("OK", dict[str, Any], {"status": "ok", "events_pending": 0})}),
+              {200: Answer("OK", Health, {"status": "ok", "events_pending": 0})}),
     Operation("get", "/api/openapi.json", "openapi", "Meta", "This document.",
               {200: Answer("OpenAPI 3.1", schema={"type": "object"})}),
     Operation("get", "/api/docs", "docs", "Meta", "This document as an HTML page.",

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import msgspec
+
 from postmetric.web.contract.operation import Answer, Error, Ref, error
 
 BEARER = [{"bearerAuth": []}]
@@ -92,3 +94,8 @@ E403_ORIGIN = {403: error("Sent by another site's page (Origin or Sec-Fetch-Site
 BROWSER_ERRORS = {**E403_ORIGIN, **E415}
 SITE_ERRORS = {**E400, **E401, **E403, **E404}
 NO_CONTENT = Answer("OK")
+
+
+class Health(msgspec.Struct, forbid_unknown_fields=True):
+    status: str
+    events_pending: int

@@ -11,12 +11,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 
 JSON = "application/json"
 SCHEMA_REF = "#/components/schemas/{name}"
+
+# Any JSON object. Said explicitly: openapi-typescript reads a bare `{"type": "object"}` as an
+# object without keys.
+JsonObject = Annotated[dict[str, Any], msgspec.Meta(extra_json_schema={"additionalProperties": True})]
 
 
 class Error(msgspec.Struct, forbid_unknown_fields=True):

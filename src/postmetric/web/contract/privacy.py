@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import msgspec
 from msgspec import UNSET, UnsetType
@@ -11,7 +11,7 @@ from postmetric.privacy.erasure import MAX_SELECTOR_LENGTH
 from postmetric.privacy.export import MAX_PERSON_ROWS
 from postmetric.web.contract.accounts import Shape
 from postmetric.web.contract.common import COOKIE, E400, E401, E403, E404, SITE_PARAM
-from postmetric.web.contract.operation import Answer, Operation
+from postmetric.web.contract.operation import Answer, JsonObject, Operation
 
 SelectorText = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_SELECTOR_LENGTH)]
 VisitorId = Annotated[str, msgspec.Meta(extra_json_schema={"format": "uuid"})]
@@ -49,9 +49,9 @@ class Erasures(Shape):
 class PersonExport(Shape):
     selector: str
     visitor_ids: list[str]
-    events: list[dict[str, Any]]
-    visits: list[dict[str, Any]]
-    payments: list[dict[str, Any]]
+    events: list[JsonObject]
+    visits: list[JsonObject]
+    payments: list[JsonObject]
     truncated: bool
 
 

@@ -12,7 +12,7 @@ from postmetric.web.contract.accounts import Shape
 from postmetric.web.contract.common import (
     API_ERRORS, BEARER, COOKIE, E400, E401, E403, E404, RATE_HEADERS, SITE_ID, SITE_PARAM, ok,
 )
-from postmetric.web.contract.operation import Answer, Operation, error
+from postmetric.web.contract.operation import Answer, JsonObject, Operation, error
 
 Uuid = Annotated[str, msgspec.Meta(extra_json_schema={"format": "uuid"})]
 
@@ -199,7 +199,7 @@ def _webhook(provider: str) -> Operation:
                     "delivered.",
         parameters=[{"name": "site_public_id", "in": "path", "required": True, "schema": {"type": "string"},
                      "example": "pm_AbC123xyz987"}],
-        body=dict[str, Any], body_example=WEBHOOK_EVENTS[provider],
+        body=JsonObject, body_example=WEBHOOK_EVENTS[provider],
         body_description="The provider's event, as sent (abridged here).")
 
 

@@ -17,7 +17,7 @@ from postmetric.stats import registry
 from postmetric.web.analytics import BREAKDOWNS, FILTERS, INTERVALS, OPERATORS, REPORTS
 from postmetric.web.contract.accounts import Shape
 from postmetric.web.contract.common import API_ERRORS, BEARER, RATE_HEADERS, SITE_ID, ok
-from postmetric.web.contract.operation import Answer, Operation, error
+from postmetric.web.contract.operation import Answer, JsonObject, Operation, error
 from postmetric.web.contract.revenue import Payment
 
 
@@ -46,16 +46,23 @@ class QueryPagination(msgspec.Struct, forbid_unknown_fields=True):
     offset: Annotated[int, msgspec.Meta(ge=0)] = 0
 
 
-# A filter is [operator, dimension, [values]], or ["and"|"or", [filters]], or ["not", filter]; the
-# nesting is left open here (JSON Schema from msgspec cannot say it recursively) and checked by the parser.
-Filter = list[Any]
+# A filter is [operator, dimension, [values]], or ["and"|"or", [filters]], or ["not", filter]. msgspec
+# takes one array type per union, so the three forms are written as JSON Schema; the nesting is
+# left open and checked by the parser.
+_VALUES = {"type": "array", "items": {"type": "string"}}
+Filter = Annotated[Any, msgspec.Meta(extra_json_schema={"anyOf": [
+    {"type": "array", "prefixItems": [{"enum": list(registry.FILTER_OPERATORS)}, {"type": "string"}, _VALUES],
+     "minItems": 3, "maxItems": 3},
+    {"type": "array", "prefixItems": [{"enum": ["and", "or"]}, {"type": "array"}], "minItems": 2, "maxItems": 2},
+    {"type": "array", "prefixItems": [{"const": "not"}, {"type": "array"}], "minItems": 2, "maxItems": 2},
+]})]
 
 
 class Query(msgspec.Struct, forbid_unknown_fields=True):
     """A stats query (SPEC §5). `timezone` defaults to the site's; `attribution` to first_touch."""
 
     site_id: str
-    date_range: DateRangeName | Annotated[list[str], msgspec.Meta(min_length=2, max_length=2)]
+    date_range: DateRangeName | tuple[str, str]
     metrics: Annotated[list[Metric], msgspec.Meta(min_length=1)]
     dimensions: list[Dimension] = []
     filters: list[Filter] = []
@@ -70,7 +77,7 @@ class NormalizedQuery(Shape):
     """The query as run: every default filled in, `date_range` resolved to [start, end)."""
 
     site_id: str
-    date_range: list[str]
+    date_range: tuple[str, str]
     metrics: list[Metric]
     dimensions: list[Dimension]
     filters: list[Filter]
@@ -171,7 +178,7 @@ class Identity(Shape):
     user_id: str | None
     email: str | None
     name: str | None
-    props: dict[str, Any]
+    props: JsonObject
     identified_at: str
 
 
@@ -242,7 +249,7 @@ class ReachedGoal(Shape):
     name: str
     timestamp: str
     page: str
-    props: dict[str, Any]
+    props: JsonObject
 
 
 class Person(Shape):
@@ -265,7 +272,7 @@ class VisitorProfile(Shape):
     sessions: list[VisitorSession]
     pages: list[VisitedPage]
     goals: list[ReachedGoal]
-    person: Person | None
+    person: Person
     payments: list[Payment]
     truncated: bool
 
@@ -317,7 +324,7 @@ class AnalyticsReport(Shape):
     from `fields` to `currency`."""
 
     status: Literal["success"]
-    data: list[dict[str, Any]]
+    data: list[JsonObject]
     pagination: ReportPagination | UnsetType = UNSET
     fields: list[str] | UnsetType = UNSET
     interval: str | UnsetType = UNSET
