@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, ClassVar, Literal
 
 import msgspec
 from msgspec import UNSET, UnsetType
@@ -15,6 +15,7 @@ from postmetric.web.contract.common import (
 from postmetric.web.contract.operation import Answer, Operation, error
 
 Role = Literal[ROLES]  # type: ignore[valid-type]  # the tuple of sites.members, as an enum
+Text = Annotated[str, msgspec.Meta(min_length=1)]
 
 
 class Shape(msgspec.Struct, forbid_unknown_fields=True):
@@ -40,19 +41,29 @@ class SignupPolicy(Shape):
     reason: str | None
 
 
+# Request bodies the routes decode with `web.bodies.decode_body`: `MESSAGES` is what a 400 says
+# about a field that is missing or wrong, in the fields' order.
+
+
 class SignupBody(msgspec.Struct):
-    email: str
-    password: str
+    """`invitation`: the token of a live invitation sent to `email`."""
+
+    email: Text
+    password: Text
     invitation: str | None = None
+    MESSAGES: ClassVar[dict[str, str]] = {"email": "is required", "password": "is required",
+                                          "invitation": "must be the token of the invitation link"}
 
 
 class LoginBody(msgspec.Struct):
-    email: str
-    password: str
+    email: Text
+    password: Text
+    MESSAGES: ClassVar[dict[str, str]] = {"email": "is required", "password": "is required"}
 
 
 class PasswordResetBody(msgspec.Struct):
-    email: str
+    email: Text
+    MESSAGES: ClassVar[dict[str, str]] = {"email": "is required"}
 
 
 class PasswordResetConfirmBody(msgspec.Struct):
@@ -79,6 +90,7 @@ class AccountTokens(Shape):
 
 class NameBody(msgspec.Struct):
     name: str
+    MESSAGES: ClassVar[dict[str, str]] = {"name": "is required, e.g. 'CI' or 'laptop'"}
 
 
 class AcceptedInvitation(Shape):
