@@ -59,10 +59,17 @@ class Accepted(Shape):
     ok: bool
 
 
+class DroppedEvent(Shape):
+    """An event of the batch dropped on purpose (an excluded IP, country, path…): its index and why."""
+
+    index: int
+    reason: str
+
+
 class ServerEventsAccepted(Shape):
     ok: bool
     accepted: int
-    dropped: list[str]
+    dropped: list[DroppedEvent]
 
 
 class ServerEventAccepted(Shape):

@@ -34,6 +34,7 @@ from postmetric.ingest.request import (
 from postmetric.ingest.sessions import SessionCacheUnavailable
 from postmetric.ingest.writer import QueueFull, StoreUnavailable
 from postmetric.web.client_ip import FORWARDING_HEADERS, client_ip
+from postmetric.web.contract import ingest as contract
 from postmetric.web.responses import CORS_HEADERS, json_error, json_response
 
 log = logging.getLogger(__name__)
@@ -157,9 +158,11 @@ async def post_server_events(request: Request) -> Response:
     except IngestError as exc:
         return json_error(exc.message, exc.status)
     dropped = [
-        {"index": i, "reason": e.drop_reason.value} for i, e in enumerate(events) if e.drop_reason is not None
+        contract.DroppedEvent(index=i, reason=e.drop_reason.value) for i, e in enumerate(events)
+        if e.drop_reason is not None
     ]
-    return json_response({"ok": True, "accepted": len(events) - len(dropped), "dropped": dropped}, 202)
+    return json_response(contract.ServerEventsAccepted(ok=True, accepted=len(events) - len(dropped), dropped=dropped),
+                         202)
 
 
 def check_body_headers(headers: Mapping[str, str], limit: int) -> None:
