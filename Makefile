@@ -7,14 +7,21 @@ PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
 TRACKER_SOURCES := $(wildcard tracker/src/*.ts) tracker/build.mjs tracker/package.json tracker/package-lock.json
 TRACKER_BUILD := src/postmetric/static/js/script.js
-DASHBOARD_SOURCES := $(shell find dashboard/src dashboard/public -type f 2>/dev/null) dashboard/index.html dashboard/vite.config.ts
+DASHBOARD_SOURCES := $(shell find dashboard/src dashboard/public -type f -not -path 'dashboard/src/generated/*' 2>/dev/null) \
+	dashboard/index.html dashboard/vite.config.ts
 DASHBOARD_MODULES := dashboard/node_modules/.package-lock.json
 DASHBOARD_BUILD := src/postmetric/static/dashboard/index.html
+# The API contract for the dashboard: the OpenAPI document the Python app serves, and the
+# TypeScript types generated from it (both git-ignored, made here).
+PYTHON_SOURCES := $(shell find src/postmetric -name '*.py' 2>/dev/null)
+OPENAPI_DOCUMENT := dashboard/src/generated/openapi.json
+OPENAPI_STAMP := dashboard/src/generated/.openapi.stamp
+API_TYPES := dashboard/src/generated/api.d.ts
 CHROMIUM := /usr/bin/chromium
 
 .PHONY: install run test fuzz bench-ingest bench-query wheel clean
 
-install: $(STAMP) $(TRACKER_BUILD) $(DASHBOARD_BUILD)
+install: $(STAMP) $(TRACKER_BUILD) $(API_TYPES) $(DASHBOARD_BUILD)
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -40,7 +47,24 @@ DEFINITIONS_JSON := dashboard/src/generated/definitions.json
 $(DEFINITIONS_JSON): $(STAMP) src/postmetric/stats/definitions.py
 	$(BIN)/python -m postmetric.stats.definitions > $@.tmp && mv $@.tmp $@
 
-$(DASHBOARD_BUILD): $(DASHBOARD_MODULES) $(DASHBOARD_SOURCES) $(DEFINITIONS_JSON)
+
+# Any Python edit may change the document, so it is written again after one (a second), but
+# replaced only when it differs: the types and the bundle are rebuilt only for a contract change.
+$(OPENAPI_STAMP): $(STAMP) $(PYTHON_SOURCES)
+	mkdir -p $(@D)
+	$(BIN)/python -m postmetric.web.openapi > $(OPENAPI_DOCUMENT).tmp
+	if cmp -s $(OPENAPI_DOCUMENT).tmp $(OPENAPI_DOCUMENT); then rm $(OPENAPI_DOCUMENT).tmp; \
+	else mv $(OPENAPI_DOCUMENT).tmp $(OPENAPI_DOCUMENT); fi
+	touch $@
+
+# Made by the stamp's rule; this one only brings back a document deleted since.
+$(OPENAPI_DOCUMENT): $(OPENAPI_STAMP)
+	@test -f $@ || { rm -f $(OPENAPI_STAMP); $(MAKE) --no-print-directory $(OPENAPI_STAMP); }
+
+$(API_TYPES): $(OPENAPI_DOCUMENT) $(DASHBOARD_MODULES)
+	cd dashboard && npx openapi-typescript src/generated/openapi.json -o src/generated/api.d.ts >/dev/null
+
+$(DASHBOARD_BUILD): $(DASHBOARD_MODULES) $(DASHBOARD_SOURCES) $(DEFINITIONS_JSON) $(API_TYPES)
 	cd dashboard && npx vite build --logLevel warn
 
 # Browser tests drive Debian's Chromium (Playwright cannot download browsers here).
@@ -80,4 +104,5 @@ wheel: install
 
 clean:
 	rm -rf $(VENV) build dist src/*.egg-info *.egg-info tracker/node_modules src/postmetric/static/js \
-		dashboard/node_modules src/postmetric/static/dashboard
+		dashboard/node_modules src/postmetric/static/dashboard \
+		$(OPENAPI_DOCUMENT) $(OPENAPI_STAMP) $(API_TYPES)

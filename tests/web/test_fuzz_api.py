@@ -4,8 +4,9 @@ sends them to a real server (uvicorn on a free port) holding a site with events 
 The contract under test: no input, however malformed, gets a 5xx. Every operation is called with
 an account token and with a site key (each credential reaches different code), with a bounded
 number of examples so `make test` stays within about a minute; `make fuzz` raises the count
-(POSTMETRIC_FUZZ_EXAMPLES). Responses are also checked against the document's status codes and
-content types where the document says them.
+(POSTMETRIC_FUZZ_EXAMPLES). Responses are also checked against the document's status codes, content
+types and response schemas (the contract's Structs, closed objects: an answer with a field the
+contract does not declare, or without one it does, fails).
 
 Left out of the generated calls, on purpose:
 1. `GET /api/v1/realtime/stream`: an endless event stream (its parameters are the realtime ones).
@@ -30,7 +31,11 @@ from hypothesis import HealthCheck, Phase, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
-from schemathesis.specs.openapi.checks import content_type_conformance, status_code_conformance
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
 from postmetric.app import create_app
 from postmetric.config import Settings
@@ -97,7 +102,8 @@ def test_no_input_gets_a_5xx(served):
                 response = case.call(headers={"authorization": f"Bearer {credential}"}, timeout=30)
                 assert response.status_code < 500, (
                     f"{response.status_code}: {response.text[:300]}\n{case.as_curl_command()}")
-                case.validate_response(response, checks=[status_code_conformance, content_type_conformance])
+                case.validate_response(response, checks=[status_code_conformance, content_type_conformance,
+                                                         response_schema_conformance])
 
         try:
             call()

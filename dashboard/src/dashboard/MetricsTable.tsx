@@ -4,6 +4,7 @@ import { type ReactNode, useState } from "react";
 import { Card, cx, ErrorBox, Spinner, Tabs } from "../components/ui";
 import { queryStatsWithRevenue, useStatsWithRevenue } from "../hooks/queries";
 import { useDashboardState } from "../hooks/useDashboardState";
+import type { Metric } from "../lib/api";
 import { formatMetric } from "../lib/format";
 import { panelQuery, type Sort } from "../state/query";
 import { addFilter } from "../state/url";
@@ -14,7 +15,7 @@ import { useSiteView } from "./SiteContext";
 
 /** A column header that sorts the rows by its metric: descending first, a second click ascending. */
 function SortHeader({ metric, label, sort, onSort, className }:
-  { metric: string; label?: string; sort: Sort; onSort: (sort: Sort) => void; className?: string }) {
+  { metric: Metric; label?: string; sort: Sort; onSort: (sort: Sort) => void; className?: string }) {
   const active = sort[0] === metric;
   const name = METRIC_LABELS[metric] ?? metric;
   return (

@@ -1,13 +1,13 @@
 /** Every panel tab: one dimension each, drawn by the same MetricsTable; every row shows
  * visitors and the revenue attributed to it (SPEC §9). */
-import type { Filter } from "../lib/api";
+import type { Dimension, Filter, Metric } from "../lib/api";
 import { dimensionDefinition, METRIC_DEFINITIONS } from "../lib/definitions";
 import { formatCountry } from "../lib/format";
 
 /** `filters` narrow the tab's own rows (before the URL's filters); a clicked row still adds
  * only `[is, dimension, [value]]`. */
 export interface PanelTab {
-  id: string; label: string; dimension: string; metrics: string[]; filters?: Filter[];
+  id: string; label: string; dimension: Dimension; metrics: Metric[]; filters?: Filter[];
   /** Short column headers where the metric's name would not fit (the full name is the header's tooltip). */
   headers?: Record<string, string>;
 }

@@ -2,7 +2,7 @@
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import {
   api, ApiError, type Funnel, type FunnelResults, type Goal, queryStats, type Realtime, type SessionInfo, setCsrfToken,
-  type Site, type StatsQuery, type StatsResponse, type StatsRow, type VisitorProfile,
+  type Metric, type Site, type StatsQuery, type StatsResponse, type StatsRow, type VisitorProfile,
 } from "../lib/api";
 import { withoutRevenue } from "../state/query";
 
@@ -51,11 +51,11 @@ export interface StatsWithRevenue {
   /** Why the rows have no revenue: the server refused the revenue metrics (and only them). */
   revenueError: Error | null;
   /** A metric of a row by name: null when the answer has no such metric. */
-  metric: (row: StatsRow, name: string) => number | null;
+  metric: (row: StatsRow, name: Metric) => number | null;
   /** Its change from the comparison period, likewise. */
-  change: (row: StatsRow, name: string) => number | null;
+  change: (row: StatsRow, name: Metric) => number | null;
   /** The metrics the answer has, in its order. */
-  metrics: string[];
+  metrics: Metric[];
 }
 
 /**

@@ -3,6 +3,8 @@
  * on every change, and API errors turned into `ApiError` with the server's message.
  */
 
+import type { components } from "../generated/api";
+
 let csrfToken: string | null = null;
 let shareToken: string | null = null;
 
@@ -101,151 +103,33 @@ export async function download(path: string, onProgress: (bytes: number) => void
 }
 
 // -- shapes of the API ---------------------------------------------------------------------
+// Generated at build time from the server's OpenAPI document (src/generated/api.d.ts, made by
+// `make` from `python -m postmetric.web.openapi`): a contract change that breaks a use here
+// fails `npm run check`.
 
-export interface User { id: number | string; email: string }
-export interface SessionInfo { user: User; csrf_token: string }
+type Schemas = components["schemas"];
 
-export interface Site {
-  id: string;
-  domain: string;
-  name: string | null;
-  timezone: string;
-  currency: string;
-  role: string | null;
-  allowed_hostnames?: string[] | null;
-  excluded_ips?: string[] | null;
-  excluded_countries?: string[] | null;
-  excluded_hostnames?: string[] | null;
-  excluded_paths?: string[] | null;
-  cookieless?: boolean;
-  retention_days?: number | null;
-}
-
-export type Filter = [string, string, string[]];
-
-export interface StatsQuery {
-  site_id: string;
-  date_range: string | [string, string];
-  metrics: string[];
-  dimensions?: string[];
-  filters?: Filter[];
-  order_by?: [string, "asc" | "desc"][];
-  include?: { comparison?: "previous_period" | null; time_labels?: boolean; total_rows?: boolean };
-  pagination?: { limit: number; offset?: number };
-  /** Which visit revenue counts for in `visit:*` rows; the server's default is first_touch. */
-  attribution?: "first_touch" | "last_touch";
-}
-
-export interface StatsRow {
-  dimensions: (string | null)[];
-  metrics: (number | null)[];
-  comparison?: { metrics: (number | null)[]; change: (number | null)[] };
-}
-
-export interface StatsResponse {
-  results: StatsRow[];
-  meta: { currency?: string; total_rows?: number; time_labels?: string[] };
-  query: StatsQuery & { date_range: [string, string] };
-}
-
-export interface Realtime {
-  site_id: string;
-  at: string;
-  window_seconds: number;
-  visitors: number;
-  pages: { page: string; visitors: number }[];
-  sources: { source: string; visitors: number }[];
-  countries: { country: string; visitors: number }[];
-  /** Up to 20 visitors active in the window, newest first (their latest event's page, source, country). */
-  recent_visitors?: { visitor_id: string; page: string; source: string; country: string; last_seen: string }[];
-}
-
-/** A goal definition (Sites API): a custom event by name, or a visit of pages matching a path pattern. */
-export interface Goal {
-  id: number | string;
-  kind: "event" | "page";
-  event_name: string | null;
-  page_path: string | null;
-  display_name: string;
-}
-
-export interface FunnelStep { type: "page" | "goal"; match: string; label: string | null }
-
-export interface Funnel {
-  id: number | string;
-  site_id: string;
-  name: string;
-  steps: FunnelStep[];
-  created_at: string;
-  updated_at: string;
-}
-
-/** One step of a funnel's results; conversions are percentages (0–100), drop-off a visitor count. */
-export interface FunnelStepResult extends FunnelStep {
-  index: number;
-  visitors: number;
-  conversion_from_previous: number | null;
-  conversion_from_first: number | null;
-  drop_off: number | null;
-  median_seconds_to_next: number | null;
-}
-
-export interface FunnelResults {
-  funnel: Funnel;
-  date_range: { start: string; end: string };
-  steps: FunnelStepResult[];
-  breakdown?: { value: string | null; steps: FunnelStepResult[] }[];
-}
-
-/** A payment of the ledger as the API shows it: amounts in major units as decimal strings. */
-export interface Payment {
-  transaction_id: string;
-  provider: string;
-  kind: string;
-  amount: string;
-  currency: string;
-  reporting_amount?: string | null;
-  reporting_currency?: string | null;
-  timestamp: string;
-  customer_id: string | null;
-  email: string | null;
-  visitor_id?: string | null;
-  session_id: string | null;
-}
-
-export interface VisitorSession {
-  session_id: string;
-  started_at: string;
-  ended_at: string;
-  duration: number;
-  entry_page: string;
-  exit_page: string;
-  pageviews: number;
-  source: string;
-  channel: string;
-  country: string;
-  device: string;
-}
-
-/** `GET /api/v1/visitors/{id}`: one visitor's profile and journey (stats/visitors.py). */
-export interface VisitorProfile {
-  visitor_id: string;
-  first_seen: string;
-  last_seen: string;
-  identity: { user_id: string | null; email: string | null; name: string | null; props: Record<string, unknown>; identified_at: string } | null;
-  geo: { country: string; region: string; city: string };
-  device: { type: string; browser: string; browser_version: string; os: string; os_version: string; viewport: { width: number; height: number } | null };
-  first_touch: Record<string, string> & { click_ids?: Record<string, string> };
-  totals: { visits: number; pageviews: number; goals: number };
-  sessions: VisitorSession[];
-  pages: { page: string; hostname: string; title: string; timestamp: string; session_id: string }[];
-  goals: { name: string; timestamp: string; page: string; props: Record<string, unknown> }[];
-  payments: Payment[];
-  truncated: boolean;
-  /** Who the visitor is across devices: the key of their identity ("user:…", "email:…", null when
-   * never identified) and every visitor of the site with it (payments are theirs all). */
-  person?: { key: string | null; visitor_ids: string[] } | null;
-}
+export type User = Schemas["User"];
+export type SessionInfo = Schemas["SessionInfo"];
+export type Site = Schemas["Site"];
+export type StatsQuery = Schemas["Query"];
+/** A metric name the server knows (postmetric.stats.registry.METRICS). */
+export type Metric = StatsQuery["metrics"][number];
+/** A dimension name: the registry's, or `event:props:<name>`. */
+export type Dimension = NonNullable<StatsQuery["dimensions"]>[number];
+/** A dimension filter, `[operator, dimension, values]` (the query also takes and/or/not groups). */
+export type Filter = Extract<NonNullable<StatsQuery["filters"]>[number], { length: 3 }>;
+export type StatsRow = Schemas["QueryRow"];
+export type StatsResponse = Schemas["QueryResult"];
+export type Realtime = Schemas["Realtime"];
+export type Goal = Schemas["Goal"];
+export type FunnelStep = Schemas["FunnelStep"];
+export type Funnel = Schemas["Funnel"];
+export type FunnelStepResult = Schemas["FunnelStepResult"];
+export type FunnelResults = Schemas["FunnelResults"];
+export type Payment = Schemas["Payment"];
+export type VisitorSession = Schemas["VisitorSession"];
+export type VisitorProfile = Schemas["VisitorProfile"];
 
 export function queryStats(query: StatsQuery): Promise<StatsResponse> {
   return api<StatsResponse>("/api/v1/query", { body: query });

@@ -5,7 +5,8 @@ import { journeyTimeline, paidTotal } from "./journey";
 function payment(timestamp: string, extra: Partial<Payment> = {}): Payment {
   return {
     transaction_id: `tx-${timestamp}`, provider: "stripe", kind: "new", amount: "29.99", currency: "USD", timestamp,
-    customer_id: null, email: null, session_id: null, ...extra,
+    amount_minor: 2999, reporting_amount: null, reporting_currency: null, customer_id: null, email: null,
+    visitor_id: null, session_id: null, link_method: null, ...extra,
   };
 }
 
@@ -18,7 +19,8 @@ const PROFILE: VisitorProfile = {
   visitor_id: "v1", first_seen: "2026-03-01T09:00:00Z", last_seen: "2026-03-02T10:05:00Z", identity: null,
   geo: { country: "DE", region: "", city: "" },
   device: { type: "desktop", browser: "Chrome", browser_version: "", os: "", os_version: "", viewport: null },
-  first_touch: {}, totals: { visits: 2, pageviews: 3, goals: 1 },
+  first_touch: { source: "", channel: "", referrer: "", referrer_host: "", utm_source: "", utm_medium: "", utm_campaign: "", utm_term: "", utm_content: "", ref: "", entry_page: "", click_ids: {} },
+  totals: { visits: 2, pageviews: 3, goals: 1 },
   // Out of order on purpose: the timeline orders by start.
   sessions: [session("s2", "2026-03-02T10:00:00Z", "2026-03-02T10:05:00Z"), session("s1", "2026-03-01T09:00:00Z", "2026-03-01T09:03:00Z")],
   pages: [
@@ -33,6 +35,7 @@ const PROFILE: VisitorProfile = {
     payment("2026-03-02T12:00:00Z", { kind: "refund", amount: "5.00" }),
   ],
   truncated: false,
+  person: { key: null, visitor_ids: ["v1"] },
 };
 
 describe("a visitor's journey", () => {

@@ -3,10 +3,10 @@
 import { cleanup, fireEvent, screen, waitFor, within } from "@testing-library/react";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { Funnel, Site } from "../lib/api";
-import { renderAt, SITE, stubApi } from "../test/harness";
+import { OWNED_SITE, renderAt, SITE, stubApi } from "../test/harness";
 import { FunnelSettings } from "./FunnelSettings";
 
-const OWNED: Site = { ...SITE, role: "owner" };
+const OWNED: Site = OWNED_SITE;
 const SIGNUP: Funnel = {
   id: 7, site_id: "pm_test", name: "Sign-up", created_at: "2026-03-01T00:00:00Z", updated_at: "2026-03-01T00:00:00Z",
   steps: [{ type: "page", match: "/pricing", label: "Pricing" }, { type: "goal", match: "signup", label: null }],

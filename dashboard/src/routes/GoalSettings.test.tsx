@@ -3,11 +3,11 @@
 import { cleanup, fireEvent, screen, waitFor, within } from "@testing-library/react";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { Goal, Site } from "../lib/api";
-import { renderAt, SITE, stubApi } from "../test/harness";
+import { OWNED_SITE, renderAt, SITE, stubApi } from "../test/harness";
 import { goalBody, GoalSettings } from "./GoalSettings";
 import SettingsPage from "./SettingsPage";
 
-const OWNED: Site = { ...SITE, role: "owner" };
+const OWNED: Site = OWNED_SITE;
 const SIGNUP: Goal = { id: 1, kind: "event", event_name: "signup", page_path: null, display_name: "Sign-ups" };
 const THANKS: Goal = { id: 2, kind: "page", event_name: null, page_path: "/thank-you*", display_name: "/thank-you*" };
 

@@ -4,10 +4,10 @@ import { cleanup, fireEvent, screen, waitFor } from "@testing-library/react";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { setCsrfToken } from "../lib/api";
 import type { Site } from "../lib/api";
-import { renderAt, stubApi } from "../test/harness";
+import { OWNED_SITE, renderAt, stubApi } from "../test/harness";
 import { formatBytes, PrivacySettings } from "./PrivacySettings";
 
-const SITE: Site = { id: "pm_test", domain: "example.com", name: null, timezone: "Europe/Berlin", currency: "USD", role: "owner" };
+const SITE: Site = OWNED_SITE;
 const PATH = "/sites/:siteId/settings/:section";
 
 /** `fetch` answering the export with `chunks` as a stream, or with `error` ([status, message]); no erasures. */

@@ -4,10 +4,10 @@ import { cleanup, fireEvent, screen, waitFor, within } from "@testing-library/re
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { setCsrfToken } from "../lib/api";
 import type { Site } from "../lib/api";
-import { renderAt, type Sent, stubApi } from "../test/harness";
+import { OWNED_SITE, renderAt, type Sent, stubApi } from "../test/harness";
 import { type RevenueProvider, RevenueSettings } from "./RevenueSettings";
 
-const SITE: Site = { id: "pm_test", domain: "example.com", name: null, timezone: "Europe/Berlin", currency: "USD", role: "owner" };
+const SITE: Site = OWNED_SITE;
 const SECRET = "whsec_do-not-show-me-1234";
 
 function providers(): RevenueProvider[] {

@@ -1,5 +1,5 @@
 /** Stats queries built from the URL state: every panel, the chart and the headline go through here. */
-import type { Filter, StatsQuery } from "../lib/api";
+import type { Dimension, Filter, Metric, StatsQuery } from "../lib/api";
 import { metricsOfKind } from "../lib/definitions";
 import { type DashboardState, defaultInterval } from "./url";
 
@@ -15,15 +15,17 @@ export const REVENUE_HEADLINE_METRICS = [
  * is retried without them (`withoutRevenue`), so the traffic still shows. */
 export const REVENUE_METRICS: ReadonlySet<string> = new Set(metricsOfKind("revenue"));
 
+/** The query's range; a custom period carries both dates (parseSearch and the date picker set
+ * them together). */
 export function dateRange(state: DashboardState): StatsQuery["date_range"] {
-  return state.period === "custom" && state.from && state.to ? [state.from, state.to] : state.period;
+  return state.period === "custom" ? [state.from ?? "", state.to ?? ""] : state.period;
 }
 
 interface Part {
-  metrics: string[];
+  metrics: Metric[];
   /** Filters of the part itself (the Outbound tab's `event:name is outbound`), before the URL's. */
   scope?: Filter[];
-  dimensions?: string[];
+  dimensions?: Dimension[];
   orderBy?: StatsQuery["order_by"];
   limit?: number;
   comparison?: boolean;
@@ -63,7 +65,7 @@ export function goalInContext(state: DashboardState): boolean {
 
 /** The money cards' metrics; without a goal in context the conversion rate (% of visitors who
  * paid) rides along, so the visitors of the range are counted once for both. */
-export function revenueHeadlineMetrics(state: DashboardState): string[] {
+export function revenueHeadlineMetrics(state: DashboardState): Metric[] {
   return goalInContext(state) ? [...REVENUE_HEADLINE_METRICS] : [...REVENUE_HEADLINE_METRICS, "conversion_rate"];
 }
 
@@ -101,8 +103,8 @@ export function withoutRevenue(query: StatsQuery): StatsQuery | null {
 
 /** A panel tab's rows: its dimension, its metrics (the first orders them unless `sort` says),
  * its own filters. */
-export interface PanelPart { dimension: string; metrics: string[]; filters?: Filter[] }
-export type Sort = [metric: string, direction: "asc" | "desc"];
+export interface PanelPart { dimension: Dimension; metrics: Metric[]; filters?: Filter[] }
+export type Sort = [metric: Metric, direction: "asc" | "desc"];
 
 export function panelQuery(siteId: string, state: DashboardState, { dimension, metrics, filters }: PanelPart,
                            limit = 10, sort: Sort = [metrics[0], "desc"]): StatsQuery {

@@ -32,7 +32,8 @@ export const DEFAULT_STATE: DashboardState = {
   period: "30d", from: null, to: null, compare: false, interval: null, attribution: "first_touch", filters: [],
 };
 
-const OPERATORS = new Set(["is", "is_not", "contains", "contains_not", "matches", "matches_not"]);
+const OPERATORS: ReadonlySet<string> = new Set<Filter[0]>(["is", "is_not", "contains", "contains_not", "matches", "matches_not"]);
+const isOperator = (op: string): op is Filter[0] => OPERATORS.has(op);
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
 
 function escapeValue(value: string): string {
@@ -68,7 +69,7 @@ export function parseFilter(text: string): Filter | null {
   if (second < 0) return null;
   const op = text.slice(0, first);
   const dimension = text.slice(first + 1, second);
-  if (!OPERATORS.has(op) || !/^(visit|event):[a-z_:.0-9A-Z-]+$/.test(dimension)) return null;
+  if (!isOperator(op) || !/^(visit|event):[a-z_:.0-9A-Z-]+$/.test(dimension)) return null;
   return [op, dimension, splitValues(text.slice(second + 1))];
 }
 

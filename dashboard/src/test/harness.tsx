@@ -5,8 +5,15 @@ import type { ReactNode } from "react";
 import { createMemoryRouter, RouterProvider } from "react-router";
 import { vi } from "vitest";
 import { SiteContext } from "../dashboard/SiteContext";
+import type { Site } from "../lib/api";
 
 export const SITE = { id: "pm_test", domain: "example.com", name: null, timezone: "Europe/Berlin", currency: "USD" };
+/** The same site as `GET /api/v1/sites/{id}` answers it, to its owner. */
+export const OWNED_SITE: Site = {
+  ...SITE, allowed_hostnames: [], excluded_ips: [], excluded_countries: [], excluded_hostnames: [], excluded_paths: [],
+  cookieless: false, retention_days: null, role: "owner", created_at: "2026-03-01T00:00:00Z",
+  updated_at: "2026-03-01T00:00:00Z",
+};
 
 export interface Sent { url: string; method: string; body: unknown; headers: Record<string, string> }
 

@@ -1,4 +1,5 @@
-"""Reading JSON request bodies: a size cap, and errors that say what is wrong.
+"""Reading JSON request bodies: a size cap, decoding into the contract's Structs, and errors
+that say what is wrong.
 
 Secondary responsibility: NUL characters are refused at the edge, in bodies (`read_json`) and in
 paths and query strings (`RefuseNulCharacters`): no field needs one, and PostgreSQL refuses them
@@ -7,9 +8,10 @@ in text, so one reaching a metadata lookup would fail it with a 500.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import parse_qsl
 
+import msgspec
 import orjson
 from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -18,6 +20,7 @@ from postmetric.web.errors import HttpError
 from postmetric.web.responses import json_error
 
 MAX_BODY_BYTES = 64 * 1024
+Shape = TypeVar("Shape", bound=msgspec.Struct)
 
 
 async def read_json(request: Request, *, if_empty: str, max_bytes: int = MAX_BODY_BYTES) -> Any:
@@ -48,6 +51,43 @@ async def json_object(request: Request, *, max_bytes: int = MAX_BODY_BYTES) -> d
     if not isinstance(value, dict):
         raise HttpError(400, _NOT_AN_OBJECT)
     return value
+
+
+async def decode_body(request: Request, shape: type[Shape], *, max_bytes: int = MAX_BODY_BYTES) -> Shape:
+    """The body decoded into `shape` (a Struct of `web/contract/`); 400 naming the first field, in
+    the Struct's order, that is missing or wrong, with the Struct's own message for that field
+    (its `MESSAGES` ClassVar) where it has one. Unknown fields are ignored unless it forbids them."""
+    value = await json_object(request, max_bytes=max_bytes)
+    try:
+        return msgspec.convert(value, shape)
+    except msgspec.ValidationError as error:
+        field, problem = _first_problem(value, shape, error)
+        messages: dict[str, str] = getattr(shape, "MESSAGES", {})
+        raise HttpError(400, f"{field}: {messages.get(field, problem)}") from None
+
+
+def _first_problem(value: dict[str, Any], shape: type[msgspec.Struct],
+                   error: msgspec.ValidationError) -> tuple[str, str]:
+    """The first field in declaration order that is missing or wrong, and what is wrong, as a
+    hand-written parser would check them (msgspec reports in the body's key order, a missing
+    field last)."""
+    for field in msgspec.structs.fields(shape):
+        if field.encode_name not in value:
+            if field.required:
+                return field.encode_name, "is required"
+            continue
+        try:
+            msgspec.convert(value[field.encode_name], field.type)
+        except msgspec.ValidationError as wrong:  # "… - at `$[0].match`" inside the field's value
+            text, _, where = str(wrong).partition(" - at `$")
+            return field.encode_name + where.rstrip("`"), _lowered(text)
+    # Not a field's own value (an unknown field of a Struct that forbids them): msgspec's words.
+    text, _, where = str(error).partition(" - at `$")
+    return where.rstrip("`").lstrip(".") or "body", _lowered(text)
+
+
+def _lowered(text: str) -> str:
+    return text[:1].lower() + text[1:]
 
 
 _NOT_AN_OBJECT = "body: must be a JSON object"

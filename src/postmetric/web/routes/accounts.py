@@ -39,8 +39,9 @@ from postmetric.web.auth import (
     public_endpoint,
     set_session_cookie,
 )
-from postmetric.web.bodies import json_object
+from postmetric.web.bodies import decode_body, json_object
 from postmetric.web.client_ip import client_ip
+from postmetric.web.contract import accounts as contract
 from postmetric.web.db import transaction
 from postmetric.web.errors import HttpError
 from postmetric.web.responses import iso_time, json_response
@@ -49,8 +50,8 @@ from postmetric.web.services import services_of
 log = logging.getLogger(__name__)
 
 
-def user_json(user: User) -> dict:
-    return {"id": user.id, "email": user.email}
+def _logged_in(user: User, csrf_token: str) -> contract.SessionInfo:
+    return contract.SessionInfo(user=contract.User(id=user.id, email=user.email), csrf_token=csrf_token)
 
 
 def now_of(request: Request) -> datetime:
@@ -63,7 +64,7 @@ async def _answer_with_session(request: Request, user: User, status: int) -> Res
         return web_session.csrf_token, raw
 
     csrf_token, raw = await transaction(request, start)
-    response = json_response({"user": user_json(user), "csrf_token": csrf_token}, status)
+    response = json_response(_logged_in(user, csrf_token), status)
     set_session_cookie(request, response, raw)
     return response
 
@@ -72,19 +73,16 @@ async def _answer_with_session(request: Request, user: User, status: int) -> Res
 async def get_signup(request: Request) -> Response:
     """`GET /api/v1/auth/signup` → `{"mode", "open", "reason"}`: may someone without an invitation sign up?"""
     mode = services_of(request).settings.signup
-    return json_response(await transaction(request, lambda session: signup_policy(session, mode)),
-                         headers={"Cache-Control": "no-store"})
+    policy = await transaction(request, lambda session: signup_policy(session, mode))
+    return json_response(contract.SignupPolicy(**policy), headers={"Cache-Control": "no-store"})
 
 
 @public_endpoint
 async def signup(request: Request) -> Response:
     """`POST /api/v1/auth/signup {email, password, invitation?}` → 201, logged in; 403 saying why
     when `POSTMETRIC_SIGNUP` does not let this person in."""
-    body = await json_object(request)
-    email, password = _text(body, "email"), _text(body, "password")
-    invitation = body.get("invitation")
-    if invitation is not None and not isinstance(invitation, str):
-        raise HttpError(400, "invitation: must be the token of the invitation link")
+    body = await decode_body(request, contract.SignupBody)
+    email, password, invitation = body.email, body.password, body.invitation
     mode = services_of(request).settings.signup
     user = await transaction(request, lambda session: sign_up(
         session, mode=mode, email=email, password=password, invitation=invitation, now=now_of(request)))
@@ -94,8 +92,8 @@ async def signup(request: Request) -> Response:
 @public_endpoint
 async def login(request: Request) -> Response:
     """`POST /api/v1/auth/login {email, password}` → 200, logged in; 401 for a wrong pair; 429 past the limit."""
-    body = await json_object(request)
-    email, password = _text(body, "email"), _text(body, "password")
+    body = await decode_body(request, contract.LoginBody)
+    email, password = body.email, body.password
     count_login_attempt(request, f"login-email:{email.strip().lower()}")
     user = await transaction(request, lambda session: authenticate(session, email=email, password=password))
     if user is None:
@@ -135,7 +133,7 @@ async def get_session(request: Request, caller: Caller) -> Response:
     if caller.kind != "user_session":
         raise HttpError(401, "session: no dashboard session; log in")
     user = await transaction(request, lambda session: session.get_one(User, caller.user_id))
-    return json_response({"user": user_json(user), "csrf_token": caller.csrf_token},
+    return json_response(_logged_in(user, caller.csrf_token),
                          headers={"Cache-Control": "no-store"})
 
 
@@ -145,9 +143,8 @@ async def post_password_reset(request: Request) -> Response:
     services = services_of(request)
     if services.mailer is None:
         raise HttpError(503, "email is not configured on this instance (POSTMETRIC_SMTP_URL); "
-                             "an administrator can set a password with the CLI")
-    body = await json_object(request)
-    email = _text(body, "email")
+                            "an administrator can set a password with the CLI")
+    email = (await decode_body(request, contract.PasswordResetBody)).email
     count_login_attempt(request, f"reset-email:{email.strip().lower()}")
     found = await transaction(request, lambda session: request_reset(session, email=email, now=now_of(request)))
     response = Response(status_code=202)
@@ -179,10 +176,10 @@ async def post_accept_invitation(request: Request, caller: Caller) -> Response:
         raise HttpError(403, "invitation: log in as the invited user to accept it")
     token = request.path_params["token"]
 
-    def accept(session: Session) -> dict:
+    def accept(session: Session) -> contract.AcceptedInvitation:
         member = accept_invitation(session, token=token, user=session.get_one(User, caller.user_id),
                                    now=now_of(request))
-        return {"site_id": member.site.public_id, "role": member.role}
+        return contract.AcceptedInvitation(site_id=member.site.public_id, role=member.role)
 
     return json_response(await transaction(request, accept))
 
@@ -190,7 +187,7 @@ async def post_accept_invitation(request: Request, caller: Caller) -> Response:
 # -- account tokens ------------------------------------------------------------------------
 
 
-def _token_json(token: AccountToken) -> dict:
+def _token_fields(token: AccountToken) -> dict:
     return {"id": token.id, "name": token.name, "prefix": token.prefix, "created_at": iso_time(token.created_at),
             "last_used_at": iso_time(token.last_used_at), "revoked_at": iso_time(token.revoked_at)}
 
@@ -199,8 +196,9 @@ def _token_json(token: AccountToken) -> dict:
 async def get_tokens(request: Request, caller: Caller) -> Response:
     """`GET /api/v1/tokens` → `{"tokens": […]}`: the account's tokens, revoked ones included, never a secret."""
     user_id = account_user_id(caller, "account tokens")
-    return json_response({"tokens": await transaction(request, lambda session: [
-        _token_json(token) for token in list_account_tokens(session, user=session.get_one(User, user_id))])})
+    return json_response(contract.AccountTokens(tokens=await transaction(request, lambda session: [
+        contract.AccountToken(**_token_fields(token))
+        for token in list_account_tokens(session, user=session.get_one(User, user_id))])))
 
 
 @api_endpoint
@@ -211,14 +209,11 @@ async def post_token(request: Request, caller: Caller) -> Response:
     """
     if caller.kind != "user_session":
         raise HttpError(403, "credential: create account tokens from the dashboard (or `postmetric tokens create`)")
-    body = await json_object(request)
-    name = body.get("name")
-    if not isinstance(name, str):
-        raise HttpError(400, "name: is required, e.g. 'CI' or 'laptop'")
+    name = (await decode_body(request, contract.NameBody)).name
 
-    def create(session: Session) -> dict:
+    def create(session: Session) -> contract.NewAccountToken:
         token, raw = create_account_token(session, user=session.get_one(User, caller.user_id), name=name)
-        return {**_token_json(token), "token": raw}
+        return contract.NewAccountToken(**_token_fields(token), token=raw)
 
     return json_response(await transaction(request, create), 201)
 
@@ -239,13 +234,6 @@ def send_mail(mailer, *, to: str, subject: str, text: str) -> None:
         mailer.send(to=to, subject=subject, text=text)
     except Exception:
         log.exception("could not send %r to %s", subject, to)
-
-
-def _text(body: dict, field: str) -> str:
-    value = body.get(field)
-    if not isinstance(value, str) or not value:
-        raise HttpError(400, f"{field}: is required")
-    return value
 
 
 routes = [

@@ -45,6 +45,7 @@ from postmetric.web.auth import (
     require_site,
 )
 from postmetric.web.bodies import json_object
+from postmetric.web.contract import goals as contract
 from postmetric.web.db import transaction
 from postmetric.web.errors import HttpError
 from postmetric.web.responses import iso_time, json_response
@@ -52,10 +53,11 @@ from postmetric.web.services import services_of
 
 
 
-def funnel_json(funnel: Funnel, site_public_id: str) -> dict:
-    return {"id": funnel.id, "site_id": site_public_id, "name": funnel.name,
-            "steps": [{"type": s["type"], "match": s["match"], "label": s.get("label")} for s in funnel.steps],
-            "created_at": iso_time(funnel.created_at), "updated_at": iso_time(funnel.updated_at)}
+def funnel_json(funnel: Funnel, site_public_id: str) -> contract.Funnel:
+    return contract.Funnel(
+        id=funnel.id, site_id=site_public_id, name=funnel.name,
+        steps=[contract.FunnelStep(type=s["type"], match=s["match"], label=s.get("label")) for s in funnel.steps],
+        created_at=iso_time(funnel.created_at), updated_at=iso_time(funnel.updated_at))
 
 
 async def _managed_site(request: Request, caller: Caller) -> VisibleSite:
@@ -70,7 +72,7 @@ async def get_funnels(request: Request, caller: Caller) -> Response:
     site = await require_site(request, caller, request.path_params["id"])
     funnels = await transaction(request, lambda session: [
         funnel_json(funnel, site.public_id) for funnel in list_funnels(session, session.get_one(Site, site.id))])
-    return json_response({"funnels": funnels})
+    return json_response(contract.Funnels(funnels=funnels))
 
 
 @api_endpoint(share=True)
@@ -120,7 +122,7 @@ async def get_funnel_results(request: Request, caller: Caller) -> Response:
     funnel_id = path_id(request, "funnel_id", "funnel")
     not_found = HttpError(404, f"funnel_id: funnel {funnel_id} not found")
 
-    def load(session: Session) -> tuple[dict, tuple[FunnelStep, ...], str] | None:
+    def load(session: Session) -> tuple[contract.Funnel, tuple[FunnelStep, ...], str] | None:
         funnel = find_funnel(session, funnel_id)
         if funnel is None:
             return None

@@ -20,13 +20,14 @@ from postmetric.sites.members import MANAGERS, require_role
 from postmetric.store.metadata import Goal, Site
 from postmetric.web.auth import Caller, api_endpoint, path_id, require_account_site
 from postmetric.web.bodies import json_object
+from postmetric.web.contract import goals as contract
 from postmetric.web.db import transaction
 from postmetric.web.responses import json_response
 
 
-def goal_json(goal: Goal) -> dict:
-    return {"id": goal.id, "kind": goal.kind, "event_name": goal.event_name, "page_path": goal.page_path,
-            "display_name": goal.display_name}
+def goal_json(goal: Goal) -> contract.Goal:
+    return contract.Goal(id=goal.id, kind=goal.kind, event_name=goal.event_name, page_path=goal.page_path,
+                         display_name=goal.display_name)
 
 
 
@@ -36,7 +37,7 @@ async def get_goals(request: Request, caller: Caller) -> Response:
     visible = await require_account_site(request, caller)
     goals = await transaction(request, lambda session: [
         goal_json(goal) for goal in list_goals(session, session.get_one(Site, visible.id))])
-    return json_response({"goals": goals})
+    return json_response(contract.Goals(goals=goals))
 
 
 @api_endpoint

@@ -34,6 +34,7 @@ from postmetric.ingest.request import (
 from postmetric.ingest.sessions import SessionCacheUnavailable
 from postmetric.ingest.writer import QueueFull, StoreUnavailable
 from postmetric.web.client_ip import FORWARDING_HEADERS, client_ip
+from postmetric.web.contract import ingest as contract
 from postmetric.web.errors import INTERNAL_ERROR, HttpError, error_response, http_error
 from postmetric.web.responses import CORS_HEADERS, json_response
 from postmetric.web.services import Services, services_of
@@ -145,9 +146,11 @@ async def post_server_events(request: Request) -> Response:
     except (HttpError, DomainError) as error:
         return error_response(error)
     dropped = [
-        {"index": i, "reason": e.drop_reason.value} for i, e in enumerate(events) if e.drop_reason is not None
+        contract.DroppedEvent(index=i, reason=e.drop_reason.value) for i, e in enumerate(events)
+        if e.drop_reason is not None
     ]
-    return json_response({"ok": True, "accepted": len(events) - len(dropped), "dropped": dropped}, 202)
+    return json_response(contract.ServerEventsAccepted(ok=True, accepted=len(events) - len(dropped), dropped=dropped),
+                         202)
 
 
 def check_body_headers(headers: Mapping[str, str], limit: int) -> None:

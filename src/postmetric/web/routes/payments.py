@@ -23,6 +23,7 @@ from postmetric.revenue.ledger import MAX_TEXT
 from postmetric.revenue.recorder import record_payments
 from postmetric.web.bodies import json_object
 from postmetric.web.auth import Caller, api_endpoint, require_site
+from postmetric.web.contract import revenue as contract
 from postmetric.web.errors import HttpError
 from postmetric.web.responses import json_response
 from postmetric.web.services import Services, services_of
@@ -41,7 +42,8 @@ async def post_payment(request: Request, caller: Caller) -> Response:
     [recorded] = await run_in_threadpool(functools.partial(
         record_payments, services.events, services.rates, site_id=site.id, site_currency=site.currency,
         raws=[raw], provider=PROVIDER, now=_now(services)))
-    return json_response({"ok": True, "payment": recorded.payment.to_json()}, 201 if recorded.added else 200)
+    return json_response(contract.PaymentRecorded(ok=True, payment=contract.Payment(**recorded.payment.to_json())),
+                         201 if recorded.added else 200)
 
 
 @api_endpoint

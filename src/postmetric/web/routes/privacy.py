@@ -36,6 +36,7 @@ from postmetric.privacy.export import person_export, site_export
 from postmetric.sites.members import MANAGERS, require_role
 from postmetric.web.auth import Caller, VisibleSite, api_endpoint, require_account_site
 from postmetric.web.bodies import json_object
+from postmetric.web.contract import privacy as contract
 from postmetric.web.db import transaction
 from postmetric.web.responses import iso_time, json_response
 from postmetric.web.routes.accounts import now_of
@@ -65,12 +66,13 @@ async def _erase(request: Request, caller: Caller, site: VisibleSite, chosen: Se
     except SessionCacheUnavailable:  # the cached visits expire with their keys, 35 minutes at most
         log.warning("erasure on site %d: the visit cache did not answer; its visits expire by themselves", site.id)
 
-    def audit(session: Session) -> dict:
+    def audit(session: Session) -> contract.Erasure:
         record = record_erasure(session, site_id=site.id, user_id=caller.user_id, selector=chosen, erasure=erasure,
                                 secret_key=services.secret_key, now=now_of(request))
-        return {"id": record.id, "selector": chosen.kind, "erased_at": iso_time(record.created_at)}
+        return contract.Erasure(id=record.id, selector=chosen.kind, erased_at=iso_time(record.created_at),
+                                **erasure.to_json())
 
-    return json_response(await transaction(request, audit) | erasure.to_json(), headers=NO_STORE)
+    return json_response(await transaction(request, audit), headers=NO_STORE)
 
 
 @api_endpoint
@@ -92,13 +94,14 @@ async def get_erasures(request: Request, caller: Caller) -> Response:
     """`GET /api/v1/sites/{id}/erasures` → `{"erasures": [...]}`, the audit, newest first (the last 100)."""
     site = await _managed_site(request, caller, "see erasures")
 
-    def load(session: Session) -> list[dict]:
-        return [{"id": record.id, "selector": record.selector, "erased_by": email,
-                 "erased_at": iso_time(record.created_at), "visitors": record.visitors, "events": record.events,
-                 "visits": record.visits, "identities": record.identities, "payments_scrubbed": record.payments}
+    def load(session: Session) -> list[contract.ErasureRecord]:
+        return [contract.ErasureRecord(
+                    id=record.id, selector=record.selector, erased_by=email, erased_at=iso_time(record.created_at),
+                    visitors=record.visitors, events=record.events, visits=record.visits,
+                    identities=record.identities, payments_scrubbed=record.payments)
                 for record, email in recent_erasures(session, site.id)]
 
-    return json_response({"erasures": await transaction(request, load)}, headers=NO_STORE)
+    return json_response(contract.Erasures(erasures=await transaction(request, load)), headers=NO_STORE)
 
 
 @api_endpoint

@@ -22,6 +22,7 @@ from postmetric.revenue.providers.settings import (
 from postmetric.sites.members import MANAGERS, require_role
 from postmetric.web.auth import Caller, VisibleSite, api_endpoint, require_account_site
 from postmetric.web.bodies import json_object
+from postmetric.web.contract import revenue as contract
 from postmetric.web.db import transaction
 from postmetric.web.errors import HttpError
 from postmetric.web.responses import iso_time, json_response
@@ -32,13 +33,14 @@ def webhook_url(request: Request, provider: str, public_id: str) -> str:
     return f"{str(request.base_url).rstrip('/')}/api/webhooks/{provider}/{public_id}"
 
 
-def provider_json(request: Request, site: VisibleSite, status: ProviderStatus) -> dict:
+def provider_json(request: Request, site: VisibleSite, status: ProviderStatus) -> contract.ProviderSettings:
     last = None
     if status.last_delivery_at is not None:
-        last = {"at": iso_time(status.last_delivery_at), "event_type": status.last_event_type,
-                "result": status.last_result}
-    return {"provider": status.provider, "webhook_url": webhook_url(request, status.provider, site.public_id),
-            "secret_set": status.secret_set, "last_delivery": last}
+        last = contract.LastDelivery(at=iso_time(status.last_delivery_at), event_type=status.last_event_type,
+                                     result=status.last_result)
+    return contract.ProviderSettings(
+        provider=status.provider, webhook_url=webhook_url(request, status.provider, site.public_id),
+        secret_set=status.secret_set, last_delivery=last)
 
 
 @api_endpoint
@@ -46,7 +48,8 @@ async def get_revenue_settings(request: Request, caller: Caller) -> Response:
     """`GET /api/v1/sites/{id}/revenue` → `{"providers": [...]}`, stripe, lemonsqueezy, polar, paddle."""
     site = await require_account_site(request, caller)
     statuses = await transaction(request, lambda session: provider_statuses(session, site_id=site.id))
-    return json_response({"providers": [provider_json(request, site, status) for status in statuses]})
+    return json_response(contract.ProvidersSettings(
+        providers=[provider_json(request, site, status) for status in statuses]))
 
 
 @api_endpoint

@@ -21,6 +21,7 @@ from starlette.routing import Route
 from postmetric.ingest.event import Event
 from postmetric.ingest.request import MAX_BODY_BYTES, parse_server_goal, parse_server_identify
 from postmetric.web.auth import Caller, api_endpoint, require_site
+from postmetric.web.contract import ingest as contract
 from postmetric.web.errors import HttpError
 from postmetric.web.responses import json_response
 from postmetric.web.routes.ingest import check_body_headers, ingest, read_body
@@ -53,11 +54,11 @@ async def _track(request: Request, caller: Caller, parse: Parser) -> Response:
     event = parse(body, site_public_id=site.public_id, now=services.clock())
     await ingest(services, [event])
     if event.drop_reason is not None:  # an excluded IP or country, as for tracker events
-        return json_response({"ok": True, "visitor_id": event.client_visitor_id, "session_id": None,
-                              "dropped": event.drop_reason.value}, 202,
+        return json_response(contract.ServerEventAccepted(ok=True, visitor_id=event.client_visitor_id, session_id=None,
+                                                          dropped=event.drop_reason.value), 202,
                              {"X-Postmetric-Dropped": event.drop_reason.value})
-    return json_response({"ok": True, "visitor_id": event.visit.visitor_id, "session_id": event.visit.session_id},
-                         202)
+    return json_response(contract.ServerEventAccepted(ok=True, visitor_id=event.visit.visitor_id,
+                                                      session_id=event.visit.session_id), 202)
 
 
 routes = [

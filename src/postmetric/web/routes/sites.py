@@ -33,7 +33,7 @@ from postmetric.sites.members import (
 from postmetric.sites.purge import purge_site
 from postmetric.sites.service import create_site, delete_site, update_site_settings
 from postmetric.sites.sharing import get_share, set_sharing, share_by_token, unlock
-from postmetric.store.metadata import ApiKey, Site, SiteMember, SiteShare, User
+from postmetric.store.metadata import ApiKey, Site, SiteInvitation, SiteMember, SiteShare, User
 from postmetric.web.auth import (
     SHARE_COOKIE,
     Caller,
@@ -46,6 +46,7 @@ from postmetric.web.auth import (
 )
 from postmetric.web.bodies import json_object
 from postmetric.web.client_ip import client_ip
+from postmetric.web.contract import accounts as contract
 from postmetric.web.db import transaction
 from postmetric.web.errors import HttpError
 from postmetric.web.responses import iso_time, json_response
@@ -57,9 +58,9 @@ SETTINGS = ("domain", "name", "timezone", "currency", "allowed_hostnames", "excl
 
 
 
-def site_json(site: Site, role: str | None) -> dict:
-    return {"id": site.public_id, **{name: getattr(site, name) for name in SETTINGS}, "role": role,
-            "created_at": iso_time(site.created_at), "updated_at": iso_time(site.updated_at)}
+def site_json(site: Site, role: str | None) -> contract.Site:
+    return contract.Site(id=site.public_id, **{name: getattr(site, name) for name in SETTINGS}, role=role,
+                         created_at=iso_time(site.created_at), updated_at=iso_time(site.updated_at))
 
 
 # -- sites ---------------------------------------------------------------------------------
@@ -70,14 +71,14 @@ async def list_sites(request: Request, caller: Caller) -> Response:
     """`GET /api/v1/sites` → `{"sites": [site…]}`: every site the user is a member of."""
     user_id = account_user_id(caller)
 
-    def load(session: Session) -> list[dict]:
+    def load(session: Session) -> list[contract.Site]:
         rows = session.execute(
             select(Site, SiteMember.role).join(SiteMember, SiteMember.site_id == Site.id)
             .where(SiteMember.user_id == user_id).order_by(Site.created_at, Site.id)
         )
         return [site_json(site, role) for site, role in rows]
 
-    return json_response({"sites": await transaction(request, load)})
+    return json_response(contract.Sites(sites=await transaction(request, load)))
 
 
 @api_endpoint
@@ -91,7 +92,7 @@ async def post_site(request: Request, caller: Caller) -> Response:
     if "domain" not in body:
         raise HttpError(400, "domain: is required, e.g. example.com")
 
-    def create(session: Session) -> dict:
+    def create(session: Session) -> contract.Site:
         site = create_site(session, owner=session.get_one(User, user_id), **body)
         return site_json(site, "owner")
 
@@ -113,7 +114,7 @@ async def put_site_settings(request: Request, caller: Caller) -> Response:
     require_role(visible.role, MANAGERS, "change settings")
     body = await json_object(request)
 
-    def change(session: Session) -> dict:
+    def change(session: Session) -> contract.Site:
         return site_json(update_site_settings(session, session.get_one(Site, visible.id), **body), visible.role)
 
     return json_response(await transaction(request, change))
@@ -136,9 +137,14 @@ async def delete_site_route(request: Request, caller: Caller) -> Response:
 # -- members -------------------------------------------------------------------------------
 
 
-def _member_json(member: SiteMember) -> dict:
-    return {"user_id": member.user_id, "email": member.user.email, "role": member.role,
-            "created_at": iso_time(member.created_at)}
+def _member_json(member: SiteMember) -> contract.Member:
+    return contract.Member(user_id=member.user_id, email=member.user.email, role=member.role,
+                           created_at=iso_time(member.created_at))
+
+
+def _invitation_json(invitation: SiteInvitation) -> contract.Invitation:
+    return contract.Invitation(id=invitation.id, email=invitation.email, role=invitation.role,
+                               created_at=iso_time(invitation.created_at), expires_at=iso_time(invitation.expires_at))
 
 
 @api_endpoint
@@ -146,16 +152,13 @@ async def get_members(request: Request, caller: Caller) -> Response:
     """`GET /api/v1/sites/{id}/members` → `{"members": […], "invitations": [open ones]}`."""
     visible = await require_account_site(request, caller)
 
-    def load(session: Session) -> dict:
+    def load(session: Session) -> contract.Members:
         site = session.get_one(Site, visible.id)
-        return {
-            "members": [_member_json(member) for member in list_members(session, site)],
-            "invitations": [
-                {"id": invitation.id, "email": invitation.email, "role": invitation.role,
-                 "created_at": iso_time(invitation.created_at), "expires_at": iso_time(invitation.expires_at)}
-                for invitation in list_invitations(session, site, now=now_of(request))
-            ],
-        }
+        return contract.Members(
+            members=[_member_json(member) for member in list_members(session, site)],
+            invitations=[_invitation_json(invitation)
+                         for invitation in list_invitations(session, site, now=now_of(request))],
+        )
 
     return json_response(await transaction(request, load))
 
@@ -167,20 +170,19 @@ async def post_member(request: Request, caller: Caller) -> Response:
     visible = await require_account_site(request, caller)
     body = await json_object(request)
 
-    def create(session: Session) -> tuple[dict, str]:
+    def create(session: Session) -> tuple[contract.Invitation, str]:
         invitation, token = invite(session, session.get_one(Site, visible.id), email=body.get("email"),
                                    role=body.get("role", "viewer"), acting_role=visible.role, now=now_of(request))
-        return {"id": invitation.id, "email": invitation.email, "role": invitation.role,
-                "created_at": iso_time(invitation.created_at), "expires_at": iso_time(invitation.expires_at)}, token
+        return _invitation_json(invitation), token
 
     invitation, token = await transaction(request, create)
     url = f"{services.settings.base_url.rstrip('/')}/invitations/{token}"
     if services.mailer is None:  # no SMTP: the inviter passes the link on by hand
-        return json_response({"invitation": invitation, "emailed": False, "url": url}, 201)
-    response = json_response({"invitation": invitation, "emailed": True}, 201)
+        return json_response(contract.InvitationSent(invitation=invitation, emailed=False, url=url), 201)
+    response = json_response(contract.InvitationSent(invitation=invitation, emailed=True), 201)
     response.background = BackgroundTask(
-        send_mail, services.mailer, to=invitation["email"], subject=f"You are invited to {visible.domain} on Postmetric",
-        text=f"You are invited to see the analytics of {visible.domain} as {invitation['role']}.\n\n"
+        send_mail, services.mailer, to=invitation.email, subject=f"You are invited to {visible.domain} on Postmetric",
+        text=f"You are invited to see the analytics of {visible.domain} as {invitation.role}.\n\n"
              f"Accept within a week at:\n{url}\n",
     )
     return response
@@ -194,7 +196,7 @@ async def put_member(request: Request, caller: Caller) -> Response:
     body = await json_object(request)
     user_id = path_id(request, "user_id", "member")
 
-    def change(session: Session) -> dict:
+    def change(session: Session) -> contract.Member:
         member = change_role(session, session.get_one(Site, visible.id), user_id=user_id, role=body.get("role"),
                              acting_role=visible.role)
         return _member_json(member)
@@ -215,7 +217,7 @@ async def delete_member(request: Request, caller: Caller) -> Response:
 # -- site keys -----------------------------------------------------------------------------
 
 
-def _key_json(key: ApiKey) -> dict:
+def _key_fields(key: ApiKey) -> dict:
     return {"id": key.id, "name": key.name, "prefix": key.prefix, "created_at": iso_time(key.created_at),
             "last_used_at": iso_time(key.last_used_at), "revoked_at": iso_time(key.revoked_at)}
 
@@ -226,11 +228,11 @@ async def get_keys(request: Request, caller: Caller) -> Response:
     visible = await require_account_site(request, caller)
     require_role(visible.role, MANAGERS, "manage keys")
 
-    def load(session: Session) -> list[dict]:
+    def load(session: Session) -> list[contract.SiteKey]:
         keys = session.scalars(select(ApiKey).where(ApiKey.site_id == visible.id).order_by(ApiKey.id))
-        return [_key_json(key) for key in keys]
+        return [contract.SiteKey(**_key_fields(key)) for key in keys]
 
-    return json_response({"keys": await transaction(request, load)})
+    return json_response(contract.SiteKeys(keys=await transaction(request, load)))
 
 
 @api_endpoint
@@ -240,9 +242,9 @@ async def post_key(request: Request, caller: Caller) -> Response:
     require_role(visible.role, MANAGERS, "manage keys")
     body = await json_object(request)
 
-    def create(session: Session) -> dict:
+    def create(session: Session) -> contract.NewSiteKey:
         key, raw = create_site_key(session, site=session.get_one(Site, visible.id), name=body.get("name") or "")
-        return {**_key_json(key), "key": raw}
+        return contract.NewSiteKey(**_key_fields(key), key=raw)
 
     return json_response(await transaction(request, create), 201)
 
@@ -261,12 +263,12 @@ async def delete_key(request: Request, caller: Caller) -> Response:
 # -- sharing -------------------------------------------------------------------------------
 
 
-def _sharing_json(request: Request, share: SiteShare | None) -> dict:
+def _sharing_json(request: Request, share: SiteShare | None) -> contract.Sharing:
     if share is None:
-        return {"enabled": False, "url": None, "has_password": False}
+        return contract.Sharing(enabled=False, url=None, has_password=False)
     base_url = services_of(request).settings.base_url.rstrip("/")
-    return {"enabled": True, "url": f"{base_url}/share/{share.token}", "token": share.token,
-            "has_password": share.password_hash is not None}
+    return contract.Sharing(enabled=True, url=f"{base_url}/share/{share.token}", token=share.token,
+                            has_password=share.password_hash is not None)
 
 
 @api_endpoint
@@ -311,9 +313,10 @@ def _client_address(request: Request) -> str:
 async def get_share_info(request: Request) -> Response:
     """`GET /api/v1/share/{token}` → what the shared dashboard needs before it queries."""
     share, site = await _shared(request)
-    return json_response({"site": {"id": site.public_id, "domain": site.domain, "name": site.name,
-                                   "timezone": site.timezone, "currency": site.currency},
-                          "has_password": share.password_hash is not None})
+    return json_response(contract.SharedSite(
+        site=contract.SharedSiteSummary(id=site.public_id, domain=site.domain, name=site.name, timezone=site.timezone,
+                                        currency=site.currency),
+        has_password=share.password_hash is not None))
 
 
 @public_endpoint
