@@ -11,7 +11,8 @@ from postmetric.accounts.users import create_user
 from postmetric.sites.purge import reserve_stored_site_ids
 from postmetric.sites.service import create_site
 from postmetric.store.database import session_factory
-from postmetric.store.events import encode_rows, event_row
+from postmetric.ingest.rows import event_row
+from postmetric.store.events import encode_rows
 
 
 @pytest.fixture

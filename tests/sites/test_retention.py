@@ -20,7 +20,8 @@ from postmetric.sites.retention import (
 )
 from postmetric.sites.service import create_site, delete_site, update_site_settings
 from postmetric.store.database import session_factory
-from postmetric.store.events import encode_rows, event_row
+from postmetric.ingest.rows import event_row
+from postmetric.store.events import encode_rows
 from postmetric.store.metadata import Site
 
 NOW = 1_780_000_000.0

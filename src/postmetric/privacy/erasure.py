@@ -37,8 +37,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from postmetric.errors import ValidationError
-from postmetric.revenue.people import EMAIL_KEY, USER_ID_KEY, lowered
-from postmetric.stats.dialects import DIALECTS
+from postmetric.store.dialects import DIALECTS, lowered
+from postmetric.store.identities import EMAIL_KEY, USER_ID_KEY
 from postmetric.store.events import EventStore
 from postmetric.store.metadata import ErasureRecord, User
 

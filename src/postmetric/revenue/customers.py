@@ -22,7 +22,7 @@ highest first, then by customer key.
 
 Secondary responsibilities:
 1. Speak both SQL dialects: the few functions that differ are spelled in `_SPELLINGS`; the rest
-   is SQL both speak, with parameters written by `stats/dialects.py`.
+   is SQL both speak, with parameters written by `store/dialects.py`.
 2. Count only what is known: a reporting amount that could not be converted (NULL), or one in
    a currency the site no longer reports in, is left out of the sums, never guessed.
 
@@ -38,7 +38,7 @@ from typing import Any
 
 from postmetric.revenue.ledger import to_major
 from postmetric.revenue.people import person_map
-from postmetric.stats.dialects import DIALECTS
+from postmetric.store.dialects import DIALECTS
 from postmetric.store.events import EventStore
 
 MAX_LIMIT = 1000

@@ -39,7 +39,8 @@ from zoneinfo import ZoneInfo
 
 from postmetric.sites.goals import GoalDefinition
 from postmetric.stats import registry
-from postmetric.stats.dialects import Dialect, ParamKind, page_pattern
+from postmetric.sites.patterns import page_pattern
+from postmetric.store.dialects import Dialect, ParamKind
 from postmetric.stats.query import Filter, FilterExpression, Logical, Query
 from postmetric.stats.revenue_plan import GROSS_MINOR, NET_MINOR, REVENUE_RAW, revenue_groups
 from postmetric.stats.spans import SPAN_COLUMNS, span_aggregates, stored_spans

@@ -17,7 +17,7 @@ from postmetric.revenue.currency import minor_units
 from postmetric.sites.goals import GoalDefinition
 from postmetric.stats import registry
 from postmetric.stats.compiler import Scope, compile_query, goal_in_context, time_unit
-from postmetric.stats.dialects import DIALECTS
+from postmetric.store.dialects import DIALECTS
 from postmetric.stats.parse import check_time_buckets
 from postmetric.stats.query import Filter, FilterExpression, Query
 from postmetric.store.events import EventStore

@@ -44,7 +44,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
-from postmetric.stats.dialects import DIALECTS
+from postmetric.store.dialects import DIALECTS
 from postmetric.stats.parse import parse_query
 from postmetric.stats.query import DateRange, Query, QueryError
 from postmetric.store.events import EventStore
