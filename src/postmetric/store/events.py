@@ -1,4 +1,4 @@
-"""The event store interface, the CSV rows it loads, and the factory that opens one.
+"""The event store interface, and the CSV rows it loads.
 
 The store only knows how to write and read its columns (store/columns.py, store/payments.py);
 what they mean is decided by ingestion, stats and revenue.
@@ -13,7 +13,6 @@ from datetime import datetime
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Protocol
 
-from postmetric.config import Settings
 from postmetric.store.columns import CSV_NULL, EVENT_COLUMNS, ActiveSession
 from postmetric.store.journal import Position
 from postmetric.store.payments import Payment
@@ -168,17 +167,3 @@ class PropMatch:
 PaymentMerge = Callable[[Payment, Payment], Payment]
 # The columns of the events `load` returns.
 LOADED_EVENT_COLUMNS = ("site_id", "visitor_id", "session_id", "timestamp", "type", "props")
-
-
-def open_event_store(settings: Settings, *, journal_id: str = "") -> EventStore:
-    """ClickHouse when POSTMETRIC_CLICKHOUSE_URL names one, else the DuckDB file in the data dir.
-    `journal_id`: the node's ingestion journal, whose checkpoint a shared store keeps apart."""
-    # Imported here, not above: not a cycle (the drivers do not import this module), but
-    # clickhouse_connect is only loaded by the installs that use it.
-    if settings.clickhouse_url:
-        from postmetric.store.clickhouse_events import connect
-
-        return connect(settings.clickhouse_url, journal_id=journal_id)
-    from postmetric.store.duckdb_events import DuckDBEventStore
-
-    return DuckDBEventStore(settings.events_path)
