@@ -54,12 +54,12 @@ from postmetric.store.clickhouse_schema import (
     distributed_cluster,
     sessions_table,
 )
-from postmetric.store.columns import COLUMN_NAMES, CSV_NULL, EVENT_COLUMNS
+from postmetric.store.columns import COLUMN_NAMES
 from postmetric.store.dialects import DIALECTS
 from postmetric.store.journal import Position
 from postmetric.store.payments import PAYMENT_COLUMN_NAMES, Payment
 from postmetric.store.sessions import session_rows
-from postmetric.store.sql_events import EXPORT_COLUMNS, EXPORT_ORDER, SQLEventStore
+from postmetric.store.sql_events import EXPORT_COLUMNS, EXPORT_ORDER, SQLEventStore, stored_from_csv
 
 SESSION_SETTINGS = {
     "session_timezone": "UTC",
@@ -162,8 +162,7 @@ class ClickHouseEventStore(SQLEventStore):
         self._staging = f"load_{journal_id.replace('-', '') or secrets.token_hex(8)}"
         self._command(f"CREATE TABLE IF NOT EXISTS {self._staging} ({CSV_STRUCTURE}) ENGINE = Memory")
         # The staged rows with the stored types (microseconds become DateTime64, -1 NULL).
-        self._batch = (f"(SELECT {', '.join(f'{_from_csv(name, logical)} AS {name}' for name, logical in EVENT_COLUMNS)}"
-                       f" FROM {self._staging})")
+        self._batch = f"(SELECT {stored_from_csv(DIALECTS['clickhouse'])} FROM {self._staging})"
 
     def _table(self, name: str) -> str:
         """Where a delete or truncate of `name` runs: on a cluster, every shard's local table."""
@@ -252,17 +251,13 @@ class ClickHouseEventStore(SQLEventStore):
         else:
             self._command(_TABLES[name].single_server())
 
-    def add_column(self, table: str, column: str) -> None:
-        kind = dict(_TABLES[table].columns)[column]
-        self._command(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column} {kind}")
+    def _column_type(self, table: str, column: str) -> str:
+        return dict(_TABLES[table].columns)[column]
 
     def table_columns(self, table: str) -> tuple[str, ...]:
         return tuple(row["name"] for row in self._query(
             "SELECT name FROM system.columns WHERE database = currentDatabase() AND table = {table:String}"
             " ORDER BY position", {"table": table}))
-
-    def drop_table(self, table: str) -> None:
-        self._command(f"DROP TABLE IF EXISTS {table}")
 
     # -- engine-specific reads ------------------------------------------------------------------
 
@@ -322,14 +317,6 @@ class ClickHouseEventStore(SQLEventStore):
                 self._command(f"DROP TABLE IF EXISTS {self._staging}")
             finally:
                 self._client.close()
-
-
-def _from_csv(name: str, logical: str) -> str:
-    if logical == "timestamp":
-        return f"fromUnixTimestamp64Micro({name}, 'UTC')"
-    if logical.endswith("?"):
-        return f"nullIf({name}, {CSV_NULL})"
-    return name
 
 
 def _rows(data: bytes) -> list[dict[str, Any]]:

@@ -30,6 +30,10 @@ class Dialect(Protocol):
 
     def timestamp_constant(self, micros: int) -> str: ...
 
+    def from_epoch_micros(self, expr: str) -> str:
+        """The timestamp `expr` (integer microseconds since the epoch) stands for."""
+        ...
+
     def count_distinct(self, expr: str) -> str: ...
 
     def last_by(self, value: str, key: str, condition: str) -> str:
@@ -97,6 +101,9 @@ class DuckDB:
 
     def timestamp_constant(self, micros: int) -> str:
         return f"make_timestamp({int(micros)}::BIGINT)"
+
+    def from_epoch_micros(self, expr: str) -> str:
+        return f"make_timestamp({expr})"
 
     def count_distinct(self, expr: str) -> str:
         return f"count(DISTINCT {expr})"
@@ -173,6 +180,9 @@ class ClickHouse:
 
     def timestamp_constant(self, micros: int) -> str:
         return f"fromUnixTimestamp64Micro(toInt64({int(micros)}), 'UTC')"
+
+    def from_epoch_micros(self, expr: str) -> str:
+        return f"fromUnixTimestamp64Micro({expr}, 'UTC')"
 
     def count_distinct(self, expr: str) -> str:
         return f"uniqExact({expr})"

@@ -23,13 +23,13 @@ from typing import Any
 
 import duckdb
 
-from postmetric.store.columns import COLUMN_NAMES, CSV_NULL, EVENT_COLUMNS
+from postmetric.store.columns import COLUMN_NAMES, EVENT_COLUMNS
 from postmetric.store.dialects import DIALECTS
 from postmetric.store.identities import identity_rows
 from postmetric.store.journal import Position
 from postmetric.store.payments import PAYMENT_COLUMN_NAMES, PAYMENT_COLUMNS, PAYMENT_KEY_COLUMNS, Payment
 from postmetric.store.sessions import merged_session, session_rows
-from postmetric.store.sql_events import EXPORT_COLUMNS, EXPORT_ORDER, SQLEventStore
+from postmetric.store.sql_events import EXPORT_COLUMNS, EXPORT_ORDER, SQLEventStore, stored_from_csv
 
 _TYPES = {
     "uint32": "UINTEGER NOT NULL",
@@ -87,20 +87,11 @@ _UPDATE_PAYMENT = (
 
 def _stage_from_csv(path: Path) -> str:
     columns = ", ".join(f"'{name}': '{_CSV_TYPES[logical]}'" for name, logical in EVENT_COLUMNS)
-    select = ", ".join(_from_csv(name, logical) for name, logical in EVENT_COLUMNS)
     return (
-        f"CREATE OR REPLACE TEMP TABLE batch AS SELECT {select} FROM read_csv("
+        f"CREATE OR REPLACE TEMP TABLE batch AS SELECT {stored_from_csv(_DUCKDB)} FROM read_csv("
         f"'{path}', header = false, auto_detect = false, columns = {{{columns}}}, "
         "delim = ',', quote = '\"', escape = '\"', new_line = '\\n', allow_quoted_nulls = false)"
     )
-
-
-def _from_csv(name: str, logical: str) -> str:
-    if logical == "timestamp":
-        return f"make_timestamp({name}) AS {name}"
-    if logical.endswith("?"):
-        return f"nullif({name}, {CSV_NULL}) AS {name}"
-    return name
 
 
 class DuckDBEventStore(SQLEventStore):
@@ -122,15 +113,8 @@ class DuckDBEventStore(SQLEventStore):
 
     @contextmanager
     def _writing(self) -> Iterator[None]:
-        with self._write_lock:
-            db = self._connection
-            db.execute("BEGIN")
-            try:
-                yield
-                db.execute("COMMIT")
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
+        with self._write_lock, _transaction(self._connection):
+            yield
 
     def _execute(self, sql: str, params: Mapping[str, Any] | None = None) -> None:
         self._connection.execute(sql, dict(params or {}))
@@ -189,16 +173,13 @@ class DuckDBEventStore(SQLEventStore):
     def create_table(self, name: str) -> None:
         self._execute(_TABLES[name])
 
-    def add_column(self, table: str, column: str) -> None:
-        self._execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column} {_COLUMN_TYPES[table][column]}")
+    def _column_type(self, table: str, column: str) -> str:
+        return _COLUMN_TYPES[table][column]
 
     def table_columns(self, table: str) -> tuple[str, ...]:
         return tuple(row["column_name"] for row in self._query(
             "SELECT column_name FROM information_schema.columns WHERE table_name = $table"
             " ORDER BY ordinal_position", {"table": table}))
-
-    def drop_table(self, table: str) -> None:
-        self._execute(f"DROP TABLE IF EXISTS {table}")
 
     # -- bulk generation (demo.py) -------------------------------------------------------------
 
@@ -209,18 +190,12 @@ class DuckDBEventStore(SQLEventStore):
         where loads would take minutes). The cursor's temp tables and macros go when it closes."""
         ids = [int(site_id) for site_id in site_ids]
         of_sites = _DUCKDB.is_in("site_id", _DUCKDB.param("ids", "ints"))
-        with self._write_lock, self._connection.cursor() as db:
-            db.execute("BEGIN")
-            try:
-                for table in ("events", "sessions", "identities", "payments"):
-                    db.execute(f"DELETE FROM {table} WHERE {of_sites}", {"ids": ids})
-                fill(db)
-                db.execute("INSERT INTO sessions " + session_rows(_DUCKDB, of_sites), {"ids": ids})
-                db.execute("INSERT INTO identities " + identity_rows(_DUCKDB, "events", of_sites), {"ids": ids})
-                db.execute("COMMIT")
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
+        with self._write_lock, self._connection.cursor() as db, _transaction(db):
+            for table in ("events", "sessions", "identities", "payments"):
+                db.execute(f"DELETE FROM {table} WHERE {of_sites}", {"ids": ids})
+            fill(db)
+            db.execute("INSERT INTO sessions " + session_rows(_DUCKDB, of_sites), {"ids": ids})
+            db.execute("INSERT INTO identities " + identity_rows(_DUCKDB, "events", of_sites), {"ids": ids})
 
     # -- engine-specific reads ------------------------------------------------------------------
 
@@ -245,6 +220,17 @@ class DuckDBEventStore(SQLEventStore):
     def cursor(self) -> duckdb.DuckDBPyConnection:
         """A cursor of its own, for reads too large for `fetch` (a `with` block closes it)."""
         return self._connection.cursor()
+
+
+@contextmanager
+def _transaction(db: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    db.execute("BEGIN")
+    try:
+        yield
+        db.execute("COMMIT")
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
 
 
 def _naive_utc(value: Any) -> Any:

@@ -13,13 +13,14 @@ Values travel as named parameters (`Dialect.param`); timestamps as integer micro
 from __future__ import annotations
 
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import replace
 from datetime import datetime, timezone
 from typing import Any
 
-from postmetric.store.columns import COLUMN_NAMES, VISIT_FIELDS, ActiveSession
+from postmetric.store.columns import COLUMN_NAMES, CSV_NULL, EVENT_COLUMNS, VISIT_FIELDS, ActiveSession
 from postmetric.store.dialects import DIALECTS, Dialect, lowered
 from postmetric.store.event_migrations import MIGRATIONS, SCHEMA_MIGRATIONS
 from postmetric.store.events import LOADED_EVENT_COLUMNS, PaymentMerge, PropMatch
@@ -37,6 +38,20 @@ _SITE_TABLES = ("events", "sessions", "identities", "payments")
 _VISITOR_COLUMNS = (("events", "visitor_id"), ("sessions", "span_visitor"), ("identities", "visitor_id"))
 
 
+def stored_from_csv(d: Dialect) -> str:
+    """The SELECT list that turns a staged CSV batch's columns into the stored ones: timestamps
+    from microseconds, CSV_NULL to NULL."""
+
+    def column(name: str, logical: str) -> str:
+        if logical == "timestamp":
+            return f"{d.from_epoch_micros(name)} AS {name}"
+        if logical.endswith("?"):
+            return f"NULLIF({name}, {CSV_NULL}) AS {name}"
+        return name
+
+    return ", ".join(column(name, logical) for name, logical in EVENT_COLUMNS)
+
+
 def micros(moment: datetime) -> int:
     """A datetime (naive = UTC) as integer microseconds since the epoch, as timestamp parameters travel."""
     if moment.tzinfo is None:
@@ -44,7 +59,7 @@ def micros(moment: datetime) -> int:
     return round(moment.timestamp() * 1_000_000)
 
 
-class SQLEventStore:
+class SQLEventStore(ABC):
     """An event store over one SQL engine (the `EventStore` protocol, store/events.py)."""
 
     dialect: str  # "duckdb" | "clickhouse"
@@ -55,74 +70,75 @@ class SQLEventStore:
 
     # -- engine primitives ----------------------------------------------------------------------
 
+    @abstractmethod
     def _writing(self) -> AbstractContextManager[None]:
         """The store's write lock, and a transaction where the engine has them."""
-        raise NotImplementedError
 
+    @abstractmethod
     def _execute(self, sql: str, params: Mapping[str, Any] | None = None) -> None:
         """Run one writing statement (inside `_writing`)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def _query(self, sql: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
         """Run one read inside `_writing` (no read lock of its own)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def fetch(self, sql: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
-        raise NotImplementedError
+        """Run one read-only statement in the engine's SQL, with named parameters, beside the writes."""
 
+    @abstractmethod
     def _delete(self, table: str, where: str, params: Mapping[str, Any]) -> None:
         """Delete `table`'s rows matching `where`; they are gone when it returns."""
-        raise NotImplementedError
 
+    @abstractmethod
     def _truncate(self, table: str) -> None:
-        raise NotImplementedError
+        """Delete every row of `table`."""
 
+    @abstractmethod
     def _stage(self, rows_csv: bytes) -> str:
         """Put a batch of CSV rows where the load's statements read them; returns an SQL source
         (table or subquery) of the batch with the stored columns and types."""
-        raise NotImplementedError
 
+    @abstractmethod
     def _unstage(self) -> None:
-        raise NotImplementedError
+        """Drop the staged batch."""
 
+    @abstractmethod
     def _insert_events(self, journal_position: Position | None) -> None:
         """Insert the staged batch into `events`."""
-        raise NotImplementedError
 
+    @abstractmethod
     def _refresh_sessions(self, batch: str) -> None:
         """Bring the `sessions` rows of the visits the staged batch touches up to date."""
-        raise NotImplementedError
 
+    @abstractmethod
     def _write_checkpoint(self, position: Position) -> None:
-        raise NotImplementedError
+        """Record how far into the ingestion journal the stored rows reach."""
 
+    @abstractmethod
     def _insert_payments(self, payments: Sequence[Payment]) -> None:
         """Insert payments whose keys are not stored yet."""
-        raise NotImplementedError
 
+    @abstractmethod
     def _replace_payments(self, payments: Sequence[Payment]) -> None:
         """Make these the stored values of payments already stored (same key)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def _purge_replaced(self, site_id: int, payments: Sequence[Payment]) -> None:
         """Delete whatever older values of these payments the engine still keeps after a replace."""
-        raise NotImplementedError
 
+    @abstractmethod
     def create_table(self, name: str) -> None:
         """Create the table `name` (SCHEMA_MIGRATIONS or a table of store/event_migrations.py) as the
         current code lays it out, if it does not exist."""
-        raise NotImplementedError
 
-    def add_column(self, table: str, column: str) -> None:
-        """Add `column`, as the current code types it, to `table` if it is missing."""
-        raise NotImplementedError
+    @abstractmethod
+    def _column_type(self, table: str, column: str) -> str:
+        """The engine's type of a column of one of its tables, as the current code lays it out."""
 
+    @abstractmethod
     def table_columns(self, table: str) -> tuple[str, ...]:
         """The columns of `table` in order; empty if there is no such table."""
-        raise NotImplementedError
-
-    def drop_table(self, table: str) -> None:
-        raise NotImplementedError
 
     # -- schema ---------------------------------------------------------------------------------
 
@@ -144,6 +160,13 @@ class SQLEventStore:
                     f" {d.param('version', 'int')}, {d.param('description', 'string')}, {d.param('at', 'timestamp')}",
                     {"version": migration.version, "description": migration.description,
                      "at": round(time.time() * 1_000_000)})
+
+    def add_column(self, table: str, column: str) -> None:
+        """Add `column`, as the current code types it, to `table` if it is missing."""
+        self._execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column} {self._column_type(table, column)}")
+
+    def drop_table(self, table: str) -> None:
+        self._execute(f"DROP TABLE IF EXISTS {table}")
 
     def schema_version(self) -> int:
         """The number of the last migration applied."""
@@ -380,5 +403,6 @@ class SQLEventStore:
                 self._purge_replaced(site_id, erased)
         return len(erased)
 
+    @abstractmethod
     def site_rows(self, table: str, site_id: int, *, batch_rows: int = 10_000) -> Iterator[list[dict[str, Any]]]:
-        raise NotImplementedError
+        """Export: every row the site has in `table` (EXPORT_COLUMNS), `batch_rows` at a time."""
