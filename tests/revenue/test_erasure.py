@@ -45,9 +45,11 @@ def stored(event_store):
     ]
     event_store.load(encode_rows(event_row(e) for e in events))
     event_store.record_payments([payment("ch_1", "49", email="ada@example.com"),
-                                 payment("ch_2", "10", visitor_id=PHONE), payment("ch_3", "100", customer_id="cus_b")], merge=merged_delivery)
+                                 payment("ch_2", "10", visitor_id=PHONE), payment("ch_3", "100", customer_id="cus_b")],
+                                 merge=merged_delivery)
     # A second delivery adds the customer id: on ClickHouse a second version of the row.
-    event_store.record_payments([payment("ch_1", "49", email="ada@example.com", customer_id="cus_ada")], merge=merged_delivery)
+    event_store.record_payments([payment("ch_1", "49", email="ada@example.com", customer_id="cus_ada")],
+                                merge=merged_delivery)
     return event_store
 
 

@@ -60,7 +60,8 @@ def test_the_key_is_site_provider_and_transaction(event_store):
 
 
 def test_delete_removes_the_transaction_and_its_refund_only_on_its_site(event_store):
-    event_store.record_payments([payment(), payment(refunded=True), payment(site_id=2), payment("pi_2")], merge=merged_delivery)
+    event_store.record_payments([payment(), payment(refunded=True), payment(site_id=2), payment("pi_2")],
+                                merge=merged_delivery)
     assert event_store.delete_payment(1, "api", "pi_1") is True
     assert event_store.delete_payment(1, "api", "pi_1") is False
     assert event_store.delete_payment(1, "stripe", "pi_2") is False
@@ -105,7 +106,8 @@ def test_the_checkout_id_round_trips(event_store):
 
 def test_payments_of_one_visitor(event_store):
     other = str(uuid.uuid4())
-    event_store.record_payments([payment(visitor_id=VISITOR), payment("pi_2", visitor_id=other), payment("pi_3")], merge=merged_delivery)
+    event_store.record_payments([payment(visitor_id=VISITOR), payment("pi_2", visitor_id=other), payment("pi_3")],
+                                merge=merged_delivery)
     assert [p.transaction_id for p in event_store.payments(1, visitor_id=VISITOR)] == ["pi_1"]
 
 
@@ -132,9 +134,12 @@ def test_a_strong_link_and_known_ids_stay(event_store):
 
 def test_refunds_are_cumulative_a_larger_refund_replaces_the_stored_amount(event_store):
     later = NOW + timedelta(days=2)
-    event_store.record_payments([payment(), payment(refunded=True, amount="10.00", at=NOW + timedelta(days=1))], merge=merged_delivery)
-    assert event_store.record_payments([payment(refunded=True, amount="25.00", at=later)], merge=merged_delivery) == [False]
-    assert event_store.record_payments([payment(refunded=True, amount="5.00", at=later)], merge=merged_delivery) == [False]
+    event_store.record_payments([payment(), payment(refunded=True, amount="10.00", at=NOW + timedelta(days=1))],
+                                merge=merged_delivery)
+    assert event_store.record_payments([payment(refunded=True, amount="25.00", at=later)],
+                                       merge=merged_delivery) == [False]
+    assert event_store.record_payments([payment(refunded=True, amount="5.00", at=later)],
+                                       merge=merged_delivery) == [False]
     charge, refund = event_store.payments(1)
     assert (charge.amount, refund.kind, refund.amount, refund.reporting_amount) == (2999, "refund", 2500, 2500)
 
@@ -159,8 +164,8 @@ def test_a_duckdb_payments_table_from_before_checkout_ids_is_upgraded(tmp_path):
     try:
         [old] = store.payments(1)
         assert (old.transaction_id, old.customer_id, old.checkout_id) == ("pi_old", "cus_1", None)
-        assert store.record_payments([payment("pi_old", email="ada@example.com"), payment(checkout_id="cs_1")], merge=merged_delivery) == [
-            False, True]
+        assert store.record_payments([payment("pi_old", email="ada@example.com"), payment(checkout_id="cs_1")],
+                                     merge=merged_delivery) == [False, True]
         assert [(p.email, p.checkout_id) for p in store.payments(1)] == [(None, "cs_1"), ("ada@example.com", None)]
     finally:
         store.close()

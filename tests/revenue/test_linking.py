@@ -15,10 +15,10 @@ import pytest
 
 from factories import stored_event
 from postmetric.ingest.event import EventType
+from postmetric.ingest.rows import event_row
 from postmetric.revenue.ledger import parse_payment, payment_json
 from postmetric.revenue.linking import LinkEvent, links_from_events, load_events
 from postmetric.revenue.recorder import record_payments
-from postmetric.ingest.rows import event_row
 from postmetric.store.events import encode_rows
 
 PAID_AT = datetime(2026, 3, 11, 12, 0, tzinfo=timezone.utc)

@@ -195,7 +195,8 @@ def test_groups_with_payments_but_no_visitors_in_range_are_rows(engine):
 
 
 def test_money_uses_the_currency_minor_units(event_store):
-    event_store.record_payments([pay("y1", "2026-03-03T10:00:00", "1234", currency="JPY", site_currency="JPY")], merge=merged_delivery)
+    event_store.record_payments([pay("y1", "2026-03-03T10:00:00", "1234", currency="JPY", site_currency="JPY")],
+                                merge=merged_delivery)
     engine = StatsEngine(event_store)
     parsed = parse_query({"site_id": "x", "metrics": ["revenue", "average_order_value"], "date_range": MARCH},
                          site_timezone="UTC", now=NOW)

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from postmetric.store.clickhouse_events import ClickHouseEventStore, connect
 from postmetric.ingest.rows import EventEncoder, event_row
+from postmetric.store.clickhouse_events import ClickHouseEventStore, connect
 from postmetric.store.columns import COLUMN_NAMES
 from postmetric.store.events import encode_rows
 from postmetric.store.journal import Position

@@ -1,8 +1,8 @@
 """The DuckDB event store keeps every column and survives reopening."""
 
-from postmetric.store.duckdb_events import DuckDBEventStore
 from postmetric.ingest.rows import EventEncoder, event_row
 from postmetric.store.columns import COLUMN_NAMES
+from postmetric.store.duckdb_events import DuckDBEventStore
 from postmetric.store.events import encode_rows
 from postmetric.store.journal import Position
 

@@ -9,10 +9,10 @@ from datetime import datetime, timezone
 
 import pytest
 
+from postmetric.ingest.rows import event_row
 from postmetric.privacy.erasure import Person
 from postmetric.privacy.export import person_export, site_export
 from postmetric.revenue.ledger import merged_delivery, parse_payment
-from postmetric.ingest.rows import event_row
 from postmetric.store.events import encode_rows
 
 from event_stores import KINDS, open_store

@@ -7,9 +7,9 @@ import pytest
 
 from factories import stored_event
 from postmetric.ingest.event import EventType
+from postmetric.ingest.rows import event_row
 from postmetric.revenue.people import person_map
 from postmetric.store.dialects import DIALECTS
-from postmetric.ingest.rows import event_row
 from postmetric.store.events import encode_rows
 
 from event_stores import KINDS, open_store

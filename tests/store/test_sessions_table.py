@@ -10,10 +10,10 @@ import pytest
 
 from factories import stored_event
 from postmetric.ingest.event import EventType
-from postmetric.store.dialects import DIALECTS
-from postmetric.store.sessions import SESSION_COLUMNS, session_rows
 from postmetric.ingest.rows import event_row
+from postmetric.store.dialects import DIALECTS
 from postmetric.store.events import encode_rows
+from postmetric.store.sessions import SESSION_COLUMNS, session_rows
 
 from event_stores import KINDS, open_store
 

@@ -9,11 +9,11 @@ import pytest
 
 from event_stores import KINDS, open_store
 from factories import stored_event
-from postmetric.revenue.ledger import merged_delivery
 from postmetric.ingest.event import EventType
-from postmetric.store.payments import Payment
 from postmetric.ingest.rows import event_row
+from postmetric.revenue.ledger import merged_delivery
 from postmetric.store.events import encode_rows
+from postmetric.store.payments import Payment
 
 DELETED, KEPT = 7, 8
 T0 = 1_780_000_000.0
@@ -66,7 +66,8 @@ def rows_by_site(store) -> dict[str, dict[int, int]]:
 def store(request, tmp_path):
     store = open_store(request.param, tmp_path)
     store.load(encode_rows(event_row(e) for e in [*events_of(DELETED), *events_of(KEPT)]))
-    store.record_payments([payment_of(DELETED, "ch_1"), payment_of(DELETED, "ch_2"), payment_of(KEPT, "ch_1")], merge=merged_delivery)
+    store.record_payments([payment_of(DELETED, "ch_1"), payment_of(DELETED, "ch_2"), payment_of(KEPT, "ch_1")],
+                          merge=merged_delivery)
     yield store
     store.close()
 

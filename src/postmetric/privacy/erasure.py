@@ -38,8 +38,8 @@ from sqlalchemy.orm import Session
 
 from postmetric.errors import ValidationError
 from postmetric.store.dialects import DIALECTS, lowered
-from postmetric.store.identities import EMAIL_KEY, USER_ID_KEY
 from postmetric.store.events import EventStore
+from postmetric.store.identities import EMAIL_KEY, USER_ID_KEY
 from postmetric.store.metadata import ErasureRecord, User
 
 SELECTOR_KINDS = ("visitor_id", "user_id", "email")

@@ -80,7 +80,8 @@ def identified_visitor(store: EventStore, site_id: int, *, email: str | None, cu
     if email is not None:
         matches.append(PropMatch(("identify", "payment"), "email", email, fold_case=True))
     if customer_id is not None:
-        matches += [PropMatch(("identify",), "user_id", customer_id), PropMatch(("identify",), "customer_id", customer_id)]
+        matches += [PropMatch(("identify",), "user_id", customer_id),
+                    PropMatch(("identify",), "customer_id", customer_id)]
     if not matches:
         return None
     found = store.latest_event_visit(site_id, matches)

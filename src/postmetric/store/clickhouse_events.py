@@ -229,19 +229,21 @@ class ClickHouseEventStore(SQLEventStore):
                 " AND provider = {provider:String} AND transaction_id = {transaction:String} AND kind = {kind:String}",
                 {"site": payment.site_id, "provider": payment.provider, "transaction": payment.transaction_id,
                  "kind": payment.kind})
-            self._command(_INSERT_PAYMENT, dict(zip(PAYMENT_COLUMN_NAMES, payment.row())) | {"version": row["version"] + 1},
-                          self._write_settings)
+            values = dict(zip(PAYMENT_COLUMN_NAMES, payment.row())) | {"version": row["version"] + 1}
+            self._command(_INSERT_PAYMENT, values, self._write_settings)
 
     def _purge_replaced(self, site_id: int, payments: Sequence[Payment]) -> None:
         """The older versions, still holding what the replace changed until a merge, deleted."""
         keys = [f"{payment.provider}:{payment.transaction_id}" for payment in payments]  # provider names have no ':'
         versions = self._query(
-            "SELECT provider, transaction_id, kind, max(version) AS version FROM payments WHERE site_id = {site_id:UInt32}"
-            " AND has({keys:Array(String)}, concat(provider, ':', transaction_id)) GROUP BY provider, transaction_id, kind",
+            "SELECT provider, transaction_id, kind, max(version) AS version FROM payments"
+            " WHERE site_id = {site_id:UInt32} AND has({keys:Array(String)}, concat(provider, ':', transaction_id))"
+            " GROUP BY provider, transaction_id, kind",
             {"site_id": site_id, "keys": keys})
         for row in versions:
             self._delete("payments", "site_id = {site_id:UInt32} AND provider = {provider:String}"
-                         " AND transaction_id = {transaction:String} AND kind = {kind:String} AND version < {version:UInt64}",
+                         " AND transaction_id = {transaction:String} AND kind = {kind:String}"
+                         " AND version < {version:UInt64}",
                          {"site_id": site_id, "provider": row["provider"], "transaction": row["transaction_id"],
                           "kind": row["kind"], "version": row["version"]})
 

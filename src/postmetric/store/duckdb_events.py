@@ -165,7 +165,8 @@ class DuckDBEventStore(SQLEventStore):
         for payment in payments:
             values = [_naive_utc(getattr(payment, name)) for name in PAYMENT_COLUMN_NAMES
                       if name not in PAYMENT_KEY_COLUMNS]
-            self._connection.execute(_UPDATE_PAYMENT, [*values, *(getattr(payment, name) for name in PAYMENT_KEY_COLUMNS)])
+            key = [getattr(payment, name) for name in PAYMENT_KEY_COLUMNS]
+            self._connection.execute(_UPDATE_PAYMENT, [*values, *key])
 
     def _purge_replaced(self, site_id: int, payments: Sequence[Payment]) -> None:
         """Nothing: an UPDATE keeps no older values."""

@@ -374,7 +374,8 @@ class SQLEventStore(ABC):
         counts = {}
         with self._writing():
             for table, column in _VISITOR_COLUMNS:
-                where = f"site_id = {d.param('site', 'int')} AND {d.is_in(d.text(column), d.param('visitors', 'strings'))}"
+                visitors = d.is_in(d.text(column), d.param("visitors", "strings"))
+                where = f"site_id = {d.param('site', 'int')} AND {visitors}"
                 source = d.sessions_table if table == "sessions" else table
                 counts[table] = self._query(f"SELECT count(*) AS n FROM {source} WHERE {where}", params)[0]["n"]
                 if counts[table]:
