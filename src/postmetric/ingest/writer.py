@@ -225,7 +225,8 @@ class EventWriter:
                         end = position
                 remaining -= len(taken)
                 # Rows and the position after them commit together: a replay never loads twice.
-                # The payments their identify and payment events link are relinked after.
+                # The payments their identify and payment events link are relinked just after
+                # (revenue/linking.py); a crash in between leaves those payments weakly linked.
                 load_events(self._store, b"".join(taken), journal_position=end)
                 with self._lock:
                     for _ in taken:

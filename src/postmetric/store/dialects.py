@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Protocol
 
 # Parameter kinds the compiler uses, in each dialect's type names.
-ParamKind = str  # "int" | "ints" | "string" | "strings" | "timestamp" | "uuid"
+ParamKind = str  # "int" | "ints" | "string" | "strings" | "timestamp" | "uuid" | "uuids"
 
 
 class Dialect(Protocol):
@@ -87,7 +87,8 @@ class DuckDB:
     sessions_table = "sessions"
     payments_table = "payments"
     prefilters_joins = True
-    _TYPES = {"int": "BIGINT", "ints": "BIGINT[]", "string": "VARCHAR", "strings": "VARCHAR[]", "uuid": "UUID"}
+    _TYPES = {"int": "BIGINT", "ints": "BIGINT[]", "string": "VARCHAR", "strings": "VARCHAR[]", "uuid": "UUID",
+              "uuids": "UUID[]"}
 
     def param(self, name: str, kind: ParamKind) -> str:
         if kind == "timestamp":
@@ -95,7 +96,7 @@ class DuckDB:
         return f"${name}::{self._TYPES[kind]}"
 
     def param_value(self, value: object, kind: ParamKind) -> object:
-        if kind in ("strings", "ints"):
+        if kind in ("strings", "ints", "uuids"):
             return list(value)  # type: ignore[call-overload]
         return value
 
@@ -158,7 +159,7 @@ class ClickHouse:
     # CTEs are inlined: an IN over one that joins other CTEs was measured re-running it, 40 s at 1 M events.
     prefilters_joins = False
     _TYPES = {"int": "Int64", "ints": "Array(Int64)", "string": "String", "strings": "Array(String)",
-              "timestamp": "Int64", "uuid": "UUID"}
+              "timestamp": "Int64", "uuid": "UUID", "uuids": "Array(UUID)"}
     _TRUNCATE = {
         "minute": "toStartOfMinute({})",
         "hour": "toStartOfHour({})",
@@ -174,7 +175,7 @@ class ClickHouse:
         return placeholder
 
     def param_value(self, value: object, kind: ParamKind) -> object:
-        if kind in ("strings", "ints"):
+        if kind in ("strings", "ints", "uuids"):
             return list(value)  # type: ignore[call-overload]
         return value
 

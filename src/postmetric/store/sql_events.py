@@ -370,11 +370,11 @@ class SQLEventStore(ABC):
         """Erasure: delete every event, visit and identity of the site's `visitor_ids`; how many rows
         went from each table (on ClickHouse, a visit's older rows not yet merged are not counted)."""
         d = self._d
-        params = {"site": site_id, "visitors": [str(visitor).lower() for visitor in visitor_ids]}
+        params = {"site": site_id, "visitors": list(visitor_ids)}
         counts = {}
         with self._writing():
             for table, column in _VISITOR_COLUMNS:
-                visitors = d.is_in(d.text(column), d.param("visitors", "strings"))
+                visitors = d.is_in(column, d.param("visitors", "uuids"))
                 where = f"site_id = {d.param('site', 'int')} AND {visitors}"
                 source = d.sessions_table if table == "sessions" else table
                 counts[table] = self._query(f"SELECT count(*) AS n FROM {source} WHERE {where}", params)[0]["n"]
@@ -387,14 +387,14 @@ class SQLEventStore(ABC):
         """Erasure: strip the personal data (`ERASED_COLUMNS`) from the site's payments of these
         visitors, emails (compared lower-cased) or customer ids, keeping amounts and dates; how many."""
         d = self._d
-        params = {"site": site_id, "visitors": [str(visitor).lower() for visitor in visitor_ids],
+        params = {"site": site_id, "visitors": list(visitor_ids),
                   "emails": [email.lower() for email in emails], "customers": list(customer_ids),
                   "erased": ERASED_LINK}
         with self._writing():
             rows = self._query(
                 f"SELECT {', '.join(PAYMENT_COLUMN_NAMES)} FROM {d.payments_table}"
                 f" WHERE site_id = {d.param('site', 'int')} AND link_method <> {d.param('erased', 'string')}"
-                f" AND ({d.is_in(d.text('visitor_id'), d.param('visitors', 'strings'))}"
+                f" AND ({d.is_in('visitor_id', d.param('visitors', 'uuids'))}"
                 f" OR {d.is_in(lowered(d, 'email'), d.param('emails', 'strings'))}"
                 f" OR {d.is_in('customer_id', d.param('customers', 'strings'))})", params)
             erased = [replace(payment_from_row(row), link_method=ERASED_LINK, **dict.fromkeys(ERASED_COLUMNS))
