@@ -17,7 +17,7 @@ from factories import stored_event
 from postmetric.ingest.event import EventType
 from postmetric.ingest.rows import event_row
 from postmetric.revenue.ledger import parse_payment, payment_json
-from postmetric.revenue.linking import LinkEvent, links_from_events, load_events
+from postmetric.revenue.linking import LinkEvent, link_event, links_from_events, load_events, relink_payments
 from postmetric.revenue.recorder import record_payments
 from postmetric.store.events import encode_rows
 
@@ -147,6 +147,16 @@ def test_an_identify_arriving_after_the_payment_links_it(event_store):
     assert stored_link(event_store) == ("none", None, None)
     load(event_store, event("identify", V1, S1, PAID_AT + timedelta(hours=2), {"email": "Ada@example.com"}))
     assert stored_link(event_store) == ("identity", V1, None)
+
+
+def test_relinking_the_same_events_again_changes_nothing(event_store):
+    record(event_store, email="ada@example.com")
+    identified_at = PAID_AT + timedelta(hours=2)
+    load(event_store, event("identify", V1, S1, identified_at, {"email": "ada@example.com"}))
+    linked = event_store.payments(1)
+    again = [link_event(1, V1, S1, identified_at, "identify", '{"email": "ada@example.com"}')]
+    assert relink_payments(event_store, again) == 0
+    assert event_store.payments(1) == linked
 
 
 def test_a_later_identify_by_user_id_replaces_a_session_window_link(event_store):
