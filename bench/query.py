@@ -34,7 +34,8 @@ from postmetric.stats.engine import StatsEngine
 from postmetric.stats.funnels import FunnelStep, funnel_results
 from postmetric.stats.parse import parse_query
 from postmetric.store.clickhouse_events import ClickHouseEventStore, connect
-from postmetric.store.duckdb_events import CREATE_TABLES, DuckDBEventStore
+from postmetric.store.duckdb_events import DuckDBEventStore
+from postmetric.store.event_migrations import MIGRATIONS
 from postmetric.store.transfer import copy_to_clickhouse
 
 NOW = datetime(2026, 5, 31, 18, 0, tzinfo=timezone.utc)
@@ -243,7 +244,7 @@ def _clickhouse_copy(path: Path, size: int, url: str) -> ClickHouseEventStore:
 def cache_key() -> str:
     """Names the store's schema and the generator's version: a cached file made for another
     schema (a derived table it lacks, say) is never reused."""
-    return hashlib.sha256(repr((DATA_VERSION, CREATE_TABLES)).encode()).hexdigest()[:8]
+    return hashlib.sha256(repr((DATA_VERSION, [m.description for m in MIGRATIONS])).encode()).hexdigest()[:8]
 
 
 def main(argv: list[str] | None = None) -> int:

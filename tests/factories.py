@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import uuid
 
-from postmetric.ingest.event import Event, EventType
-from postmetric.ingest.sessions import VISIT_FIELDS, Visit
+from postmetric.ingest.event import Event, EventType, Visit
+from postmetric.store.columns import VISIT_FIELDS
 
 CHROME_UA = (
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "

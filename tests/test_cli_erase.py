@@ -8,7 +8,8 @@ from postmetric.config import Settings
 from postmetric.ingest.event import EventType
 from postmetric.store.database import create_engine, session_factory
 from postmetric.store.duckdb_events import DuckDBEventStore
-from postmetric.store.events import encode_rows, event_row
+from postmetric.ingest.rows import event_row
+from postmetric.store.events import encode_rows
 from postmetric.store.journal import EventJournal
 from postmetric.store.metadata import ErasureRecord
 

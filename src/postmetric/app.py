@@ -46,7 +46,7 @@ from postmetric.sites.salts import cookieless_salts
 from postmetric.sites.retention import retention_job
 from postmetric.stats.engine import StatsEngine
 from postmetric.store.database import create_engine, migrate, scrub_free_space, session_factory
-from postmetric.store.events import open_event_store
+from postmetric.store.engines import open_event_store
 from postmetric.store.metadata import Site
 from postmetric.store.journal import EventJournal
 from postmetric.web.bodies import RefuseNulCharacters

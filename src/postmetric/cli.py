@@ -336,7 +336,7 @@ def _erase(settings: Settings, args: argparse.Namespace) -> int:
     from postmetric.ingest.redis_sessions import RedisSessionTracker
     from postmetric.ingest.writer import EventWriter
     from postmetric.privacy.erasure import erase, find_person, record_erasure, selector
-    from postmetric.store.events import open_event_store
+    from postmetric.store.engines import open_event_store
     from postmetric.store.journal import EventJournal
 
     kind, value = next((kind, value) for kind, value in
@@ -402,7 +402,7 @@ def _rotate_secrets(settings: Settings, args: argparse.Namespace) -> int:
 
 def _store_init(settings: Settings, args: argparse.Namespace) -> int:
     from postmetric.store.clickhouse_events import create_cluster_schema
-    from postmetric.store.events import open_event_store
+    from postmetric.store.engines import open_event_store
 
     if args.cluster and not settings.clickhouse_url:
         return _fail("--cluster is for ClickHouse: set POSTMETRIC_CLICKHOUSE_URL")

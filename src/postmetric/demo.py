@@ -2,12 +2,12 @@
 
 `postmetric demo` fills one demo site with it; `bench/query.py` fills several sites with
 millions of events. Generating in SQL keeps it fast (300,000 events in about a second), so
-this module writes to the store's DuckDB file itself, in one transaction, rather than going
-through ingestion.
+the draws run inside DuckDB, on a cursor the store lends (`DuckDBEventStore.replace_sites`, one
+transaction), rather than going through ingestion.
 
 Secondary responsibilities:
-1. Refresh: the sites' previous events are deleted in the same transaction, and their rows
-   of the sessions table are rebuilt from the new events (with the store's own `session_rows`).
+1. Refresh: the store deletes the sites' previous rows in the same transaction, and builds their
+   visits and identities from the new events.
 2. Determinism: draws are hashes of (seed, row), so a seed, size and end time always give
    the same events.
 3. Report progress through a callback, and refuse with `EventStoreBusy` while another process
@@ -40,14 +40,11 @@ from postmetric.accounts.users import create_user, get_user_by_email
 from postmetric.errors import DomainError, ValidationError
 from postmetric.ingest.acquisition import classify
 from postmetric.ingest.pipeline import CLICK_ID_PARAMS
-from postmetric.revenue.people import identity_rows
 from postmetric.sites.funnels import create_funnel, list_funnels
 from postmetric.sites.goals import create_goal, list_goals
 from postmetric.sites.service import Rng, create_site, get_site
-from postmetric.stats.dialects import DIALECTS
-from postmetric.stats.spans import session_rows
+from postmetric.store.columns import COLUMN_NAMES
 from postmetric.store.duckdb_events import DuckDBEventStore
-from postmetric.store.events import COLUMN_NAMES
 from postmetric.store.metadata import Site
 
 DEMO_DOMAIN = "demo.postmetric.local"
@@ -350,47 +347,38 @@ def generate(
     if not sites:
         raise ValueError("no sites to fill")
     try:
-        DuckDBEventStore(path).close()  # the store's own schema, sessions table included
+        store = DuckDBEventStore(path)
     except duckdb.IOException as error:  # DuckDB allows one process per file
         if "lock" in str(error).lower():
             raise EventStoreBusy(path) from error
         raise
     tracker = _StepTracker(progress)
     tracker.advance()  # only now: a refusal leaves no half-drawn bar
-    db = duckdb.connect(str(path))
-    db.execute("SET TimeZone = 'UTC'")
-    # The final sort spills to disk beyond this; unbounded it took 14 GB for 10 M events.
-    db.execute("SET memory_limit = '3GB'")
-    tracker.watch(db)
-    db.execute("BEGIN")
-    try:
+    site_ids = [site.site_id for site in sites]
+    counts: dict[int, Generated] = {}
+
+    def fill(db: duckdb.DuckDBPyConnection) -> None:
+        # The final sort spills to disk beyond this; unbounded it took 14 GB for 10 M events.
+        db.execute("SET memory_limit = '3GB'")
+        tracker.watch(db)
         _prepare(db, seed=seed, days=days, start=now.replace(tzinfo=None) - timedelta(days=days))
-        site_ids = [site.site_id for site in sites]
         tracker.advance()
-        db.execute("DELETE FROM events WHERE site_id IN (SELECT unnest($1))", [site_ids])
-        db.execute("DELETE FROM sessions WHERE site_id IN (SELECT unnest($1))", [site_ids])
-        db.execute("DELETE FROM identities WHERE site_id IN (SELECT unnest($1))", [site_ids])
-        db.execute("DELETE FROM payments WHERE site_id IN (SELECT unnest($1))", [site_ids])
         _draw(db, sites=sites, events=events, days=days, now=now.replace(tzinfo=None), advance=tracker.advance)
         tracker.advance()
         _draw_payments(db, sites=sites, now=now.replace(tzinfo=None))
         tracker.advance()
-        ids = ", ".join(str(site_id) for site_id in site_ids)
-        db.execute("INSERT INTO sessions " + session_rows(DIALECTS["duckdb"], f"site_id IN ({ids})"))
-        db.execute("INSERT INTO identities " + identity_rows(DIALECTS["duckdb"], "events", f"site_id IN ({ids})"))
-        counts = {
+        counts.update({
             site_id: Generated(events=n, visitors=visitors, visits=visits)
             for site_id, n, visitors, visits in db.execute(
                 "SELECT site_id, count(*), count(DISTINCT visitor_id), count(DISTINCT session_id) FROM events"
                 " WHERE site_id IN (SELECT unnest($1)) GROUP BY site_id", [site_ids]).fetchall()
-        }
-        db.execute("COMMIT")
-    except BaseException:
-        db.execute("ROLLBACK")
-        raise
+        })
+
+    try:
+        store.replace_sites(site_ids, fill)
     finally:
         tracker.stop()
-        db.close()  # temp tables and macros go with the connection
+        store.close()
     progress("done", 1.0)
     return {site_id: counts.get(site_id, Generated(0, 0, 0)) for site_id in site_ids}
 

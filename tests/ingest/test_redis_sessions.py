@@ -11,7 +11,8 @@ import uuid
 import redis
 
 from postmetric.ingest.redis_sessions import KEY_TTL_SECONDS, RedisSessionTracker
-from postmetric.ingest.sessions import SESSION_TIMEOUT_SECONDS, ActiveSession
+from postmetric.ingest.sessions import SESSION_TIMEOUT_SECONDS
+from postmetric.store.columns import ActiveSession
 
 from factories import Clock
 from test_sessions import MIDNIGHT, DailySalts, event, same_visit, server_event

@@ -16,7 +16,8 @@ import pytest
 
 from postmetric.ingest.event import Event, EventType
 from postmetric.ingest.redis_sessions import RedisSessionTracker
-from postmetric.ingest.sessions import SESSION_TIMEOUT_SECONDS, ActiveSession, SessionTracker
+from postmetric.ingest.sessions import SESSION_TIMEOUT_SECONDS, SessionTracker
+from postmetric.store.columns import ActiveSession
 
 from factories import Clock
 

@@ -21,7 +21,8 @@ from factories import stored_event
 from postmetric.ingest.event import EventType
 from postmetric.stats.customers import customers
 from postmetric.revenue.recorder import record_payments
-from postmetric.store.events import encode_rows, event_row
+from postmetric.ingest.rows import event_row
+from postmetric.store.events import encode_rows
 
 V1, S1, S1B = ("00000000-0000-4000-8000-0000000000a1", "00000000-0000-4000-8000-0000000000b1",
                "00000000-0000-4000-8000-0000000000b2")

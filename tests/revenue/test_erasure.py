@@ -13,8 +13,9 @@ import pytest
 from postmetric.errors import ValidationError
 from postmetric.ingest.event import EventType
 from postmetric.privacy.erasure import erase, find_person, parse_selector, selector
-from postmetric.revenue.ledger import parse_payment
-from postmetric.store.events import encode_rows, event_row
+from postmetric.revenue.ledger import merged_delivery, parse_payment
+from postmetric.ingest.rows import event_row
+from postmetric.store.events import encode_rows
 
 from factories import stored_event
 from test_ledger_store import NOW
@@ -44,9 +45,11 @@ def stored(event_store):
     ]
     event_store.load(encode_rows(event_row(e) for e in events))
     event_store.record_payments([payment("ch_1", "49", email="ada@example.com"),
-                                 payment("ch_2", "10", visitor_id=PHONE), payment("ch_3", "100", customer_id="cus_b")])
+                                 payment("ch_2", "10", visitor_id=PHONE), payment("ch_3", "100", customer_id="cus_b")],
+                                 merge=merged_delivery)
     # A second delivery adds the customer id: on ClickHouse a second version of the row.
-    event_store.record_payments([payment("ch_1", "49", email="ada@example.com", customer_id="cus_ada")])
+    event_store.record_payments([payment("ch_1", "49", email="ada@example.com", customer_id="cus_ada")],
+                                merge=merged_delivery)
     return event_store
 
 
@@ -101,7 +104,7 @@ def test_a_bad_selector_names_its_field(raw_body, field):
 
 def test_an_email_matches_whatever_its_case_in_any_script(event_store):
     event_store.load(encode_rows([event_row(identify(LAPTOP, T0, email=" ÅSA@Example.COM "))]))
-    event_store.record_payments([payment("ch_9", "5", email="Åsa@example.com")])
+    event_store.record_payments([payment("ch_9", "5", email="Åsa@example.com")], merge=merged_delivery)
     person = find_person(event_store, 1, selector("email", "åsa@EXAMPLE.com"))
     assert person.visitor_ids == (LAPTOP,)
     assert erase(event_store, 1, person).payments == 1

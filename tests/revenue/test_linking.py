@@ -2,7 +2,8 @@
 metadata → the script's checkout event → identity → the one visit of the last 30 minutes → none,
 and later, when identify or payment events arrive after the payment.
 
-Events go in through the stores' `load`, payments through `record_payments`, as in production.
+Events go in through `linking.load_events` (the store's load, then the relink), payments through
+`record_payments`, as in production.
 """
 
 from __future__ import annotations
@@ -14,10 +15,11 @@ import pytest
 
 from factories import stored_event
 from postmetric.ingest.event import EventType
-from postmetric.revenue.ledger import parse_payment
-from postmetric.revenue.linking import LinkEvent, links_from_events
+from postmetric.ingest.rows import event_row
+from postmetric.revenue.ledger import parse_payment, payment_json
+from postmetric.revenue.linking import LinkEvent, link_event, links_from_events, load_events, relink_payments
 from postmetric.revenue.recorder import record_payments
-from postmetric.store.events import encode_rows, event_row
+from postmetric.store.events import encode_rows
 
 PAID_AT = datetime(2026, 3, 11, 12, 0, tzinfo=timezone.utc)
 V1, S1 = "00000000-0000-4000-8000-0000000000a1", "00000000-0000-4000-8000-0000000000b1"
@@ -33,7 +35,7 @@ def event(kind: str, visitor: str, session: str, at: datetime, props: dict | Non
 
 
 def load(store, *events) -> None:
-    store.load(encode_rows(event_row(e) for e in events))
+    load_events(store, encode_rows(event_row(e) for e in events))
 
 
 def record(store, transaction_id: str = "ch_1", *, at: datetime = PAID_AT, **fields):
@@ -147,6 +149,16 @@ def test_an_identify_arriving_after_the_payment_links_it(event_store):
     assert stored_link(event_store) == ("identity", V1, None)
 
 
+def test_relinking_the_same_events_again_changes_nothing(event_store):
+    record(event_store, email="ada@example.com")
+    identified_at = PAID_AT + timedelta(hours=2)
+    load(event_store, event("identify", V1, S1, identified_at, {"email": "ada@example.com"}))
+    linked = event_store.payments(1)
+    again = [link_event(1, V1, S1, identified_at, "identify", '{"email": "ada@example.com"}')]
+    assert relink_payments(event_store, again) == 0
+    assert event_store.payments(1) == linked
+
+
 def test_a_later_identify_by_user_id_replaces_a_session_window_link(event_store):
     load(event_store, event("pageview", V1, S1, PAID_AT - timedelta(minutes=10)))
     record(event_store, customer_id="cus_7")
@@ -237,4 +249,4 @@ def test_the_visitor_profile_lists_the_payments_linked_to_the_visitor_oldest_fir
     assert [(p["transaction_id"], p["kind"], p["amount"], p["link_method"]) for p in payments] == [
         ("ch_1", "new", "49.00", "identity"), ("ch_2", "new", "49.00", "identity"),
         ("ch_1", "refund", "5.00", "identity")]
-    assert payments[0] == event_store.payments(1, transaction_id="ch_1")[0].to_json()
+    assert payments[0] == payment_json(event_store.payments(1, transaction_id="ch_1")[0])

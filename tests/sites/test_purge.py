@@ -8,10 +8,11 @@ import pytest
 from event_stores import open_store
 from factories import stored_event
 from postmetric.accounts.users import create_user
+from postmetric.ingest.rows import event_row
 from postmetric.sites.purge import reserve_stored_site_ids
 from postmetric.sites.service import create_site
 from postmetric.store.database import session_factory
-from postmetric.store.events import encode_rows, event_row
+from postmetric.store.events import encode_rows
 
 
 @pytest.fixture

@@ -18,9 +18,10 @@ from postmetric.sites.retention import (
     purge_expired_events,
     retention_job,
 )
+from postmetric.ingest.rows import event_row
 from postmetric.sites.service import create_site, delete_site, update_site_settings
 from postmetric.store.database import session_factory
-from postmetric.store.events import encode_rows, event_row
+from postmetric.store.events import encode_rows
 from postmetric.store.metadata import Site
 
 NOW = 1_780_000_000.0

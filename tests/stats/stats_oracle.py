@@ -32,8 +32,8 @@ from fractions import Fraction
 from zoneinfo import ZoneInfo
 
 from postmetric.ingest.event import Event
-from postmetric.ingest.sessions import VISIT_FIELDS
-from postmetric.revenue.ledger import Payment
+from postmetric.store.columns import VISIT_FIELDS
+from postmetric.store.payments import Payment
 from postmetric.stats.engine import metric_value
 from postmetric.stats.registry import REVENUE_METRICS
 from postmetric.stats.query import Logical, Query

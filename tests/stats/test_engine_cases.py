@@ -26,7 +26,8 @@ from factories import stored_event
 from postmetric.ingest.event import EventType
 from postmetric.stats.engine import StatsEngine
 from postmetric.stats.parse import parse_query
-from postmetric.store.events import encode_rows, event_row
+from postmetric.ingest.rows import event_row
+from postmetric.store.events import encode_rows
 
 SITE = 1
 NOW = datetime(2026, 3, 13, 12, tzinfo=timezone.utc)

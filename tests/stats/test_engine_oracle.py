@@ -16,12 +16,13 @@ from hypothesis import strategies as st
 
 from factories import stored_event
 from postmetric.ingest.event import EventType
-from postmetric.revenue.ledger import parse_payment
+from postmetric.revenue.ledger import merged_delivery, parse_payment
 from postmetric.sites.goals import GoalDefinition
 from postmetric.stats.engine import StatsEngine
 from postmetric.stats.parse import parse_query
 from postmetric.stats.query import QueryError
-from postmetric.store.events import encode_rows, event_row
+from postmetric.ingest.rows import event_row
+from postmetric.store.events import encode_rows
 from stats_oracle import Row, answer
 
 WINDOW_START = datetime(2026, 10, 24, tzinfo=timezone.utc)
@@ -177,7 +178,7 @@ def stored_example(store, data, site_id: int, *, in_batches: bool = False) -> tu
     cuts = data.draw(st.lists(st.integers(0, len(events)), max_size=3)) if in_batches else []
     load_in_batches(store, events, cuts)
     paid = data.draw(payments(site_id, events))
-    store.record_payments(paid)
+    store.record_payments(paid, merge=merged_delivery)
     return events, paid
 
 

@@ -12,7 +12,8 @@ from datetime import datetime, timezone
 from factories import stored_event
 from postmetric.ingest.event import EventType
 from postmetric.stats.funnels import FunnelStep, funnel_results
-from postmetric.store.events import encode_rows, event_row
+from postmetric.ingest.rows import event_row
+from postmetric.store.events import encode_rows
 
 SITE = 7
 DAY_START = datetime(2026, 3, 1, tzinfo=timezone.utc)

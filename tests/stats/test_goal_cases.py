@@ -31,12 +31,13 @@ import pytest
 
 from factories import stored_event
 from postmetric.ingest.event import EventType
-from postmetric.revenue.ledger import parse_payment
+from postmetric.revenue.ledger import merged_delivery, parse_payment
 from postmetric.sites.goals import GoalDefinition
 from postmetric.stats.engine import StatsEngine
 from postmetric.stats.parse import parse_query
 from postmetric.stats.query import QueryError
-from postmetric.store.events import encode_rows, event_row
+from postmetric.ingest.rows import event_row
+from postmetric.store.events import encode_rows
 from test_engine_cases import _uuid, visit
 
 SITE = 1
@@ -72,7 +73,7 @@ GOALS_PANEL = ["visitors", "conversions", "conversion_rate", "revenue"]
 @pytest.fixture
 def engine(event_store):
     event_store.load(encode_rows(event_row(e) for e in EVENTS))
-    assert all(event_store.record_payments(PAYMENTS))
+    assert all(event_store.record_payments(PAYMENTS, merge=merged_delivery))
     return StatsEngine(event_store)
 
 

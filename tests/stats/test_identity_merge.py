@@ -32,10 +32,11 @@ from datetime import datetime, timezone
 import pytest
 
 from postmetric.stats.customers import customers
-from postmetric.revenue.ledger import parse_payment
+from postmetric.revenue.ledger import merged_delivery, parse_payment
 from postmetric.stats.engine import StatsEngine
 from postmetric.stats.parse import parse_query
-from postmetric.store.events import encode_rows, event_row
+from postmetric.ingest.rows import event_row
+from postmetric.store.events import encode_rows
 from test_engine_cases import _uuid, visit
 
 SITE = 1
@@ -94,7 +95,7 @@ PAYMENTS = [
 @pytest.fixture
 def store(event_store):
     event_store.load(encode_rows(event_row(e) for e in EVENTS))
-    assert all(event_store.record_payments(PAYMENTS))
+    assert all(event_store.record_payments(PAYMENTS, merge=merged_delivery))
     return event_store
 
 

@@ -31,10 +31,11 @@ from datetime import datetime, timezone
 
 import pytest
 
-from postmetric.revenue.ledger import parse_payment
+from postmetric.revenue.ledger import merged_delivery, parse_payment
 from postmetric.stats.engine import StatsEngine
 from postmetric.stats.parse import parse_query
-from postmetric.store.events import encode_rows, event_row
+from postmetric.ingest.rows import event_row
+from postmetric.store.events import encode_rows
 from test_engine_cases import _uuid, at, visit
 
 SITE = 1
@@ -82,7 +83,7 @@ PAYMENTS = [
 @pytest.fixture
 def engine(event_store):
     event_store.load(encode_rows(event_row(e) for e in EVENTS))
-    assert all(event_store.record_payments(PAYMENTS))
+    assert all(event_store.record_payments(PAYMENTS, merge=merged_delivery))
     return StatsEngine(event_store)
 
 
@@ -194,7 +195,8 @@ def test_groups_with_payments_but_no_visitors_in_range_are_rows(engine):
 
 
 def test_money_uses_the_currency_minor_units(event_store):
-    event_store.record_payments([pay("y1", "2026-03-03T10:00:00", "1234", currency="JPY", site_currency="JPY")])
+    event_store.record_payments([pay("y1", "2026-03-03T10:00:00", "1234", currency="JPY", site_currency="JPY")],
+                                merge=merged_delivery)
     engine = StatsEngine(event_store)
     parsed = parse_query({"site_id": "x", "metrics": ["revenue", "average_order_value"], "date_range": MARCH},
                          site_timezone="UTC", now=NOW)

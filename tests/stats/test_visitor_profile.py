@@ -18,10 +18,11 @@ import pytest
 
 from factories import stored_event
 from postmetric.ingest.event import EventType
-from postmetric.revenue.ledger import parse_payment
+from postmetric.ingest.rows import event_row
+from postmetric.revenue.ledger import merged_delivery, parse_payment
 from postmetric.stats import visitors
 from postmetric.stats.visitors import parse_visitor_id, visitor_profile
-from postmetric.store.events import encode_rows, event_row
+from postmetric.store.events import encode_rows
 
 A = "00000000-0000-4000-8000-00000000000a"
 B = "00000000-0000-4000-8000-00000000000b"
@@ -116,7 +117,8 @@ def pay(store, transaction_id: str, visitor: str, moment: str, *, site_id: int =
     raw = {"transaction_id": transaction_id, "amount": "49", "currency": "USD", "visitor_id": visitor,
            "timestamp": moment + "Z", **fields}
     assert all(store.record_payments([parse_payment(raw, site_id=site_id, site_currency="USD",
-                                                    now=datetime(2026, 3, 31, tzinfo=timezone.utc))]))
+                                                    now=datetime(2026, 3, 31, tzinfo=timezone.utc))],
+                                     merge=merged_delivery))
 
 
 def test_the_person_gathers_a_users_visitors_and_their_payments(store):

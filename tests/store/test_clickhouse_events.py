@@ -9,8 +9,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from postmetric.ingest.rows import EventEncoder, event_row
 from postmetric.store.clickhouse_events import ClickHouseEventStore, connect
-from postmetric.store.events import COLUMN_NAMES, RowEncoder, encode_rows, event_row
+from postmetric.store.columns import COLUMN_NAMES
+from postmetric.store.events import encode_rows
 from postmetric.store.journal import Position
 
 from factories import stored_event
@@ -104,7 +106,7 @@ def test_the_per_event_encoders_csv_reads_back_exactly(store):
                            referrer="NULL")]
     events.append(stored_event(pathname="/same-visit"))
     events[2].visit = events[0].visit
-    encoder = RowEncoder()
+    encoder = EventEncoder()
     for event in events:
         encoder.add_event(event)
     store.load(encoder.take())

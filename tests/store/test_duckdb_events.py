@@ -1,7 +1,9 @@
 """The DuckDB event store keeps every column and survives reopening."""
 
+from postmetric.ingest.rows import EventEncoder, event_row
+from postmetric.store.columns import COLUMN_NAMES
 from postmetric.store.duckdb_events import DuckDBEventStore
-from postmetric.store.events import COLUMN_NAMES, encode_rows, event_row
+from postmetric.store.events import encode_rows
 from postmetric.store.journal import Position
 
 from factories import stored_event
@@ -45,14 +47,12 @@ def test_active_sessions_returns_each_visit_with_its_first_attributes(tmp_path):
 
 
 def test_the_per_event_encoder_writes_the_same_csv_as_encoding_the_row(tmp_path):
-    from postmetric.store.events import RowEncoder
-
     events = [stored_event(title='a "quoted", title\non two lines', props={"k": 'say "hi"'}, scroll_depth=3,
                            source='"X"', hostname='odd"host', query='q="1",2', referrer="https://r.example/\r\n"),
               stored_event(viewport_width=1280, viewport_height=800, engaged_ms=5)]
     events.append(stored_event(pathname="/same-visit"))
     events[2].visit = events[0].visit
-    encoder = RowEncoder()
+    encoder = EventEncoder()
     for event in events:
         encoder.add_event(event)
     assert encoder.rows == 3

@@ -9,10 +9,11 @@ from datetime import datetime, timezone
 
 import pytest
 
+from postmetric.ingest.rows import event_row
 from postmetric.privacy.erasure import Person
 from postmetric.privacy.export import person_export, site_export
-from postmetric.revenue.ledger import parse_payment
-from postmetric.store.events import encode_rows, event_row
+from postmetric.revenue.ledger import merged_delivery, parse_payment
+from postmetric.store.events import encode_rows
 
 from event_stores import KINDS, open_store
 from factories import stored_event
@@ -42,7 +43,7 @@ def test_every_stored_event_appears_once_with_its_values(store):
     store.load(encode_rows([*(event_row(e) for e in events), event_row(other_site)]))
     store.record_payments([parse_payment({"transaction_id": "ch_1", "amount": "9.99", "currency": "USD",
                                           "email": "a@example.com"}, site_id=1, site_currency="USD",
-                                         now=datetime(2026, 3, 1, tzinfo=timezone.utc))])
+                                         now=datetime(2026, 3, 1, tzinfo=timezone.utc))], merge=merged_delivery)
 
     files = unzipped(list(site_export(store, 1, batch_rows=500)))
 

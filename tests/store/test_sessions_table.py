@@ -10,9 +10,10 @@ import pytest
 
 from factories import stored_event
 from postmetric.ingest.event import EventType
-from postmetric.stats.dialects import DIALECTS
-from postmetric.stats.spans import SESSION_COLUMNS, session_rows
-from postmetric.store.events import encode_rows, event_row
+from postmetric.ingest.rows import event_row
+from postmetric.store.dialects import DIALECTS
+from postmetric.store.events import encode_rows
+from postmetric.store.sessions import SESSION_COLUMNS, session_rows
 
 from event_stores import KINDS, open_store
 
@@ -70,7 +71,8 @@ def test_a_missing_or_outdated_sessions_table_is_rebuilt_from_the_events(tmp_pat
     store = open_store(dialect, tmp_path)
     store.load(encode_rows(event_row(e) for e in visit_events()))
     expected = rows(store)
-    store.fetch("ALTER TABLE sessions DROP COLUMN exit_page")  # a layout from an older version
+    store.fetch("ALTER TABLE sessions DROP COLUMN exit_page")  # a layout from an older version,
+    store.fetch("DROP TABLE schema_migrations")  # from before numbered migrations
     store.close()
 
     store = open_store(dialect, tmp_path)
@@ -80,7 +82,8 @@ def test_a_missing_or_outdated_sessions_table_is_rebuilt_from_the_events(tmp_pat
         store.close()
 
     store = open_store(dialect, tmp_path)
-    store.fetch("DROP TABLE sessions")  # a data dir from before the table
+    store.fetch("DROP TABLE sessions")  # a data dir from before the table, and before numbered migrations
+    store.fetch("DROP TABLE schema_migrations")
     store.close()
     store = open_store(dialect, tmp_path)
     try:

@@ -10,8 +10,10 @@ import pytest
 from event_stores import KINDS, open_store
 from factories import stored_event
 from postmetric.ingest.event import EventType
-from postmetric.revenue.ledger import Payment
-from postmetric.store.events import encode_rows, event_row
+from postmetric.ingest.rows import event_row
+from postmetric.revenue.ledger import merged_delivery
+from postmetric.store.events import encode_rows
+from postmetric.store.payments import Payment
 
 DELETED, KEPT = 7, 8
 T0 = 1_780_000_000.0
@@ -64,7 +66,8 @@ def rows_by_site(store) -> dict[str, dict[int, int]]:
 def store(request, tmp_path):
     store = open_store(request.param, tmp_path)
     store.load(encode_rows(event_row(e) for e in [*events_of(DELETED), *events_of(KEPT)]))
-    store.record_payments([payment_of(DELETED, "ch_1"), payment_of(DELETED, "ch_2"), payment_of(KEPT, "ch_1")])
+    store.record_payments([payment_of(DELETED, "ch_1"), payment_of(DELETED, "ch_2"), payment_of(KEPT, "ch_1")],
+                          merge=merged_delivery)
     yield store
     store.close()
 
@@ -91,7 +94,7 @@ def test_deleting_sites_with_nothing_stored_changes_nothing(store):
 
 
 def test_a_site_with_payments_alone_is_purged_too(store):
-    store.record_payments([payment_of(50, "ch_only")])
+    store.record_payments([payment_of(50, "ch_only")], merge=merged_delivery)
     assert store.delete_sites([50, DELETED]) == {50: 0, DELETED: 4}
     assert store.payments(50) == [] and store.payments(DELETED) == []
     assert len(store.payments(KEPT)) == 1

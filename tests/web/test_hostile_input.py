@@ -240,7 +240,8 @@ def test_timestamps_inside_the_window_are_kept(client, owner):
 def test_an_event_stored_before_year_1_does_not_break_all_time_queries(client, owner):
     """Rows stored before ingestion refused such timestamps: all-time reads begin at 1970."""
     from factories import stored_event
-    from postmetric.store.events import encode_rows, event_row
+    from postmetric.ingest.rows import event_row
+    from postmetric.store.events import encode_rows
 
     ancient = stored_event(timestamp=datetime(1, 1, 1, 1, tzinfo=timezone.utc).timestamp())
     ancient.site_id = owner.site_id

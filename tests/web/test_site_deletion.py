@@ -14,7 +14,8 @@ from postmetric.app import create_app
 from postmetric.config import Settings
 from postmetric.sites.service import delete_site, get_site
 from postmetric.store.database import create_engine, session_factory
-from postmetric.store.events import encode_rows, event_row
+from postmetric.ingest.rows import event_row
+from postmetric.store.events import encode_rows
 from postmetric.store.journal import EventJournal
 from stats_api_support import NOW, bearer, clock, create_tenant, owner, pageview, send  # noqa: F401 - fixtures
 

@@ -1,14 +1,13 @@
-"""The one object that flows through the ingestion pipeline, and why it may be dropped."""
+"""The one object that flows through the ingestion pipeline, why it may be dropped, and the visit
+it belongs to (ingest/sessions.py assigns it)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from postmetric.ingest.sessions import Visit
-    from postmetric.sites.settings import SiteSettings
+from postmetric.sites.settings import SiteSettings
+from postmetric.store.columns import VISIT_FIELDS
 
 
 class EventType(StrEnum):
@@ -30,6 +29,22 @@ class DropReason(StrEnum):
     EXCLUDED_COUNTRY = "excluded_country"
     EXCLUDED_HOSTNAME = "excluded_hostname"
     EXCLUDED_PATH = "excluded_path"
+
+
+@dataclass(slots=True)
+class Visit:
+    visitor_id: str
+    session_id: str
+    started_at: float
+    last_seen: float
+    attributes: tuple  # in VISIT_FIELDS order
+    encoded_attributes: str | None = None  # the visit's columns as CSV, cached by the row encoder
+    # The page of its latest pageview, where server-side events land; "" when reloaded by `warm`.
+    page_hostname: str = ""
+    page_path: str = ""
+
+    def attribute(self, name: str):
+        return self.attributes[VISIT_FIELDS.index(name)]
 
 
 @dataclass(slots=True)

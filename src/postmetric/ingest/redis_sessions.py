@@ -34,18 +34,17 @@ from collections.abc import Callable, Iterable
 import orjson
 import redis
 
-from postmetric.ingest.event import Event, EventType
+from postmetric.ingest.event import Event, EventType, Visit
 from postmetric.ingest.sessions import (
     SESSION_TIMEOUT_SECONDS,
-    ActiveSession,
     SaltCache,
     SaltSource,
     SessionCacheUnavailable,
-    Visit,
     cookieless_visitor_ids,
     new_visit_attributes,
     put_visit_page,
 )
+from postmetric.store.columns import ActiveSession
 
 # Long enough that a key outlives the timeout counted in event time, as nodes' clocks and
 # queues differ a little; the script, not the TTL, decides whether a visit is still active.

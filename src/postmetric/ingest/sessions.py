@@ -28,62 +28,23 @@ import hashlib
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from operator import attrgetter
 from typing import Protocol
 
 import orjson
 
-from postmetric.ingest.event import Event, EventType
+from postmetric.ingest.event import Event, EventType, Visit
+from postmetric.store.columns import VISIT_FIELDS, ActiveSession
 
 SESSION_TIMEOUT_SECONDS = 30 * 60
 
-# The attributes of a visit, taken from its first event (click_ids as JSON text).
-VISIT_FIELDS = (
-    "entry_page",
-    "referrer",
-    "referrer_host",
-    "source",
-    "channel",
-    "utm_source",
-    "utm_medium",
-    "utm_campaign",
-    "utm_term",
-    "utm_content",
-    "ref",
-    "click_ids",
-    "country",
-    "region",
-    "city",
-    "browser",
-    "browser_version",
-    "os",
-    "os_version",
-    "device",
-)
 _CLICK_IDS = VISIT_FIELDS.index("click_ids")
 _ENTRY_PAGE = VISIT_FIELDS.index("entry_page")
 _PAGEVIEW = EventType.PAGEVIEW  # a global: the enum's class attribute costs more on the hot path
 _visit_attributes = attrgetter(*VISIT_FIELDS)
 
 SaltSource = Callable[[date], tuple[bytes, bytes | None]]
-
-
-@dataclass(slots=True)
-class Visit:
-    visitor_id: str
-    session_id: str
-    started_at: float
-    last_seen: float
-    attributes: tuple
-    encoded_attributes: str | None = None  # the visit's columns as CSV, cached by the row encoder
-    # The page of its latest pageview, where server-side events land; "" when reloaded by `warm`.
-    page_hostname: str = ""
-    page_path: str = ""
-
-    def attribute(self, name: str):
-        return self.attributes[VISIT_FIELDS.index(name)]
 
 
 class SessionCacheUnavailable(Exception):
@@ -106,18 +67,6 @@ class VisitTracker(Protocol):
     async def forget_site(self, site_id: int) -> None:
         """Drop every visit of a deleted site (called on the event loop)."""
         ...
-
-
-@dataclass(frozen=True, slots=True)
-class ActiveSession:
-    """A visit found in the event store, used to warm the cache after a restart."""
-
-    site_id: int
-    visitor_id: str
-    session_id: str
-    started_at: float
-    last_seen: float
-    attributes: tuple
 
 
 class SessionTracker:

@@ -26,7 +26,9 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 from postmetric.ingest.event import Event
-from postmetric.store.events import EventStore, RowEncoder
+from postmetric.ingest.rows import EventEncoder
+from postmetric.revenue.linking import load_events
+from postmetric.store.events import EventStore
 from postmetric.store.journal import EventJournal, Position
 
 log = logging.getLogger(__name__)
@@ -56,7 +58,7 @@ class EventWriter:
         self._load_interval = load_interval
         self._load_batch = load_batch
         # Loop-thread state: the open group, encoded, and its callers.
-        self._group = RowEncoder()
+        self._group = EventEncoder()
         self._group_futures: list[asyncio.Future[None]] = []
         self._queued = 0
         self._has_work: asyncio.Event | None = None
@@ -223,7 +225,9 @@ class EventWriter:
                         end = position
                 remaining -= len(taken)
                 # Rows and the position after them commit together: a replay never loads twice.
-                self._store.load(b"".join(taken), journal_position=end)
+                # The payments their identify and payment events link are relinked just after
+                # (revenue/linking.py); a crash in between leaves those payments weakly linked.
+                load_events(self._store, b"".join(taken), journal_position=end)
                 with self._lock:
                     for _ in taken:
                         self._unloaded.popleft()

@@ -37,9 +37,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from postmetric.errors import ValidationError
-from postmetric.revenue.people import EMAIL_KEY, USER_ID_KEY, lowered
-from postmetric.stats.dialects import DIALECTS
+from postmetric.store.dialects import DIALECTS, lowered
 from postmetric.store.events import EventStore
+from postmetric.store.identities import EMAIL_KEY, USER_ID_KEY
 from postmetric.store.metadata import ErasureRecord, User
 
 SELECTOR_KINDS = ("visitor_id", "user_id", "email")

@@ -25,11 +25,11 @@ from typing import Any
 from uuid import UUID
 
 from postmetric.privacy.erasure import Person, fetch
-from postmetric.revenue.ledger import PAYMENT_COLUMN_NAMES
-from postmetric.revenue.people import lowered
-from postmetric.stats.dialects import DIALECTS
-from postmetric.stats.spans import SESSION_COLUMNS
-from postmetric.store.events import COLUMN_NAMES, EventStore
+from postmetric.store.columns import COLUMN_NAMES
+from postmetric.store.dialects import DIALECTS, lowered
+from postmetric.store.events import EventStore
+from postmetric.store.payments import PAYMENT_COLUMN_NAMES
+from postmetric.store.sessions import SESSION_COLUMNS
 
 # One JSON answer held in memory: a person with more (a bot given a visitor id, say) is cut short.
 MAX_PERSON_ROWS = 100_000

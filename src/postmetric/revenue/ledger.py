@@ -1,7 +1,8 @@
 """The payments ledger: one validated `Payment` per charge, renewal, refund or free trial.
 
 `parse_payment` turns a Payments API body (DataFast-compatible names accepted) into a `Payment`
-once, at the edge; stores keep its `PAYMENT_COLUMNS` and nothing downstream re-validates.
+(store/payments.py: the row the event store keeps) once, at the edge; nothing downstream
+re-validates.
 
 Secondary responsibilities:
 1. Money as integers: a Decimal amount in major units becomes minor units per the currency's
@@ -25,13 +26,14 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import date, datetime, timezone
 from decimal import Decimal
 from typing import Any
 
 from postmetric.errors import ValidationError
 from postmetric.revenue.currency import minor_units
+from postmetric.store.payments import ERASED_LINK, Payment
 from postmetric.time_window import PAYMENT_AHEAD, window_problem
 
 PROVIDERS = ("api", "stripe", "lemonsqueezy", "polar", "paddle", "script")
@@ -41,33 +43,6 @@ KINDS = ("new", "renewal", "refund", "trial")
 # active before it (low confidence), nothing.
 LINK_METHODS = ("metadata", "checkout", "identity", "session_window", "none")
 WEAK_LINKS = ("session_window", "none")  # links a later, stronger one replaces
-# An erased person's payment (privacy/erasure.py): its personal columns are NULL and stay so, whatever
-# a later delivery or load brings; the transaction id stays, as the key repeated deliveries are merged on.
-ERASED_LINK = "erased"
-ERASED_COLUMNS = ("customer_id", "email", "visitor_id", "session_id", "checkout_id")
-
-# (name, logical type): the columns every store keeps, in this order. `?` marks a nullable column.
-PAYMENT_COLUMNS: tuple[tuple[str, str], ...] = (
-    ("site_id", "uint32"),
-    ("provider", "string"),
-    ("transaction_id", "string"),
-    ("kind", "string"),
-    ("amount", "int64"),  # source amount, minor units, never negative
-    ("currency", "string"),
-    ("reporting_amount", "int64?"),  # minor units of reporting_currency; None until it can be converted
-    ("reporting_currency", "string"),  # the site's currency when the payment was recorded
-    ("timestamp", "timestamp"),  # when the payment (or refund) happened
-    ("customer_id", "string?"),
-    ("email", "string?"),
-    ("visitor_id", "uuid?"),
-    ("session_id", "uuid?"),
-    ("link_method", "string"),
-    ("created_at", "timestamp"),  # when it was recorded here
-    # Added after the first release: stores append it to tables made without it.
-    ("checkout_id", "string?"),  # the provider's checkout (session) id, as the success page's URL has it
-)
-PAYMENT_COLUMN_NAMES = tuple(name for name, _ in PAYMENT_COLUMNS)
-
 _CURRENCY = re.compile(r"[A-Z]{3}")
 _DECIMAL = re.compile(r"[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?")
 MAX_AMOUNT_MINOR = 10**15  # far above any real payment, far below Int64
@@ -80,57 +55,18 @@ MAX_TEXT = 255
 Converter = Callable[[Decimal, str, str, date], Decimal]
 
 
-@dataclass(frozen=True, slots=True)
-class Payment:
-    site_id: int
-    provider: str
-    transaction_id: str
-    kind: str
-    amount: int
-    currency: str
-    reporting_amount: int | None
-    reporting_currency: str
-    timestamp: datetime  # aware, UTC
-    customer_id: str | None
-    email: str | None
-    visitor_id: str | None
-    session_id: str | None
-    link_method: str
-    created_at: datetime  # aware, UTC
-    checkout_id: str | None = None
-
-    @property
-    def key(self) -> tuple[int, str, str, bool]:
-        """What makes a delivery the same payment: a refund of a transaction is its own entry."""
-        return (self.site_id, self.provider, self.transaction_id, self.kind == "refund")
-
-    def row(self) -> tuple:
-        return tuple(getattr(self, name) for name in PAYMENT_COLUMN_NAMES)
-
-    def to_json(self) -> dict[str, Any]:
-        """The API's view: amounts in major units as decimal strings, and in minor units."""
-        return {
-            "transaction_id": self.transaction_id, "provider": self.provider, "kind": self.kind,
-            "amount": str(to_major(self.amount, self.currency)), "currency": self.currency,
-            "amount_minor": self.amount,
-            "reporting_amount": (None if self.reporting_amount is None
-                                 else str(to_major(self.reporting_amount, self.reporting_currency))),
-            "reporting_currency": self.reporting_currency,
-            "timestamp": _iso(self.timestamp), "customer_id": self.customer_id, "email": self.email,
-            "visitor_id": self.visitor_id, "session_id": self.session_id, "link_method": self.link_method,
-        }
-
-
-def payment_from_row(row: Mapping[str, Any]) -> Payment:
-    """A `Payment` from a store row (column name → value); UUIDs may come back as UUID objects."""
-    values = dict(row)
-    for name in ("visitor_id", "session_id"):
-        if values[name] is not None:
-            values[name] = str(values[name])
-    for name in ("timestamp", "created_at"):
-        moment = values[name]
-        values[name] = moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
-    return Payment(**{name: values[name] for name in PAYMENT_COLUMN_NAMES})
+def payment_json(payment: Payment) -> dict[str, Any]:
+    """The API's view of a payment: amounts in major units as decimal strings, and in minor units."""
+    return {
+        "transaction_id": payment.transaction_id, "provider": payment.provider, "kind": payment.kind,
+        "amount": str(to_major(payment.amount, payment.currency)), "currency": payment.currency,
+        "amount_minor": payment.amount,
+        "reporting_amount": (None if payment.reporting_amount is None
+                             else str(to_major(payment.reporting_amount, payment.reporting_currency))),
+        "reporting_currency": payment.reporting_currency,
+        "timestamp": _iso(payment.timestamp), "customer_id": payment.customer_id, "email": payment.email,
+        "visitor_id": payment.visitor_id, "session_id": payment.session_id, "link_method": payment.link_method,
+    }
 
 
 def link_strength(method: str) -> int:

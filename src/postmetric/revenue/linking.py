@@ -16,9 +16,10 @@
    no link. Low confidence, so a later, stronger link replaces it.
 5. `none`: still counted in totals.
 
-Secondary responsibility: the other direction. When a store loads identify or payment events,
-`links_from_events` says which of the site's `none`/`session_window` payments they link
-(`checkout` or `identity`, the same rules); the store writes those in the same load.
+Secondary responsibility: the other direction. `load_events` loads rows into the store, then
+`relink_payments` gives the site's `none`/`session_window` payments the links the load's identify
+and payment events make (`links_from_events`: `checkout` or `identity`, the same rules). A relink
+only strengthens weak links, so running it again over the same events changes nothing.
 """
 
 from __future__ import annotations
@@ -30,9 +31,10 @@ from typing import Any
 
 import orjson
 
-from postmetric.revenue.ledger import ERASED_COLUMNS, ERASED_LINK, WEAK_LINKS, Payment, link_strength
-from postmetric.stats.dialects import DIALECTS
-from postmetric.store.events import EventStore
+from postmetric.revenue.ledger import WEAK_LINKS, link_strength
+from postmetric.store.events import EventStore, PropMatch
+from postmetric.store.journal import Position
+from postmetric.store.payments import ERASED_COLUMNS, ERASED_LINK, Payment
 
 SESSION_WINDOW = timedelta(minutes=30)
 
@@ -61,65 +63,36 @@ def link_payment(store: EventStore, payment: Payment) -> Payment:
     return payment
 
 
-# -- the lookups: one query each, spelled by the store's SQL dialect ------------------------
+# -- the lookups: one store read each -----------------------------------------------------
 
 
 def checkout_visit(store: EventStore, site_id: int, checkout_id: str) -> tuple[str, str] | None:
     """(visitor id, session id) of the site's latest `payment` event whose props.checkout_id
     is `checkout_id`, or None."""
-    d = DIALECTS[store.dialect]
-    rows = store.fetch(
-        f"SELECT {d.text('visitor_id')} AS visitor_id, {d.text('session_id')} AS session_id FROM events"
-        f" WHERE site_id = {d.param('site', 'int')} AND type = 'payment'"
-        f" AND {d.prop(d.param('key', 'string'))} = {d.param('checkout', 'string')}"
-        " ORDER BY timestamp DESC LIMIT 1",
-        {"site": site_id, "key": "checkout_id", "checkout": checkout_id},
-    )
-    return (rows[0]["visitor_id"], rows[0]["session_id"]) if rows else None
+    return store.latest_event_visit(site_id, [PropMatch(("payment",), "checkout_id", checkout_id)])
 
 
 def identified_visitor(store: EventStore, site_id: int, *, email: str | None, customer_id: str | None) -> str | None:
     """The visitor most recently identified on the site with `email` (case-insensitive;
     identify events, or payment events with an email) or, by an identify event, with
     user_id or customer_id `customer_id`; None if there is none."""
-    d = DIALECTS[store.dialect]
-    matches, params = [], {"site": site_id}
+    matches = []
     if email is not None:
-        matches.append(f"(type IN ('identify', 'payment') AND lower(trim({d.prop(d.param('email_key', 'string'))}))"
-                       f" = lower({d.param('email', 'string')}))")
-        params |= {"email_key": "email", "email": email}
+        matches.append(PropMatch(("identify", "payment"), "email", email, fold_case=True))
     if customer_id is not None:
-        matches.append(f"(type = 'identify' AND ({d.prop(d.param('user_key', 'string'))} = {d.param('customer', 'string')}"
-                       f" OR {d.prop(d.param('customer_key', 'string'))} = {d.param('customer', 'string')}))")
-        params |= {"user_key": "user_id", "customer_key": "customer_id", "customer": customer_id}
+        matches += [PropMatch(("identify",), "user_id", customer_id),
+                    PropMatch(("identify",), "customer_id", customer_id)]
     if not matches:
         return None
-    rows = store.fetch(
-        f"SELECT {d.text('visitor_id')} AS visitor_id FROM events WHERE site_id = {d.param('site', 'int')}"
-        f" AND ({' OR '.join(matches)}) ORDER BY timestamp DESC LIMIT 1",
-        params,
-    )
-    return rows[0]["visitor_id"] if rows else None
+    found = store.latest_event_visit(site_id, matches)
+    return found[0] if found else None
 
 
 def visits_active(store: EventStore, site_id: int, *, start: datetime, end: datetime,
                   limit: int) -> list[tuple[str, str]]:
     """(visitor id, session id) of at most `limit` visits on the site with an event at or
     after `start` that began (first event) at or before `end`."""
-    d = DIALECTS[store.dialect]
-    end_at, start_at = d.param("end", "timestamp"), d.param("start", "timestamp")
-    rows = store.fetch(
-        f"SELECT {d.text('span_visitor')} AS visitor_id, {d.text('session_id')} AS session_id"
-        f" FROM {d.sessions_table} WHERE site_id = {d.param('site', 'int')}"
-        f" AND session_started_at <= {end_at} AND first_at <= {end_at} AND last_at >= {start_at}"
-        f" ORDER BY session_id LIMIT {d.param('limit', 'int')}",
-        {"site": site_id, "start": _micros(start), "end": _micros(end), "limit": limit},
-    )
-    return [(row["visitor_id"], row["session_id"]) for row in rows]
-
-
-def _micros(moment: datetime) -> int:
-    return round(moment.timestamp() * 1_000_000)
+    return store.visits_active(site_id, start=start, end=end, limit=limit)
 
 
 def _with_charge(store: EventStore, refund: Payment) -> Payment:
@@ -150,6 +123,21 @@ class LinkEvent:
 
 
 LINKING_EVENT_TYPES = ("identify", "payment")
+
+
+def load_events(store: EventStore, rows_csv: bytes, *, journal_position: Position | None = None) -> None:
+    """Load rows (`encode_rows`) into the store, then relink the payments their identify and
+    payment events link. Every load of events in the product goes through here."""
+    loaded = store.load(rows_csv, journal_position=journal_position, returning_types=LINKING_EVENT_TYPES)
+    relink_payments(store, [link_event(**row) for row in loaded])
+
+
+def relink_payments(store: EventStore, events: Sequence[LinkEvent]) -> int:
+    """Give the weakly linked payments of the events' sites the links `events` make; how many changed."""
+    if not events:
+        return 0
+    return store.revise_payments(sorted({event.site_id for event in events}), WEAK_LINKS,
+                                 lambda weak: links_from_events(weak, events))
 
 
 def link_event(site_id: int, visitor_id: object, session_id: object, timestamp: datetime, type: str,

@@ -5,8 +5,8 @@ site identified as someone; the customers list, revenue attribution and the visi
 read it, so the three agree on who is one person.
 
 It reads the event stores' `identities` table, not the events: one row per identify event that
-names someone (`identity_rows`), appended by every load and rebuilt from the events when missing,
-like the sessions table. Scanning 10 M events for the few identifies (and parsing their props)
+names someone (store/identities.py applies rule 1), appended by every load and built from the
+events when missing, like the sessions table. Scanning 10 M events for the few identifies (and parsing their props)
 cost about 60 ms in every revenue breakdown; the table holds a few rows per identified visitor.
 
 The rules:
@@ -26,31 +26,7 @@ user ids should pass them to `identify`.
 
 from __future__ import annotations
 
-from postmetric.stats.dialects import Dialect
-
-# Lower-case as Python's str.lower() (ClickHouse's lower() knows only ASCII).
-_LOWER = {"duckdb": "lower", "clickhouse": "lowerUTF8"}
-# The identify props read, as SQL string constants (property names, not user values).
-USER_ID_KEY, EMAIL_KEY = "'user_id'", "'email'"
-IDENTITY_COLUMNS = ("site_id", "visitor_id", "timestamp", "person")
-
-
-def lowered(d: Dialect, expr: str) -> str:
-    """`expr` lower-cased as Python's str.lower() does, in the dialect's SQL."""
-    return f"{_LOWER[d.name]}({expr})"
-
-
-def identity_rows(d: Dialect, source: str, where: str = "1 = 1") -> str:
-    """A SELECT of IDENTITY_COLUMNS: the identify events of `source` (a table or subquery with the
-    events' columns) that name someone (rule 1), with the person's key, for the `identities` table."""
-    user_id = d.prop(USER_ID_KEY)
-    email = f"{_LOWER[d.name]}(trim({d.prop(EMAIL_KEY)}))"
-    absent = "('', '(none)')"  # '(none)': how a dialect spells a missing property
-    key = (f"CASE WHEN {user_id} NOT IN {absent} THEN 'user:' || {user_id}"
-           f" WHEN {email} NOT IN {absent} THEN 'email:' || {email} ELSE '' END")
-    # Distinct names inside and out: a ClickHouse alias is seen in WHERE too.
-    return (f"SELECT site_id, visitor_id, timestamp, named AS person FROM (SELECT site_id, visitor_id, timestamp,"
-            f" {key} AS named FROM {source} WHERE type = 'identify' AND {where}) AS identifies WHERE named <> ''")
+from postmetric.store.dialects import Dialect
 
 
 def person_map(d: Dialect, site: str) -> str:

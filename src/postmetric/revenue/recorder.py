@@ -4,8 +4,9 @@
 records none, links each to a visit (`revenue/linking.py`: the ids it carries, the script's
 success-page event, identity, the 30-minute window), then writes them to the event store in one
 call, so the link method is stored. A payment already recorded (same site, provider, transaction
-id, refund or not) is returned as stored, with `added` False; the store merges the delivery
-into it first (`ledger.merged_delivery`: a stronger link, missing ids, a larger refund).
+id, refund or not) is returned as stored, with `added` False; the delivery is merged into it
+first (`ledger.merged_delivery`: a stronger link, missing ids, a larger refund), under the
+store's write lock.
 """
 
 from __future__ import annotations
@@ -15,9 +16,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from postmetric.revenue.currency import Rates
-from postmetric.revenue.ledger import Payment, parse_payment
+from postmetric.revenue.ledger import merged_delivery, parse_payment
 from postmetric.revenue.linking import link_payment
 from postmetric.store.events import EventStore
+from postmetric.store.payments import Payment
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +47,7 @@ def record_payments(
     payments = [parse_payment(raw, site_id=site_id, site_currency=site_currency, now=now,
                               provider=provider, convert=convert) for raw in raws]
     payments = [link_payment(store, payment) for payment in payments]
-    added = store.record_payments(payments)
+    added = store.record_payments(payments, merge=merged_delivery)
     recorded = []
     for payment, new in zip(payments, added):
         if not new:

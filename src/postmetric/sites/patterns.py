@@ -14,14 +14,17 @@ Secondary responsibilities:
    path costs one pass per pattern, never the exponential retries of a backtracking regex.
 3. `page_pattern_regex`: the same pattern as an RE2 regular expression for SQL (DuckDB's
    `regexp_full_match` and ClickHouse's `match` are RE2: linear too).
+4. `page_pattern`: the SQL test of a column against a pattern, in a store dialect (goals, funnels).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
 from postmetric.errors import ValidationError
+from postmetric.store.dialects import Dialect
 
 MAX_PATTERN = 2048  # characters: as long as the longest page address the tracker sends
 MAX_WILDCARDS = 16  # stars in one pattern; each one is a `.*` in the SQL regexes
@@ -85,3 +88,16 @@ def page_pattern_regex(pattern: str) -> str:
 def _short(value: object) -> str:
     text = repr(value)
     return text if len(text) <= 80 else text[:77] + "…"
+
+
+def page_pattern(d: Dialect, column: str, pattern: str, param: Callable[[str], str]) -> str:
+    """SQL that is true when `column` matches a page pattern (`*`: any characters; goals and
+    funnel steps): an equality or a prefix test when the pattern allows one (most do, and
+    they cost a fraction of a regular expression per row), else the pattern's regex.
+    `param` binds a string and returns its placeholder."""
+    if "*" not in pattern:
+        return f"{column} = {param(pattern)}"
+    head = pattern.rstrip("*")
+    if "*" not in head:
+        return d.starts_with(column, param(head))
+    return d.matches(column, param(page_pattern_regex(pattern)))

@@ -34,7 +34,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from postmetric.stats.definitions import DIMENSIONS_BY_NAME, METRICS_BY_NAME, Source, sums_from
-from postmetric.stats.dialects import Dialect
+from postmetric.store.dialects import Dialect
 from postmetric.stats.fragments import Fragments, Scope, goal_in_context
 from postmetric.stats.query import Query, leaves, mentions
 from postmetric.stats.registry import TIME_DIMENSIONS

@@ -21,7 +21,7 @@ visitor's own first visit when not identified; null when unlinked). Ordered by r
 highest first, then by customer key.
 
 Secondary responsibilities:
-1. Speak both SQL dialects: the few functions that differ are spelled by `stats/dialects.py`;
+1. Speak both SQL dialects: the few functions that differ are spelled by `store/dialects.py`;
    the rest is SQL both speak.
 2. Count only what is known: a reporting amount that could not be converted (NULL), or one in
    a currency the site no longer reports in, is left out of the sums, never guessed.
@@ -38,7 +38,7 @@ from typing import Any
 
 from postmetric.revenue.ledger import to_major
 from postmetric.revenue.people import person_map
-from postmetric.stats.dialects import DIALECTS
+from postmetric.store.dialects import DIALECTS
 from postmetric.store.events import EventStore
 
 MAX_LIMIT = 1000

@@ -29,7 +29,7 @@ from fractions import Fraction
 
 import orjson
 
-from postmetric.stats.dialects import Dialect
+from postmetric.store.dialects import Dialect
 
 Number = int | float
 # A group's sum by column name (0 when the group has none).

@@ -17,7 +17,7 @@ from postmetric.revenue.currency import minor_units
 from postmetric.sites.goals import GoalDefinition
 from postmetric.stats.compiler import compile_query
 from postmetric.stats.definitions import METRICS_BY_NAME, Change, round_half_up
-from postmetric.stats.dialects import DIALECTS
+from postmetric.store.dialects import DIALECTS
 from postmetric.stats.fragments import Scope, goal_in_context, time_unit
 from postmetric.stats.parse import check_time_buckets
 from postmetric.stats.query import Filter, FilterExpression, Query

@@ -18,7 +18,8 @@ from zoneinfo import ZoneInfo
 
 from postmetric.sites.goals import GoalDefinition
 from postmetric.stats.definitions import DIMENSIONS_BY_NAME, DimensionKind
-from postmetric.stats.dialects import Dialect, ParamKind, page_pattern
+from postmetric.sites.patterns import page_pattern
+from postmetric.store.dialects import Dialect, ParamKind
 from postmetric.stats.query import Filter, FilterExpression, Logical, Query, leaves
 
 

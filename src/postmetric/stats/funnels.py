@@ -49,7 +49,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from postmetric.stats import registry
-from postmetric.stats.dialects import DIALECTS, Dialect, ParamKind, page_pattern
+from postmetric.sites.patterns import page_pattern
+from postmetric.store.dialects import DIALECTS, Dialect, ParamKind
 from postmetric.stats.engine import first_stored_moment
 from postmetric.stats.parse import parse_query
 from postmetric.stats.query import DateRange, QueryError

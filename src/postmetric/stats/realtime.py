@@ -12,7 +12,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from typing import Any, Protocol
 
-from postmetric.stats.dialects import DIALECTS
+from postmetric.store.dialects import DIALECTS
 from postmetric.stats.engine import StatsEngine
 from postmetric.stats.parse import parse_query
 from postmetric.stats.query import DateRange

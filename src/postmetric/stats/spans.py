@@ -1,54 +1,24 @@
-"""What a visit's span is made of, computed from its events — one definition shared by the
-compiler (spans grouped on the fly) and the event stores' `sessions` table (one row per
-visit, kept current by every load, so visit-level panels read a row per visit instead of
-grouping millions of events).
+"""What a visit's span is made of, as the compiler reads it: grouped on the fly from events, or
+from a row of the store's `sessions` table (store/sessions.py, which defines the aggregates both
+use, so the two agree).
 
-A span's columns: its visitor, its pageviews, its events that are not engagement, its
-goal completions, whether it had an interaction that stops a bounce, last − first event
-time (engagement included) and the path of its last pageview (ties broken by path).
-
-The sessions table stores them in a form that merges: first and last event time rather
-than the duration, and the time of the last pageview beside its path, so a load can fold
-a batch's part of a visit into the visit's row (`merged_session`) without rereading the
-visit's earlier events.
+A span's columns: its visitor, its pageviews, its events that are not engagement, its goal
+completions, whether it had an interaction that stops a bounce, last − first event time
+(engagement included) and the path of its last pageview (ties broken by path).
 """
 
 from __future__ import annotations
 
-from postmetric.ingest.sessions import VISIT_FIELDS
-from postmetric.stats.dialects import Dialect
-
-INTERACTIONS = ("goal", "outbound")  # events that keep a one-pageview visit from bouncing
+from postmetric.store.dialects import Dialect
+from postmetric.store.sessions import visit_aggregates
 
 SPAN_COLUMNS = ("span_visitor", "span_pageviews", "span_events", "span_conversions", "span_interactive",
                 "span_duration_us", "exit_page")
-_COUNTS = ("span_pageviews", "span_events", "span_conversions")
-# The `sessions` table: a visit's key and start, its span in mergeable form, its attributes.
-SESSION_COLUMNS = (
-    "site_id", "session_id", "session_started_at", "span_visitor", *_COUNTS, "span_interactive",
-    "first_at", "last_at", "last_pageview_at", "exit_page", *VISIT_FIELDS,
-)
-
-
-def _aggregates(d: Dialect) -> dict[str, str]:
-    kinds = ", ".join(f"'{kind}'" for kind in INTERACTIONS)
-    return {
-        "span_visitor": "min(visitor_id)",
-        "span_pageviews": "sum(CASE WHEN type = 'pageview' THEN 1 ELSE 0 END)",
-        "span_events": "sum(CASE WHEN type <> 'engagement' THEN 1 ELSE 0 END)",
-        "span_conversions": "sum(CASE WHEN type = 'goal' THEN 1 ELSE 0 END)",
-        "span_interactive": f"max(CASE WHEN type IN ({kinds}) THEN 1 ELSE 0 END)",
-        "span_duration_us": f"{d.epoch_micros('max(timestamp)')} - {d.epoch_micros('min(timestamp)')}",
-        "first_at": "min(timestamp)",
-        "last_at": "max(timestamp)",
-        "last_pageview_at": d.max_where("timestamp", "type = 'pageview'"),
-        "exit_page": d.last_by("pathname", "(timestamp, pathname)", "type = 'pageview'"),
-    }
 
 
 def span_aggregates(d: Dialect) -> list[str]:
     """`<aggregate> AS <column>` for every SPAN_COLUMNS entry, over a group of events."""
-    expressions = _aggregates(d)
+    expressions = visit_aggregates(d)
     return [f"{expressions[column]} AS {column}" for column in SPAN_COLUMNS]
 
 
@@ -56,37 +26,3 @@ def stored_spans(d: Dialect) -> list[str]:
     """SPAN_COLUMNS read from a sessions table row."""
     duration = f"{d.epoch_micros('last_at')} - {d.epoch_micros('first_at')} AS span_duration_us"
     return [duration if column == "span_duration_us" else column for column in SPAN_COLUMNS]
-
-
-def session_rows(d: Dialect, where: str, source: str = "events") -> str:
-    """A SELECT of SESSION_COLUMNS for the visits of the rows of `source` matching `where`.
-    Visit attributes are the same on all of a visit's events; `min` picks one all the same.
-    (ClickHouse needs `prefer_column_name_to_alias` for `min(x) AS x`.)"""
-    expressions = _aggregates(d) | {"session_started_at": "min(session_started_at)"}
-    expressions |= {field: f"min({field})" for field in VISIT_FIELDS}
-    columns = ["site_id", "session_id"] + [f"{expressions[c]} AS {c}" for c in SESSION_COLUMNS[2:]]
-    return f"SELECT {', '.join(columns)} FROM {source} WHERE {where} GROUP BY site_id, session_id"
-
-
-def merged_session(new: str, old: str) -> list[str]:
-    """SESSION_COLUMNS of a visit from the rows `new` (a batch's part) and `old` (the visit's
-    row so far, all NULL for a visit not seen before), in SQL both dialects speak."""
-
-    def kept(column: str, combine: str) -> str:
-        return f"{combine}({new}.{column}, coalesce({old}.{column}, {new}.{column})) AS {column}"
-
-    # The later pageview (by time, then path) gives the exit page; a side without pageviews
-    # has a NULL time and loses.
-    new_exit_wins = (
-        f"({old}.last_pageview_at IS NULL OR ({new}.last_pageview_at IS NOT NULL AND "
-        f"({new}.last_pageview_at > {old}.last_pageview_at OR ({new}.last_pageview_at = {old}.last_pageview_at"
-        f" AND {new}.exit_page >= {old}.exit_page))))"
-    )
-    columns = [f"{new}.site_id AS site_id", f"{new}.session_id AS session_id",
-               kept("session_started_at", "least"), kept("span_visitor", "least")]
-    columns += [f"{new}.{c} + coalesce({old}.{c}, 0) AS {c}" for c in _COUNTS]
-    columns += [kept("span_interactive", "greatest"), kept("first_at", "least"), kept("last_at", "greatest")]
-    columns += [f"CASE WHEN {new_exit_wins} THEN {new}.{c} ELSE {old}.{c} END AS {c}"
-                for c in ("last_pageview_at", "exit_page")]
-    columns += [kept(field, "least") for field in VISIT_FIELDS]
-    return columns

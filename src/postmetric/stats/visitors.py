@@ -6,7 +6,7 @@ payments from the ledger of the person the visitor is (SPEC §7, revenue/people.
 
 Secondary responsibilities:
 1. Speak both SQL dialects: the statement differs only in how parameters and timestamps are
-   written, which `stats/dialects.py` knows.
+   written, which `store/dialects.py` knows.
 2. Stay bounded: only the newest `MAX_EVENTS` events are read; a visitor with more is marked
    `truncated`, and first seen / first touch then come from one extra read of the first event.
 
@@ -21,7 +21,7 @@ Choices:
   visitor alone, and a null key, when never identified). The rest of the profile (sessions,
   pages, goals, identity, first touch) stays this visitor's own.
 - `payments` are the ledger's payments linked to any of the person's visitors (SPEC §6,
-  `Payment.to_json()`, whose `visitor_id` says which), oldest first, refunds included; the
+  `ledger.payment_json`, whose `visitor_id` says which), oldest first, refunds included; the
   tracker's `payment` events are success-page detections, not payments, so they are not listed.
 - Times are ISO 8601 in UTC; durations are whole seconds, like `visit_duration`.
 """
@@ -35,9 +35,10 @@ from typing import Any
 
 import orjson
 
-from postmetric.ingest.sessions import VISIT_FIELDS
+from postmetric.revenue.ledger import payment_json
 from postmetric.revenue.people import person_map
-from postmetric.stats.dialects import DIALECTS
+from postmetric.store.columns import VISIT_FIELDS
+from postmetric.store.dialects import DIALECTS
 from postmetric.store.events import EventStore
 
 MAX_EVENTS = 10_000
@@ -132,7 +133,7 @@ def _payments(store: EventStore, site_id: int, visitor_ids: list[str]) -> list[d
     """The ledger's payments of these visitors, in the store's order (time, transaction, refund last)."""
     payments = [payment for visitor in visitor_ids for payment in store.payments(site_id, visitor_id=visitor)]
     payments.sort(key=lambda p: (p.timestamp, p.transaction_id, p.kind == "refund"))
-    return [payment.to_json() for payment in payments]
+    return [payment_json(payment) for payment in payments]
 
 
 def _sessions(rows: list[dict]) -> list[dict[str, Any]]:

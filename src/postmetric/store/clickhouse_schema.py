@@ -13,8 +13,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from postmetric.revenue.ledger import PAYMENT_COLUMNS
-from postmetric.store.events import EVENT_COLUMNS
+from postmetric.store.columns import EVENT_COLUMNS
+from postmetric.store.payments import PAYMENT_COLUMNS
 
 _EVENT_TYPES = {
     "uint32": "UInt32",
@@ -92,14 +92,19 @@ JOURNAL_CHECKPOINT = Table("journal_checkpoint", (("journal_id", "String"), ("se
 # `record_payments` inserts a row when its key is absent; the newest version of a key wins.
 PAYMENTS = Table("payments", tuple(PAYMENT_STORED_TYPES.items()), "ReplacingMergeTree(version)",
                  "(site_id, provider, transaction_id, kind = 'refund')", "cityHash64(site_id, provider, transaction_id)")
-# One row per identify event naming someone (revenue/people.py), appended by every load.
+# One row per identify event naming someone (store/identities.py), appended by every load.
 IDENTITIES = Table("identities", (("site_id", "UInt32"), ("visitor_id", "UUID"),
                                   ("timestamp", "DateTime64(6, 'UTC')"), ("person", "String")),
                    "MergeTree", "(site_id, visitor_id)", "cityHash64(visitor_id)")
 
+# The event-store migrations applied (store/event_migrations.py).
+SCHEMA_MIGRATIONS = Table("schema_migrations", (("version", "UInt64"), ("description", "String"),
+                                                ("applied_at", "DateTime64(6, 'UTC')")),
+                          "MergeTree", "version", "version")
+
 
 def sessions_table(columns: tuple[tuple[str, str], ...]) -> Table:
-    """One row per visit (stats.spans.SESSION_COLUMNS, typed as the server derives them), inserted
+    """One row per visit (store/sessions.py SESSION_COLUMNS, typed as the server derives them), inserted
     again whenever a load brings events of that visit; the newest row of a visit wins (FINAL)."""
     return Table("sessions", columns, "ReplacingMergeTree", "(site_id, toDate(session_started_at), session_id)",
                  "cityHash64(session_id)")

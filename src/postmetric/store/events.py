@@ -1,66 +1,28 @@
-"""The event store interface, and the one column list every implementation stores.
+"""The event store interface, and the CSV rows it loads.
 
-Implementations (DuckDB now, ClickHouse later) only know how to write and read these
-columns; what the columns mean is decided by ingestion and stats.
+The store only knows how to write and read its columns (store/columns.py, store/payments.py);
+what they mean is decided by ingestion, stats and revenue.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+from dataclasses import dataclass
 from datetime import datetime
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Protocol
 
-import orjson
-
-from postmetric.config import Settings
-from postmetric.ingest.event import Event
-from postmetric.revenue.ledger import Payment
-from postmetric.ingest.sessions import VISIT_FIELDS, ActiveSession
+from postmetric.store.columns import CSV_NULL, EVENT_COLUMNS, ActiveSession
 from postmetric.store.journal import Position
-
-# (name, logical type) — the dialects map logical types to their own. An event's own
-# columns come first, then its visit's: ids, start and attributes in VISIT_FIELDS order.
-EVENT_COLUMNS: tuple[tuple[str, str], ...] = (
-    ("site_id", "uint32"),
-    ("timestamp", "timestamp"),
-    ("type", "string"),
-    ("name", "string"),
-    ("hostname", "string"),
-    ("pathname", "string"),
-    ("query", "string"),
-    ("title", "string"),
-    ("viewport_width", "uint32?"),
-    ("viewport_height", "uint32?"),
-    ("props", "json"),
-    ("scroll_depth", "uint8?"),
-    ("engaged_ms", "uint32?"),
-    ("visitor_id", "uuid"),
-    ("session_id", "uuid"),
-    ("session_started_at", "timestamp"),
-) + tuple((name, "json" if name == "click_ids" else "string") for name in VISIT_FIELDS)
-COLUMN_NAMES = tuple(name for name, _ in EVENT_COLUMNS)
-
+from postmetric.store.payments import Payment
 
 Row = Sequence[Any]
 
 
-def event_row(e: Event) -> tuple:
-    """The event's values in EVENT_COLUMNS order; timestamps in integer microseconds."""
-    visit = e.visit
-    return (
-        e.site_id, round(e.timestamp * 1_000_000), e.type.value, e.name, e.hostname, e.pathname, e.query, e.title,
-        e.viewport_width, e.viewport_height, orjson.dumps(e.props).decode() if e.props else "{}",
-        e.scroll_depth, e.engaged_ms, visit.visitor_id, visit.session_id, round(visit.started_at * 1_000_000),
-        *visit.attributes,
-    )
-
-
 # Every nullable column is a number; Python 3.11's csv module would write None as a
-# quoted empty string like any other, so a missing number travels as -1.
+# quoted empty string like any other, so a missing number travels as CSV_NULL.
 _NULLABLE = tuple(i for i, (_, logical) in enumerate(EVENT_COLUMNS) if logical.endswith("?"))
-CSV_NULL = -1
 
 
 class RowEncoder:
@@ -77,25 +39,10 @@ class RowEncoder:
         self._writer.writerow(_csv_row(row))
         self.rows += 1
 
-    def add_event(self, e: Event) -> None:
-        """`add(event_row(e))`, three times cheaper on the ingestion hot path: the visit's
-        columns (more than half of a row) are encoded once, on its first event, and the
-        event's own are formatted directly, quoted as the csv module would."""
-        visit = e.visit
-        if visit.encoded_attributes is None:
-            visit.encoded_attributes = "," + encode_rows(
-                [(visit.visitor_id, visit.session_id, round(visit.started_at * 1_000_000), *visit.attributes)]
-            ).decode()
-        self._buffer.write(
-            f"{e.site_id},{round(e.timestamp * 1_000_000)},{_quoted(e.type.value)},{_quoted(e.name)},"
-            f"{_quoted(e.hostname)},{_quoted(e.pathname)},{_quoted(e.query)},{_quoted(e.title)},"
-            f"{CSV_NULL if e.viewport_width is None else e.viewport_width},"
-            f"{CSV_NULL if e.viewport_height is None else e.viewport_height},"
-            f"{_quoted(orjson.dumps(e.props).decode()) if e.props else _EMPTY_OBJECT},"
-            f"{CSV_NULL if e.scroll_depth is None else e.scroll_depth},"
-            f"{CSV_NULL if e.engaged_ms is None else e.engaged_ms}"
-        )
-        self._buffer.write(visit.encoded_attributes)
+    def add_encoded(self, text: str) -> None:
+        """A row already encoded as `add` would (ingest/rows.py does it faster for events), with
+        its line end."""
+        self._buffer.write(text)
         self.rows += 1
 
     def take(self) -> bytes:
@@ -113,10 +60,8 @@ def encode_rows(rows: Iterable[Row]) -> bytes:
     return encoder.take()
 
 
-_EMPTY_OBJECT = '"{}"'
-
-
-def _quoted(text: str) -> str:
+def csv_quoted(text: str) -> str:
+    """`text` as a CSV string value, quoted as the csv module quotes it."""
     return '"' + text.replace('"', '""') + '"'
 
 
@@ -131,14 +76,17 @@ def _csv_row(row: Row) -> Row:
 
 
 class EventStore(Protocol):
-    """Where enriched events are kept."""
+    """Where enriched events are kept, with the visits, identities and payments beside them.
+    `sql_events.SQLEventStore` is the one implementation, over DuckDB or ClickHouse."""
 
-    def load(self, rows_csv: bytes, *, journal_position: Position | None = None) -> None:
+    dialect: str  # "duckdb" | "clickhouse": the SQL `fetch` speaks
+
+    def load(self, rows_csv: bytes, *, journal_position: Position | None = None,
+             returning_types: Sequence[str] = ()) -> list[dict[str, Any]]:
         """Store the rows of `encode_rows` and, in the same transaction, the journal position
-        they reach, so a replay after a crash never loads a row twice. Identify and payment
-        events among them link the site's payments still linked `none` or `session_window`
-        (revenue/linking.py): a checkout id → `checkout` (visitor and visit), an email, user id
-        or customer id → `identity` (visitor)."""
+        they reach, so a replay after a crash never loads a row twice; the visits and identities
+        they touch follow. Returns the loaded events whose type is in `returning_types`
+        (LOADED_EVENT_COLUMNS), for what the caller does after a load (revenue/linking.py)."""
         ...
 
     def journal_position(self) -> Position | None:
@@ -149,21 +97,38 @@ class EventStore(Protocol):
         """Visits with an event at or after `since` (unix seconds): their latest state."""
         ...
 
-    dialect: str  # "duckdb" | "clickhouse": the SQL `fetch` speaks
-
     def fetch(self, sql: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
         """Run a read-only query in the store's own SQL dialect, with named parameters
         (`$name` in DuckDB, `{name:Type}` in ClickHouse)."""
+        ...
+
+    def latest_event_visit(self, site_id: int, matches: Sequence[PropMatch]) -> tuple[str, str] | None:
+        """(visitor id, session id) of the site's latest event that one of `matches` describes."""
+        ...
+
+    def visits_active(self, site_id: int, *, start: datetime, end: datetime, limit: int) -> list[tuple[str, str]]:
+        """(visitor id, session id) of at most `limit` visits of the site with an event at or after
+        `start` that began (first event) at or before `end`, by session id."""
         ...
 
     def rebuild_sessions(self) -> None:
         """Recompute the sessions table (one row per visit) from all events."""
         ...
 
-    def record_payments(self, payments: Sequence[Payment]) -> list[bool]:
-        """Store payments once per (site, provider, transaction, refund or not); for each,
-        whether it was new. A repeated delivery changes the stored payment only as
-        `ledger.merged_delivery` says (a stronger link, missing ids, a larger refund)."""
+    def record_payments(self, payments: Sequence[Payment], *, merge: PaymentMerge) -> list[bool]:
+        """Store payments once per key (site, provider, transaction, refund or not); for each, whether it
+        was new. A payment whose key is stored already replaces it by `merge(stored, delivered)` when
+        that differs from the stored one. Lookups and writes happen under the store's write lock."""
+        ...
+
+    def revise_payments(self, site_ids: Sequence[int], link_methods: Sequence[str],
+                        revise: Callable[[list[Payment]], list[Payment]]) -> int:
+        """Under the write lock: the sites' payments linked by one of `link_methods` go to `revise`,
+        and the payments it returns replace their stored rows (same key); how many."""
+        ...
+
+    def import_payments(self, payments: Sequence[Payment]) -> None:
+        """Insert payments as they are, without lookups, into a store that has none of their keys."""
         ...
 
     def delete_payment(self, site_id: int, provider: str, transaction_id: str) -> bool: ...
@@ -187,13 +152,18 @@ class EventStore(Protocol):
     def close(self) -> None: ...
 
 
-def open_event_store(settings: Settings, *, journal_id: str = "") -> EventStore:
-    """ClickHouse when POSTMETRIC_CLICKHOUSE_URL names one, else the DuckDB file in the data dir.
-    `journal_id`: the node's ingestion journal, whose checkpoint a shared store keeps apart."""
-    if settings.clickhouse_url:
-        from postmetric.store.clickhouse_events import connect
+@dataclass(frozen=True, slots=True)
+class PropMatch:
+    """Events of one of `types` whose property `key` is `value` (both trimmed and lower-cased
+    first when `fold_case`)."""
 
-        return connect(settings.clickhouse_url, journal_id=journal_id)
-    from postmetric.store.duckdb_events import DuckDBEventStore
+    types: tuple[str, ...]
+    key: str
+    value: str
+    fold_case: bool = False
 
-    return DuckDBEventStore(settings.events_path)
+
+# Merges a repeated delivery into the stored payment: (stored, delivered) -> what to keep.
+PaymentMerge = Callable[[Payment, Payment], Payment]
+# The columns of the events `load` returns.
+LOADED_EVENT_COLUMNS = ("site_id", "visitor_id", "session_id", "timestamp", "type", "props")

@@ -23,11 +23,12 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, Engine, func, insert, select, text
 
 from postmetric.errors import DomainError
-from postmetric.revenue.ledger import PAYMENT_COLUMN_NAMES, payment_from_row
 from postmetric.store.clickhouse_events import ClickHouseEventStore
+from postmetric.store.columns import EVENT_COLUMNS
 from postmetric.store.duckdb_events import DuckDBEventStore
-from postmetric.store.events import EVENT_COLUMNS, encode_rows
+from postmetric.store.events import encode_rows
 from postmetric.store.metadata import Base
+from postmetric.store.payments import PAYMENT_COLUMN_NAMES, payment_from_row
 
 Progress = Callable[[str, float], None]
 BATCH_ROWS = 50_000

@@ -19,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from postmetric.revenue.ledger import MAX_TEXT
+from postmetric.revenue.ledger import MAX_TEXT, payment_json
 from postmetric.revenue.recorder import record_payments
 from postmetric.web.bodies import json_object
 from postmetric.web.auth import Caller, api_endpoint, require_site
@@ -42,7 +42,7 @@ async def post_payment(request: Request, caller: Caller) -> Response:
     [recorded] = await run_in_threadpool(functools.partial(
         record_payments, services.events, services.rates, site_id=site.id, site_currency=site.currency,
         raws=[raw], provider=PROVIDER, now=_now(services)))
-    return json_response(contract.PaymentRecorded(ok=True, payment=contract.Payment(**recorded.payment.to_json())),
+    return json_response(contract.PaymentRecorded(ok=True, payment=contract.Payment(**payment_json(recorded.payment))),
                          201 if recorded.added else 200)
 
 

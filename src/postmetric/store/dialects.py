@@ -7,13 +7,10 @@ itself (bucket boundaries, offsets) are written into the SQL text.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Protocol
 
-from postmetric.sites.patterns import page_pattern_regex
-
 # Parameter kinds the compiler uses, in each dialect's type names.
-ParamKind = str  # "int" | "string" | "strings" | "timestamp" | "uuid"
+ParamKind = str  # "int" | "ints" | "string" | "strings" | "timestamp" | "uuid" | "uuids"
 
 
 class Dialect(Protocol):
@@ -32,6 +29,10 @@ class Dialect(Protocol):
         ...
 
     def timestamp_constant(self, micros: int) -> str: ...
+
+    def from_epoch_micros(self, expr: str) -> str:
+        """The timestamp `expr` (integer microseconds since the epoch) stands for."""
+        ...
 
     def count_distinct(self, expr: str) -> str: ...
 
@@ -80,7 +81,7 @@ class Dialect(Protocol):
         """The ((k−1)//2)-th of the k sorted non-NULL values of `expr` (exact), NULL if there are none."""
         ...
 
-    # -- added by issue 16 (reads in stats/: the customers list) --------------------------
+    # The customers list (stats/customers.py).
 
     def arg_min(self, value: str, key: str) -> str:
         """`value` of the row with the least `key`."""
@@ -100,7 +101,8 @@ class DuckDB:
     sessions_table = "sessions"
     payments_table = "payments"
     prefilters_joins = True
-    _TYPES = {"int": "BIGINT", "string": "VARCHAR", "strings": "VARCHAR[]", "uuid": "UUID"}
+    _TYPES = {"int": "BIGINT", "ints": "BIGINT[]", "string": "VARCHAR", "strings": "VARCHAR[]", "uuid": "UUID",
+              "uuids": "UUID[]"}
 
     def param(self, name: str, kind: ParamKind) -> str:
         if kind == "timestamp":
@@ -108,12 +110,15 @@ class DuckDB:
         return f"${name}::{self._TYPES[kind]}"
 
     def param_value(self, value: object, kind: ParamKind) -> object:
-        if kind == "strings":
+        if kind in ("strings", "ints", "uuids"):
             return list(value)  # type: ignore[call-overload]
         return value
 
     def timestamp_constant(self, micros: int) -> str:
         return f"make_timestamp({int(micros)}::BIGINT)"
+
+    def from_epoch_micros(self, expr: str) -> str:
+        return f"make_timestamp({expr})"
 
     def count_distinct(self, expr: str) -> str:
         return f"count(DISTINCT {expr})"
@@ -160,7 +165,7 @@ class DuckDB:
     def lower_median(self, expr: str) -> str:
         return f"quantile_disc({expr}, 0.5)"
 
-    # -- added by issue 16 (reads in stats/: the customers list) --------------------------
+    # The customers list (stats/customers.py).
 
     def arg_min(self, value: str, key: str) -> str:
         return f"arg_min({value}, {key})"
@@ -178,7 +183,8 @@ class ClickHouse:
     payments_table = "payments FINAL"  # the same for a payment whose link was completed later
     # CTEs are inlined: an IN over one that joins other CTEs was measured re-running it, 40 s at 1 M events.
     prefilters_joins = False
-    _TYPES = {"int": "Int64", "string": "String", "strings": "Array(String)", "timestamp": "Int64", "uuid": "UUID"}
+    _TYPES = {"int": "Int64", "ints": "Array(Int64)", "string": "String", "strings": "Array(String)",
+              "timestamp": "Int64", "uuid": "UUID", "uuids": "Array(UUID)"}
     _TRUNCATE = {
         "minute": "toStartOfMinute({})",
         "hour": "toStartOfHour({})",
@@ -194,12 +200,15 @@ class ClickHouse:
         return placeholder
 
     def param_value(self, value: object, kind: ParamKind) -> object:
-        if kind == "strings":
+        if kind in ("strings", "ints", "uuids"):
             return list(value)  # type: ignore[call-overload]
         return value
 
     def timestamp_constant(self, micros: int) -> str:
         return f"fromUnixTimestamp64Micro(toInt64({int(micros)}), 'UTC')"
+
+    def from_epoch_micros(self, expr: str) -> str:
+        return f"fromUnixTimestamp64Micro({expr}, 'UTC')"
 
     def count_distinct(self, expr: str) -> str:
         return f"uniqExact({expr})"
@@ -246,7 +255,7 @@ class ClickHouse:
     def lower_median(self, expr: str) -> str:
         return f"quantileExactLow(0.5)({expr})"
 
-    # -- added by issue 16 (reads in stats/: the customers list) --------------------------
+    # The customers list (stats/customers.py).
 
     def arg_min(self, value: str, key: str) -> str:
         return f"argMin({value}, {key})"
@@ -263,14 +272,11 @@ _UNITS = {"minute": "minute", "hour": "hour", "day": "day", "week": "week", "mon
 DIALECTS: dict[str, Dialect] = {"duckdb": DuckDB(), "clickhouse": ClickHouse()}
 
 
-def page_pattern(d: Dialect, column: str, pattern: str, param: Callable[[str], str]) -> str:
-    """SQL that is true when `column` matches a page pattern (`*`: any characters; goals and
-    funnel steps): an equality or a prefix test when the pattern allows one (most do, and
-    they cost a fraction of a regular expression per row), else the pattern's regex.
-    `param` binds a string and returns its placeholder."""
-    if "*" not in pattern:
-        return f"{column} = {param(pattern)}"
-    head = pattern.rstrip("*")
-    if "*" not in head:
-        return d.starts_with(column, param(head))
-    return d.matches(column, param(page_pattern_regex(pattern)))
+
+# Lower-case as Python's str.lower() (ClickHouse's lower() knows only ASCII).
+_LOWER = {"duckdb": "lower", "clickhouse": "lowerUTF8"}
+
+
+def lowered(d: Dialect, expr: str) -> str:
+    """`expr` lower-cased as Python's str.lower() does, in the dialect's SQL."""
+    return f"{_LOWER[d.name]}({expr})"
