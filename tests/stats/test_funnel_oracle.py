@@ -15,7 +15,8 @@ from hypothesis import strategies as st
 from factories import stored_event
 from funnel_oracle import funnel
 from postmetric.ingest.event import EventType
-from postmetric.stats.funnels import FunnelStep, funnel_results
+from postmetric.sites.funnels import FunnelStep
+from postmetric.stats.funnels import funnel_results
 from stats_oracle import Row
 from test_engine_oracle import WINDOW_START, load_in_batches
 

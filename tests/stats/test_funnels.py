@@ -11,7 +11,8 @@ from datetime import datetime, timezone
 
 from factories import stored_event
 from postmetric.ingest.event import EventType
-from postmetric.stats.funnels import FunnelStep, funnel_results
+from postmetric.sites.funnels import FunnelStep
+from postmetric.stats.funnels import funnel_results
 from postmetric.ingest.rows import event_row
 from postmetric.store.events import encode_rows
 

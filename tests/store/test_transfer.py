@@ -13,7 +13,8 @@ from postmetric.cli import main
 from postmetric.demo import DemoSite
 from postmetric.sites.goals import GoalDefinition
 from postmetric.stats.engine import StatsEngine
-from postmetric.stats.funnels import FunnelStep, funnel_results
+from postmetric.sites.funnels import FunnelStep
+from postmetric.stats.funnels import funnel_results
 from postmetric.stats.parse import parse_query
 from postmetric.stats.visitors import visitor_profile
 from postmetric.store.clickhouse_events import connect

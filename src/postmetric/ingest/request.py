@@ -24,6 +24,7 @@ import msgspec
 
 from postmetric.errors import Invalid
 from postmetric.ingest.event import Event, EventType
+from postmetric.sites.goals import GOAL_NAME
 from postmetric.time_window import window_problem
 
 MAX_BODY_BYTES = 16 * 1024
@@ -40,9 +41,6 @@ MAX_FUTURE_SECONDS = 300
 TYPE_ALIASES = {"custom": EventType.GOAL, "external_link": EventType.OUTBOUND} | {
     t.value: t for t in EventType
 }
-# Used with fullmatch: `$` alone lets a trailing newline through. `$`, not Python's `\Z`:
-# GOAL_NAME is also a JSON Schema pattern in the OpenAPI document.
-GOAL_NAME = re.compile(r"^[a-z0-9_:-]{1,64}$")
 PROP_KEY = re.compile(r"^[a-z0-9_-]{1,64}$")
 UUID_TEXT = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\Z")
 

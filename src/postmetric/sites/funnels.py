@@ -15,16 +15,27 @@ Blocking (SQLAlchemy sessions): call from a worker thread.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from postmetric.errors import NotFound, ValidationError
-from postmetric.ingest.request import GOAL_NAME
+from postmetric.sites.goals import GOAL_NAME
 from postmetric.sites.patterns import parse_page_pattern
-from postmetric.stats.funnels import MAX_STEPS, MIN_STEPS, STEP_TYPES, FunnelStep
 from postmetric.store.metadata import Funnel, Site
+
+STEP_TYPES = ("page", "goal")
+MIN_STEPS, MAX_STEPS = 2, 8
+
+
+@dataclass(frozen=True, slots=True)
+class FunnelStep:
+    type: str  # "page" | "goal"
+    match: str  # a path pattern with `*`, or a goal name
+    label: str | None = None
+
 
 FIELDS = ("name", "steps")
 STEP_FIELDS = ("type", "match", "label")

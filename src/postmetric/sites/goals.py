@@ -14,6 +14,7 @@ Blocking (SQLAlchemy sessions): call from a worker thread.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,9 +22,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from postmetric.errors import AlreadyExists, NotFound, ValidationError
-from postmetric.ingest.request import GOAL_NAME
 from postmetric.sites.patterns import parse_page_pattern
 from postmetric.store.metadata import Goal, Site
+
+# Used with fullmatch: `$` alone lets a trailing newline through. `$`, not Python's `\Z`:
+# It is also a JSON Schema pattern in the OpenAPI document.
+GOAL_NAME = re.compile(r"^[a-z0-9_:-]{1,64}$")
 
 KINDS = ("event", "page")
 FIELDS = ("kind", "event_name", "page_path", "display_name")

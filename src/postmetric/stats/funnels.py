@@ -49,6 +49,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from postmetric.stats import registry
+from postmetric.sites.funnels import FunnelStep
 from postmetric.sites.patterns import page_pattern
 from postmetric.store.dialects import DIALECTS, Dialect, ParamKind
 from postmetric.stats.engine import first_stored_moment
@@ -56,18 +57,9 @@ from postmetric.stats.parse import parse_query
 from postmetric.stats.query import DateRange, QueryError
 from postmetric.store.events import EventStore
 
-STEP_TYPES = ("page", "goal")
-MIN_STEPS, MAX_STEPS = 2, 8
 DEFAULT_DATE_RANGE = "30d"
 DEFAULT_BREAKDOWN_LIMIT = 100
 MAX_BREAKDOWN_LIMIT = 1000
-
-
-@dataclass(frozen=True, slots=True)
-class FunnelStep:
-    type: str  # "page" | "goal"
-    match: str  # a path pattern with `*`, or a goal name
-    label: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,7 +8,8 @@ from typing import Annotated
 import msgspec
 from msgspec import UNSET, UnsetType
 
-from postmetric.ingest.request import GOAL_NAME, MAX_PROP_VALUE_CHARS, MAX_PROPS, PROP_KEY, Payload
+from postmetric.ingest.request import MAX_PROP_VALUE_CHARS, MAX_PROPS, PROP_KEY, Payload
+from postmetric.sites.goals import GOAL_NAME
 from postmetric.web.contract.accounts import Shape
 from postmetric.web.contract.common import BEARER
 from postmetric.web.contract.operation import JSON, Answer, Operation, Ref, error

@@ -34,7 +34,8 @@ from postmetric.sites.funnels import (
     replace_funnel,
 )
 from postmetric.sites.members import MANAGERS, require_role
-from postmetric.stats.funnels import FunnelStep, answer_funnel_query, parse_funnel_query
+from postmetric.sites.funnels import FunnelStep
+from postmetric.stats.funnels import answer_funnel_query, parse_funnel_query
 from postmetric.store.metadata import Funnel, Site
 from postmetric.web.auth import (
     Caller,
