@@ -12,7 +12,7 @@ DASHBOARD_MODULES := dashboard/node_modules/.package-lock.json
 DASHBOARD_BUILD := src/postmetric/static/dashboard/index.html
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: install run test fuzz bench-ingest bench-query clean
+.PHONY: install run test test-full fuzz bench-ingest bench-query clean
 
 install: $(STAMP) $(TRACKER_BUILD) $(DASHBOARD_BUILD)
 
@@ -47,10 +47,22 @@ run: install
 	$(BIN)/postmetric serve --host 127.0.0.1 --port 8000
 
 # The whole suite; metadata tests run once on SQLite and once on the PostgreSQL
-# server named by POSTMETRIC_TEST_DATABASE_URL.
+# server named by POSTMETRIC_TEST_DATABASE_URL. pytest-xdist runs it in TEST_WORKERS processes:
+# much of a test's time is spent waiting on servers, subprocesses, Chromium and disks, so more
+# workers than cores pay (see the note on issue 16). A browser module's tests stay on one worker
+# (tests/conftest.py), loadgroup honours that. Bytecode is written: without it each worker
+# compiles the sources and rewrites every test module again. The 15 slowest tests are printed last.
+# `make test-full` runs the property tests with the full Hypothesis profile (tests/hypothesis_profiles.py).
+TEST_WORKERS ?= 3
+PYTEST = PYTHONDONTWRITEBYTECODE= POSTMETRIC_TEST_DATABASE_URL=$(PG_URL) $(BIN)/pytest -q \
+	-n $(TEST_WORKERS) --dist loadgroup --durations=15
 test: install $(CHROMIUM)
 	cd dashboard && npm run --silent check && npm test --silent
-	POSTMETRIC_TEST_DATABASE_URL=$(PG_URL) $(BIN)/pytest -q
+	$(PYTEST)
+
+test-full: install $(CHROMIUM)
+	cd dashboard && npm run --silent check && npm test --silent
+	HYPOTHESIS_PROFILE=full $(PYTEST)
 
 # The schema-driven fuzz test of `make test` (tests/web/test_fuzz_api.py), with far more
 # examples per operation: any 5xx, or an answer the OpenAPI document does not describe, fails it.
