@@ -3,9 +3,8 @@
 Metadata database: `metadata_url` runs each test once on SQLite and once on PostgreSQL (the server
 named by POSTMETRIC_TEST_DATABASE_URL, in a throwaway schema); `metadata_engine` is an engine on
 that database, migrated; `db_session` is a session on it. A migration takes about a second, so it
-runs once per test process: SQLite tests get a copy of a migrated file (`copy_migrated_sqlite`,
-also for apps whose data dir has no metadata yet), PostgreSQL tests the migration's statements
-replayed (postgres.py).
+runs once per test process: SQLite tests get a copy of a migrated file (`migrated_sqlite`),
+PostgreSQL tests the migration's statements replayed (postgres.py).
 
 Hypothesis: the `default` profile for `make test`, `full` for `make test-full` (hypothesis_profiles.py).
 
@@ -51,25 +50,12 @@ def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def copy_migrated_sqlite(migrated_sqlite: Path):
-    """`copy(path)`: puts a migrated metadata file at `path` unless one is there (then `migrate`
-    finds nothing to do)."""
-
-    def copy(path: Path) -> None:
-        if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(migrated_sqlite, path)
-
-    return copy
-
-
-@pytest.fixture
-def metadata_engine(metadata_url: str, copy_migrated_sqlite) -> Iterator[Engine]:
+def metadata_engine(metadata_url: str, migrated_sqlite: Path) -> Iterator[Engine]:
     engine = create_engine(metadata_url)
-    if engine.dialect.name == "sqlite":
-        copy_migrated_sqlite(Path(engine.url.database))
-    else:
+    if engine.dialect.name == "postgresql":
         migrate_like_head(engine)
+    elif not Path(engine.url.database).exists():
+        shutil.copyfile(migrated_sqlite, engine.url.database)
     migrate(engine)  # finds the schema at the newest revision
     yield engine
     engine.dispose()  # before the schema is dropped: open connections would block DROP SCHEMA
