@@ -49,13 +49,14 @@ run: install
 # The whole suite; metadata tests run once on SQLite and once on the PostgreSQL
 # server named by POSTMETRIC_TEST_DATABASE_URL. pytest-xdist runs it in TEST_WORKERS processes:
 # much of a test's time is spent waiting on servers, subprocesses, Chromium and disks, so more
-# workers than cores pay (see the note on issue 16). A browser module's tests stay on one worker
-# (tests/conftest.py), loadgroup honours that. Bytecode is written: without it each worker
-# compiles the sources and rewrites every test module again. The 15 slowest tests are printed last.
+# workers than cores pay (see the note on issue 16). loadscope keeps a module's tests on one
+# worker: the browser modules' servers and Chromium are module-scoped, and some of their tests
+# build on the one before. Bytecode is written: without it each worker compiles the sources and
+# rewrites every test module again. The 15 slowest tests are printed last.
 # `make test-full` runs the property tests with the full Hypothesis profile (tests/hypothesis_profiles.py).
 TEST_WORKERS ?= 3
 PYTEST = PYTHONDONTWRITEBYTECODE= POSTMETRIC_TEST_DATABASE_URL=$(PG_URL) $(BIN)/pytest -q \
-	-n $(TEST_WORKERS) --dist loadgroup --durations=15
+	-n $(TEST_WORKERS) --dist loadscope --durations=15
 test: install $(CHROMIUM)
 	cd dashboard && npm run --silent check && npm test --silent
 	$(PYTEST)

@@ -90,14 +90,3 @@ def redis_namespace() -> Iterator[tuple[redis.Redis, str]]:
             client.delete(*keys)
         client.close()
 
-
-# Under pytest-xdist (`make test`), a browser module's tests stay on one worker: their server and
-# Chromium are module-scoped, and each worker that ran some of them would start its own.
-BROWSER_TESTS = ("dashboard", "tracker")
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    tests = Path(__file__).parent
-    for item in items:
-        if item.path.parent.name in BROWSER_TESTS and item.path.parent.parent == tests:
-            item.add_marker(pytest.mark.xdist_group(item.path.stem))
