@@ -2,7 +2,11 @@
 
 Metadata database: `metadata_url` runs each test once on SQLite and once on PostgreSQL (the server
 named by POSTMETRIC_TEST_DATABASE_URL, in a throwaway schema); `metadata_engine` is an engine on
-that database, migrated; `db_session` is a session on it.
+that database, migrated; `db_session` is a session on it. A migration takes about a second, so it
+runs once per test process: SQLite tests get a copy of a migrated file (`migrated_sqlite`),
+PostgreSQL tests the migration's statements replayed (postgres.py).
+
+Hypothesis: the `default` profile for `make test`, `full` for `make test-full` (hypothesis_profiles.py).
 
 Redis: `redis_namespace` is a client on the Redis server of this machine and a key prefix of the
 test's own.
@@ -11,6 +15,7 @@ test's own.
 from __future__ import annotations
 
 import secrets
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,8 +24,11 @@ import redis
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from postgres import postgres_schema
+from hypothesis_profiles import load_profile
+from postgres import migrate_like_head, postgres_schema
 from postmetric.store.database import create_engine, migrate, session_factory
+
+load_profile()
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -33,10 +41,22 @@ def metadata_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         yield url
 
 
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite metadata file migrated to the newest revision, for tests to copy."""
+    path = tmp_path_factory.mktemp("migrated") / "metadata.sqlite"
+    migrate(f"sqlite:///{path}")
+    return path
+
+
 @pytest.fixture
-def metadata_engine(metadata_url: str) -> Iterator[Engine]:
+def metadata_engine(metadata_url: str, migrated_sqlite: Path) -> Iterator[Engine]:
     engine = create_engine(metadata_url)
-    migrate(engine)
+    if engine.dialect.name == "postgresql":
+        migrate_like_head(engine)
+    elif not Path(engine.url.database).exists():
+        shutil.copyfile(migrated_sqlite, engine.url.database)
+    migrate(engine)  # finds the schema at the newest revision
     yield engine
     engine.dispose()  # before the schema is dropped: open connections would block DROP SCHEMA
 
@@ -69,3 +89,4 @@ def redis_namespace() -> Iterator[tuple[redis.Redis, str]]:
         if keys:
             client.delete(*keys)
         client.close()
+

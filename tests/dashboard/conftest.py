@@ -7,11 +7,16 @@ A module whose pages run the tracking script overrides `as_a_person` to return T
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from postmetric.app import create_app
 from postmetric.config import Settings
 
 from live_app import chromium, serving
+
+# How long an expectation waits for the page (Playwright's default is 5 s): under `make test` the
+# workers share the cores with Chromium, and a panel's query can take longer than that to draw.
+expect.set_options(timeout=15_000)
 
 
 @pytest.fixture(scope="module")

@@ -19,13 +19,15 @@ from postmetric.sites.patterns import (
     parse_page_pattern,
 )
 
+from hypothesis_profiles import examples
+
 
 def oracle(pattern: str, path: str) -> bool:
     """What a page pattern means, spelled as a (backtracking, so only for short inputs) regex."""
     return re.fullmatch(".*".join(re.escape(piece) for piece in pattern.split("*")), path, re.DOTALL) is not None
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=examples(400), deadline=None)
 @given(pattern=st.text("ab/.*\n", max_size=10).map(lambda text: "/" + text), path=st.text("ab/.*\n", max_size=14))
 def test_the_matcher_agrees_with_the_oracle_and_with_the_sql_regex(pattern, path):
     expected = oracle(pattern, path)

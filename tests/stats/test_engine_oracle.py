@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from factories import stored_event
+from hypothesis_profiles import examples
 from postmetric.ingest.event import EventType
 from postmetric.revenue.ledger import merged_delivery, parse_payment
 from postmetric.sites.goals import GoalDefinition
@@ -182,7 +183,7 @@ def stored_example(store, data, site_id: int, *, in_batches: bool = False) -> tu
     return events, paid
 
 
-@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(120), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_engine_answers_like_the_oracle(shared_event_store, data):
     site_id = next(site_ids)
@@ -201,7 +202,7 @@ def test_engine_answers_like_the_oracle(shared_event_store, data):
     assert response["meta"].get("total_rows", total_rows) == total_rows
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(40), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_goals_and_their_conversion_rates_are_counted_like_the_oracle(shared_event_store, data):
     """The goals panel's query, under goal definitions, by a second dimension or goal filter."""
@@ -230,7 +231,7 @@ def test_goals_and_their_conversion_rates_are_counted_like_the_oracle(shared_eve
     assert response["results"] == expected
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(40), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_scroll_depth_of_pages_is_measured_like_the_oracle(shared_event_store, data):
     """Each visitor's deepest scroll per page, averaged: by page, or on filtered pages by a visit attribute."""
@@ -258,7 +259,7 @@ def test_scroll_depth_of_pages_is_measured_like_the_oracle(shared_event_store, d
     assert response["results"] == expected
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(60), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_revenue_by_visit_attributes_is_credited_like_the_oracle(shared_event_store, data):
     """Attribution at work: every payment in range, split by a visit attribute, both models."""
@@ -279,7 +280,7 @@ def test_revenue_by_visit_attributes_is_credited_like_the_oracle(shared_event_st
     assert response["results"] == expected
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(40), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_realtime_counts_events_by_their_own_time(shared_event_store, data):
     site_id = next(site_ids)

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from factories import stored_event
 from funnel_oracle import funnel
+from hypothesis_profiles import examples
 from postmetric.ingest.event import EventType
 from postmetric.sites.funnels import FunnelStep
 from postmetric.stats.funnels import funnel_results
@@ -61,7 +62,7 @@ steps = st.one_of(
 )
 
 
-@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(80), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_funnel_results_are_the_oracles(shared_event_store, data):
     site_id = next(site_ids)

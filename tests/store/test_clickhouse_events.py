@@ -17,6 +17,7 @@ from postmetric.store.journal import Position
 
 from factories import stored_event
 from event_stores import clickhouse_url
+from hypothesis_profiles import examples
 from store_round_trip import EVERY_COLUMN, assert_defaults, every_column_event
 
 NASTY_STRINGS = ["it's", 'say "hi"', "back\\slash", "\\N", "tab\there", "new\nline", "cr\r\n", "ünïcode — 日本",
@@ -196,7 +197,7 @@ def test_string_parameters_are_values_not_sql(store, text):
 # One store for all examples, which is what the health check warns about. Derandomized: a random run
 # once found a string that fails to bind (a ClickHouse syntax error, still open; see issue 15's note),
 # and a suite that fails by chance hides every other result.
-@settings(max_examples=150, deadline=None, derandomize=True,
+@settings(max_examples=examples(150), deadline=None, derandomize=True,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(texts=st.lists(st.text(), max_size=4))
 def test_any_string_and_string_list_round_trips(store, texts):
