@@ -4,6 +4,9 @@ Secondary responsibilities:
 1. Apply metadata migrations before every command.
 2. Print results as JSON on stdout (`demo`: a login for a person to read), and user errors as
    `error: …` on stderr with exit status 2.
+
+The web stack, the event stores and ClickHouse's driver are imported inside the commands that use
+them, for start-up time only: tests/test_layers.py counts those imports too, so none hides a cycle.
 """
 
 from __future__ import annotations
