@@ -37,7 +37,7 @@ import duckdb
 from sqlalchemy.orm import Session
 
 from postmetric.accounts.users import create_user, get_user_by_email
-from postmetric.errors import DomainError, ValidationError
+from postmetric.errors import Conflict, ValidationError
 from postmetric.ingest.acquisition import classify
 from postmetric.ingest.pipeline import CLICK_ID_PARAMS
 from postmetric.sites.funnels import create_funnel, list_funnels
@@ -79,7 +79,7 @@ class Generated:
     visits: int
 
 
-class EventStoreBusy(DomainError):
+class EventStoreBusy(Conflict):
     def __init__(self, path: Path) -> None:
         super().__init__(
             f"the event store {path} is in use by another process (is `postmetric serve` running on "

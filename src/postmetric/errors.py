@@ -2,8 +2,8 @@
 
 Raised by the domain packages (`accounts/`, `sites/`, `ingest/`, `stats/`, `revenue/`); they know
 nothing of HTTP. The CLI prints them and `web/errors.py` maps each family to one HTTP status
-(Invalid → 400, Unauthorized → 401, Forbidden → 403, NotFound → 404, AlreadyExists → 409,
-StoreUnreachable → 503), so a subclass answers as its family does. A new error derives from
+(Invalid → 400, Unauthorized → 401, Forbidden → 403, NotFound → 404, AlreadyExists and Conflict →
+409, StoreUnreachable → 503), so a subclass answers as its family does. A new error derives from
 one of these families, never from DomainError alone: a test fails for an error without a status.
 """
 
@@ -48,6 +48,11 @@ class NotFound(DomainError):
 
 class Forbidden(DomainError):
     """The user may see the thing but not do this to it; `str(error)` names the rule, e.g. "role: …"."""
+
+
+class Conflict(DomainError):
+    """The thing is in a state that forbids this now: in use by another process, or holding data this
+    would clash with; `str(error)` says what to do first."""
 
 
 class StoreUnreachable(DomainError):

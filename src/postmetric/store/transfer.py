@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, Engine, func, insert, select, text
 
-from postmetric.errors import DomainError
+from postmetric.errors import Conflict
 from postmetric.store.clickhouse_events import ClickHouseEventStore
 from postmetric.store.columns import EVENT_COLUMNS
 from postmetric.store.duckdb_events import DuckDBEventStore
@@ -38,7 +38,7 @@ _PAYMENT_BATCH = 10_000
 _EVENT_SELECT = ", ".join(f"epoch_us({name})" if logical == "timestamp" else name for name, logical in EVENT_COLUMNS)
 
 
-class TargetNotEmpty(DomainError):
+class TargetNotEmpty(Conflict):
     """The target already holds data: copying again would count it twice, or clash with it."""
 
 

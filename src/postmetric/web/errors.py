@@ -25,6 +25,7 @@ from starlette.responses import Response
 
 from postmetric.errors import (
     AlreadyExists,
+    Conflict,
     DomainError,
     Forbidden,
     Invalid,
@@ -43,6 +44,7 @@ STATUSES: Mapping[type[DomainError], int] = {
     Forbidden: 403,
     NotFound: 404,
     AlreadyExists: 409,
+    Conflict: 409,
     StoreUnreachable: 503,
 }
 
