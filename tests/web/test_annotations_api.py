@@ -9,11 +9,13 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 import pytest
+from sqlalchemy import select
 
 from postmetric.accounts.keys import create_account_token
 from postmetric.accounts.users import create_user
 from postmetric.sites.members import accept_invitation, invite
 from postmetric.sites.service import get_site
+from postmetric.store.metadata import Annotation
 
 from stats_api_support import bearer, create_tenant
 
@@ -161,3 +163,15 @@ def test_the_dashboard_session_needs_its_csrf_header_to_write_a_note(client, sit
     response = client.post(path(site), json=LAUNCH, headers={"X-CSRF-Token": csrf})
     assert response.status_code == 201, response.text
     assert [note["text"] for note in client.get(path(site)).json()["annotations"]] == [LAUNCH["text"]]
+
+
+def test_deleting_the_site_deletes_its_annotations(client, site, tenant, settings):
+    other = create_tenant(settings, email="bob@example.net", domain="kept.example.net")
+    other_site = type(site)(other.site_id, other.public_id, other.key)
+    post(client, site, tenant.token, LAUNCH)
+    kept = post(client, other_site, other.token, LAUNCH).json()
+    response = client.delete(f"/api/v1/sites/{tenant.public_id}", headers=bearer(tenant.token))
+    assert response.status_code == 204, response.text
+    with client.app.state.services.metadata() as session:
+        rows = session.execute(select(Annotation.site_id, Annotation.id)).all()
+    assert rows == [(other.site_id, kept["id"])]
