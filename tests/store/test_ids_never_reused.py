@@ -7,7 +7,7 @@ from alembic import command
 from sqlalchemy import JSON, Integer, delete, func, insert, inspect, select, text
 
 from postmetric.store.database import alembic_config, create_engine, migrate
-from postmetric.store.metadata import Base, Site, SiteDeletion
+from postmetric.store.metadata import Base, Site, SiteDeletion, UTCDateTime
 
 from postmetric.accounts.users import create_user
 from postmetric.sites.service import create_site, delete_site
@@ -62,7 +62,7 @@ def minimal_row(table, parents: dict[str, int], n: int) -> dict:
             continue
         if column.foreign_keys:
             row[column.name] = parents[next(iter(column.foreign_keys)).column.table.name]
-        elif column.name.endswith("_at"):
+        elif column.name.endswith("_at") or isinstance(column.type, UTCDateTime):  # also an annotation's time
             row[column.name] = func.now()
         elif isinstance(column.type, JSON):
             row[column.name] = []
@@ -128,7 +128,7 @@ def test_upgrading_keeps_every_row_and_reference_and_then_never_reuses_an_id(met
         retention = dict(connection.execute(text("SELECT id, retention_days FROM sites")).all())
     assert retention == {1: 90, 2: None, 3: None}  # past the new bound of ten years: kept forever, as it nearly was
     assert {name: rows for name, rows in after.items() if name != "sites"} == {
-        name: rows for name, rows in before.items() if name != "sites"} | {"site_deletions": [], "erasures": []}
+        name: rows for name, rows in before.items() if name != "sites"} | {"site_deletions": [], "erasures": [], "annotations": []}
     assert [row for row in after["sites"] if row[0] != 3] == [row for row in before["sites"] if row[0] != 3]
     with engine.begin() as connection:
         connection.execute(text("DELETE FROM sites WHERE id = 3"))  # the last site: its children go with it

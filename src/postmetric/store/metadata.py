@@ -263,6 +263,25 @@ class Funnel(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utc_now, onupdate=utc_now)
 
 
+class Annotation(Base):
+    """A dated note on a site's chart (issue 17): written by hand (`note`), or synced from a
+    post on X (`x`) or a GitHub commit (`github`)."""
+
+    __tablename__ = "annotations"
+    __table_args__ = NEVER_REUSED_IDS
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"), index=True)
+    time: Mapped[datetime]
+    text: Mapped[str] = mapped_column(String(500))
+    url: Mapped[str | None] = mapped_column(String(2048))
+    kind: Mapped[str] = mapped_column(String(16))  # "note" | "x" | "github"
+    # The user who wrote it; a deleted user's notes stay, unsigned. Synced ones have none.
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+    updated_at: Mapped[datetime] = mapped_column(default=utc_now, onupdate=utc_now)
+
+
 class SiteDeletion(Base):
     """A deleted site's id: whatever of it the event store still receives (a node's unloaded journal,
     an event in flight) is purged again (sites/purge.py). No foreign key: the site row is gone."""
