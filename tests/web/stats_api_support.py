@@ -1,4 +1,4 @@
-"""Helpers for the stats API tests: tenants with keys and tokens, events sent over HTTP, SSE frames.
+"""Helpers for the API tests: tenants with keys and tokens, members of a site, events sent over HTTP, SSE frames.
 
 Also the fixtures those tests share, imported by name into a test module (which then overrides the
 conftest's): `clock` frozen at `NOW`, and `owner`, the `site` fixture's owner as a tenant."""
@@ -17,6 +17,7 @@ from starlette.testclient import TestClient
 from postmetric.accounts.keys import create_account_token, create_site_key, revoke_account_token, revoke_site_key
 from postmetric.accounts.users import create_user
 from postmetric.config import Settings
+from postmetric.sites.members import accept_invitation, invite
 from postmetric.sites.service import create_site, get_site
 from postmetric.store.database import create_engine, session_factory
 from postmetric.store.metadata import User
@@ -78,6 +79,19 @@ def clock() -> Clock:
 def owner(settings, site) -> Tenant:
     """The `site` fixture's owner and site (example.com), with keys and tokens."""
     return create_tenant(settings, email="owner@example.com", domain="example.com")
+
+
+def member_token(client: TestClient, site, email: str, role: str, *, now: datetime | None = None) -> str:
+    """An account token of a new user who joined the site with `role` by accepting an invitation."""
+    now = now or datetime.now(timezone.utc)
+    with client.app.state.services.metadata() as session:
+        user = create_user(session, email=email, password="correct horse battery")
+        _, token = invite(session, get_site(session, site.public_id), email=email, role=role, acting_role="owner",
+                          now=now)
+        accept_invitation(session, token=token, user=user, now=now)
+        _, raw = create_account_token(session, user=user, name="api")
+        session.commit()
+    return raw
 
 
 def bearer(key: str) -> dict[str, str]:

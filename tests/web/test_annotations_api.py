@@ -6,18 +6,12 @@ mistake is a 400 naming its field.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
-
 import pytest
 from sqlalchemy import select
 
-from postmetric.accounts.keys import create_account_token
-from postmetric.accounts.users import create_user
-from postmetric.sites.members import accept_invitation, invite
-from postmetric.sites.service import get_site
 from postmetric.store.metadata import Annotation
 
-from stats_api_support import bearer, create_tenant
+from stats_api_support import bearer, create_tenant, member_token
 
 LAUNCH = {"time": "2026-12-01T10:30:00+01:00", "text": "Launched on Product Hunt",
           "url": "https://www.producthunt.com/posts/postmetric"}
@@ -27,18 +21,6 @@ LAUNCH = {"time": "2026-12-01T10:30:00+01:00", "text": "Launched on Product Hunt
 def tenant(client, settings, site):
     return create_tenant(settings, email="owner@example.com", domain="example.com")
 
-
-def member_token(client, site, email: str, role: str) -> str:
-    """An account token of a new user who joined the site with `role` by accepting an invitation."""
-    now = datetime.now(timezone.utc)
-    with client.app.state.services.metadata() as session:
-        user = create_user(session, email=email, password="correct horse battery")
-        _, token = invite(session, get_site(session, site.public_id), email=email, role=role, acting_role="owner",
-                          now=now)
-        accept_invitation(session, token=token, user=user, now=now)
-        _, raw = create_account_token(session, user=user, name="api")
-        session.commit()
-    return raw
 
 
 def path(site, annotation_id: object | None = None) -> str:

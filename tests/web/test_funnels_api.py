@@ -11,15 +11,12 @@ from datetime import datetime, timezone
 
 import pytest
 
-from postmetric.accounts.keys import create_account_token
-from postmetric.accounts.users import create_user
-from postmetric.sites.members import accept_invitation, invite
-from postmetric.sites.service import get_site
 from stats_api_support import (  # noqa: F401 - clock, owner: fixtures
     NOW,
     bearer,
     clock,
     create_tenant,
+    member_token,
     owner,
     pageview,
     send,
@@ -46,17 +43,6 @@ def results(client, funnel_id, token, **params):
 def at(text: str) -> datetime:
     return datetime.fromisoformat(text).replace(tzinfo=timezone.utc)
 
-
-def member_token(client, site, email: str, role: str) -> str:
-    """An account token of a new user who joined the site with `role` by accepting an invitation."""
-    with client.app.state.services.metadata() as session:
-        user = create_user(session, email=email, password="correct horse battery")
-        _, token = invite(session, get_site(session, site.public_id), email=email, role=role, acting_role="owner",
-                          now=NOW)
-        accept_invitation(session, token=token, user=user, now=NOW)
-        _, raw = create_account_token(session, user=user, name="api")
-        session.commit()
-    return raw
 
 
 def test_funnels_are_created_listed_read_replaced_and_deleted(client, site, owner):
@@ -129,8 +115,8 @@ def test_a_bad_definition_is_a_400_naming_the_field(client, site, owner, body, e
 
 def test_a_viewer_reads_funnels_and_results_but_cannot_change_them(client, site, owner):
     funnel = create(client, site, owner.token)
-    viewer = member_token(client, site, "vic@example.com", "viewer")
-    admin = member_token(client, site, "adam@example.com", "admin")
+    viewer = member_token(client, site, "vic@example.com", "viewer", now=NOW)
+    admin = member_token(client, site, "adam@example.com", "admin", now=NOW)
     assert client.get(funnels_path(site), headers=bearer(viewer)).json() == {"funnels": [funnel]}
     assert results(client, funnel["id"], viewer).status_code == 200
     response = client.post(funnels_path(site), json=SIGNUP_FUNNEL, headers=bearer(viewer))

@@ -5,16 +5,9 @@ Members read, owners and admins change; names and patterns are checked on the wa
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
-
 import pytest
 
-from postmetric.accounts.keys import create_account_token
-from postmetric.accounts.users import create_user
-from postmetric.sites.members import accept_invitation, invite
-from postmetric.sites.service import get_site
-
-from stats_api_support import NOW, bearer, clock, create_tenant, pageview, send  # noqa: F401 - clock: a fixture
+from stats_api_support import NOW, bearer, clock, create_tenant, member_token, pageview, send  # noqa: F401 - clock: a fixture
 
 GOALS_PANEL_QUERY = {"dimensions": ["event:goal"], "metrics": ["visitors", "conversions", "conversion_rate", "revenue"]}
 
@@ -23,18 +16,6 @@ GOALS_PANEL_QUERY = {"dimensions": ["event:goal"], "metrics": ["visitors", "conv
 def tenant(client, settings, site):
     return create_tenant(settings, email="owner@example.com", domain="example.com")
 
-
-def member_token(client, site, email: str, role: str) -> str:
-    """An account token of a new user who joined the site with `role` by accepting an invitation."""
-    now = datetime.now(timezone.utc)
-    with client.app.state.services.metadata() as session:
-        user = create_user(session, email=email, password="correct horse battery")
-        _, token = invite(session, get_site(session, site.public_id), email=email, role=role, acting_role="owner",
-                          now=now)
-        accept_invitation(session, token=token, user=user, now=now)
-        _, raw = create_account_token(session, user=user, name="api")
-        session.commit()
-    return raw
 
 
 def goals_path(site) -> str:

@@ -12,14 +12,11 @@ from datetime import datetime, timezone
 import orjson
 import pytest
 
-from postmetric.accounts.keys import create_account_token
-from postmetric.accounts.users import create_user
-from postmetric.sites.members import accept_invitation, invite
 from postmetric.revenue.providers.settings import webhook_secret
 from postmetric.sites.service import delete_site, get_site
 from postmetric.store.metadata import RevenueProvider
 
-from stats_api_support import bearer, create_tenant
+from stats_api_support import bearer, create_tenant, member_token
 
 SECRET = "whsec_5d1Xq0kZr3TnV8yQ2m4PaB7cLw9EsJ6h"
 PROVIDERS = ["stripe", "lemonsqueezy", "polar", "paddle"]
@@ -29,18 +26,6 @@ PROVIDERS = ["stripe", "lemonsqueezy", "polar", "paddle"]
 def tenant(client, settings, site):
     return create_tenant(settings, email="owner@example.com", domain="example.com")
 
-
-def member_token(client, site, email: str, role: str) -> str:
-    """An account token of a new user who joined the site with `role` by accepting an invitation."""
-    now = datetime.now(timezone.utc)
-    with client.app.state.services.metadata() as session:
-        user = create_user(session, email=email, password="correct horse battery")
-        _, token = invite(session, get_site(session, site.public_id), email=email, role=role, acting_role="owner",
-                          now=now)
-        accept_invitation(session, token=token, user=user, now=now)
-        _, raw = create_account_token(session, user=user, name="api")
-        session.commit()
-    return raw
 
 
 def get(client, site, token):
