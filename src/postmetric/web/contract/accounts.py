@@ -71,13 +71,19 @@ class PasswordResetConfirmBody(msgspec.Struct):
     password: str
 
 
-class AccountToken(Shape):
+class Credential(Shape):
+    """What is shown of an account token or a site key: never the secret, only its prefix."""
+
     id: int
     name: str
     prefix: str
     created_at: str
     last_used_at: str | None
     revoked_at: str | None
+
+
+class AccountToken(Credential):
+    pass
 
 
 class NewAccountToken(AccountToken):
@@ -188,13 +194,8 @@ class RoleBody(msgspec.Struct):
     role: Role
 
 
-class SiteKey(Shape):
-    id: int
-    name: str
-    prefix: str
-    created_at: str
-    last_used_at: str | None
-    revoked_at: str | None
+class SiteKey(Credential):
+    pass
 
 
 class NewSiteKey(SiteKey):
