@@ -26,13 +26,19 @@ import hashlib
 import hmac
 import json
 import secrets
+import warnings
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
+from authlib.deprecate import AuthlibDeprecationWarning
 from authlib.integrations.base_client import OAuthError
-from authlib.integrations.httpx_client import AssertionClient, OAuth2Client
+
+with warnings.catch_warnings():
+    # authlib prefers the httpx2 fork and warns, at import, that it runs on httpx (what we pin) instead.
+    warnings.simplefilter("ignore", AuthlibDeprecationWarning)
+    from authlib.integrations.httpx_client import AssertionClient, OAuth2Client
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
 from postmetric.config import Settings
