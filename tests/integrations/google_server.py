@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import parse_qsl, quote, urlencode
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -172,7 +172,7 @@ class GoogleServer:
         recorded = RecordedRequest(request.method, request.url.path, dict(request.query_params))
         body = await request.body()
         if request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
-            recorded.form = dict((await request.form()).items())
+            recorded.form = dict(parse_qsl(body.decode()))
         elif body:
             recorded.json = json.loads(body)
         self.requests.append(recorded)

@@ -39,7 +39,9 @@ with warnings.catch_warnings():
     # authlib prefers the httpx2 fork and warns, at import, that it runs on httpx (what we pin) instead.
     warnings.simplefilter("ignore", AuthlibDeprecationWarning)
     from authlib.integrations.httpx_client import AssertionClient, OAuth2Client
+from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
+from joserfc.jwk import RSAKey
 
 from postmetric.config import Settings
 from postmetric.errors import ValidationError
@@ -153,15 +155,17 @@ def parse_service_account_key(raw: Any) -> dict:
     if "@" not in key["client_email"]:
         raise ValidationError(field, '"client_email" is not an email address')
     try:
-        load_pem_private_key(key["private_key"].encode(), password=None)
+        private_key = load_pem_private_key(key["private_key"].encode(), password=None)
     except (ValueError, TypeError):
         raise ValidationError(field, '"private_key" is not a PEM private key') from None
+    if not isinstance(private_key, rsa.RSAPrivateKey):
+        raise ValidationError(field, '"private_key" is not an RSA key (Google signs service accounts with RS256)')
     return key
 
 
 def _service_account_token(settings: Settings, key: dict, *, now: datetime, timeout: httpx.Timeout | float) -> dict:
     with AssertionClient(settings.google_token_url, issuer=key["client_email"], subject=None,
-                         audience=settings.google_token_url, claims={"scope": SCOPE}, key=key["private_key"],
+                         audience=settings.google_token_url, claims={"scope": SCOPE}, key=RSAKey.import_key(key["private_key"]),
                          header={"alg": "RS256", "kid": key["private_key_id"]},
                          issued_at=int(now.timestamp()), timeout=timeout) as client:
         return _token_call(client.refresh_token, now=now,
