@@ -195,6 +195,8 @@ def test_authorize_needs_a_configured_client_and_a_manager(tmp_path, derived_dat
                               follow_redirects=False)
         assert response.status_code == 409
         assert "POSTMETRIC_GOOGLE_CLIENT_ID" in response.json()["error"]
+        setup = client.get(f"/api/v1/sites/{site['id']}/integrations/search_console/oauth").json()
+        assert setup == {"configured": False, "redirect_uri": "http://127.0.0.1:8000/integrations/google/callback"}
 
 
 # -- Properties -----------------------------------------------------------------------------------------

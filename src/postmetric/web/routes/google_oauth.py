@@ -11,6 +11,10 @@ forged or expired state, one started by another user (or without that user's das
 a user no longer managing the site, or a refusal at Google answers a plain 400 page and changes
 nothing.
 
+`GET /api/v1/sites/{id}/integrations/search_console/oauth` (owners and admins) → `{"configured": bool,
+"redirect_uri"}`: whether "Connect with Google" is offered, and the redirect URI the OAuth client
+must list.
+
 `GET /api/v1/sites/{id}/integrations/search_console/properties` (owners and admins) →
 `{"properties": [{"site_url", "permission_level"}]}`: what the stored authorization may read, for
 the admin to choose (the choice is saved with `PUT …/integrations/search_console {"property"}`).
@@ -65,6 +69,16 @@ async def authorize(request: Request, caller: Caller) -> Response:
     url = google_oauth.authorization_url(services.settings, state=state,
                                          verifier=google_oauth.code_verifier(key, state))
     return RedirectResponse(url, 302)
+
+
+@api_endpoint
+async def oauth_setup(request: Request, caller: Caller) -> Response:
+    """`GET /api/v1/sites/{id}/integrations/search_console/oauth` → `{"configured", "redirect_uri"}`."""
+    visible = await require_account_site(request, caller)
+    require_role(visible.role, MANAGERS, "connect integrations")
+    settings = services_of(request).settings
+    return json_response({"configured": google_oauth.oauth_configured(settings),
+                          "redirect_uri": google_oauth.redirect_uri(settings)})
 
 
 def _refused(message: str, status: int = 400) -> HTMLResponse:
@@ -161,6 +175,7 @@ def _store_rotated(session, integration_id: int, sealed_before: str, sealed: str
 
 routes = [
     Route("/api/v1/sites/{id}/integrations/search_console/authorize", authorize, methods=["GET"]),
+    Route("/api/v1/sites/{id}/integrations/search_console/oauth", oauth_setup, methods=["GET"]),
     Route("/api/v1/sites/{id}/integrations/search_console/properties", properties, methods=["GET"]),
     Route(google_oauth.CALLBACK_PATH, callback, methods=["GET"]),
 ]
