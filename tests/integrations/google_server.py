@@ -22,7 +22,7 @@ API errors are `{"error": {"code", "message", "errors": [...], "status"}}` (fixt
 Knobs: `add_service_account()` (a key whose public half the server knows), `revoke(refresh_token)`,
 `rotate_refresh_tokens`, `fail_next(path_part, status, fixture)` (the next matching request answers
 it), `rows[property]` (stored rows, see `daily_rows`), `forbidden` (properties answering 403).
-`requests` records what was asked. `now` is the test's clock for JWT times; nothing sleeps.
+`before_query` runs once as the next query arrives (to disconnect mid-sync). `requests` records what was asked. `now` is the test's clock for JWT times; nothing sleeps.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ import base64
 import hashlib
 import json
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
@@ -121,6 +122,7 @@ class GoogleServer:
         self._codes: dict[str, dict] = {}
         self._failures: list[tuple[str, int, dict]] = []
         self._deny_consent = False
+        self.before_query: Callable[[dict], None] | None = None  # runs (once) as a query arrives
         self.app = Starlette(routes=[
             Route("/o/oauth2/v2/auth", self.authorize, methods=["GET"]),
             Route("/token", self.token, methods=["POST"]),
@@ -308,6 +310,9 @@ class GoogleServer:
             error["error"]["message"] = error["error"]["errors"][0]["message"] = message
             return JSONResponse(error, 403)
         body = recorded.json or {}
+        if self.before_query is not None:
+            hook, self.before_query = self.before_query, None
+            hook(body)
         row_limit, start_row = body.get("rowLimit", 1000), body.get("startRow", 0)
         if not 1 <= row_limit <= MAX_ROW_LIMIT:
             return JSONResponse(fixture("error_400_row_limit.json"), 400)

@@ -19,6 +19,8 @@ from factories import Clock
 from postmetric.app import create_app
 from postmetric.config import Settings
 from postmetric.integrations import google_oauth
+from postmetric.integrations.connections import disconnect
+from postmetric.integrations.registry import PROVIDERS
 from postmetric.integrations.search_console import HISTORY_MONTHS, ROW_LIMIT, months_before
 from postmetric.secrets_box import is_sealed
 from postmetric.store.metadata import Integration
@@ -414,3 +416,16 @@ def test_disconnecting_with_delete_data_forgets_the_rows_and_the_token(app, goog
     assert response.status_code == 204
     assert app.stored_row() is None
     assert app.search_rows() == []
+
+
+def test_a_disconnect_during_the_sync_is_not_undone_by_it(app, google):
+    google.rows[PROPERTY] = daily_rows(TODAY - timedelta(days=3), TODAY)
+    connected_by_oauth(app, google)
+    site_id = app.stored_row().site_id
+    google.before_query = lambda body: disconnect(
+        app.services.metadata, app.services.events, site_id, PROVIDERS, "search_console", delete_data=True)
+    response = app.client.post(f"{app.base}/search_console/sync", headers={"X-CSRF-Token": app.csrf})
+    assert response.status_code == 200 and response.json()["connected"] is False
+    assert app.stored_row() is None
+    assert app.search_rows() == []
+    assert len(google.queries()) == 1  # the sync stopped at its next day

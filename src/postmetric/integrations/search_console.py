@@ -27,6 +27,7 @@ and malformed bodies → UpstreamFailed.
 
 from __future__ import annotations
 
+import calendar
 import json
 import re
 from collections.abc import Iterator
@@ -49,6 +50,7 @@ from postmetric.integrations.sync import (
     Connection,
     RateLimited,
     SourceNotFound,
+    SyncAbandoned,
     SyncResult,
     SyncRun,
     TokenRejected,
@@ -132,6 +134,7 @@ class SearchConsoleProvider:
         day = start
         while day <= today:
             rows = list(api.day_rows(chosen, day))
+            _still_claimed(run)
             total += run.events.replace_search_rows(run.site_id, day, day, rows)
             day += timedelta(days=1)
         days = (today - start).days + 1
@@ -141,6 +144,15 @@ class SearchConsoleProvider:
 
     def delete_data(self, Session: sessionmaker, events: EventStore, site_id: int) -> None:
         events.delete_search_rows(site_id)
+
+
+def _still_claimed(run: SyncRun) -> None:
+    """SyncAbandoned once the integration is disconnected or taken over: a disconnect that deleted the
+    rows must not see them written again by a sync that was already running."""
+    with run.Session() as session:
+        holder = session.scalar(select(Integration.claimed_by).where(Integration.id == run.integration_id))
+    if holder != run.holder:
+        raise SyncAbandoned(f"integration {run.integration_id} was disconnected during its sync")
 
 
 def connect_with_google(session: Session, site: Site, refresh_token: str, *, box: SecretBox, now: datetime
@@ -167,15 +179,9 @@ def connect_with_google(session: Session, site: Site, refresh_token: str, *, box
 
 
 def months_before(day: date, months: int) -> date:
-    month_index = day.year * 12 + day.month - 1 - months
-    year, month = divmod(month_index, 12)
-    month += 1
-    for candidate in (day.day, 30, 29, 28):  # the same day of the month, or that month's last
-        try:
-            return date(year, month, min(day.day, candidate))
-        except ValueError:
-            continue
-    raise AssertionError("unreachable")
+    """The same day of the month `months` earlier, or that month's last day when it is shorter."""
+    year, month = divmod(day.year * 12 + day.month - 1 - months, 12)
+    return date(year, month + 1, min(day.day, calendar.monthrange(year, month + 1)[1]))
 
 
 @dataclass(frozen=True)
