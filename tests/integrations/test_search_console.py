@@ -179,6 +179,34 @@ def test_another_users_state_changes_nothing(app, google, settings):
     assert app.stored_row() is None
 
 
+def test_a_replayed_callback_changes_nothing(app, google):
+    to_google = app.client.get(f"{app.base}/search_console/authorize", follow_redirects=False)
+    back = urlsplit(httpx.get(to_google.headers["location"], follow_redirects=False).headers["location"])
+    assert app.client.get(f"{back.path}?{back.query}", follow_redirects=False).status_code == 303
+    sealed = app.stored_row().token
+    again = app.client.get(f"{back.path}?{back.query}", follow_redirects=False)
+    assert again.status_code == 400 and "refused the authorization code" in again.text
+    assert app.stored_row().token == sealed
+
+
+def test_viewers_cannot_connect_or_list_properties(app, google):
+    assert app.connect_with_google(google).status_code == 303
+    invited = app.client.post(f"/api/v1/sites/{app.site['id']}/members",
+                              json={"email": "viewer@example.com", "role": "viewer"}, headers={"X-CSRF-Token": app.csrf})
+    assert invited.status_code in (200, 201), invited.text
+    token = invited.json()["url"].rsplit("/invitations/", 1)[1]
+    viewer = TestClient(app.client.app, base_url="https://analytics.example.org")
+    csrf = signed_up(viewer, "viewer@example.com")
+    assert viewer.post(f"/api/v1/invitations/{token}/accept", headers={"X-CSRF-Token": csrf}).status_code == 200
+    for path in ("authorize", "properties", "oauth"):
+        response = viewer.get(f"{app.base}/search_console/{path}", follow_redirects=False)
+        assert response.status_code == 403, path
+    # A state the owner started does not let the viewer finish it either.
+    to_google = app.client.get(f"{app.base}/search_console/authorize", follow_redirects=False)
+    back = urlsplit(httpx.get(to_google.headers["location"], follow_redirects=False).headers["location"])
+    assert viewer.get(f"{back.path}?{back.query}", follow_redirects=False).status_code == 400
+
+
 def test_a_refusal_at_google_changes_nothing(app, google):
     google.deny_next_consent()
     response = app.connect_with_google(google)
