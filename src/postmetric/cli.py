@@ -321,7 +321,7 @@ def _demo(settings: Settings, args: argparse.Namespace) -> int:
     # For a person (`make run` shows it before the server starts), not JSON like the others.
     made = demo.generated
     print(f"Demo site {demo.domain} ({demo.site_public_id}): {made.events:,} events, {made.visitors:,} visitors, "
-          f"{made.visits:,} visits over the last {args.days} days")
+          f"{made.visits:,} visits over the last {args.days} days; {demo.annotations} commits and posts on the chart")
     print(f"  dashboard: {settings.base_url}")
     print(f"  email:     {demo.email}")
     print(f"  password:  {demo.password}" if demo.password

@@ -40,6 +40,7 @@ from postmetric.accounts.users import create_user, get_user_by_email
 from postmetric.errors import Conflict, ValidationError
 from postmetric.ingest.acquisition import classify
 from postmetric.ingest.pipeline import CLICK_ID_PARAMS
+from postmetric.integrations.demo import install_demo_integrations
 from postmetric.sites.funnels import create_funnel, list_funnels
 from postmetric.sites.goals import create_goal, list_goals
 from postmetric.sites.service import Rng, create_site, get_site
@@ -591,6 +592,7 @@ class DemoSetup:
     site_public_id: str
     domain: str
     generated: Generated
+    annotations: int  # commits, releases and posts on the chart (integrations/demo.py)
 
 
 def set_up_demo(
@@ -623,8 +625,9 @@ def set_up_demo(
     _define_goals_and_funnels(session, site)
     generated = generate(events_path, sites=[DemoSite(site.id, site.domain, currency=site.currency)], events=events, now=now, days=days,
                          seed=seed, progress=progress)[site.id]
+    annotations = install_demo_integrations(session, site, now=now, days=days, seed=seed)
     return DemoSetup(email=user.email, password=password, site_public_id=site.public_id, domain=site.domain,
-                     generated=generated)
+                     generated=generated, annotations=annotations)
 
 
 # What the Goals panel and the funnel view show on a fresh demo; a refresh keeps the user's own.
