@@ -15,7 +15,7 @@ from postmetric.cli import main
 from postmetric.store.clickhouse_events import connect
 from postmetric.store.clickhouse_schema import cluster_statements, distributed_cluster
 
-TABLES = ("events", "journal_checkpoint", "payments", "identities", "sessions")
+TABLES = ("events", "journal_checkpoint", "payments", "identities", "search_console", "sessions")
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ from postmetric.ingest.rows import event_row
 from postmetric.revenue.ledger import merged_delivery
 from postmetric.store.events import encode_rows
 from postmetric.store.payments import Payment
+from postmetric.store.search import SearchRow
 
 DELETED, KEPT = 7, 8
 T0 = 1_780_000_000.0
@@ -68,13 +69,18 @@ def store(request, tmp_path):
     store.load(encode_rows(event_row(e) for e in [*events_of(DELETED), *events_of(KEPT)]))
     store.record_payments([payment_of(DELETED, "ch_1"), payment_of(DELETED, "ch_2"), payment_of(KEPT, "ch_1")],
                           merge=merged_delivery)
+    for site_id in (DELETED, KEPT):
+        day = datetime.fromtimestamp(T0, UTC).date()
+        store.replace_search_rows(site_id, day, day, [SearchRow(
+            day=day, query="analytics", page=f"https://example.com/s{site_id}", path=f"/s{site_id}", country="FR",
+            device="mobile", clicks=1, impressions=10, position=4.0)])
     yield store
     store.close()
 
 
 def test_every_table_holding_the_site_forgets_it_and_only_it(store):
     before = rows_by_site(store)
-    assert {"events", "sessions", "identities", "payments"} <= set(before)
+    assert {"events", "sessions", "identities", "payments", "search_console"} <= set(before)
     assert all(counts.get(DELETED) for counts in before.values())  # the site is in every table to begin with
 
     assert store.delete_sites([DELETED, 99]) == {DELETED: 4}

@@ -50,6 +50,7 @@ from postmetric.store.clickhouse_schema import (
     PAYMENT_STORED_TYPES,
     PAYMENTS,
     SCHEMA_MIGRATIONS,
+    SEARCH_CONSOLE,
     cluster_statements,
     distributed_cluster,
     sessions_table,
@@ -58,6 +59,7 @@ from postmetric.store.columns import COLUMN_NAMES
 from postmetric.store.dialects import DIALECTS
 from postmetric.store.journal import Position
 from postmetric.store.payments import PAYMENT_COLUMN_NAMES, Payment
+from postmetric.store.search import SEARCH_COLUMN_NAMES, SearchRow
 from postmetric.store.sessions import session_rows
 from postmetric.store.sql_events import EXPORT_COLUMNS, EXPORT_ORDER, SQLEventStore, stored_from_csv
 
@@ -76,7 +78,9 @@ _ALIAS_SETTINGS = {"prefer_column_name_to_alias": 1}
 
 _INSERT_PAYMENT = (f"INSERT INTO payments ({', '.join(PAYMENT_STORED)}) SELECT "
                    + ", ".join(f"{{{name}:{PAYMENT_STORED_TYPES[name]}}}" for name in PAYMENT_STORED))
-_TABLES = {table.name: table for table in (EVENTS, JOURNAL_CHECKPOINT, PAYMENTS, IDENTITIES, SCHEMA_MIGRATIONS)}
+_TABLES = {table.name: table for table in (EVENTS, JOURNAL_CHECKPOINT, PAYMENTS, IDENTITIES, SEARCH_CONSOLE,
+                                           SCHEMA_MIGRATIONS)}
+_SEARCH_BATCH = 50_000
 
 
 def connect(url: str, *, journal_id: str = "") -> ClickHouseEventStore:
@@ -246,6 +250,12 @@ class ClickHouseEventStore(SQLEventStore):
                          " AND version < {version:UInt64}",
                          {"site_id": site_id, "provider": row["provider"], "transaction": row["transaction_id"],
                           "kind": row["kind"], "version": row["version"]})
+
+    def _insert_search_rows(self, site_id: int, rows: Sequence[SearchRow]) -> None:
+        for start in range(0, len(rows), _SEARCH_BATCH):
+            data = b"\n".join(orjson.dumps(dict(zip(SEARCH_COLUMN_NAMES, row.values(site_id))))
+                               for row in rows[start:start + _SEARCH_BATCH])
+            self._client.raw_insert("search_console", None, data, settings=self._write_settings, fmt="JSONEachRow")
 
     def create_table(self, name: str) -> None:
         if name == "sessions":

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from postmetric.store.columns import EVENT_COLUMNS
 from postmetric.store.payments import PAYMENT_COLUMNS
+from postmetric.store.search import SEARCH_COLUMNS
 
 _EVENT_TYPES = {
     "uint32": "UInt32",
@@ -96,6 +97,12 @@ PAYMENTS = Table("payments", tuple(PAYMENT_STORED_TYPES.items()), "ReplacingMerg
 IDENTITIES = Table("identities", (("site_id", "UInt32"), ("visitor_id", "UUID"),
                                   ("timestamp", "DateTime64(6, 'UTC')"), ("person", "String")),
                    "MergeTree", "(site_id, visitor_id)", "cityHash64(visitor_id)")
+# Search Console rows (store/search.py): whole days of a site are deleted and inserted again.
+_SEARCH_TYPES = {"uint32": "UInt32", "date": "Date", "string": "String", "uint64": "UInt64", "float64": "Float64"}
+SEARCH_CONSOLE = Table("search_console",
+                       tuple((name, "LowCardinality(String)" if name in ("country", "device") else _SEARCH_TYPES[logical])
+                             for name, logical in SEARCH_COLUMNS),
+                       "MergeTree", "(site_id, day, query)", "cityHash64(site_id, day)")
 
 # The event-store migrations applied (store/event_migrations.py).
 SCHEMA_MIGRATIONS = Table("schema_migrations", (("version", "UInt64"), ("description", "String"),
@@ -114,7 +121,7 @@ def cluster_statements(cluster: str, session_columns: tuple[tuple[str, str], ...
     """Every statement `postmetric store init --cluster` runs, in order."""
     if not _NAME.match(cluster):
         raise ValueError(f"cluster name {cluster!r}: letters, digits and underscores only")
-    tables = (EVENTS, JOURNAL_CHECKPOINT, PAYMENTS, IDENTITIES, sessions_table(session_columns))
+    tables = (EVENTS, JOURNAL_CHECKPOINT, PAYMENTS, IDENTITIES, SEARCH_CONSOLE, sessions_table(session_columns))
     return [statement for table in tables for statement in table.cluster(cluster)]
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Protocol
 
 # Parameter kinds the compiler uses, in each dialect's type names.
-ParamKind = str  # "int" | "ints" | "string" | "strings" | "timestamp" | "uuid" | "uuids"
+ParamKind = str  # "int" | "ints" | "string" | "strings" | "timestamp" | "date" | "uuid" | "uuids"
 
 
 class Dialect(Protocol):
@@ -101,8 +101,8 @@ class DuckDB:
     sessions_table = "sessions"
     payments_table = "payments"
     prefilters_joins = True
-    _TYPES = {"int": "BIGINT", "ints": "BIGINT[]", "string": "VARCHAR", "strings": "VARCHAR[]", "uuid": "UUID",
-              "uuids": "UUID[]"}
+    _TYPES = {"int": "BIGINT", "ints": "BIGINT[]", "string": "VARCHAR", "strings": "VARCHAR[]", "date": "DATE",
+              "uuid": "UUID", "uuids": "UUID[]"}
 
     def param(self, name: str, kind: ParamKind) -> str:
         if kind == "timestamp":
@@ -184,7 +184,7 @@ class ClickHouse:
     # CTEs are inlined: an IN over one that joins other CTEs was measured re-running it, 40 s at 1 M events.
     prefilters_joins = False
     _TYPES = {"int": "Int64", "ints": "Array(Int64)", "string": "String", "strings": "Array(String)",
-              "timestamp": "Int64", "uuid": "UUID", "uuids": "Array(UUID)"}
+              "timestamp": "Int64", "date": "Date", "uuid": "UUID", "uuids": "Array(UUID)"}
     _TRUNCATE = {
         "minute": "toStartOfMinute({})",
         "hour": "toStartOfHour({})",

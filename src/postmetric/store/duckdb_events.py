@@ -28,6 +28,7 @@ from postmetric.store.dialects import DIALECTS
 from postmetric.store.identities import identity_rows
 from postmetric.store.journal import Position
 from postmetric.store.payments import PAYMENT_COLUMN_NAMES, PAYMENT_COLUMNS, PAYMENT_KEY_COLUMNS, Payment
+from postmetric.store.search import SEARCH_COLUMNS, SearchRow
 from postmetric.store.sessions import merged_session, session_rows
 from postmetric.store.sql_events import EXPORT_COLUMNS, EXPORT_ORDER, SQLEventStore, stored_from_csv
 
@@ -46,6 +47,7 @@ _CSV_TYPES = {"timestamp": "BIGINT", "uuid": "UUID", "uint32": "UINTEGER", "uint
 # (a key with an expression cannot be a PRIMARY KEY).
 _PAYMENT_TYPES = {"uint32": "UINTEGER NOT NULL", "string": "VARCHAR NOT NULL", "int64": "BIGINT NOT NULL",
                   "int64?": "BIGINT", "timestamp": "TIMESTAMP NOT NULL", "string?": "VARCHAR", "uuid?": "UUID"}
+_SEARCH_TYPES = {"uint32": "UINTEGER", "date": "DATE", "string": "VARCHAR", "uint64": "UBIGINT", "float64": "DOUBLE"}
 _DUCKDB = DIALECTS["duckdb"]
 _TABLES = {
     "events": "CREATE TABLE IF NOT EXISTS events (\n    "
@@ -58,6 +60,9 @@ _TABLES = {
     "sessions": "CREATE TABLE IF NOT EXISTS sessions AS " + session_rows(_DUCKDB, "false"),
     "identities": "CREATE TABLE IF NOT EXISTS identities (site_id UINTEGER NOT NULL, visitor_id UUID NOT NULL,"
                   " timestamp TIMESTAMP NOT NULL, person VARCHAR NOT NULL)",
+    "search_console": "CREATE TABLE IF NOT EXISTS search_console (\n    "
+                      + ",\n    ".join(f"{name} {_SEARCH_TYPES[logical]} NOT NULL" for name, logical in SEARCH_COLUMNS)
+                      + "\n)",
     "schema_migrations": "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT NOT NULL,"
                          " description VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL)",
 }
@@ -83,6 +88,10 @@ _UPDATE_PAYMENT = (
     + ", ".join(f"{name} = ?" for name in PAYMENT_COLUMN_NAMES if name not in PAYMENT_KEY_COLUMNS)
     + " WHERE " + " AND ".join(f"{name} = ?" for name in PAYMENT_KEY_COLUMNS)
 )
+# Search Console rows go in as one list per column, zipped by unnest: thousands of rows per statement.
+_INSERT_SEARCH = ("INSERT INTO search_console SELECT $site_id::UINTEGER, "
+                  + ", ".join(f"unnest(${name}::{_SEARCH_TYPES[logical]}[])" for name, logical in SEARCH_COLUMNS[1:]))
+_SEARCH_BATCH = 10_000
 
 
 def _stage_from_csv(path: Path) -> str:
@@ -170,6 +179,13 @@ class DuckDBEventStore(SQLEventStore):
 
     def _purge_replaced(self, site_id: int, payments: Sequence[Payment]) -> None:
         """Nothing: an UPDATE keeps no older values."""
+
+    def _insert_search_rows(self, site_id: int, rows: Sequence[SearchRow]) -> None:
+        names = [name for name, _ in SEARCH_COLUMNS[1:]]
+        for start in range(0, len(rows), _SEARCH_BATCH):
+            batch = rows[start:start + _SEARCH_BATCH]
+            self._execute(_INSERT_SEARCH, {"site_id": site_id} | {
+                name: [getattr(row, name) for row in batch] for name in names})
 
     def create_table(self, name: str) -> None:
         self._execute(_TABLES[name])

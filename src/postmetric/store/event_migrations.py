@@ -73,10 +73,16 @@ def _identities(store: SchemaTarget) -> None:
     store.execute("INSERT INTO identities " + identity_rows(DIALECTS[store.dialect], "events"))
 
 
+def _search_console(store: SchemaTarget) -> None:
+    store.create_table("search_console")
+
+
 MIGRATIONS = (
     Migration(1, "events, journal checkpoint and payments tables", _base_tables),
     Migration(2, "payments.checkout_id", _payment_checkout_id),
     Migration(3, "sessions table: one row per visit, built from the events", _sessions),
     Migration(4, "identities table: one row per naming identify, built from the events", _identities),
+    Migration(5, "search_console table: Google Search Console rows by day, query, page, country, device",
+              _search_console),
 )
 assert [m.version for m in MIGRATIONS] == list(range(1, len(MIGRATIONS) + 1)), "migrations are numbered 1, 2, 3…"

@@ -9,13 +9,14 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Protocol
 
 from postmetric.store.columns import CSV_NULL, EVENT_COLUMNS, ActiveSession
 from postmetric.store.journal import Position
 from postmetric.store.payments import Payment
+from postmetric.store.search import SearchRow
 
 Row = Sequence[Any]
 
@@ -139,14 +140,28 @@ class EventStore(Protocol):
         ...
 
     def delete_sites(self, site_ids: Sequence[int]) -> dict[int, int]:
-        """Site deletion: forget these sites' events, visits, identities and payments, all of them; site id →
-        events deleted, for the sites that had rows (a site with none costs no write). Rows still on their
-        way (journaled, not loaded) are the caller's (sites/purge.py)."""
+        """Site deletion: forget these sites' events, visits, identities, payments and Search Console rows,
+        all of them; site id → events deleted, for the sites that had rows (a site with none costs no write).
+        Rows still on their way (journaled, not loaded) are the caller's (sites/purge.py)."""
         ...
 
     def payments(self, site_id: int, *, provider: str | None = None, transaction_id: str | None = None,
                  visitor_id: str | None = None) -> list[Payment]:
         """The site's payments, oldest first."""
+        ...
+
+    def replace_search_rows(self, site_id: int, start: date, end: date, rows: Sequence[SearchRow]) -> int:
+        """Make `rows` the site's Search Console rows (store/search.py) of the days `start` to `end`, both
+        included: the stored rows of those days are deleted, `rows` inserted (atomically where the engine
+        has transactions); how many were inserted. A row outside the span is a ValueError."""
+        ...
+
+    def delete_search_rows(self, site_id: int) -> int:
+        """Forget every Search Console row of the site; how many went."""
+        ...
+
+    def search_span(self, site_id: int) -> tuple[date, date] | None:
+        """The first and last day the site has Search Console rows of; None if it has none."""
         ...
 
     def close(self) -> None: ...

@@ -1,5 +1,6 @@
 """The event store's algorithms, written once over the `Dialect`: loads, the visits and identities a
-load keeps current, the payments ledger, retention, site deletion, erasure, schema migrations.
+load keeps current, the payments ledger, Search Console rows, retention, site deletion, erasure,
+schema migrations.
 
 The engines (duckdb_events.py, clickhouse_events.py) subclass `SQLEventStore` and supply only
 primitives: running a statement, reading inside a write, the write lock (with a transaction where
@@ -17,7 +18,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from typing import Any
 
 from postmetric.store.columns import COLUMN_NAMES, CSV_NULL, EVENT_COLUMNS, VISIT_FIELDS, ActiveSession
@@ -27,6 +28,7 @@ from postmetric.store.events import LOADED_EVENT_COLUMNS, PaymentMerge, PropMatc
 from postmetric.store.identities import identity_rows
 from postmetric.store.journal import Position
 from postmetric.store.payments import ERASED_COLUMNS, ERASED_LINK, PAYMENT_COLUMN_NAMES, Payment, payment_from_row
+from postmetric.store.search import SearchRow
 from postmetric.store.sessions import SESSION_COLUMNS, session_rows
 
 # What a site's export holds (privacy/export.py), in a stable order.
@@ -34,7 +36,7 @@ EXPORT_COLUMNS = {"events": COLUMN_NAMES, "sessions": SESSION_COLUMNS, "payments
 EXPORT_ORDER = {"events": "timestamp, session_id", "sessions": "session_started_at, session_id",
                 "payments": "timestamp, transaction_id, kind"}
 # The tables holding a site's rows, and the column naming a row's visitor.
-_SITE_TABLES = ("events", "sessions", "identities", "payments")
+_SITE_TABLES = ("events", "sessions", "identities", "payments", "search_console")
 _VISITOR_COLUMNS = (("events", "visitor_id"), ("sessions", "span_visitor"), ("identities", "visitor_id"))
 
 
@@ -126,6 +128,10 @@ class SQLEventStore(ABC):
     @abstractmethod
     def _purge_replaced(self, site_id: int, payments: Sequence[Payment]) -> None:
         """Delete whatever older values of these payments the engine still keeps after a replace."""
+
+    @abstractmethod
+    def _insert_search_rows(self, site_id: int, rows: Sequence[SearchRow]) -> None:
+        """Insert Search Console rows of the site as they are."""
 
     @abstractmethod
     def create_table(self, name: str) -> None:
@@ -324,6 +330,48 @@ class SQLEventStore(ABC):
             self._delete("payments", self._payment_key(d), key)
         return True
 
+    # -- Search Console rows (store/search.py) --------------------------------------------------
+
+    def replace_search_rows(self, site_id: int, start: date, end: date, rows: Sequence[SearchRow]) -> int:
+        """Make `rows` the site's Search Console rows of the days `start` to `end` (both included):
+        the rows stored for those days go, `rows` come in; how many came in. Every row must lie in
+        that span (ValueError otherwise). One transaction on DuckDB; on ClickHouse, which has none,
+        the delete and the insert run one after the other under the write lock."""
+        if start > end:
+            raise ValueError(f"search rows: the span {start}..{end} ends before it starts")
+        outside = next((row.day for row in rows if not start <= row.day <= end), None)
+        if outside is not None:
+            raise ValueError(f"search rows: a row of {outside} lies outside the span {start}..{end}")
+        where, params = self._search_days(site_id, start, end)
+        with self._writing():
+            if self._query(f"SELECT count(*) AS n FROM search_console WHERE {where}", params)[0]["n"]:
+                self._delete("search_console", where, params)
+            if rows:
+                self._insert_search_rows(site_id, rows)
+        return len(rows)
+
+    def delete_search_rows(self, site_id: int) -> int:
+        """Forget every Search Console row of the site; how many went."""
+        d = self._d
+        where, params = f"site_id = {d.param('site', 'int')}", {"site": site_id}
+        with self._writing():
+            [row] = self._query(f"SELECT count(*) AS n FROM search_console WHERE {where}", params)
+            if row["n"]:
+                self._delete("search_console", where, params)
+        return row["n"]
+
+    def search_span(self, site_id: int) -> tuple[date, date] | None:
+        """The first and last day the site has Search Console rows of; None if it has none."""
+        d = self._d
+        [row] = self.fetch(f"SELECT count(*) AS n, min(day) AS first_day, max(day) AS last_day FROM search_console"
+                           f" WHERE site_id = {d.param('site', 'int')}", {"site": site_id})
+        return (row["first_day"], row["last_day"]) if row["n"] else None
+
+    def _search_days(self, site_id: int, start: date, end: date) -> tuple[str, dict[str, Any]]:
+        d = self._d
+        return (f"site_id = {d.param('site', 'int')} AND day >= {d.param('start', 'date')}"
+                f" AND day <= {d.param('end', 'date')}", {"site": site_id, "start": start, "end": end})
+
     # -- retention, site deletion, erasure --------------------------------------------------------
 
     def delete_before(self, site_id: int, cutoff: datetime) -> int:
@@ -346,10 +394,10 @@ class SQLEventStore(ABC):
         return row["n"]
 
     def delete_sites(self, site_ids: Sequence[int]) -> dict[int, int]:
-        """Site deletion: forget everything stored of these sites (events, visits, identities, payments);
-        site id → events deleted, for the sites that had rows. A table holding nothing of them is left
-        alone. Under the write lock, like the deletes: a purge running in a job thread at shutdown then
-        finishes before `close`."""
+        """Site deletion: forget everything stored of these sites (events, visits, identities, payments,
+        Search Console rows); site id → events deleted, for the sites that had rows. A table holding
+        nothing of them is left alone. Under the write lock, like the deletes: a purge running in a job
+        thread at shutdown then finishes before `close`."""
         ids = [int(site_id) for site_id in site_ids]
         if not ids:
             return {}
