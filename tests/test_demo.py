@@ -193,6 +193,12 @@ def test_the_demo_site_has_commits_posts_and_notes_on_its_chart_and_a_refresh_ke
     assert sorted((row.kind, row.state, row.token, row.next_sync_at) for row in integrations) == [
         ("github", "ok", None, None), ("search_console", "ok", None, None), ("x", "ok", None, None)]
 
+    store = DuckDBEventStore(tmp_path / "events.duckdb")
+    try:  # keywords for the Keywords tab, up to two days ago as Google reports them
+        assert store.search_span(site.id) == ((now - timedelta(days=90)).date(), (now - timedelta(days=2)).date())
+    finally:
+        store.close()
+
     note = Annotation(site_id=site.id, kind="note", time=now - timedelta(days=1), text="mine")
     db_session.add(note)
     db_session.flush()

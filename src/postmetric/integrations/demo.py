@@ -1,5 +1,6 @@
-"""The demo site's integrations: commits and releases from GitHub, posts on X and a few notes, so a newcomer
-sees the chart's markers, their cards and the Mentions list at once (`postmetric demo`).
+"""The demo site's integrations: commits and releases from GitHub, posts on X, a few notes and Search
+Console keywords, so a newcomer sees the chart's markers, their cards, the Mentions list and the Keywords
+tab at once (`postmetric demo`).
 
 The integrations are shown connected and synced, with no token: they never sync on their own
 (`next_sync_at` is empty), and "Sync now" says the demo has nothing to fetch. Each refresh replaces the
@@ -17,6 +18,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from postmetric.store.metadata import Annotation, Integration, Site
+from postmetric.store.search import SearchRow
 
 REPOSITORY = "postmetric-demo/app"
 HANDLE = "postmetric_demo"
@@ -113,6 +115,45 @@ def _posts(rng: random.Random, site: Site, start: datetime, now: datetime) -> li
                      "quotes": likes // 30, "impressions": likes * rng.randint(40, 90)}))
         time += timedelta(days=rng.uniform(4, 11), hours=rng.uniform(0, 12))
     return posts
+
+
+# (query, page path, daily impressions at the start, position): brand, product terms, the long tail.
+KEYWORDS = (
+    ("postmetric", "/", 120, 1.1), ("postmetric analytics", "/", 45, 1.3), ("postmetric login", "/login", 30, 1.2),
+    ("postmetric pricing", "/pricing", 18, 1.4), ("self hosted web analytics", "/", 260, 6.5),
+    ("plausible alternative", "/blog/plausible-alternative", 190, 8.2), ("umami vs plausible", "/blog/umami-vs-plausible", 140, 5.4),
+    ("revenue analytics", "/features", 210, 9.8), ("stripe revenue attribution", "/docs/revenue", 75, 3.9),
+    ("google analytics alternative", "/", 900, 17.5), ("privacy friendly analytics", "/features", 320, 11.2),
+    ("cookieless analytics gdpr", "/docs/tracking/cookieless", 95, 6.1), ("duckdb analytics", "/blog/duckdb", 60, 4.4),
+    ("track stripe payments per visitor", "/docs/revenue", 35, 2.8), ("open source analytics dashboard", "/", 240, 13.0),
+    ("utm campaign tracking", "/docs/tracking/utm", 130, 12.4), ("funnel analysis tool", "/features", 110, 15.8),
+    ("lemon squeezy analytics", "/docs/revenue/lemon-squeezy", 28, 3.2), ("web analytics api", "/docs/api", 70, 7.7),
+)
+SEARCH_COUNTRIES = (("US", 0.38), ("GB", 0.1), ("DE", 0.12), ("FR", 0.07), ("IN", 0.13), ("CA", 0.06), ("NL", 0.05))
+SEARCH_DEVICES_SHARE = (("desktop", 0.62), ("mobile", 0.34), ("tablet", 0.04))
+
+
+def demo_search_rows(site: Site, *, now: datetime, days: int, seed: int = 1) -> list[SearchRow]:
+    """Search Console rows of the demo site for the days before `now` (Google reports whole days, and lags
+    two): clicks fall with the position, traffic grows slowly and dips at weekends."""
+    rng = random.Random(f"demo keywords {seed}")
+    rows = []
+    last = now.date() - timedelta(days=2)
+    for age in range(days - 2, -1, -1):
+        day = last - timedelta(days=age)
+        rhythm = (0.7 if day.weekday() >= 5 else 1.0) * (1 + 0.4 * (days - age) / days)
+        for query, path, base, position in KEYWORDS:
+            for country, country_share in SEARCH_COUNTRIES:
+                for device, device_share in SEARCH_DEVICES_SHARE:
+                    impressions = int(rng.gauss(1, 0.25) * base * rhythm * country_share * device_share)
+                    if impressions <= 0:
+                        continue
+                    shown_at = max(1.0, position * rng.uniform(0.85, 1.15) + (1.5 if device == "mobile" else 0))
+                    ctr = min(0.6, 0.32 / shown_at ** 1.1)
+                    clicks = sum(1 for _ in range(impressions) if rng.random() < ctr)
+                    rows.append(SearchRow(day, query, f"https://{site.domain}{path}", path, country, device, clicks,
+                                          impressions, round(shown_at, 2)))
+    return rows
 
 
 def _working_hour(rng: random.Random, day: datetime) -> datetime:
