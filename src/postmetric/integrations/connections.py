@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from postmetric.errors import NotFound, ValidationError
 from postmetric.integrations.sync import Provider, token_context
-from postmetric.secrets_box import SecretBox
+from postmetric.secrets_box import SecretBox, SecretUnreadable
 from postmetric.store.events import EventStore
 from postmetric.store.metadata import Integration, Site
 
@@ -87,6 +87,23 @@ def disconnect(Session: sessionmaker[Session], events: EventStore, site_id: int,
         session.delete(row)
     if delete_data:
         provider.delete_data(Session, events, site_id)
+
+
+def reseal_tokens(session: Session, box: SecretBox) -> tuple[int, int, int]:
+    """`postmetric secrets rotate` for integration tokens: (re-sealed, already current, unreadable)."""
+    resealed = current = unreadable = 0
+    for row in session.scalars(select(Integration).where(Integration.token.is_not(None))):
+        if not box.needs_sealing(row.token):
+            current += 1
+            continue
+        context = token_context(row.site_id, row.kind)
+        try:
+            row.token = box.seal(box.open(row.token, context=context), context=context)
+            resealed += 1
+        except SecretUnreadable:
+            unreadable += 1
+    session.flush()
+    return resealed, current, unreadable
 
 
 def parse_delete_data(params: Mapping[str, str]) -> bool:

@@ -39,7 +39,9 @@ log = logging.getLogger(__name__)
 
 # What Settings shows; "not_connected" is never stored, it is the absence of a row.
 STATES = ("not_connected", "pending", "ok", "error", "rate_limited", "token_rejected", "forbidden", "not_found")
-CLAIM_SECONDS = 600.0  # a node that dies mid-sync holds the integration at most this long
+# A node that dies mid-sync holds the integration at most this long; a live run is never renewed, so
+# this outlasts the longest one (a first Search Console sync pages through 16 months).
+CLAIM_SECONDS = 3600.0
 MAX_BACKOFF = timedelta(hours=6)
 MAX_MESSAGE = 500
 USER_AGENT = "Postmetric (self-hosted web analytics; integrations sync)"
