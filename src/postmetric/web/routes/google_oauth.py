@@ -38,6 +38,7 @@ from postmetric.secrets_box import SecretUnreadable, derive_key
 from postmetric.sites.members import MANAGERS, require_role, role_of
 from postmetric.store.metadata import Integration, Site
 from postmetric.web.auth import SESSION_COOKIE, Caller, api_endpoint, authenticate_session, require_account_site
+from postmetric.web.contract import search_console as contract
 from postmetric.web.db import transaction
 from postmetric.web.errors import HttpError
 from postmetric.web.responses import json_response
@@ -77,8 +78,8 @@ async def oauth_setup(request: Request, caller: Caller) -> Response:
     visible = await require_account_site(request, caller)
     require_role(visible.role, MANAGERS, "connect integrations")
     settings = services_of(request).settings
-    return json_response({"configured": google_oauth.oauth_configured(settings),
-                          "redirect_uri": google_oauth.redirect_uri(settings)})
+    return json_response(contract.GoogleOAuthSetup(configured=google_oauth.oauth_configured(settings),
+                                                   redirect_uri=google_oauth.redirect_uri(settings)))
 
 
 def _refused(message: str, status: int = 400) -> HTMLResponse:
@@ -163,8 +164,8 @@ async def properties(request: Request, caller: Caller) -> Response:
     if rotated is not None:
         await transaction(request, lambda session: _store_rotated(session, row.id, sealed_before,
                                                                   services.secret_box.seal(rotated, context=context)))
-    return json_response({"properties": [{"site_url": p.site_url, "permission_level": p.permission_level}
-                                         for p in found]})
+    return json_response(contract.SearchConsoleProperties(properties=[
+        contract.SearchConsoleProperty(site_url=p.site_url, permission_level=p.permission_level) for p in found]))
 
 
 def _store_rotated(session, integration_id: int, sealed_before: str, sealed: str) -> None:
