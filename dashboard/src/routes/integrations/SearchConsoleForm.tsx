@@ -3,11 +3,13 @@
 import { useMutation, useQuery } from "@tanstack/react-query";
 import { useState } from "react";
 import { Button, ErrorBox, Spinner } from "../../components/ui";
+import type { components } from "../../generated/api";
 import { api } from "../../lib/api";
 import type { Integration, IntegrationFormProps } from "./types";
 
-interface OAuthSetup { configured: boolean; redirect_uri: string }
-interface Property { site_url: string; permission_level: string }
+// The shapes of web/contract/search_console.py.
+type OAuthSetup = components["schemas"]["GoogleOAuthSetup"];
+type Properties = components["schemas"]["SearchConsoleProperties"];
 
 const PERMISSIONS: Record<string, string> = {
   siteOwner: "owner", siteFullUser: "full user", siteRestrictedUser: "restricted user",
@@ -19,7 +21,7 @@ function PropertyChooser({ siteId, integration, onSaved }: IntegrationFormProps)
   const path = `/api/v1/sites/${siteId}/integrations/search_console`;
   const properties = useQuery({
     queryKey: ["search_console_properties", siteId, integration.config.auth, integration.config.client_email],
-    queryFn: () => api<{ properties: Property[] }>(`${path}/properties`),
+    queryFn: () => api<Properties>(`${path}/properties`),
   });
   const save = useMutation({
     mutationFn: () => api<Integration>(path, { method: "PUT", body: { property: chosen } }),
