@@ -84,7 +84,7 @@ async def oauth_setup(request: Request, caller: Caller) -> Response:
 
 def _refused(message: str, status: int = 400) -> HTMLResponse:
     page = ("<!doctype html><meta charset=utf-8><title>Search Console not connected</title>"
-            "<body style=\"font-family:system-ui;max-width:40rem;margin:4rem auto\">"
+            "<body>"
             f"<h1>Search Console was not connected</h1><p>{html.escape(message)}</p>"
             "<p>Nothing was changed. Start again from the site's Settings → Integrations.</p></body>")
     return HTMLResponse(page, status, headers={"Cache-Control": "no-store"})
