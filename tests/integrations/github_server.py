@@ -12,8 +12,10 @@ the token cannot see, 409 for an empty repository.
 
 Knobs: `rate_limit_until(time)` (403 with `x-ratelimit-remaining: 0` and `x-ratelimit-reset`
 while the clock is before it), `fail_with(status)` (every request answers it, e.g. 502),
-`Repository.denied_tokens` (403), `Repository.private`. `requests` records what was asked.
-The clock is the test's: rate-limit resets are compared with it, nothing sleeps.
+`Repository.denied_tokens` (403), `Repository.private`, `hold()` (requests wait for `release`, so
+a test can act while a sync is in flight). `requests` records what was asked.
+The clock is the test's (unix seconds, as `factories.Clock`): rate-limit resets are compared with
+it, nothing sleeps.
 """
 
 from __future__ import annotations
@@ -103,7 +105,7 @@ class GitHubFake:
 
     LIMIT_WITH_TOKEN, LIMIT_WITHOUT = 5000, 60
 
-    def __init__(self, clock: Callable[[], datetime]) -> None:
+    def __init__(self, clock: Callable[[], float]) -> None:
         self.clock = clock
         self.repositories: dict[str, Repository] = {}
         self.tokens: set[str] = set()
@@ -111,6 +113,8 @@ class GitHubFake:
         self.failure: int | None = None
         self.rate_limited_until: datetime | None = None
         self.base_url = ""
+        self.arrived, self.release = threading.Event(), threading.Event()
+        self.release.set()
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
 
@@ -119,11 +123,19 @@ class GitHubFake:
         self.repositories[full_name.lower()] = repository
         return repository
 
+    def now(self) -> datetime:
+        return datetime.fromtimestamp(self.clock(), timezone.utc)
+
     def rate_limit_until(self, time: datetime | None) -> None:
         self.rate_limited_until = time
 
     def fail_with(self, status: int | None) -> None:
         self.failure = status
+
+    def hold(self) -> None:
+        """Requests wait, from now on, until `release` is set; `arrived` tells one is waiting."""
+        self.arrived.clear()
+        self.release.clear()
 
     def paths(self) -> list[str]:
         with self._lock:
@@ -134,6 +146,8 @@ class GitHubFake:
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
+                fake.arrived.set()
+                fake.release.wait(timeout=30)
                 parts = urlsplit(self.path)
                 headers = {name.lower(): value for name, value in self.headers.items()}
                 status, body, extra = fake.answer(parts.path, dict(parse_qsl(parts.query)), headers)
@@ -171,7 +185,7 @@ class GitHubFake:
             scheme, _, token = authorization.partition(" ")
             if scheme.lower() not in ("bearer", "token") or token not in self.tokens:
                 return self._error(401, "bad_credentials", token=None)
-        now = self.clock()
+        now = self.now()
         if self.rate_limited_until is not None and now < self.rate_limited_until:
             return self._error(403, "rate_limited", token=token, remaining=0, reset=self.rate_limited_until)
         if self.failure is not None:
@@ -255,7 +269,7 @@ class GitHubFake:
                        reset: datetime | None = None) -> dict[str, str]:
         limit = self.LIMIT_WITH_TOKEN if token else self.LIMIT_WITHOUT
         remaining = limit - 1 if remaining is None else remaining
-        reset = reset or self.clock() + timedelta(hours=1)
+        reset = reset or self.now() + timedelta(hours=1)
         return {"x-ratelimit-limit": str(limit), "x-ratelimit-remaining": str(remaining),
                 "x-ratelimit-reset": str(int(reset.timestamp())), "x-ratelimit-used": str(limit - remaining),
                 "x-ratelimit-resource": "core"}
