@@ -11,7 +11,7 @@ headers (rel="next", "last", "first", "prev") with absolute URLs, a weak `ETag` 
 the token cannot see, 409 for an empty repository.
 
 Knobs: `rate_limit_until(time)` (403 with `x-ratelimit-remaining: 0` and `x-ratelimit-reset`
-while the clock is before it), `fail_with(status)` (every request answers it, e.g. 502),
+while the clock is before it), `secondary_retry_after` (403, a secondary limit with `retry-after`), `fail_with(status)` (every request answers it, e.g. 502),
 `Repository.denied_tokens` (403), `Repository.private`, `hold()` (requests wait for `release`, so
 a test can act while a sync is in flight). `requests` records what was asked.
 The clock is the test's (unix seconds, as `factories.Clock`): rate-limit resets are compared with
@@ -112,6 +112,7 @@ class GitHubFake:
         self.requests: list[Request] = []
         self.failure: int | None = None
         self.rate_limited_until: datetime | None = None
+        self.secondary_retry_after: int | None = None
         self.base_url = ""
         self.arrived, self.release = threading.Event(), threading.Event()
         self.release.set()
@@ -188,6 +189,9 @@ class GitHubFake:
         now = self.now()
         if self.rate_limited_until is not None and now < self.rate_limited_until:
             return self._error(403, "rate_limited", token=token, remaining=0, reset=self.rate_limited_until)
+        if self.secondary_retry_after is not None:
+            status, body, extra = self._error(403, "secondary_rate_limited", token=token)
+            return status, body, {**extra, "retry-after": str(self.secondary_retry_after)}
         if self.failure is not None:
             return self.failure, ERRORS["server_error"], self._limit_headers(token)
         match = re.fullmatch(r"/repos/([^/]+)/([^/]+)(/commits(?:/([0-9a-f]{40}))?|/releases)?", path)

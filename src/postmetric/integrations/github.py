@@ -31,8 +31,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
-from sqlalchemy import delete
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
 from postmetric.errors import ValidationError
 from postmetric.integrations.sync import (
@@ -46,9 +45,9 @@ from postmetric.integrations.sync import (
     SyncRun,
     TokenRejected,
     UpstreamFailed,
+    delete_annotations,
 )
 from postmetric.store.events import EventStore
-from postmetric.store.metadata import Annotation
 
 KIND = "github"
 API_VERSION = "2022-11-28"
@@ -120,9 +119,8 @@ class GitHubProvider:
     def sync(self, run: SyncRun) -> SyncResult:
         return _Sync(run).sync()
 
-    def delete_data(self, Session: sessionmaker, events: EventStore, site_id: int) -> None:
-        with Session.begin() as session:
-            session.execute(delete(Annotation).where(Annotation.site_id == site_id, Annotation.kind == KIND))
+    def delete_data(self, Session: sessionmaker[Session], events: EventStore, site_id: int) -> None:
+        delete_annotations(Session, site_id, KIND)
 
 
 class _Page:
@@ -141,11 +139,7 @@ class _Sync:
         self.headers = {"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": API_VERSION}
         if run.token:
             self.headers["Authorization"] = f"Bearer {run.token}"
-        cursor = run.cursor or {}
-        # Another repository or branch than last time: start again, as a first sync.
-        same_source = (cursor.get("repository") == self.repository
-                       and cursor.get("configured_branch") == run.config.get("branch"))
-        self.cursor = cursor if same_source else {}
+        self.cursor = run.cursor  # emptied by a change of repository or branch (connections.connect)
         self.old_etags: dict[str, str] = self.cursor.get("etags") or {}
         self.etags: dict[str, str] = {}
 
@@ -158,8 +152,6 @@ class _Sync:
         new_commits = self.run.save_annotations(commits)
         new_releases = self.run.save_annotations(releases)
         cursor = {
-            "repository": self.repository,
-            "configured_branch": configured_branch,
             "default_branch": None if configured_branch else branch,
             "since": since,
             "boundary_shas": boundary,
