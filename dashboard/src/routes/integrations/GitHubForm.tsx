@@ -38,7 +38,7 @@ export function GitHubForm({ siteId, integration, onSaved }: IntegrationFormProp
         <Input label="Branch (optional)" name="branch" placeholder="the default branch" value={branch}
           autoComplete="off" spellCheck={false} onChange={(e) => setBranch(e.target.value)} />
       </div>
-      <Input label="Token (optional; needed for a private repository)" name="token" type="password"
+      <Input label="Token (optional, for private repositories)" name="token" type="password"
         autoComplete="new-password" value={token} onChange={(e) => setToken(e.target.value)}
         placeholder={integration.has_token ? "a token is stored — leave empty to keep it" : "github_pat_…"} />
       <p className="text-xs text-gray-600 dark:text-gray-400">
