@@ -12,6 +12,7 @@ the token cannot see, 409 for an empty repository.
 
 Knobs: `rate_limit_until(time)` (403 with `x-ratelimit-remaining: 0` and `x-ratelimit-reset`
 while the clock is before it), `secondary_retry_after` (403, a secondary limit with `retry-after`), `fail_with(status)` (every request answers it, e.g. 502),
+`link_base` (`Link` URLs on another host), `malformed` (lists answered with an object),
 `Repository.denied_tokens` (403), `Repository.private`, `hold()` (requests wait for `release`, so
 a test can act while a sync is in flight). `requests` records what was asked.
 The clock is the test's (unix seconds, as `factories.Clock`): rate-limit resets are compared with
@@ -113,6 +114,8 @@ class GitHubFake:
         self.failure: int | None = None
         self.rate_limited_until: datetime | None = None
         self.secondary_retry_after: int | None = None
+        self.link_base: str | None = None  # another host in `Link` URLs, as a hostile server would send
+        self.malformed = False  # lists answered with an object
         self.base_url = ""
         self.arrived, self.release = threading.Event(), threading.Event()
         self.release.set()
@@ -243,7 +246,7 @@ class GitHubFake:
         links = []
 
         def link(number: int, rel: str) -> str:
-            return f'<{self.base_url}{path}?{urlencode({**query, "page": number})}>; rel="{rel}"'
+            return f'<{self.link_base or self.base_url}{path}?{urlencode({**query, "page": number})}>; rel="{rel}"'
 
         if page > 1:
             links.append(link(page - 1, "prev"))
@@ -251,7 +254,8 @@ class GitHubFake:
             links += [link(page + 1, "next"), link(last, "last")]
         if page > 1:
             links.append(link(1, "first"))
-        status, body, extra = self._ok(items[(page - 1) * per_page: page * per_page], path, query, headers, token)
+        chosen = items[(page - 1) * per_page: page * per_page]
+        status, body, extra = self._ok({"items": chosen} if self.malformed else chosen, path, query, headers, token)
         if links and status == 200:
             extra["Link"] = ", ".join(links)
         return status, body, extra

@@ -319,6 +319,26 @@ def test_an_unreachable_github_is_an_error_retried(world, github, shop):
     assert world.integration().message.startswith(f"could not reach GitHub at {github.base_url}")
 
 
+def test_a_next_page_on_another_host_is_not_followed_with_the_token(world, github, shop):
+    for hour in range(150):
+        shop.commit(f"Change {hour}", NOW - timedelta(hours=hour + 1))
+    world.connect({"repository": "acme/shop", "token": TOKEN})
+    github.link_base = "http://collector.invalid:9"
+    assert world.node().sync_due(NOW) == "1 error"
+    assert world.integration().message == f"GitHub's next page is on another host than {github.base_url}"
+    assert world.annotations() == []
+
+
+def test_an_answer_of_another_shape_is_an_error_retried(world, github, shop):
+    shop.commit("x", NOW - timedelta(hours=1))
+    world.connect({"repository": "acme/shop"})
+    github.malformed = True
+    assert world.node().sync_due(NOW) == "1 error"
+    stored = world.integration()
+    assert (stored.message, stored.next_sync_at) == (
+        "GitHub answered a list request with something else than a list", NOW + timedelta(minutes=1))
+
+
 # -- across nodes, at rest ------------------------------------------------------------------------------
 
 

@@ -124,8 +124,8 @@ class GitHubProvider:
 
 
 class _Page:
-    def __init__(self, body: Any, etag: str | None, next_url: str | None) -> None:
-        self.body, self.etag, self.next_url = body, etag, next_url
+    def __init__(self, body: Any, next_url: str | None) -> None:
+        self.body, self.next_url = body, next_url
 
 
 class _Sync:
@@ -195,7 +195,7 @@ class _Sync:
             time = _parse_time(dates["date"])
             if not isinstance(sha, str) or not _SHA.fullmatch(sha) or not isinstance(message, str):
                 raise ValueError(sha)
-        except (KeyError, TypeError, ValueError) as error:
+        except (AttributeError, KeyError, TypeError, ValueError) as error:
             raise UpstreamFailed(f"GitHub's commit list has an item this client cannot read ({error!r:.80})") from None
         user = item.get("author")
         author = user.get("login") if isinstance(user, dict) else None
@@ -296,7 +296,7 @@ class _Sync:
                     self.etags[url] = headers["If-None-Match"]
                     return None
                 if response.status_code == 409 and url.split("?", 1)[0].endswith("/commits"):
-                    return _Page([], None, None)  # "Git Repository is empty."
+                    return _Page([], None)  # "Git Repository is empty."
                 body = _read_json(response)
         except httpx.HTTPError as error:
             raise UpstreamFailed(f"could not reach GitHub at {self.api}: {error.__class__.__name__}") from None
@@ -305,7 +305,7 @@ class _Sync:
         etag = response.headers.get("etag")
         if conditional and etag:
             self.etags[url] = etag
-        return _Page(body, etag, self._next_url(response))
+        return _Page(body, self._next_url(response))
 
     def _next_url(self, response: httpx.Response) -> str | None:
         for link, rel in _LINK.findall(response.headers.get("link", "")):
