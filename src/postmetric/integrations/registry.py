@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from postmetric.integrations.github import PROVIDER as GITHUB
 from postmetric.integrations.sync import Provider
 
 PROVIDERS: dict[str, Provider] = {
+    GITHUB.kind: GITHUB,
 }
