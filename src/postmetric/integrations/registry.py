@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from postmetric.integrations.sync import Provider
+from postmetric.integrations.x import PROVIDER as X
 
 PROVIDERS: dict[str, Provider] = {
+    "x": X,
 }

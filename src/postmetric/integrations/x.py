@@ -26,8 +26,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
-from sqlalchemy import delete
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
 
 from postmetric.errors import ValidationError
 from postmetric.integrations.sync import (
@@ -39,9 +39,10 @@ from postmetric.integrations.sync import (
     SyncRun,
     TokenRejected,
     UpstreamFailed,
+    delete_annotations,
 )
 from postmetric.store.events import EventStore
-from postmetric.store.metadata import Annotation
+from postmetric.store.metadata import Annotation, Site
 
 KIND = "x"
 SEARCH_PATH = "/2/tweets/search/recent"
@@ -53,7 +54,9 @@ SINCE_ID_MAX_AGE = timedelta(days=6, hours=12)
 RESUME_MAX_AGE = timedelta(days=1)  # a `next_token` older than this starts its pass again
 MAX_QUERY = 512  # X's query length for self-serve access to recent search
 MAX_TEXT = 500
-MAX_BODY = 8 * 1024 * 1024  # a page of 100 posts with their authors is well under 1 MB
+MAX_BODY = 8 * 1024 * 1024
+# Posts added by hand, through an account token too: a bound keeps the chart's listing small.
+MAX_HAND_ADDED = 10_000  # a page of 100 posts with their authors is well under 1 MB
 CONFIG_FIELDS = ("query", "handle", "token")
 HANDLE = re.compile(r"[A-Za-z0-9_]{1,15}")
 POST_ID = re.compile(r"[0-9]{1,19}")
@@ -139,9 +142,8 @@ class XProvider:
             cursor = {"since_id": _newest(since_id, walk.newest_id), "swept_at": done_sweep}
         return SyncResult(cursor=cursor, summary=summary)
 
-    def delete_data(self, Session: sessionmaker, events: EventStore, site_id: int) -> None:
-        with Session.begin() as session:
-            session.execute(delete(Annotation).where(Annotation.site_id == site_id, Annotation.kind == KIND))
+    def delete_data(self, Session: sessionmaker[Session], events: EventStore, site_id: int) -> None:
+        delete_annotations(Session, site_id, KIND)
 
 
 PROVIDER = XProvider()
@@ -210,6 +212,30 @@ def hand_added_post(ref: PostRef, text: object = None) -> SyncedAnnotation:
                             url=post_url(ref.post_id, ref.username),
                             author=f"@{ref.username}" if ref.username else None,
                             details={"post_id": ref.post_id, "username": ref.username, "added_by_hand": True})
+
+
+def add_post(session: Session, site: Site, body: dict[str, Any], *, user_id: int | None,
+             now: datetime) -> tuple[Annotation, bool]:
+    """The post of `body` (`{"url", "text"?}`) as an `x` annotation of the site, and whether it is new.
+
+    A post already there (added before, or synced with its metrics) is given back unchanged."""
+    unknown = sorted(set(body) - {"url", "text"})
+    if unknown:
+        raise ValidationError(unknown[0], "is not a field of a post added by URL; known fields: url, text")
+    post = hand_added_post(parse_post_url(body.get("url"), now=now), body.get("text"))
+    stored = session.scalar(select(Annotation).where(
+        Annotation.site_id == site.id, Annotation.kind == KIND, Annotation.external_id == post.external_id))
+    if stored is not None:
+        return stored, False
+    added = session.scalar(select(func.count()).select_from(Annotation).where(
+        Annotation.site_id == site.id, Annotation.kind == KIND, Annotation.created_by.is_not(None)))
+    if added >= MAX_HAND_ADDED:
+        raise ValidationError("url", f"a site has at most {MAX_HAND_ADDED} posts added by hand; delete some first")
+    annotation = Annotation(site_id=site.id, kind=KIND, created_by=user_id, external_id=post.external_id,
+                            time=post.time, text=post.text, url=post.url, author=post.author, details=post.details)
+    session.add(annotation)
+    session.flush()
+    return annotation, True
 
 
 def _handle(value: object) -> str | None:
