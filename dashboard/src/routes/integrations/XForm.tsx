@@ -3,12 +3,14 @@
  * @handle and the app's bearer token (write-only: typed, sent, cleared; the API only says whether one
  * is stored); and, for sites without a token, a post added by its URL.
  */
-import { useMutation } from "@tanstack/react-query";
+import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { Button, ErrorBox, Input } from "../../components/ui";
 import { useSiteQuery } from "../../hooks/queries";
+import type { components } from "../../generated/api";
 import { api } from "../../lib/api";
-import type { Integration } from "../IntegrationsSettings";
+import { formatDateTime } from "../../lib/format";
+import type { Integration, IntegrationFormProps } from "./types";
 
 /** The query searched when the field is empty: as `default_query` in integrations/x.py builds it. */
 export function defaultQuery(domain: string, handle: string): string {
@@ -18,9 +20,9 @@ export function defaultQuery(domain: string, handle: string): string {
 
 interface XConfig { query?: string | null; handle?: string | null }
 
-interface AddedPost { time: string; author: string | null; url: string | null }
+type Annotation = components["schemas"]["Annotation"];
 
-export function XForm({ siteId, integration, onSaved }: { siteId: string; integration: Integration; onSaved: (i: Integration) => void }) {
+export function XForm({ siteId, integration, onSaved }: IntegrationFormProps) {
   const config = (integration.config ?? {}) as XConfig;
   const site = useSiteQuery(siteId);
   const [query, setQuery] = useState(config.query ?? "");
@@ -53,33 +55,40 @@ export function XForm({ siteId, integration, onSaved }: { siteId: string; integr
         <ErrorBox error={save.error} />
         <Button type="submit" disabled={save.isPending}>{integration.connected ? "Save" : "Connect X"}</Button>
       </form>
-      <AddPostByUrl siteId={siteId} />
+      <AddPostByUrl siteId={siteId} timeZone={site.data?.timezone ?? "UTC"} />
     </div>
   );
 }
 
 /** Without a token: a post's URL is enough, its time is in its id. */
-function AddPostByUrl({ siteId }: { siteId: string }) {
+function AddPostByUrl({ siteId, timeZone }: { siteId: string; timeZone: string }) {
+  const queryClient = useQueryClient();
   const [url, setUrl] = useState("");
   const add = useMutation({
-    mutationFn: () => api<AddedPost>(`/api/v1/sites/${siteId}/integrations/x/posts`, { method: "POST", body: { url } }),
-    onSuccess: () => setUrl(""),
+    mutationFn: () => api<Annotation>(`/api/v1/sites/${siteId}/integrations/x/posts`, { method: "POST", body: { url } }),
+    onSuccess: () => {
+      setUrl("");
+      queryClient.invalidateQueries({ queryKey: ["annotations", siteId] });
+    },
   });
   return (
-    <form className="space-y-2 border-t border-gray-200 pt-3 dark:border-gray-800" aria-label="Add a post by URL"
+    <form className="space-y-2 border-t border-gray-200 pt-3 dark:border-gray-800" aria-labelledby="x-add-post"
       onSubmit={(e) => { e.preventDefault(); add.mutate(); }}>
+      <h4 id="x-add-post" className="text-sm font-semibold">Add a post by URL</h4>
+      <p className="text-xs text-gray-500 dark:text-gray-400">
+        No token needed: the post is marked on the chart at the time its id carries, its author taken from the link.
+      </p>
       <div className="flex items-end gap-2">
         <div className="grow">
-          <Input label="Add a post by URL" value={url} onChange={(e) => setUrl(e.target.value)}
+          <Input label="Post URL" value={url} onChange={(e) => setUrl(e.target.value)}
             placeholder="https://x.com/username/status/1234567890123456789" />
         </div>
         <Button type="submit" variant="secondary" disabled={add.isPending || !url.trim()}>Add post</Button>
       </div>
-      <p className="text-xs text-gray-500 dark:text-gray-400">No token needed: the post is marked on the chart at the time its id carries.</p>
       <ErrorBox error={add.error} />
       {add.data ? (
         <p role="status" className="text-sm text-green-700 dark:text-green-400">
-          Added {add.data.author ? `${add.data.author}'s post` : "the post"} of {new Date(add.data.time).toLocaleString()}.
+          Added {add.data.author ? `${add.data.author}'s post` : "the post"} of {formatDateTime(add.data.time, timeZone)}.
         </p>
       ) : null}
     </form>

@@ -1,6 +1,8 @@
 /** Each provider's connect form, by kind: the Integrations settings render the one of each card. */
 import type { ComponentType } from "react";
 import type { IntegrationFormProps } from "./types";
+import { XForm } from "./XForm";
 
 export const FORMS: Record<string, ComponentType<IntegrationFormProps>> = {
+  x: XForm,
 };
