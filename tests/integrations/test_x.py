@@ -182,12 +182,17 @@ def test_a_daily_sweep_brings_the_metrics_of_known_posts_up_to_date_without_doub
 
 
 def test_a_since_id_older_than_xs_seven_days_is_not_sent(client, engine, x_api):
+    """No post for a week: the newest seen is too old for recent search (X answers 400 to it), though the
+    daily sweep is not due."""
+    written = snowflake_time(int(NEWEST))
     connect(client)
     engine.sync_due(NOW)
-    engine.sync_due(NOW + timedelta(minutes=15))
+    engine.sync_due(written + timedelta(days=6))  # a sweep: nothing newer
+    assert "since_id" not in x_api.requests[-1].params
+    engine.sync_due(written + timedelta(days=6, hours=1))
     assert x_api.requests[-1].params["since_id"] == NEWEST
 
-    engine.sync_due(snowflake_time(int(NEWEST)) + timedelta(days=7))  # X would answer 400 to it
+    engine.sync_due(written + timedelta(days=6, hours=13))
 
     assert "since_id" not in x_api.requests[-1].params
     assert integration(client)["state"] == "ok"

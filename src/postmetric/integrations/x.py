@@ -112,16 +112,7 @@ class XProvider:
             raise TokenRejected("no X bearer token is stored: reconnect X with one")
         query = run.config.get("query") or default_query(run.site_domain, run.config.get("handle"))
         since_id = _post_id(run.cursor.get("since_id"))
-        swept_at = _moment(run.cursor.get("swept_at"))
-        resume = run.cursor.get("resume")
-        if resume and _moment(resume.get("started_at")) > run.now - RESUME_MAX_AGE:
-            walk = PageWalk(sweep=bool(resume["sweep"]), since_id=resume.get("since_id"),
-                         started_at=_moment(resume["started_at"]), next_token=resume["next_token"],
-                         newest_id=resume.get("newest_id"))
-        else:
-            sweep = (since_id is None or snowflake_time(int(since_id)) < run.now - SINCE_ID_MAX_AGE
-                     or swept_at < run.now - SWEEP_EVERY)
-            walk = PageWalk(sweep=sweep, since_id=None if sweep else since_id, started_at=run.now)
+        walk = PageWalk.from_cursor(run.cursor, since_id, run.now)
         seen = new = missing_authors = 0
         for _ in range(MAX_PAGES):
             page = _search(run, query, walk)
@@ -131,7 +122,8 @@ class XProvider:
             missing_authors += missing
             meta = page.get("meta") if isinstance(page.get("meta"), dict) else {}
             walk.newest_id = _newest(walk.newest_id, _post_id(meta.get("newest_id")))
-            walk.next_token = meta.get("next_token") if isinstance(meta.get("next_token"), str) else None
+            token = meta.get("next_token")
+            walk.next_token = token if isinstance(token, str) and 0 < len(token) <= 1000 else None
             if not walk.next_token:
                 break
         summary = _summary(new, seen - new, missing_authors, more=walk.next_token is not None)
@@ -158,6 +150,19 @@ class PageWalk:
     started_at: datetime
     next_token: str | None = None
     newest_id: str | None = None  # the first page's, the newest of the whole pass
+
+    @classmethod
+    def from_cursor(cls, cursor: dict[str, Any], since_id: str | None, now: datetime) -> PageWalk:
+        """The walk a run takes: the one a run before left unfinished, else a sweep when due, else the posts
+        after `since_id`."""
+        resume = cursor.get("resume")
+        if isinstance(resume, dict) and _moment(resume.get("started_at")) > now - RESUME_MAX_AGE:
+            return cls(sweep=bool(resume.get("sweep")), since_id=_post_id(resume.get("since_id")),
+                       started_at=_moment(resume["started_at"]), next_token=resume.get("next_token"),
+                       newest_id=_post_id(resume.get("newest_id")))
+        sweep = (since_id is None or snowflake_time(int(since_id)) < now - SINCE_ID_MAX_AGE
+                 or _moment(cursor.get("swept_at")) < now - SWEEP_EVERY)
+        return cls(sweep=sweep, since_id=None if sweep else since_id, started_at=now)
 
     def as_cursor(self) -> dict[str, Any]:
         return {"sweep": self.sweep, "since_id": self.since_id, "started_at": self.started_at.isoformat(),
