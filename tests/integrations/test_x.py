@@ -21,6 +21,7 @@ from postmetric.accounts.users import create_user
 from postmetric.app import create_app
 from postmetric.config import Settings
 from postmetric.integrations.x import FIRST_SNOWFLAKE, MAX_PAGES, default_query, snowflake_time
+from postmetric.sites.members import accept_invitation, invite
 from postmetric.sites.service import create_site
 from postmetric.store.database import create_engine, session_factory
 from postmetric.store.metadata import Annotation, Integration, JobLease
@@ -36,20 +37,27 @@ NEWEST = FIRST_WEEK["meta"]["newest_id"]
 
 
 @pytest.fixture(scope="module")
-def template(tmp_path_factory, migrated_sqlite) -> tuple[Path, str]:
-    """A metadata file with the owner, the site example.com and an account token, made once (argon2 is slow);
-    the integrations job's lease is another node's, for good."""
+def template(tmp_path_factory, migrated_sqlite) -> tuple[Path, dict[str, str]]:
+    """A metadata file made once (argon2 is slow): the site example.com with account tokens of its owner and of
+    a viewer, and the owner of another site; the integrations job's lease is another node's, for good."""
     path = tmp_path_factory.mktemp("x-metadata") / "metadata.sqlite"
     shutil.copyfile(migrated_sqlite, path)
     engine = create_engine(f"sqlite:///{path}")
+    tokens = {}
     with session_factory(engine)() as session:
         owner = create_user(session, email="owner@example.com", password="correct horse")
-        create_site(session, owner=owner, domain="example.com", timezone="UTC")
-        _, token = create_account_token(session, user=owner, name="api")
+        site = create_site(session, owner=owner, domain="example.com", timezone="UTC")
+        viewer = create_user(session, email="viewer@example.com", password="correct horse")
+        invitation = invite(session, site, email="viewer@example.com", role="viewer", acting_role="owner", now=NOW)[1]
+        accept_invitation(session, token=invitation, user=viewer, now=NOW)
+        stranger = create_user(session, email="owner@other.example", password="correct horse")
+        create_site(session, owner=stranger, domain="other.example", timezone="UTC")
+        for name, user in (("owner", owner), ("viewer", viewer), ("stranger", stranger)):
+            tokens[name] = create_account_token(session, user=user, name="api")[1]
         session.add(JobLease(name="integrations", holder="another node", expires_at=NOW + timedelta(days=365)))
         session.commit()
     engine.dispose()
-    return path, token
+    return path, tokens
 
 
 @pytest.fixture
@@ -72,7 +80,7 @@ def settings(tmp_path, derived_data_dir, x_api, template):
 @pytest.fixture
 def client(settings, template):
     with TestClient(create_app(settings, clock=Clock(NOW.timestamp())),
-                    headers={"Authorization": f"Bearer {template[1]}"}) as test_client:
+                    headers={"Authorization": f"Bearer {template[1]['owner']}"}) as test_client:
         yield test_client
 
 
@@ -385,6 +393,18 @@ def test_a_post_body_with_an_unknown_field_or_a_bad_note_is_a_400(client):
     assert client.post(path, json={"url": url, "time": "2026-12-01T00:00:00Z"}).json()["error"].startswith("time: ")
     assert client.post(path, json={"url": url, "text": "x" * 501}).json()["error"].startswith("text: ")
     assert client.post(path, json=[url]).status_code == 400
+
+
+def test_only_owners_and_admins_add_posts_and_another_sites_owner_cannot_see_the_site(client, template):
+    path = "/api/v1/sites/example.com/integrations/x/posts"
+    body = {"url": f"https://x.com/adabuilds/status/{NEWEST}"}
+
+    as_viewer = client.post(path, json=body, headers={"Authorization": f"Bearer {template[1]['viewer']}"})
+    as_stranger = client.post(path, json=body, headers={"Authorization": f"Bearer {template[1]['stranger']}"})
+
+    assert as_viewer.status_code == 403 and "add posts on X" in as_viewer.json()["error"]
+    assert as_stranger.status_code == 404
+    assert posts(client) == {}
 
 
 def test_disconnecting_with_its_data_deletes_the_posts_and_the_token(client, engine):
