@@ -54,9 +54,9 @@ SINCE_ID_MAX_AGE = timedelta(days=6, hours=12)
 RESUME_MAX_AGE = timedelta(days=1)  # a `next_token` older than this starts its pass again
 MAX_QUERY = 512  # X's query length for self-serve access to recent search
 MAX_TEXT = 500
-MAX_BODY = 8 * 1024 * 1024
+MAX_BODY = 8 * 1024 * 1024  # a page of 100 posts with their authors is well under 1 MB
 # Posts added by hand, through an account token too: a bound keeps the chart's listing small.
-MAX_HAND_ADDED = 10_000  # a page of 100 posts with their authors is well under 1 MB
+MAX_HAND_ADDED = 10_000
 CONFIG_FIELDS = ("query", "handle", "token")
 HANDLE = re.compile(r"[A-Za-z0-9_]{1,15}")
 POST_ID = re.compile(r"[0-9]{1,19}")
@@ -239,7 +239,7 @@ def add_post(session: Session, site: Site, body: dict[str, Any], *, user_id: int
     annotation = Annotation(site_id=site.id, kind=KIND, created_by=user_id, external_id=post.external_id,
                             time=post.time, text=post.text, url=post.url, author=post.author, details=post.details)
     session.add(annotation)
-    session.flush()
+    session.flush()  # IntegrityError when the same post was added meanwhile: a retry finds it
     return annotation, True
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import Response
@@ -40,7 +41,10 @@ async def post_x_post(request: Request, caller: Caller) -> Response:
                                        now=now)
         return annotation_json(annotation), created
 
-    annotation, created = await transaction(request, add)
+    try:
+        annotation, created = await transaction(request, add)
+    except IntegrityError:  # the same post added meanwhile, by another request or a sync: now it is found
+        annotation, created = await transaction(request, add)
     return json_response(annotation, 201 if created else 200)
 
 
