@@ -27,6 +27,7 @@ from postmetric.store.database import create_engine, session_factory
 from postmetric.store.metadata import Annotation, Integration, JobLease
 
 from factories import Clock
+from postgres import migrate_like_head, postgres_schema
 from x_server import Answer, XApi, fixture, x_api_server
 
 NOW = datetime(2026, 12, 7, 12, 0, tzinfo=timezone.utc)
@@ -36,13 +37,10 @@ NEXT_DAY = fixture("search_recent_next_day.json")
 NEWEST = FIRST_WEEK["meta"]["newest_id"]
 
 
-@pytest.fixture(scope="module")
-def template(tmp_path_factory, migrated_sqlite) -> tuple[Path, dict[str, str]]:
-    """A metadata file made once (argon2 is slow): the site example.com with account tokens of its owner and of
-    a viewer, and the owner of another site; the integrations job's lease is another node's, for good."""
-    path = tmp_path_factory.mktemp("x-metadata") / "metadata.sqlite"
-    shutil.copyfile(migrated_sqlite, path)
-    engine = create_engine(f"sqlite:///{path}")
+def populate(url: str) -> dict[str, str]:
+    """The site example.com with account tokens of its owner and of a viewer, and the owner of another site;
+    the integrations job's lease is another node's, for good. The tokens, by who holds them."""
+    engine = create_engine(url)
     tokens = {}
     with session_factory(engine)() as session:
         owner = create_user(session, email="owner@example.com", password="correct horse")
@@ -57,7 +55,15 @@ def template(tmp_path_factory, migrated_sqlite) -> tuple[Path, dict[str, str]]:
         session.add(JobLease(name="integrations", holder="another node", expires_at=NOW + timedelta(days=365)))
         session.commit()
     engine.dispose()
-    return path, tokens
+    return tokens
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory, migrated_sqlite) -> tuple[Path, dict[str, str]]:
+    """A SQLite metadata file populated once (argon2 is slow), copied for each test."""
+    path = tmp_path_factory.mktemp("x-metadata") / "metadata.sqlite"
+    shutil.copyfile(migrated_sqlite, path)
+    return path, populate(f"sqlite:///{path}")
 
 
 @pytest.fixture
@@ -427,3 +433,31 @@ def test_snowflake_times_and_the_default_query():
     assert snowflake_time(1050118621198921728) == datetime(2018, 10, 10, 20, 19, 24, 211000, tzinfo=timezone.utc)
     assert snowflake_time(FIRST_SNOWFLAKE) == datetime(2010, 11, 4, 1, 43, 54, 657000, tzinfo=timezone.utc)
     assert default_query("example.com", None) == '("example.com" OR url:"example.com") -is:retweet'
+
+
+@pytest.mark.postgres
+def test_on_postgresql_posts_are_synced_added_by_url_and_deleted(tmp_path, derived_data_dir, x_api):
+    with postgres_schema() as url, x_api_server(x_api) as x_url:
+        database = create_engine(url)
+        migrate_like_head(database)
+        database.dispose()
+        tokens = populate(url)
+        settings = Settings(data_dir=tmp_path / "data", cache_dir=derived_data_dir, ingest_rate_limit="",
+                            database_url=url, x_api_url=x_url)
+        with TestClient(create_app(settings, clock=Clock(NOW.timestamp())),
+                        headers={"Authorization": f"Bearer {tokens['owner']}"}) as client:
+            engine = client.app.state.services.integrations
+            connect(client)
+            assert engine.sync_due(NOW) == "1 ok"
+            x_api.load("search_recent_next_day.json")
+            assert engine.sync_due(NOW + timedelta(days=1, minutes=1)) == "1 ok"
+            added = client.post("/api/v1/sites/example.com/integrations/x/posts",
+                                json={"url": "https://x.com/someone/status/2129000000000000000"})
+            again = client.post("/api/v1/sites/example.com/integrations/x/posts",
+                                json={"url": f"https://x.com/adabuilds/status/{NEWEST}"})
+
+            assert (added.status_code, again.status_code) == (201, 200)
+            stored = posts(client)
+            assert len(stored) == 8 and stored[NEWEST]["details"]["likes"] == 2 * 95 + 1
+            assert client.delete("/api/v1/sites/example.com/integrations/x?delete_data=true").status_code == 204
+            assert posts(client) == {}
