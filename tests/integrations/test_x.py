@@ -233,6 +233,29 @@ def test_a_429_waits_for_the_reset_time_then_the_sync_resumes(client, engine, x_
     assert integration(client)["state"] == "ok"
 
 
+def test_a_429_without_its_reset_header_waits_xs_15_minute_window(client, engine, x_api):
+    connect(client)
+    x_api.script.append(Answer(429, fixture("error_429.json"), {"x-rate-limit-reset": "soon"}))
+
+    assert engine.sync_due(NOW) == "1 rate_limited"
+
+    assert integration(client)["next_sync_at"] == "2026-12-07T12:15:00Z"
+
+
+@pytest.mark.parametrize("body", [{"data": {"id": "1"}}, {"data": [{"id": "1", "text": "no time"}]},
+                                  {"data": [], "includes": {"users": "nobody"}}])
+def test_an_answer_that_is_not_a_search_result_is_retried(client, engine, x_api, body):
+    connect(client)
+    x_api.script.append(Answer(200, body))
+
+    assert engine.sync_due(NOW) == "1 error"
+
+    state = integration(client)
+    assert state["message"].startswith("X answered with")
+    assert state["next_sync_at"] == "2026-12-07T12:01:00Z"
+    assert posts(client) == {}
+
+
 def test_a_revoked_token_stops_the_sync_until_a_new_one_is_given(client, engine, x_api):
     connect(client)
     x_api.tokens.clear()
