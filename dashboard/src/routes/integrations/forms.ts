@@ -3,8 +3,10 @@ import type { ComponentType } from "react";
 import { GitHubForm } from "./GitHubForm";
 import { SearchConsoleForm } from "./SearchConsoleForm";
 import type { IntegrationFormProps } from "./types";
+import { XForm } from "./XForm";
 
 export const FORMS: Record<string, ComponentType<IntegrationFormProps>> = {
   github: GitHubForm,
   search_console: SearchConsoleForm,
+  x: XForm,
 };
