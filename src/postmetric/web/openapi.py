@@ -21,7 +21,7 @@ from typing import Any
 
 import orjson
 
-from postmetric.web.contract import accounts, annotations, goals, ingest, privacy, revenue, stats
+from postmetric.web.contract import accounts, annotations, goals, impact, ingest, privacy, revenue, stats
 from postmetric.web.contract.common import SECURITY_SCHEMES, SHARED_RESPONSES, Health
 from postmetric.web.contract.operation import Answer, Operation, build_document
 
@@ -45,7 +45,7 @@ OPENAPI: dict[str, Any] = build_document(
     tags=[*ingest.TAGS, *stats.TAGS, {"name": "Payments"}, *accounts.TAGS, *goals.TAGS, *annotations.TAGS, *revenue.TAGS,
           *privacy.TAGS, {"name": "Meta"}],
     operations=[*ingest.OPERATIONS, *stats.OPERATIONS, *revenue.PAYMENT_OPERATIONS, *accounts.OPERATIONS,
-                *goals.OPERATIONS, *annotations.OPERATIONS, *revenue.REVENUE_OPERATIONS, *privacy.OPERATIONS, *_META],
+                *goals.OPERATIONS, *annotations.OPERATIONS, *impact.OPERATIONS, *revenue.REVENUE_OPERATIONS, *privacy.OPERATIONS, *_META],
     security_schemes=SECURITY_SCHEMES,
     responses=SHARED_RESPONSES,
 )
