@@ -101,12 +101,17 @@ def test_mentions_list_the_posts_by_visitors_from_x(client, tenant, post_id):
     path = f"/api/v1/sites/{tenant.public_id}/mentions"
     response = client.get(path, headers=bearer(tenant.token))
     assert response.status_code == 200, response.text
-    assert response.json() == {"mentions": [{"annotation_id": post_id, "visitors": 2, "revenue": 40.0},
-                                            {"annotation_id": quiet, "visitors": 0, "revenue": 0}],
-                               "currency": "USD"}
+    answer = response.json()
+    assert [(m["annotation"]["id"], m["visitors"], m["revenue"]) for m in answer["mentions"]] == [
+        (post_id, 2, 40.0), (quiet, 0, 0)]
+    assert answer["currency"] == "USD"
+    post = answer["mentions"][0]["annotation"]  # as the annotations listing gives it
+    assert {key: post[key] for key in ("id", "kind", "time", "text", "url")} == {
+        "id": post_id, "kind": "x", "time": "2026-03-10T08:00:00Z", "text": "Postmetric is neat",
+        "url": "https://x.com/someone/status/1"}
     in_range = client.get(path, params={"from": "2026-03-09T00:00:00Z", "to": "2026-03-11T00:00:00Z"},
                           headers=bearer(tenant.token))
-    assert [m["annotation_id"] for m in in_range.json()["mentions"]] == [post_id]
+    assert [m["annotation"]["id"] for m in in_range.json()["mentions"]] == [post_id]
     assert len(client.get(path, params={"limit": "1"}, headers=bearer(tenant.token)).json()["mentions"]) == 1
 
 
@@ -115,7 +120,7 @@ def test_a_viewer_and_the_share_link_read_impact_mentions_and_annotations(client
     for headers in (bearer(viewer), {"X-Postmetric-Share": share_token}):
         assert client.get(impact_path(tenant, post_id), headers=headers).json()["visitors"] == 2
         mentions = client.get(f"/api/v1/sites/{tenant.public_id}/mentions", headers=headers)
-        assert mentions.json()["mentions"][0]["annotation_id"] == post_id
+        assert mentions.json()["mentions"][0]["annotation"]["id"] == post_id
         listed = client.get(f"/api/v1/sites/{tenant.public_id}/annotations", headers=headers)
         assert [a["id"] for a in listed.json()["annotations"]] == [post_id]
 

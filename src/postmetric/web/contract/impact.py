@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from postmetric.stats.impact import MAX_MENTION_POSTS
 from postmetric.web.contract.accounts import Shape
+from postmetric.web.contract.annotations import Annotation
 from postmetric.web.contract.common import E400, E401, E403, E404, READERS, SITE_PARAM, path_integer
 from postmetric.web.contract.operation import Answer, Operation, error
 
@@ -41,7 +42,7 @@ class PostImpact(Shape, tag_field="window", tag="24h"):
 
 
 class Mention(Shape):
-    annotation_id: int
+    annotation: Annotation
     visitors: int
     revenue: float | int
 
@@ -59,8 +60,11 @@ AROUND = {"annotation_id": 2, "window": "7d",
           "currency": "USD", "partial": False}
 POST = {"annotation_id": 3, "window": "24h", "start": "2026-12-02T08:15:00Z", "end": "2026-12-03T08:15:00Z",
         "visitors": 312, "revenue": 147.0, "currency": "USD", "partial": False}
-MENTIONS = {"mentions": [{"annotation_id": 3, "visitors": 312, "revenue": 147.0},
-                         {"annotation_id": 5, "visitors": 41, "revenue": 0}], "currency": "USD"}
+POST_ANNOTATION = {"id": 3, "kind": "x", "time": "2026-12-02T08:15:00Z",
+                   "text": "Switched our analytics to @postmetric: one script, no cookie banner",
+                   "url": "https://x.com/ada/status/1863512345678901248", "created_at": "2026-12-02T08:20:00Z",
+                   "updated_at": "2026-12-02T08:20:00Z"}
+MENTIONS = {"mentions": [{"annotation": POST_ANNOTATION, "visitors": 312, "revenue": 147.0}], "currency": "USD"}
 
 A = "Annotations"
 ANNOTATION_ID = path_integer("annotation_id")

@@ -2,8 +2,8 @@
 
 - `GET /api/v1/sites/{id}/annotations/{annotation_id}/impact` → for a commit or a note, the 7 days before
   against the 7 days after; for a post on X, what came from X in the 24 hours after it (stats/impact.py).
-- `GET /api/v1/sites/{id}/mentions?from=&to=&limit=` → `{"mentions": [{"annotation_id", "visitors",
-  "revenue"}…], "currency"}`: the posts on X in the range, most visitors first.
+- `GET /api/v1/sites/{id}/mentions?from=&to=&limit=` → `{"mentions": [{"annotation": the post's annotation,
+  "visitors", "revenue"}…], "currency"}`: the posts on X in the range, most visitors first.
 
 Both read as the chart does: any member (session or account token) or the site's share link; a site key
 gets 403, another site's annotation is 404 as a missing one. The engine runs in the thread pool.
@@ -24,8 +24,10 @@ from postmetric.sites.annotations import get_annotation, list_annotations, parse
 from postmetric.stats.impact import MAX_MENTION_POSTS, Post, annotation_impact, mentions
 from postmetric.store.metadata import Site
 from postmetric.web.auth import Caller, VisibleSite, api_endpoint, chart_reader_site, path_id
+from postmetric.web.contract import impact as contract
 from postmetric.web.contract.impact import MENTIONS_DEFAULT_LIMIT, MENTIONS_MAX_LIMIT
 from postmetric.web.db import transaction
+from postmetric.web.routes.annotations import annotation_json
 from postmetric.web.responses import json_response
 from postmetric.web.services import services_of
 
@@ -51,13 +53,17 @@ async def get_mentions(request: Request, caller: Caller) -> Response:
     limit = _limit(params.get("limit"))
     listing = parse_listing({name: params[name] for name in ("from", "to") if name in params})
     listing = replace(listing, limit=MAX_MENTION_POSTS, kinds=("x",))
-    posts = await transaction(request, lambda session: [
-        Post(annotation.id, _utc(annotation.time))
-        for annotation in list_annotations(session, session.get_one(Site, site.id), listing)])
+    annotations = await transaction(request, lambda session: {
+        annotation.id: (_utc(annotation.time), annotation_json(annotation))
+        for annotation in list_annotations(session, session.get_one(Site, site.id), listing)})
+    posts = [Post(annotation_id, time) for annotation_id, (time, _) in annotations.items()]
     services = services_of(request)
     found = await run_in_threadpool(lambda: mentions(services.stats, posts, site_id=site.id, currency=site.currency,
                                                      now=_now(request), limit=limit))
-    return json_response({"mentions": found, "currency": site.currency})
+    return json_response(contract.Mentions(
+        mentions=[contract.Mention(annotation=annotations[m["annotation_id"]][1], visitors=m["visitors"],
+                                   revenue=m["revenue"]) for m in found],
+        currency=site.currency))
 
 
 def _kind_and_time(session, site: VisibleSite, annotation_id: int) -> tuple[str, datetime]:
