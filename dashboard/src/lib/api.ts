@@ -139,11 +139,8 @@ export interface XDetails {
   post_id: string; username: string; name: string; profile_image_url?: string;
   likes: number; reposts: number; replies: number; impressions?: number;
 }
-/** An annotation with the integrations' fields (`author`, `details`), absent from older answers. */
-export type Annotation = Schemas["Annotation"] & {
-  author?: string | null;
-  details?: GitHubDetails | XDetails | Record<string, unknown> | null;
-};
+/** An annotation; `details` as its kind's sync stores them (none for a note). */
+export type Annotation = Omit<Schemas["Annotation"], "details"> & { details: GitHubDetails | XDetails | null };
 export type AnnotationBody = Schemas["AnnotationBody"];
 export type AroundImpact = Schemas["AroundImpact"];
 export type PostImpact = Schemas["PostImpact"];

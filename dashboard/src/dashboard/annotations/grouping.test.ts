@@ -5,7 +5,8 @@ import { aroundRows, fromLocalInput, postSummary, toLocalInput } from "./impact"
 
 let nextId = 1;
 function annotation(kind: Kind, time: string, text = `${kind} ${nextId}`): Annotation {
-  return { id: nextId++, kind, time, text, url: null, created_at: time, updated_at: time };
+  return { id: nextId++, kind, time, text, url: null, external_id: null, author: null, details: null, created_at: time,
+    updated_at: time };
 }
 
 const ALL = new Set(KINDS);

@@ -62,8 +62,11 @@ POST = {"annotation_id": 3, "window": "24h", "start": "2026-12-02T08:15:00Z", "e
         "visitors": 312, "revenue": 147.0, "currency": "USD", "partial": False}
 POST_ANNOTATION = {"id": 3, "kind": "x", "time": "2026-12-02T08:15:00Z",
                    "text": "Switched our analytics to @postmetric: one script, no cookie banner",
-                   "url": "https://x.com/ada/status/1863512345678901248", "created_at": "2026-12-02T08:20:00Z",
-                   "updated_at": "2026-12-02T08:20:00Z"}
+                   "url": "https://x.com/ada/status/1863512345678901248", "external_id": "1863512345678901248",
+                   "author": "Ada Lovelace",
+                   "details": {"post_id": "1863512345678901248", "username": "ada", "name": "Ada Lovelace",
+                               "likes": 214, "reposts": 31, "replies": 12, "impressions": 18250},
+                   "created_at": "2026-12-02T08:20:00Z", "updated_at": "2026-12-02T08:20:00Z"}
 MENTIONS = {"mentions": [{"annotation": POST_ANNOTATION, "visitors": 312, "revenue": 147.0}], "currency": "USD"}
 
 A = "Annotations"
