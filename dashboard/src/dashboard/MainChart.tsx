@@ -85,7 +85,7 @@ export default function MainChart() {
                 <YAxis yAxisId="money" orientation="right" stroke="#f59e0b" strokeOpacity={0.8} width={56}
                   tickFormatter={(value: number) => formatMoney(value, currency).replace(/\.00$/, "")} />
               )}
-              <Tooltip labelFormatter={(bucket) => formatBucket(String(bucket), interval)} contentStyle={{ background: "var(--color-gray-900)", color: "white", border: "none", borderRadius: 6 }}
+              <Tooltip active={openGroup ? false : undefined} labelFormatter={(bucket) => formatBucket(String(bucket), interval)} contentStyle={{ background: "var(--color-gray-900)", color: "white", border: "none", borderRadius: 6 }}
                 formatter={(value, name) => (name === "revenue" && typeof value === "number" ? money(value) : value)} />
               <Legend />
               {hasRevenue && (
