@@ -235,3 +235,29 @@ def test_the_shared_view_shows_the_annotations_read_only(browser, site):
     page.screenshot(path=SCREENSHOTS / "annotations-shared.png", full_page=True)
     assert not errors, errors
     context.close()
+
+
+@pytest.mark.parametrize(("name", "options"), [
+    ("annotations-phone-360.png", {"viewport": {"width": 360, "height": 780}, "device_scale_factor": 2,
+                                   "is_mobile": True, "has_touch": True}),
+    ("annotations-dark.png", {"viewport": {"width": 1280, "height": 800}, "color_scheme": "dark"}),
+])
+def test_a_card_fits_a_phone_and_reads_in_the_dark(browser, site, name, options):
+    context = browser.new_context(storage_state=site["storage_state"], **options)
+    page = context.new_page()
+    errors = page_errors(page)
+    page.goto(f"{site['url']}/sites/{site['site']}?period=30d")
+    commits = marker(page, 0)
+    if options.get("has_touch"):
+        commits.tap()
+    else:
+        commits.hover()
+    card = page.get_by_test_id("annotation-card")
+    expect(card.get_by_test_id("impact").first).to_contain_text("2 → 3")
+    box, viewport = card.bounding_box(), page.viewport_size
+    assert box["x"] >= 0 and box["x"] + box["width"] <= viewport["width"], (box, viewport)  # wholly on screen
+    chart_top = page.get_by_test_id("main-chart").bounding_box()["y"]
+    page.screenshot(path=SCREENSHOTS / name, full_page=True,
+                    clip={"x": 0, "y": max(chart_top - 80, 0), "width": viewport["width"], "height": 700})
+    assert not errors, errors
+    context.close()

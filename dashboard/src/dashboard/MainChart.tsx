@@ -1,7 +1,7 @@
 /** Visitors and pageviews over time, and the revenue of each bucket as bars on a right-hand
  * axis (Recharts: loaded with this chunk, not the first bundle); the annotations as markers on
  * their buckets, with a card on hover or focus, and the notes written here. */
-import { type CSSProperties, useMemo, useState } from "react";
+import { useMemo, useRef, useState } from "react";
 import {
   Bar, CartesianGrid, ComposedChart, Legend, Line, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis,
 } from "recharts";
@@ -12,7 +12,9 @@ import { formatBucket, formatMoney, formatNumber } from "../lib/format";
 import { chartQuery } from "../state/query";
 import { defaultInterval, intervalsFor } from "../state/url";
 import { AnnotationCard } from "./annotations/AnnotationCard";
-import { KindToggles, MarkerLabel, type MarkerOpen, markerColour, useShownKinds } from "./annotations/ChartAnnotations";
+import {
+  cardPosition, KindToggles, MarkerLabel, type MarkerOpen, markerColour, useShownKinds,
+} from "./annotations/ChartAnnotations";
 import { groupByBucket, KINDS, type Kind } from "./annotations/grouping";
 import { NoteForm } from "./annotations/NoteForm";
 import { RevenueUnavailable } from "./RevenueUnavailable";
@@ -42,6 +44,7 @@ export default function MainChart() {
   const [shown, toggleKind] = useShownKinds();
   const [open, setOpen] = useState<MarkerOpen | null>(null);
   const [adding, setAdding] = useState(false);
+  const chartBox = useRef<HTMLDivElement>(null);
   const listed = useMemo(() => annotations.data?.annotations ?? [], [annotations.data]);
   const buckets = useMemo(() => (stats.data?.results ?? []).map((row) => String(row.dimensions[0])), [stats.data]);
   const groups = useMemo(() => groupByBucket(listed, buckets, interval, site.timezone, shown),
@@ -73,7 +76,7 @@ export default function MainChart() {
       <ErrorBox error={stats.error} />
       <ErrorBox error={annotations.error} />
       {!stats.data && !stats.error ? <Spinner /> : (
-        <div className="relative h-64 text-xs" data-testid="main-chart" onMouseLeave={() => setOpen(null)}
+        <div ref={chartBox} className="relative h-64 text-xs" data-testid="main-chart" onMouseLeave={() => setOpen(null)}
           onKeyDown={(e) => { if (e.key === "Escape") setOpen(null); }}>
           <ResponsiveContainer width="100%" height="100%">
             <ComposedChart data={data} margin={{ top: 5, right: hasRevenue ? 0 : 10, bottom: 0, left: -20 }}>
@@ -102,7 +105,7 @@ export default function MainChart() {
             </ComposedChart>
           </ResponsiveContainer>
           {openGroup && (
-            <div className="absolute top-5 z-10" style={cardPosition(open.x)}>
+            <div className="absolute top-5 z-10" style={cardPosition(open.x, chartBox.current?.clientWidth ?? 0)}>
               <AnnotationCard annotations={openGroup.annotations} siteId={site.id} timeZone={site.timezone}
                 canManage={canManage} onClose={() => setOpen(null)} />
             </div>
@@ -112,9 +115,4 @@ export default function MainChart() {
       {stats.revenueError && <RevenueUnavailable error={stats.revenueError} />}
     </Card>
   );
-}
-
-/** The card beside its marker: to the right of it on the chart's left half, to the left on the right half. */
-function cardPosition(x: number): CSSProperties {
-  return x < 320 ? { left: x + 12 } : { right: `calc(100% - ${x - 12}px)` };
 }

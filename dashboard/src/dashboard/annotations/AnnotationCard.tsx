@@ -24,7 +24,7 @@ export function AnnotationCard({ annotations, siteId, timeZone, canManage, onClo
   const listed = annotations.slice(-MAX_LISTED).reverse();
   return (
     <div role="dialog" aria-label={groupTitle(annotations)} data-testid="annotation-card"
-      className="w-80 max-w-[90vw] space-y-3 rounded-lg border border-gray-200 bg-white p-3 text-sm shadow-lg dark:border-gray-700 dark:bg-gray-900">
+      className="w-full space-y-3 rounded-lg border border-gray-200 bg-white p-3 text-sm shadow-lg dark:border-gray-700 dark:bg-gray-900">
       <div className="flex items-start justify-between gap-2">
         <h3 className="font-semibold">{annotations.length > 1 ? groupTitle(annotations) : KIND_NAMES[annotations[0].kind]}</h3>
         <button type="button" aria-label="Close" onClick={onClose}

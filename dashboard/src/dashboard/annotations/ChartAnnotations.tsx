@@ -1,5 +1,5 @@
 /** The annotations' part of the main chart: the kind toggles above it, and a marker per bucket on it. */
-import { useState } from "react";
+import { type CSSProperties, useState } from "react";
 import { cx } from "../../components/ui";
 import type { Annotation } from "../../lib/api";
 import { groupTitle, KIND_LABELS, KINDS, type Kind, loadShownKinds, markerText, saveShownKinds } from "./grouping";
@@ -65,4 +65,15 @@ export function MarkerLabel({ viewBox, bucket, annotations, onOpen }: {
       <text textAnchor="middle" dy="0.35em" fontSize={9} fontWeight={700} fill="white">{markerText(annotations)}</text>
     </g>
   );
+}
+
+const CARD_WIDTH = 320;
+
+/** The card beside its marker at `x` on a chart `width` wide: to its right if it fits there, else to its left,
+ * else (a phone) as wide as the chart. */
+export function cardPosition(x: number, width: number): CSSProperties {
+  const gap = 12;
+  if (x + gap + CARD_WIDTH <= width) return { left: x + gap, width: CARD_WIDTH };
+  if (x - gap - CARD_WIDTH >= 0) return { left: x - gap - CARD_WIDTH, width: CARD_WIDTH };
+  return { left: 0, width: Math.min(CARD_WIDTH, width) };
 }

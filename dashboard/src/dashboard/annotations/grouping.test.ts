@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { Annotation } from "../../lib/api";
 import { bucketOf, groupByBucket, groupTitle, KINDS, type Kind, loadShownKinds, markerText, saveShownKinds } from "./grouping";
+import { cardPosition } from "./ChartAnnotations";
 import { aroundRows, fromLocalInput, postSummary, toLocalInput } from "./impact";
 
 let nextId = 1;
@@ -111,5 +112,13 @@ describe("the note form's times", () => {
     expect(fromLocalInput("2026-03-10T09:30", "America/New_York")).toBe("2026-03-10T13:30:00Z");
     expect(toLocalInput("2026-03-10T08:30:00Z", "Europe/Berlin")).toBe("2026-03-10T09:30");
     expect(fromLocalInput("", "UTC")).toBeNull();
+  });
+});
+
+describe("the card's place", () => {
+  it("is right of its marker, else left of it, else the chart's whole width on a phone", () => {
+    expect(cardPosition(100, 1000)).toEqual({ left: 112, width: 320 });
+    expect(cardPosition(900, 1000)).toEqual({ left: 568, width: 320 });
+    expect(cardPosition(250, 296)).toEqual({ left: 0, width: 296 });
   });
 });
