@@ -61,11 +61,11 @@ export default function MainChart() {
             <Button variant="secondary" className="px-2 py-1 text-xs" aria-expanded={adding}
               onClick={() => setAdding(!adding)}>Add note</Button>
           )}
-        <select aria-label="Interval" value={interval}
-          onChange={(e) => setState({ ...state, interval: e.target.value as typeof interval })}
-          className="rounded-md border border-gray-300 bg-white px-2 py-1 text-sm dark:border-gray-700 dark:bg-gray-900">
-          {intervalsFor(state).map((i) => <option key={i} value={i}>{i}</option>)}
-        </select>
+          <select aria-label="Interval" value={interval}
+            onChange={(e) => setState({ ...state, interval: e.target.value as typeof interval })}
+            className="rounded-md border border-gray-300 bg-white px-2 py-1 text-sm dark:border-gray-700 dark:bg-gray-900">
+            {intervalsFor(state).map((i) => <option key={i} value={i}>{i}</option>)}
+          </select>
         </div>
       </div>
       {adding && (
