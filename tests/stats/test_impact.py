@@ -121,3 +121,26 @@ def test_mentions_look_at_the_newest_posts_only(engine):
                      limit=100)
     assert len(found) == 100 and 1 not in {m["annotation_id"] for m in found}
     assert {m["visitors"] for m in found} == {0}
+
+
+class CountingStore:
+    """The event store, counting the queries asked of it."""
+
+    def __init__(self, store) -> None:
+        self.store, self.queries = store, 0
+
+    def __getattr__(self, name):
+        return getattr(self.store, name)
+
+    def fetch(self, *args, **kwargs):
+        self.queries += 1
+        return self.store.fetch(*args, **kwargs)
+
+
+@pytest.mark.parametrize("count", [1, 50, MAX_MENTION_POSTS + 30])
+def test_mentions_ask_one_query_however_many_posts(engine, event_store, count):
+    counting = CountingStore(event_store)
+    posts = [Post(n, utc("2026-03-01 00:00:00").replace(hour=n % 24, minute=n // 24)) for n in range(count)]
+    found = mentions(StatsEngine(counting), posts, site_id=SITE, currency="USD", now=NOW, limit=100)
+    assert counting.queries == 1
+    assert len(found) == min(count, 100)
