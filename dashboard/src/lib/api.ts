@@ -130,9 +130,10 @@ export type FunnelResults = Schemas["FunnelResults"];
 export type Payment = Schemas["Payment"];
 export type VisitorSession = Schemas["VisitorSession"];
 export type VisitorProfile = Schemas["VisitorProfile"];
-/** A GitHub commit's or release's details, as its sync stores them. */
+/** A GitHub commit's or release's details, as its sync stores them (sizes null until fetched). */
 export interface GitHubDetails {
-  type: "commit" | "release"; sha?: string; tag?: string; additions?: number; deletions?: number;
+  type: "commit" | "release"; sha?: string | null; tag?: string | null; additions?: number | null;
+  deletions?: number | null;
 }
 /** A post's details, as the X sync stores them. */
 export interface XDetails {

@@ -62,6 +62,17 @@ describe("an annotation card", () => {
     expect(within(card).queryByRole("button", { name: "Edit" })).toBeNull(); // a commit is its sync's
   });
 
+  it("leaves out a commit's size until its sync has it, and shows a release's tag", () => {
+    serve();
+    const unsized = { ...COMMIT, details: { type: "commit" as const, sha: "4f2a9c1e0b7d", additions: null, deletions: null, tag: null } };
+    const release = { ...COMMIT, id: 4, text: "v2.0", details: { type: "release" as const, sha: null, additions: null, deletions: null, tag: "v2.0" } };
+    renderAt("/sites/pm_test", <AnnotationCard annotations={[unsized, release]} siteId="pm_test" timeZone="UTC" canManage onClose={() => {}} />);
+    const [releaseItem, commitItem] = within(screen.getByTestId("annotation-card")).getAllByRole("listitem");
+    expect(commitItem.textContent).toContain("4f2a9c1Fix the signup form");
+    expect(commitItem.textContent).not.toMatch(/\+\d/);
+    expect(releaseItem.textContent).toContain("v2.0v2.0");
+  });
+
   it("shows a post's author, counts and the visitors that came from X after it", async () => {
     serve();
     renderAt("/sites/pm_test", <AnnotationCard annotations={[POST]} siteId="pm_test" timeZone="UTC" canManage onClose={() => {}} />);

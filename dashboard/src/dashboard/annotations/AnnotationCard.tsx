@@ -92,10 +92,10 @@ function CommitBody({ annotation }: { annotation: Annotation }) {
       </p>
       <p className="text-xs text-gray-500 dark:text-gray-400">
         {annotation.author && <span>{annotation.author}</span>}
-        {(details.additions !== undefined || details.deletions !== undefined) && (
+        {details.additions != null && details.deletions != null && (
           <span className="ml-2 font-mono">
-            <span className="text-emerald-600">+{formatNumber(details.additions ?? 0)}</span>{" "}
-            <span className="text-red-600">−{formatNumber(details.deletions ?? 0)}</span>
+            <span className="text-emerald-600">+{formatNumber(details.additions)}</span>{" "}
+            <span className="text-red-600">−{formatNumber(details.deletions)}</span>
           </span>
         )}
       </p>
