@@ -31,7 +31,7 @@ from postmetric.store.metadata import Annotation
 from postmetric.web.routes.dashboard import DASHBOARD_DIR
 
 from factories import CHROME_UA
-from live_app import add_site, api_client, page_errors, sign_up
+from live_app import accept_invitation_signing_up, add_site, api_client, invite, page_errors, sign_up
 
 SCREENSHOTS = Path(__file__).parent / "screenshots"
 EMAIL = "owner@chart.example"
@@ -171,6 +171,12 @@ def test_the_chart_shows_grouped_markers_with_their_cards_and_impact(browser, si
     expect(page.get_by_role("button", name=re.compile("^Commits"))).to_have_attribute("aria-pressed", "false")
     page.get_by_role("button", name=re.compile("^Commits")).click()
     expect(page.get_by_test_id("annotation-marker")).to_have_count(3)
+
+    # From the keyboard: a marker takes the focus and opens its card; Escape closes it.
+    marker(page, -12).focus()
+    expect(card).to_contain_text("Launched on Product Hunt")
+    page.keyboard.press("Escape")
+    expect(card).to_have_count(0)
     assert not errors, errors
     context.close()
 
@@ -208,6 +214,27 @@ def test_an_owner_adds_edits_and_deletes_a_note_from_the_chart(browser, site):
     card.get_by_role("button", name="Delete").click()
     expect(note).to_have_count(0)
     expect(page.get_by_test_id("annotation-marker")).to_have_count(3)
+    assert not errors, errors
+    context.close()
+
+
+def test_a_viewer_sees_the_notes_read_only(browser, site):
+    owner = api_client(site["url"], EMAIL)
+    token = invite(owner, site["site"], "viewer@chart.example", "viewer")
+    owner.close()
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    errors = page_errors(page)
+    accept_invitation_signing_up(page, site["url"], token, "viewer@chart.example")
+    page.goto(f"{site['url']}/sites/{site['site']}?period=30d")
+    expect(page.get_by_test_id("annotation-marker")).to_have_count(3)
+    expect(page.get_by_role("button", name="Add note")).to_have_count(0)
+    marker(page, -12).hover()
+    card = page.get_by_test_id("annotation-card")
+    expect(card).to_contain_text("Launched on Product Hunt")
+    expect(card.get_by_test_id("impact")).to_be_visible()
+    expect(card.get_by_role("button", name="Edit")).to_have_count(0)
+    expect(card.get_by_role("button", name="Delete")).to_have_count(0)
     assert not errors, errors
     context.close()
 
