@@ -1,4 +1,4 @@
-/** One site's dashboard: controls, headline, chart, the four panels, goals and funnels; all read the URL. */
+/** One site's dashboard: controls, headline, chart, the four panels, goals, funnels and mentions; all read the URL. */
 import { lazy, Suspense } from "react";
 import { Link, useLocation } from "react-router";
 import { Spinner } from "../components/ui";
@@ -6,6 +6,7 @@ import { AttributionToggle, DateRangePicker, FilterChips } from "./Controls";
 import { FunnelPanel } from "./FunnelPanel";
 import { GoalsPanel } from "./GoalsPanel";
 import { Headline } from "./Headline";
+import { MentionsPanel } from "./MentionsPanel";
 import { Panel } from "./MetricsTable";
 import { DEVICE_TABS, LOCATION_TABS, PAGE_TABS, SOURCE_TABS } from "./panels";
 import { SiteContext, type SiteView } from "./SiteContext";
@@ -51,6 +52,7 @@ export function SiteDashboard({ view }: { view: SiteView }) {
           <Panel title="Devices" tabs={DEVICE_TABS} />
           <GoalsPanel />
           <FunnelPanel />
+          <MentionsPanel />
         </div>
       </div>
     </SiteContext.Provider>

@@ -25,6 +25,7 @@ from postmetric.web.contract import (
     accounts,
     annotations,
     goals,
+    impact,
     ingest,
     integrations,
     privacy,
@@ -56,7 +57,7 @@ OPENAPI: dict[str, Any] = build_document(
     tags=[*ingest.TAGS, *stats.TAGS, {"name": "Payments"}, *accounts.TAGS, *goals.TAGS, *annotations.TAGS, *integrations.TAGS, *revenue.TAGS,
           *privacy.TAGS, {"name": "Meta"}],
     operations=[*ingest.OPERATIONS, *stats.OPERATIONS, *revenue.PAYMENT_OPERATIONS, *accounts.OPERATIONS,
-                *goals.OPERATIONS, *annotations.OPERATIONS, *integrations.OPERATIONS, *search_console.OPERATIONS, *x_posts.OPERATIONS, *revenue.REVENUE_OPERATIONS, *privacy.OPERATIONS, *_META],
+                *goals.OPERATIONS, *annotations.OPERATIONS, *impact.OPERATIONS, *integrations.OPERATIONS, *search_console.OPERATIONS, *x_posts.OPERATIONS, *revenue.REVENUE_OPERATIONS, *privacy.OPERATIONS, *_META],
     security_schemes=SECURITY_SCHEMES,
     responses=SHARED_RESPONSES,
 )
