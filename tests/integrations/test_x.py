@@ -303,7 +303,7 @@ def test_an_access_level_without_search_says_so(client, engine, x_api):
 def test_a_query_x_refuses_is_a_clear_config_error(client, engine, x_api):
     connect(client, query='("example.com" OR')
 
-    assert engine.sync_due(NOW) == "1 forbidden"
+    assert engine.sync_due(NOW) == "1 invalid_settings"
 
     message = integration(client)["message"]
     assert message.startswith("X refused the search query '(\"example.com\" OR': correct it in the X settings")

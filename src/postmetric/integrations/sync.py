@@ -11,7 +11,7 @@ What a run's outcome does to the next one:
 - `RateLimited`: the next run is at the provider's reset time, nothing else changes;
 - `UpstreamFailed` (5xx, network, malformed answers) or an unexpected error: retried with an
   exponential back-off, 1, 2, 4 … minutes, at most 6 hours;
-- `TokenRejected`, `AccessDenied`, `SourceNotFound`: not retried until the connection is changed
+- `TokenRejected`, `AccessDenied`, `SourceNotFound`, `SettingsRejected`: not retried until the connection is changed
   (reconnecting, or "Sync now"): repeating the call cannot help.
 
 Blocking (HTTP and SQLAlchemy): call from a worker thread. Time comes from `now`, never a sleep.
@@ -38,7 +38,8 @@ from postmetric.store.metadata import Annotation, Integration, Site
 log = logging.getLogger(__name__)
 
 # What Settings shows; "not_connected" is never stored, it is the absence of a row.
-STATES = ("not_connected", "pending", "ok", "error", "rate_limited", "token_rejected", "forbidden", "not_found")
+STATES = ("not_connected", "pending", "ok", "error", "rate_limited", "token_rejected", "forbidden", "not_found",
+          "invalid_settings")
 # A node that dies mid-sync holds the integration at most this long; a live run is never renewed, so
 # this outlasts the longest one (a first Search Console sync pages through 16 months).
 CLAIM_SECONDS = 3600.0
@@ -63,6 +64,12 @@ class AccessDenied(SyncError):
 
 class SourceNotFound(SyncError):
     state = "not_found"
+
+
+class SettingsRejected(SyncError):
+    """The provider refuses what the connection asks (a search query X cannot parse)."""
+
+    state = "invalid_settings"
 
 
 class UpstreamFailed(SyncError):

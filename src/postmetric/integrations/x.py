@@ -34,6 +34,7 @@ from postmetric.integrations.sync import (
     AccessDenied,
     Connection,
     RateLimited,
+    SettingsRejected,
     SyncedAnnotation,
     SyncResult,
     SyncRun,
@@ -298,7 +299,7 @@ def _search(run: SyncRun, query: str, walk: PageWalk) -> dict[str, Any]:
         raise AccessDenied("X refused the search: the app must belong to a project whose access level includes "
                            f"recent search (Basic or above){said}")
     if status == 400:
-        raise AccessDenied(f"X refused the search query {query[:100]!r}: correct it in the X settings{said}")
+        raise SettingsRejected(f"X refused the search query {query[:100]!r}: correct it in the X settings{said}")
     if status == 200:
         raise UpstreamFailed("X answered with a body that is not a JSON object")
     raise UpstreamFailed(f"X answered {status}{said}")

@@ -37,5 +37,7 @@ export function statusLine(integration: Integration, now: Date, timeZone: string
       return { text: "Access denied — check the token's permissions", tone: "error" };
     case "not_found":
       return { text: "Not found — check the settings", tone: "error" };
+    case "invalid_settings":
+      return { text: "Settings refused — change them", tone: "error" };
   }
 }

@@ -1,6 +1,7 @@
 /** An integration as `GET /api/v1/sites/{id}/integrations` returns it (web/contract/integrations.py). */
 export type IntegrationState =
-  | "not_connected" | "pending" | "ok" | "error" | "rate_limited" | "token_rejected" | "forbidden" | "not_found";
+  | "not_connected" | "pending" | "ok" | "error" | "rate_limited" | "token_rejected" | "forbidden" | "not_found"
+  | "invalid_settings";
 
 export interface Integration {
   kind: string;

@@ -15,8 +15,8 @@ class Integration(Shape):
     """One provider's connection for the site and the state of its sync; `connected` false: never connected.
 
     `state`: not_connected, pending (due, not synced yet), ok, error (retried with back-off), rate_limited
-    (retried at `next_sync_at`), token_rejected, forbidden or not_found (not retried until the connection
-    changes). `message` says what went wrong and what to do. The token is never returned: `has_token`."""
+    (retried at `next_sync_at`), token_rejected, forbidden, not_found or invalid_settings (not retried until
+    the connection changes). `message` says what went wrong and what to do. The token is never returned: `has_token`."""
 
     kind: str
     label: str
