@@ -6,6 +6,7 @@ import random
 import re
 import subprocess
 import sys
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -13,6 +14,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from sqlalchemy import select
 
 from postmetric.accounts.users import authenticate, get_user_by_email
 from postmetric.cli import main
@@ -24,6 +26,7 @@ from postmetric.stats.engine import StatsEngine
 from postmetric.stats.parse import parse_query
 from postmetric.store.database import create_engine, session_factory
 from postmetric.store.duckdb_events import DuckDBEventStore
+from postmetric.store.metadata import Annotation, Integration
 
 README = (Path(__file__).resolve().parents[1] / "README.md").read_text()
 LOGIN = re.compile(r"(?P<events>[\d,]+) events, (?P<visitors>[\d,]+) visitors, (?P<visits>[\d,]+) visits.*\n"
@@ -167,6 +170,41 @@ def test_the_demo_site_has_goals_and_a_funnel_and_a_refresh_keeps_the_users_own(
     delete_goal(db_session, site, list_goals(db_session, site)[0].id)
     setup()
     assert len(list_goals(db_session, site)) == 3 and len(list_funnels(db_session, site)) == 1
+
+
+def test_the_demo_site_has_commits_posts_and_notes_on_its_chart_and_a_refresh_keeps_the_users_notes(
+        tmp_path, db_session):
+    now = datetime(2026, 3, 1, 12, tzinfo=UTC)
+    setup = lambda: set_up_demo(db_session, events_path=tmp_path / "events.duckdb",  # noqa: E731
+                                email="demo@example.com", password=None, events=4000, days=90, now=now)
+    made = setup().annotations
+    site = get_site(db_session, DEMO_DOMAIN)
+    shown = db_session.scalars(select(Annotation).where(Annotation.site_id == site.id)).all()
+    kinds = Counter(annotation.details["type"] if annotation.kind == "github" else annotation.kind
+                    for annotation in shown)
+    assert kinds["commit"] > 30 and kinds["release"] >= 3 and kinds["x"] >= 6 and kinds["note"] == 3
+    assert made == len(shown) - kinds["note"]
+    assert all(now - timedelta(days=90) <= annotation.time < now for annotation in shown)
+    post = next(annotation for annotation in shown if annotation.kind == "x")
+    snowflake_ms = (int(post.external_id) >> 22) + 1288834974657  # a post id carries its time, as on X
+    assert abs(snowflake_ms / 1000 - post.time.timestamp()) < 1
+    assert post.details["likes"] >= 0 and post.url.endswith(post.external_id)
+    integrations = db_session.scalars(select(Integration).where(Integration.site_id == site.id)).all()
+    assert sorted((row.kind, row.state, row.token, row.next_sync_at) for row in integrations) == [
+        ("github", "ok", None, None), ("search_console", "ok", None, None), ("x", "ok", None, None)]
+
+    store = DuckDBEventStore(tmp_path / "events.duckdb")
+    try:  # keywords for the Keywords tab, up to two days ago as Google reports them
+        assert store.search_span(site.id) == ((now - timedelta(days=90)).date(), (now - timedelta(days=2)).date())
+    finally:
+        store.close()
+
+    note = Annotation(site_id=site.id, kind="note", time=now - timedelta(days=1), text="mine")
+    db_session.add(note)
+    db_session.flush()
+    setup()
+    again = db_session.scalars(select(Annotation).where(Annotation.site_id == site.id)).all()
+    assert len(again) == len(shown) + 1 and note in again  # synced ones replaced, not doubled; notes kept
 
 
 def test_refreshing_some_sites_leaves_the_others_alone(tmp_path):

@@ -27,7 +27,9 @@ from starlette.routing import Route
 from postmetric.accounts.keys import authenticate_site_key
 from postmetric.config import Settings
 from postmetric.errors import DomainError
-from postmetric.jobs import JobRunner
+from postmetric.integrations.registry import PROVIDERS
+from postmetric.integrations.sync import IntegrationSync, integrations_job
+from postmetric.jobs import JobRunner, default_holder
 from postmetric.mail import Mailer
 from postmetric.revenue.currency import Rates
 from postmetric.revenue.providers.settings import seal_stored_secrets
@@ -58,7 +60,7 @@ from postmetric.web.security_headers import SecurityHeaders
 from postmetric.web.services import Clock, Services, services_of
 from postmetric.web.routes import accounts, dashboard, docs, ingest, payments, sites, stats, tracker
 from postmetric.web.routes import customers, goals, revenue_settings, server_events, webhooks
-from postmetric.web.routes import annotations, funnels, privacy
+from postmetric.web.routes import annotations, funnels, integrations, privacy
 from postmetric.web.routes.ingest import FastEventsEndpoint
 
 log = logging.getLogger(__name__)
@@ -76,7 +78,7 @@ def create_app(settings: Settings, *, clock: Clock = time.time) -> FastEventsEnd
             routes=[
                 *ingest.routes, *tracker.routes, *stats.routes, *payments.routes, *docs.routes, Route("/api/health", health),
                 *server_events.routes,
-                *accounts.routes, *sites.routes, *goals.routes, *annotations.routes, *funnels.routes, *revenue_settings.routes, *webhooks.routes, *customers.routes,
+                *accounts.routes, *sites.routes, *goals.routes, *annotations.routes, *integrations.routes, *funnels.routes, *revenue_settings.routes, *webhooks.routes, *customers.routes,
                 *privacy.routes,
                 *dashboard.routes,  # last: the SPA fallback takes every GET path the others did not
             ],
@@ -132,6 +134,8 @@ async def _services(settings: Settings, clock: Clock) -> AsyncIterator[Services]
         return RateLimiter(rate, clock=clock)
 
     directory = SiteDirectory(Session, clock=clock)
+    holder = default_holder()
+    integration_sync = IntegrationSync(Session, events, settings, secret_box, PROVIDERS, holder=holder)
     services = Services(
         settings=settings,
         clock=clock,
@@ -153,11 +157,14 @@ async def _services(settings: Settings, clock: Clock) -> AsyncIterator[Services]
         mailer=_mailer(settings),
         rates=Rates(),
         site_directory=directory,
+        providers=PROVIDERS,
+        integrations=integration_sync,
     )
     _hint_first_steps(Session, settings)
     expiry = asyncio.create_task(_expire_visits(sessions, clock))
     # Run once across nodes: each job takes a lease in the metadata database.
-    jobs = asyncio.create_task(JobRunner(Session, [retention_job(Session, events)], clock=clock).run_forever())
+    background = [retention_job(Session, events), integrations_job(integration_sync)]
+    jobs = asyncio.create_task(JobRunner(Session, background, holder=holder, clock=clock).run_forever())
     try:
         yield services
     finally:

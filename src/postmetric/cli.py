@@ -321,7 +321,7 @@ def _demo(settings: Settings, args: argparse.Namespace) -> int:
     # For a person (`make run` shows it before the server starts), not JSON like the others.
     made = demo.generated
     print(f"Demo site {demo.domain} ({demo.site_public_id}): {made.events:,} events, {made.visitors:,} visitors, "
-          f"{made.visits:,} visits over the last {args.days} days")
+          f"{made.visits:,} visits over the last {args.days} days; {demo.annotations} commits and posts on the chart")
     print(f"  dashboard: {settings.base_url}")
     print(f"  email:     {demo.email}")
     print(f"  password:  {demo.password}" if demo.password
@@ -386,6 +386,7 @@ def _migrated(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _rotate_secrets(settings: Settings, args: argparse.Namespace) -> int:
+    from postmetric.integrations.connections import reseal_tokens
     from postmetric.revenue.providers.settings import seal_stored_secrets
 
     secret_box = settings.secret_box()
@@ -393,13 +394,16 @@ def _rotate_secrets(settings: Settings, args: argparse.Namespace) -> int:
     try:
         with session_factory(engine).begin() as session:
             report = seal_stored_secrets(session, secret_box, rotate=True)
+            tokens = reseal_tokens(session, secret_box)
     finally:
         engine.dispose()
-    _print_json({"resealed": report.sealed, "already_current": report.current, "unreadable": report.unreadable})
-    if report.unreadable:
-        return _fail(f"{report.unreadable} secrets open under none of POSTMETRIC_SECRET_KEY and "
+    resealed, current, unreadable = (report.sealed + tokens[0], report.current + tokens[1],
+                                     report.unreadable + tokens[2])
+    _print_json({"resealed": resealed, "already_current": current, "unreadable": unreadable})
+    if unreadable:
+        return _fail(f"{unreadable} secrets open under none of POSTMETRIC_SECRET_KEY and "
                      "POSTMETRIC_SECRET_KEY_PREVIOUS: add the key they were sealed with, or set them again in "
-                     "Revenue settings; keep the previous keys until this succeeds")
+                     "Revenue and Integrations settings; keep the previous keys until this succeeds")
     return 0
 
 

@@ -71,6 +71,16 @@ class Settings(BaseSettings):
     ingest_queue_size: int = Field(
         100_000, ge=1, description="Events waiting to be journaled or loaded before ingestion answers 503."
     )
+    # Integrations (issue 17): the APIs' base URLs are settings so they can point at an enterprise host.
+    github_api_url: str = Field("https://api.github.com", description="GitHub REST API (GitHub Enterprise: "
+                                "https://HOST/api/v3).")
+    x_api_url: str = Field("https://api.x.com", description="X API v2 host.")
+    google_api_url: str = Field("https://www.googleapis.com", description="Google APIs host (Search Console).")
+    google_oauth_url: str = Field("https://accounts.google.com", description="Google's OAuth 2 authorization host.")
+    google_token_url: str = Field("https://oauth2.googleapis.com/token", description="Google's OAuth 2 token endpoint.")
+    google_client_id: str | None = Field(None, description="OAuth client id for \"Connect with Google\" (Search "
+                                         "Console); unset: only service account keys connect.")
+    google_client_secret: str | None = Field(None, description="That OAuth client's secret.")
 
     @field_validator("secret_key_previous", mode="before")
     @classmethod

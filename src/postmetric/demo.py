@@ -40,6 +40,7 @@ from postmetric.accounts.users import create_user, get_user_by_email
 from postmetric.errors import Conflict, ValidationError
 from postmetric.ingest.acquisition import classify
 from postmetric.ingest.pipeline import CLICK_ID_PARAMS
+from postmetric.integrations.demo import demo_search_rows, install_demo_integrations
 from postmetric.sites.funnels import create_funnel, list_funnels
 from postmetric.sites.goals import create_goal, list_goals
 from postmetric.sites.service import Rng, create_site, get_site
@@ -591,6 +592,7 @@ class DemoSetup:
     site_public_id: str
     domain: str
     generated: Generated
+    annotations: int  # commits, releases and posts on the chart (integrations/demo.py)
 
 
 def set_up_demo(
@@ -623,8 +625,21 @@ def set_up_demo(
     _define_goals_and_funnels(session, site)
     generated = generate(events_path, sites=[DemoSite(site.id, site.domain, currency=site.currency)], events=events, now=now, days=days,
                          seed=seed, progress=progress)[site.id]
+    annotations = install_demo_integrations(session, site, now=now, days=days, seed=seed)
+    _fill_keywords(events_path, site, now=now, days=days, seed=seed)
     return DemoSetup(email=user.email, password=password, site_public_id=site.public_id, domain=site.domain,
-                     generated=generated)
+                     generated=generated, annotations=annotations)
+
+
+def _fill_keywords(events_path: Path, site: Site, *, now: datetime, days: int, seed: int) -> None:
+    rows = demo_search_rows(site, now=now, days=days, seed=seed)
+    if not rows:
+        return
+    store = DuckDBEventStore(events_path)
+    try:
+        store.replace_search_rows(site.id, min(row.day for row in rows), max(row.day for row in rows), rows)
+    finally:
+        store.close()
 
 
 # What the Goals panel and the funnel view show on a fresh demo; a refresh keeps the user's own.

@@ -11,7 +11,7 @@ from postmetric.store.metadata import Base
 TABLES = {
     "alembic_version", "users", "sites", "api_keys", "account_tokens", "cookieless_salts",
     "web_sessions", "password_resets", "site_members", "site_invitations", "site_shares", "revenue_providers",
-    "goals", "funnels", "job_leases", "site_deletions", "erasures", "annotations",
+    "goals", "funnels", "job_leases", "site_deletions", "erasures", "annotations", "integrations",
 }
 
 
@@ -45,7 +45,7 @@ def test_migrating_twice_changes_nothing(metadata_engine):
         head = MigrationContext.configure(connection).get_current_revision()
     migrate(metadata_engine)
     with metadata_engine.connect() as connection:
-        assert MigrationContext.configure(connection).get_current_revision() == head == "0009"
+        assert MigrationContext.configure(connection).get_current_revision() == head == "0010"
     assert schema_diff(metadata_engine, Base.metadata) == []
 
 

@@ -43,8 +43,8 @@ def test_a_note_is_written_listed_rewritten_and_deleted(client, site, tenant):
     assert response.status_code == 201, response.text
     launch = response.json()
     assert launch == {"id": launch["id"], "kind": "note", "time": "2026-12-01T09:30:00Z",
-                      "text": "Launched on Product Hunt", "url": LAUNCH["url"],
-                      "created_at": launch["created_at"], "updated_at": launch["updated_at"]}
+                      "text": "Launched on Product Hunt", "url": LAUNCH["url"], "external_id": None,
+                      "author": None, "details": None, "created_at": launch["created_at"], "updated_at": launch["updated_at"]}
     assert launch["created_at"].endswith("Z")
     release = post(client, site, tenant.token, {"time": "2026-12-03T12:00:00Z", "text": "v2.0", "kind": "note"}).json()
     assert release["url"] is None

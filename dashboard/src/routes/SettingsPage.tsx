@@ -1,4 +1,4 @@
-/** Site settings: general, snippet, exclusions, data retention, goals, funnels, revenue, API keys, team, sharing, privacy, danger zone. */
+/** Site settings: general, snippet, exclusions, data retention, goals, funnels, revenue, integrations, API keys, team, sharing, privacy, danger zone. */
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { type ReactNode, useState } from "react";
 import { Link, NavLink, useNavigate, useParams } from "react-router";
@@ -9,12 +9,13 @@ import { formatDateTime } from "../lib/format";
 import { Snippet, FirstEventCheck } from "./AddSitePage";
 import { FunnelSettings } from "./FunnelSettings";
 import { GoalSettings } from "./GoalSettings";
+import { IntegrationsSettings } from "./IntegrationsSettings";
 import { PrivacySettings } from "./PrivacySettings";
 import { RevenueSettings } from "./RevenueSettings";
 
 const SECTIONS = [
   ["general", "General"], ["snippet", "Snippet"], ["exclusions", "Exclusions"], ["retention", "Data retention"], ["goals", "Goals"], ["funnels", "Funnels"],
-  ["revenue", "Revenue"], ["keys", "API keys"],
+  ["revenue", "Revenue"], ["integrations", "Integrations"], ["keys", "API keys"],
   ["team", "Team"], ["sharing", "Sharing"], ["privacy", "Privacy"], ["danger", "Danger zone"],
 ] as const;
 
@@ -284,6 +285,7 @@ export default function SettingsPage() {
     goals: <GoalSettings site={site.data} />,
     funnels: <FunnelSettings site={site.data} />,
     revenue: <RevenueSettings site={site.data} />,
+    integrations: <IntegrationsSettings site={site.data} />,
     keys: <Keys site={site.data} />,
     team: <Team site={site.data} />,
     sharing: <SharingSection site={site.data} />,

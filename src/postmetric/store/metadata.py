@@ -11,8 +11,9 @@ Secondary responsibilities:
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, LargeBinary, MetaData, String, UniqueConstraint
+from sqlalchemy import JSON, DateTime, ForeignKey, LargeBinary, MetaData, String, Text, UniqueConstraint
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
@@ -268,7 +269,7 @@ class Annotation(Base):
     post on X (`x`) or a GitHub commit (`github`)."""
 
     __tablename__ = "annotations"
-    __table_args__ = NEVER_REUSED_IDS
+    __table_args__ = (UniqueConstraint("site_id", "kind", "external_id"), NEVER_REUSED_IDS)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"), index=True)
@@ -278,6 +279,38 @@ class Annotation(Base):
     kind: Mapped[str] = mapped_column(String(16))  # "note" | "x" | "github"
     # The user who wrote it; a deleted user's notes stay, unsigned. Synced ones have none.
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # Synced ones: the provider's id (commit sha, "release:<id>", post id), so a re-sync updates, never doubles.
+    external_id: Mapped[str | None] = mapped_column(String(128))
+    author: Mapped[str | None] = mapped_column(String(200))
+    details: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # provider fields: sha, additions, likes, …
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+    updated_at: Mapped[datetime] = mapped_column(default=utc_now, onupdate=utc_now)
+
+
+class Integration(Base):
+    """A site's connection to GitHub, X or Search Console (integrations/), and the state of its sync.
+
+    `claimed_until`/`claimed_by` are a lease of this one integration: the job on every node and the
+    "Sync now" route claim it with one conditional UPDATE, so it is never synced twice at once."""
+
+    __tablename__ = "integrations"
+    __table_args__ = (UniqueConstraint("site_id", "kind"), NEVER_REUSED_IDS)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))  # "github" | "x" | "search_console"
+    config: Mapped[dict[str, Any]] = mapped_column(JSON)  # non-secret settings: repository, query, property
+    token: Mapped[str | None] = mapped_column(Text)  # sealed (secrets_box): token, refresh token or key
+    cursor: Mapped[dict[str, Any]] = mapped_column(JSON)  # the provider's incremental state
+    state: Mapped[str] = mapped_column(String(32))  # integrations/sync.py STATES
+    message: Mapped[str | None] = mapped_column(String(500))
+    summary: Mapped[str | None] = mapped_column(String(200))  # of the last successful sync
+    failures: Mapped[int] = mapped_column(default=0)  # consecutive, for the back-off
+    last_synced_at: Mapped[datetime | None]
+    last_attempt_at: Mapped[datetime | None]
+    next_sync_at: Mapped[datetime | None]
+    claimed_until: Mapped[datetime | None]
+    claimed_by: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
     updated_at: Mapped[datetime] = mapped_column(default=utc_now, onupdate=utc_now)
 

@@ -21,7 +21,7 @@ from typing import Any
 
 import orjson
 
-from postmetric.web.contract import accounts, annotations, goals, ingest, privacy, revenue, stats
+from postmetric.web.contract import accounts, annotations, goals, ingest, integrations, privacy, revenue, stats
 from postmetric.web.contract.common import SECURITY_SCHEMES, SHARED_RESPONSES, Health
 from postmetric.web.contract.operation import Answer, Operation, build_document
 
@@ -42,10 +42,10 @@ OPENAPI: dict[str, Any] = build_document(
                        "`Authorization: Bearer <key>`: a site key (`pmk_…`) reads its own site, an account token "
                        "(`pmt_…`) the sites its user owns. Errors are `{\"error\": \"<field>: <message>\"}`.",
     },
-    tags=[*ingest.TAGS, *stats.TAGS, {"name": "Payments"}, *accounts.TAGS, *goals.TAGS, *annotations.TAGS, *revenue.TAGS,
+    tags=[*ingest.TAGS, *stats.TAGS, {"name": "Payments"}, *accounts.TAGS, *goals.TAGS, *annotations.TAGS, *integrations.TAGS, *revenue.TAGS,
           *privacy.TAGS, {"name": "Meta"}],
     operations=[*ingest.OPERATIONS, *stats.OPERATIONS, *revenue.PAYMENT_OPERATIONS, *accounts.OPERATIONS,
-                *goals.OPERATIONS, *annotations.OPERATIONS, *revenue.REVENUE_OPERATIONS, *privacy.OPERATIONS, *_META],
+                *goals.OPERATIONS, *annotations.OPERATIONS, *integrations.OPERATIONS, *revenue.REVENUE_OPERATIONS, *privacy.OPERATIONS, *_META],
     security_schemes=SECURITY_SCHEMES,
     responses=SHARED_RESPONSES,
 )

@@ -7,14 +7,15 @@ untyped `request.app.state`.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 
 from sqlalchemy.orm import sessionmaker
 from starlette.requests import Request
 
 from postmetric.config import Settings
 from postmetric.ingest.service import Ingestion
+from postmetric.integrations.sync import IntegrationSync, Provider
 from postmetric.ingest.sessions import VisitTracker
 from postmetric.ingest.writer import EventWriter
 from postmetric.mail import Mailer
@@ -54,6 +55,8 @@ class Services:
     login_limiter: RateLimiter | RedisRateLimiter | None = None  # per email and per client IP, for login and password reset
     mailer: Mailer | None = None  # None without POSTMETRIC_SMTP_URL
     rates: Rates | None = None  # ECB rates for payments in another currency than the site's
+    providers: Mapping[str, Provider] = field(default_factory=dict)  # the integrations, by kind
+    integrations: IntegrationSync | None = None  # runs their syncs ("Sync now")
 
 
 def services_of(request: Request) -> Services:

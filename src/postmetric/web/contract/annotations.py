@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 import msgspec
 
@@ -20,6 +20,12 @@ class Annotation(Shape):
     time: str
     text: str
     url: str | None
+    # Synced ones: the provider's id (commit sha, "release:<id>", post id), who wrote it and the provider's
+    # fields (github: type, sha, additions, deletions, tag; x: post_id, username, name, likes, reposts, replies,
+    # quotes, impressions); null on notes.
+    external_id: str | None
+    author: str | None
+    details: dict[str, Any] | None
     created_at: str
     updated_at: str
 
@@ -36,10 +42,13 @@ class AnnotationBody(msgspec.Struct):
 
 
 NOTE = {"id": 1, "kind": "note", "time": "2026-12-01T09:30:00Z", "text": "Launched on Product Hunt",
-        "url": "https://www.producthunt.com/posts/postmetric", "created_at": "2026-12-01T10:02:11Z",
+        "url": "https://www.producthunt.com/posts/postmetric", "external_id": None, "author": None,
+        "details": None, "created_at": "2026-12-01T10:02:11Z",
         "updated_at": "2026-12-01T10:02:11Z"}
 COMMIT = {"id": 2, "kind": "github", "time": "2026-11-28T16:04:51Z", "text": "Fix the signup form on Safari",
-          "url": "https://github.com/example/app/commit/4f2a9c1", "created_at": "2026-11-28T16:10:00Z",
+          "url": "https://github.com/example/app/commit/4f2a9c1e0b7d", "external_id": "4f2a9c1e0b7d",
+          "author": "octocat", "details": {"type": "commit", "sha": "4f2a9c1e0b7d", "additions": 12, "deletions": 3},
+          "created_at": "2026-11-28T16:10:00Z",
           "updated_at": "2026-11-28T16:10:00Z"}
 NOTE_BODY = {"time": "2026-12-01T09:30:00Z", "text": "Launched on Product Hunt",
              "url": "https://www.producthunt.com/posts/postmetric"}

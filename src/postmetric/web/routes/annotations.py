@@ -3,7 +3,7 @@
 `GET /api/v1/sites/{id}/annotations?from=&to=&limit=` → `{"annotations": [annotation…]}`, newest
 first (any member); `POST` → 201 the note, `PUT /api/v1/sites/{id}/annotations/{annotation_id}` →
 the note rewritten, `DELETE` → 204 (owners and admins, as for goals). An annotation is `{"id",
-"kind", "time", "text", "url", "created_at", "updated_at"}`; a body is `{"time", "text", "url"?,
+"kind", "time", "text", "url", "external_id", "author", "details", "created_at", "updated_at"}`; a body is `{"time", "text", "url"?,
 "kind"?: "note"}`. Callers as for the goals API: the dashboard session (CSRF header on changes) or
 an account token; a site key gets 403. Another site's annotation is 404, as a missing one.
 """
@@ -32,7 +32,8 @@ from postmetric.web.responses import iso_time, json_response
 
 def annotation_json(annotation: Annotation) -> contract.Annotation:
     return contract.Annotation(id=annotation.id, kind=annotation.kind, time=iso_time(annotation.time),
-                               text=annotation.text, url=annotation.url, created_at=iso_time(annotation.created_at),
+                               text=annotation.text, url=annotation.url, external_id=annotation.external_id,
+                               author=annotation.author, details=annotation.details, created_at=iso_time(annotation.created_at),
                                updated_at=iso_time(annotation.updated_at))
 
 
