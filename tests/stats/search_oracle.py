@@ -4,7 +4,7 @@ no SQL: the definitions of stats/search_plan.py stated a second time, for the pr
 - The range covers the local dates (query time zone) from its start to its last moment; the previous
   period is as many days just before.
 - A row counts in the bucket of its day (weeks start on Monday). Clicks and impressions add up;
-  CTR = 100 × clicks ÷ impressions (two decimals, 0 without impressions); position = Σ(position ×
+  CTR = 100 × clicks ÷ impressions (two decimals, null without impressions); position = Σ(position ×
   impressions) ÷ Σ impressions (one decimal, null without impressions), rounded half up, each row's
   weighted position taken in thousandths.
 - Filters: search:* dimensions and event:page (the path); is / contains / matches and their _not.
@@ -74,7 +74,7 @@ def metric(name: str, s: dict[str, int]) -> int | float | None:
     if name == "search:impressions":
         return s["impressions"]
     if name == "search:ctr":
-        return float(half_up(Fraction(100 * s["clicks"], s["impressions"]), 2)) if s["impressions"] else 0
+        return float(half_up(Fraction(100 * s["clicks"], s["impressions"]), 2)) if s["impressions"] else None
     return float(half_up(Fraction(s["position_milli"], 1000 * s["impressions"]), 1)) if s["impressions"] else None
 
 

@@ -156,7 +156,7 @@ def test_rows_are_sorted_and_paged_like_other_queries(store):
 def test_another_sites_rows_never_count(store):
     assert ask(store, metrics=["search:clicks"])["results"][0]["metrics"] == [57]
     assert ask(store, site_id=NEIGHBOUR, metrics=["search:clicks"])["results"][0]["metrics"] == [999]
-    assert ask(store, site_id=99, metrics=ALL)["results"] == [{"dimensions": [], "metrics": [0, 0, 0, None]}]
+    assert ask(store, site_id=99, metrics=ALL)["results"] == [{"dimensions": [], "metrics": [0, 0, None, None]}]
 
 
 # -- what Search Console data cannot answer ----------------------------------------------------------
@@ -287,5 +287,5 @@ def test_engine_answers_like_the_oracle(shared_event_store, data):
             rows, first=first - timedelta(days=days), last=first - timedelta(days=1), metrics=raw["metrics"],
             dimensions=raw["dimensions"], filters=raw["filters"])}
         for result in response["results"]:
-            nothing = [None if m == "search:position" else 0 for m in raw["metrics"]]
+            nothing = [None if m in ("search:ctr", "search:position") else 0 for m in raw["metrics"]]
             assert result["comparison"]["metrics"] == before.get(tuple(result["dimensions"]), nothing)

@@ -218,6 +218,11 @@ def _scroll_depth(get: Sums, _: int) -> Number | None:
     return int(round_half_up(Fraction(get("scroll_sum"), measured), 0)) if measured else None
 
 
+def _search_ctr(get: Sums, digits: int) -> Number | None:
+    """Clicks per 100 impressions, two decimals; none without impressions (nothing was shown)."""
+    return _rate("search_clicks", "search_impressions", 2)(get, digits) if get("search_impressions") else None
+
+
 def _search_position(get: Sums, _: int) -> Number | None:
     """The impression-weighted average position, one decimal as Search Console shows it."""
     impressions = get("search_impressions")
@@ -273,9 +278,8 @@ METRIC_DEFINITIONS: tuple[Metric, ...] = (
     Metric("search:clicks", "Clicks", MetricKind.SEARCH, Format.COUNT, _count("search_clicks")),
     Metric("search:impressions", "Impressions", MetricKind.SEARCH, Format.COUNT, _count("search_impressions")),
     Metric("search:ctr", "CTR", MetricKind.SEARCH, Format.PERCENT,
-           Plan(("search_clicks", "search_impressions"), _rate("search_clicks", "search_impressions", 2),
-                _ratio("search_clicks", "search_impressions")),
-           change=Change.POINTS),
+           Plan(("search_clicks", "search_impressions"), _search_ctr, _ratio("search_clicks", "search_impressions")),
+           change=Change.POINTS, measured=True),
     Metric("search:position", "Position", MetricKind.SEARCH, Format.DECIMAL,
            Plan(("search_position_milli", "search_impressions"), _search_position,
                 _ratio("search_position_milli", "search_impressions")),
