@@ -1,7 +1,9 @@
 """Run a `Query` against an event store and shape the answer of SPEC §5.
 
 The SQL returns sums per group; ratios, rounding, time labels, comparisons and the
-filling of empty time buckets happen here, once for every dialect.
+filling of empty time buckets happen here, once for every dialect. A query of search:* metrics
+reads Search Console's rows (stats/search_plan.py) instead of the events, and the same shaping
+applies to its answer.
 """
 
 from __future__ import annotations
