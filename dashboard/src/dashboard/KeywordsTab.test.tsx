@@ -106,4 +106,19 @@ describe("the Keywords tab", () => {
     expect(await screen.findByText("analytics tool")).toBeTruthy();
     expect(queries(sent).map((q) => q.dimensions)).toEqual([["visit:utm_term"]]);
   });
+
+  it("in the shared view, which cannot see the integrations, shows Search Console's rows when there are any", async () => {
+    const sent = stubApi(api(true));
+    renderAt("/share/abc", <KeywordsTab />, "/share/:token", { readOnly: true });
+    expect(await screen.findByText("postmetric")).toBeTruthy();
+    expect(sent.map((request) => request.url)).toEqual(["/api/v1/query"]);
+  });
+
+  it("and the utm_term keywords when there are none", async () => {
+    const sent = stubApi(api(true, []));
+    renderAt("/share/abc", <KeywordsTab />, "/share/:token", { readOnly: true });
+    expect(await screen.findByText("analytics tool")).toBeTruthy();
+    expect(screen.queryByText(/Connect Google Search Console/)).toBeNull();
+    expect(queries(sent).map((q) => q.dimensions)).toEqual([["search:query"], ["visit:utm_term"]]);
+  });
 });
