@@ -176,9 +176,15 @@ def test_search_metrics_do_not_mix_with_visit_metrics(other):
     assert refused(metrics=[other, "search:ctr"]).startswith(f"metrics: {other} cannot be asked together with search:ctr")
 
 
-@pytest.mark.parametrize("dimension", [*registry.EVENT_DIMENSIONS, *registry.VISIT_DIMENSIONS, "event:props:plan"])
+@pytest.mark.parametrize("dimension", [d for d in registry.EVENT_DIMENSIONS + registry.VISIT_DIMENSIONS
+                                       if d != "event:page"] + ["event:props:plan"])
 def test_search_metrics_split_by_search_dimensions_only(dimension):
     assert refused(dimensions=[dimension]).startswith(f"dimensions: {dimension} is not in Search Console data")
+
+
+def test_a_page_split_of_search_metrics_is_search_page():
+    assert refused(dimensions=["event:page"]) == (
+        "dimensions: search:clicks splits by search:page, the result's path, not event:page")
 
 
 @pytest.mark.parametrize("dimension", [d for d in registry.EVENT_DIMENSIONS + registry.VISIT_DIMENSIONS

@@ -175,6 +175,8 @@ def _check_search(metrics: tuple[str, ...], dimensions: tuple[str, ...], filters
             if unit not in registry.SEARCH_TIME_UNITS:
                 raise QueryError("dimensions", f"Search Console reports whole days: {dimension} cannot split "
                                                f"{search}; use time:day, time:week or time:month")
+        elif dimension == "event:page":  # a filter on it is the dashboard's page filter, but a split names its own
+            raise QueryError("dimensions", f"{search} splits by search:page, the result's path, not event:page")
         elif dimension not in registry.SEARCH_DIMENSIONS:
             raise QueryError("dimensions", f"{dimension} is not in Search Console data: {search} splits by "
                                            f"{', '.join(registry.SEARCH_DIMENSIONS)} and time:day, week or month")
