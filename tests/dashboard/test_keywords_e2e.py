@@ -158,3 +158,10 @@ def test_the_keywords_tab_shows_search_consoles_numbers(browser, sites):
             ["keywords example", "8", "20", "40%", "2.5"])
         expect(table.get_by_role("row", name=re.compile("self-hosted analytics")).get_by_role("cell")).to_have_text(
             ["self-hosted analytics", "1", "100", "1%", "14"])
+
+        # On a phone: the query, its clicks and CTR.
+        page.set_viewport_size({"width": 360, "height": 800})
+        expect(table.get_by_role("columnheader", name="Impressions")).to_be_hidden()
+        expect(table.locator("[data-metric='search:ctr']").first).to_be_visible()
+        page.emulate_media(color_scheme="dark")
+        page.get_by_role("region", name="Sources").screenshot(path=SCREENSHOTS / "keywords-tab-360-dark.png")
