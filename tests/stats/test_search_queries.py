@@ -131,6 +131,15 @@ def test_a_range_across_a_change_of_clocks_compares_whole_days(event_store):
     assert answer_["results"][0]["comparison"]["metrics"] == [3]  # 22 to 28 March, not a day more or less
 
 
+def test_the_days_before_1970_hold_no_rows(event_store):
+    """ClickHouse's Date reads a day before 1970 as 1 January 1970: the week before it must still be empty."""
+    event_store.replace_search_rows(SITE, date(1970, 1, 1), date(1970, 1, 1), [
+        row("1970-01-01", "a", clicks=3, impressions=3, position=1.0)])
+    answer_ = ask(event_store, metrics=["search:clicks"], date_range=["1970-01-01", "1970-01-07"], timezone="UTC",
+                  include={"comparison": "previous_period"})
+    assert answer_["results"][0]["metrics"] == [3] and answer_["results"][0]["comparison"]["metrics"] == [0]
+
+
 def test_all_time_begins_on_the_first_day_with_rows(store):
     answer_ = ask(store, metrics=["search:clicks"], dimensions=["time:week"], date_range="all",
                   include={"time_labels": True})

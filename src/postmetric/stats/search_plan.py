@@ -25,6 +25,7 @@ from postmetric.stats.query import Query
 from postmetric.stats.registry import SEARCH_METRICS
 from postmetric.store.dialects import Dialect
 
+FIRST_DAY = date(1970, 1, 1)
 # A row's impression-weighted position in thousandths, rounded half up alike on every engine.
 POSITION_MILLI = "CAST(floor(position * impressions * 1000 + 0.5) AS BIGINT)"
 
@@ -62,10 +63,12 @@ def compile_search(query: Query, scope: Scope, dialect: Dialect, *, paginate: bo
                    order: bool = True) -> Compiled:
     f = _SearchFragments(query, scope, dialect)
     first, last = search_days(scope, query.timezone)
+    # ClickHouse's Date starts in 1970 and reads an earlier day as its first: days before then hold no row.
+    days = (f"day >= {f.param(max(first, FIRST_DAY), 'date')} AND day <= {f.param(last, 'date')}"
+            if last >= FIRST_DAY else "1 = 0")
     unit = time_unit(query)
     bucket = f", {dialect.bucket_start(unit, dialect.day_start('day'))} AS bucket" if unit else ""
-    rows = (f"SELECT *{bucket} FROM search_console WHERE site_id = {f.param(scope.site_id, 'int')}"
-            f" AND day >= {f.param(first, 'date')} AND day <= {f.param(last, 'date')}")
+    rows = f"SELECT *{bucket} FROM search_console WHERE site_id = {f.param(scope.site_id, 'int')} AND {days}"
     dims = [f"d{i}" for i in range(len(query.dimensions))]
     columns = [f"{f.dimension(name)} AS {alias}" for alias, name in zip(dims, query.dimensions)]
     columns += ["sum(clicks) AS search_clicks", "sum(impressions) AS search_impressions",
