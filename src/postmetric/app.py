@@ -60,7 +60,7 @@ from postmetric.web.security_headers import SecurityHeaders
 from postmetric.web.services import Clock, Services, services_of
 from postmetric.web.routes import accounts, dashboard, docs, ingest, payments, sites, stats, tracker
 from postmetric.web.routes import customers, goals, revenue_settings, server_events, webhooks
-from postmetric.web.routes import annotations, funnels, integrations, privacy
+from postmetric.web.routes import annotations, funnels, google_oauth, impact, integrations, privacy, x_posts
 from postmetric.web.routes.ingest import FastEventsEndpoint
 
 log = logging.getLogger(__name__)
@@ -78,7 +78,9 @@ def create_app(settings: Settings, *, clock: Clock = time.time) -> FastEventsEnd
             routes=[
                 *ingest.routes, *tracker.routes, *stats.routes, *payments.routes, *docs.routes, Route("/api/health", health),
                 *server_events.routes,
-                *accounts.routes, *sites.routes, *goals.routes, *annotations.routes, *integrations.routes, *funnels.routes, *revenue_settings.routes, *webhooks.routes, *customers.routes,
+                *accounts.routes, *sites.routes, *goals.routes, *annotations.routes, *impact.routes, *funnels.routes,
+                *integrations.routes, *google_oauth.routes, *x_posts.routes,
+                *revenue_settings.routes, *webhooks.routes, *customers.routes,
                 *privacy.routes,
                 *dashboard.routes,  # last: the SPA fallback takes every GET path the others did not
             ],

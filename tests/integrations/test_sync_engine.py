@@ -339,3 +339,10 @@ def test_rotation_reseals_tokens_under_the_new_key(world, box):
         assert reseal_tokens(session, SecretBox("a key nobody has")) == (0, 0, 1)
     stored = integration(world).token
     assert SecretBox("the new key").open(stored, context=f"integrations.token:{world.site_id}:feed") == "t0k3n"
+
+
+def test_a_demo_integration_syncs_nothing_and_says_so(world, api):
+    with world.Session.begin() as session:
+        session.get_one(Integration, world.integration_id).config = {"name": "news", "demo": True}
+    assert world.engine().sync_now(world.integration_id, NOW) == "ok"
+    assert (integration(world).summary, api.requests) == ("demo data: nothing to fetch", [])

@@ -71,6 +71,14 @@ def funnel_id(client, tenant) -> int:
     return response.json()["id"]
 
 
+@pytest.fixture
+def annotation_id(client, tenant) -> int:
+    response = client.post(f"/api/v1/sites/{tenant.public_id}/annotations", headers=bearer(tenant.token),
+                           json={"time": "2026-03-11T09:00:00Z", "text": "Launched"})
+    assert response.status_code == 201, response.text
+    return response.json()["id"]
+
+
 def queries(public_id: str) -> list[dict]:
     """Every dimension, and every property a person's data could sit in, as a dimension and as a filter."""
     base = {"site_id": public_id, "date_range": "day"}
@@ -83,7 +91,7 @@ def queries(public_id: str) -> list[dict]:
     return asked
 
 
-def share_requests(tenant, funnel_id: int) -> dict[str, list[tuple[str, str, dict | None]]]:
+def share_requests(tenant, funnel_id: int, annotation_id: int) -> dict[str, list[tuple[str, str, dict | None]]]:
     """The requests a share viewer makes of each share route, by route path."""
     site_query = f"?site_id={tenant.public_id}"
     return {
@@ -94,6 +102,10 @@ def share_requests(tenant, funnel_id: int) -> dict[str, list[tuple[str, str, dic
         "/api/v1/sites/{id}/funnels/{funnel_id}": [
             ("GET", f"/api/v1/sites/{tenant.public_id}/funnels/{funnel_id}", None)],
         "/api/v1/funnels/{funnel_id}/results": [("GET", f"/api/v1/funnels/{funnel_id}/results?date_range=day", None)],
+        "/api/v1/sites/{id}/annotations": [("GET", f"/api/v1/sites/{tenant.public_id}/annotations", None)],
+        "/api/v1/sites/{id}/annotations/{annotation_id}/impact": [
+            ("GET", f"/api/v1/sites/{tenant.public_id}/annotations/{annotation_id}/impact", None)],
+        "/api/v1/sites/{id}/mentions": [("GET", f"/api/v1/sites/{tenant.public_id}/mentions", None)],
     }
 
 
@@ -112,12 +124,12 @@ def answer(viewer: TestClient, method: str, path: str, body: dict | None, token:
     return response.status_code, response.text
 
 
-def test_no_route_open_to_a_share_link_reveals_a_person(client, tenant, share_token, funnel_id):
+def test_no_route_open_to_a_share_link_reveals_a_person(client, tenant, share_token, funnel_id, annotation_id):
     # The data is there: the site's own key sees the people (so the test can fail).
     owner_view = client.post("/api/v1/query", headers=bearer(tenant.key), json={
         "site_id": tenant.public_id, "date_range": "day", "metrics": ["visitors"], "dimensions": ["event:props:email"]})
     assert PEOPLE[0]["email"] in owner_view.text
-    requests = share_requests(tenant, funnel_id)
+    requests = share_requests(tenant, funnel_id, annotation_id)
     assert share_routes(client) == set(requests), "a share route without a request here: add it"
     viewer = TestClient(client.app, base_url="https://testserver")
     statuses = []

@@ -6,6 +6,8 @@ export interface DashboardSite {
   name: string | null;
   timezone: string;
   currency: string;
+  /** The viewer's role (`GET /api/v1/sites/{id}`); none on the shared view. */
+  role?: string | null;
 }
 
 /** The site on screen, and whether this is the read-only shared view. */

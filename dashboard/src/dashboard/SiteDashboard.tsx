@@ -1,4 +1,4 @@
-/** One site's dashboard: controls, headline, chart, the four panels, goals and funnels; all read the URL. */
+/** One site's dashboard: controls, headline, chart, the four panels, goals, funnels and mentions; all read the URL. */
 import { lazy, Suspense } from "react";
 import { Link, useLocation } from "react-router";
 import { Spinner } from "../components/ui";
@@ -7,6 +7,7 @@ import { FunnelPanel } from "./FunnelPanel";
 import { GoalsPanel } from "./GoalsPanel";
 import { Headline } from "./Headline";
 import { KeywordsTab } from "./KeywordsTab";
+import { MentionsPanel } from "./MentionsPanel";
 import { Panel } from "./MetricsTable";
 import { DEVICE_TABS, LOCATION_TABS, PAGE_TABS, SOURCE_TABS } from "./panels";
 import { SiteContext, type SiteView } from "./SiteContext";
@@ -52,6 +53,7 @@ export function SiteDashboard({ view }: { view: SiteView }) {
           <Panel title="Devices" tabs={DEVICE_TABS} />
           <GoalsPanel />
           <FunnelPanel />
+          <MentionsPanel />
         </div>
       </div>
     </SiteContext.Provider>

@@ -1,7 +1,7 @@
 /** One data hook per endpoint; stats hooks take a query built from the URL state. */
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import {
-  api, ApiError, type Funnel, type FunnelResults, type Goal, queryStats, type Realtime, type SessionInfo, setCsrfToken,
+  type Annotation, api, ApiError, type AroundImpact, type Funnel, type Mentions, type PostImpact, type FunnelResults, type Goal, queryStats, type Realtime, type SessionInfo, setCsrfToken,
   type Metric, type Site, type StatsQuery, type StatsResponse, type StatsRow, type VisitorProfile,
 } from "../lib/api";
 import type { Integration } from "../routes/integrations/types";
@@ -150,5 +150,38 @@ export function useVisitorQuery(siteId: string, visitorId: string) {
   return useQuery({
     queryKey: ["visitor", siteId, visitorId],
     queryFn: () => api<VisitorProfile>(`/api/v1/visitors/${encodeURIComponent(visitorId)}?site_id=${encodeURIComponent(siteId)}`),
+  });
+}
+
+export const annotationsKey = (siteId: string) => ["annotations", siteId];
+
+/** The site's annotations in the chart's range `[from, to)` (ISO instants), newest first. */
+export function useAnnotationsQuery(siteId: string, range: [string, string] | null) {
+  const params = new URLSearchParams(range ? { from: range[0], to: range[1], limit: "1000" } : {});
+  return useQuery({
+    queryKey: [...annotationsKey(siteId), params.toString()],
+    queryFn: () => api<{ annotations: Annotation[] }>(`/api/v1/sites/${siteId}/annotations?${params}`),
+    enabled: range !== null,
+    placeholderData: keepPreviousData,
+  });
+}
+
+/** An annotation's card numbers: 7 days before and after a commit or note, what came from X after a post. */
+export function useImpactQuery(siteId: string, annotationId: number) {
+  return useQuery({
+    queryKey: ["impact", siteId, annotationId],
+    queryFn: () => api<AroundImpact | PostImpact>(`/api/v1/sites/${siteId}/annotations/${annotationId}/impact`),
+    staleTime: 60_000,
+  });
+}
+
+/** The posts on X in `[from, to)` with the visitors and revenue that came from X after each, most first. */
+export function useMentionsQuery(siteId: string, range: [string, string] | null, limit = 10) {
+  const params = new URLSearchParams(range ? { from: range[0], to: range[1], limit: String(limit) } : {});
+  return useQuery({
+    queryKey: ["mentions", siteId, params.toString()],
+    queryFn: () => api<Mentions>(`/api/v1/sites/${siteId}/mentions?${params}`),
+    enabled: range !== null,
+    placeholderData: keepPreviousData,
   });
 }

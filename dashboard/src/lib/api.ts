@@ -130,6 +130,23 @@ export type FunnelResults = Schemas["FunnelResults"];
 export type Payment = Schemas["Payment"];
 export type VisitorSession = Schemas["VisitorSession"];
 export type VisitorProfile = Schemas["VisitorProfile"];
+/** A GitHub commit's or release's details, as its sync stores them (sizes null until fetched). */
+export interface GitHubDetails {
+  type: "commit" | "release"; sha?: string | null; tag?: string | null; additions?: number | null;
+  deletions?: number | null;
+}
+/** A post's details, as the X sync stores them. */
+export interface XDetails {
+  post_id: string; username: string; name: string; profile_image_url?: string;
+  likes: number; reposts: number; replies: number; impressions?: number;
+}
+/** An annotation; `details` as its kind's sync stores them (none for a note). */
+export type Annotation = Omit<Schemas["Annotation"], "details"> & { details: GitHubDetails | XDetails | null };
+export type AnnotationBody = Schemas["AnnotationBody"];
+export type AroundImpact = Schemas["AroundImpact"];
+export type PostImpact = Schemas["PostImpact"];
+export type Mention = Omit<Schemas["Mention"], "annotation"> & { annotation: Annotation };
+export type Mentions = Omit<Schemas["Mentions"], "mentions"> & { mentions: Mention[] };
 
 export function queryStats(query: StatsQuery): Promise<StatsResponse> {
   return api<StatsResponse>("/api/v1/query", { body: query });

@@ -2,9 +2,10 @@
 Console keywords, so a newcomer sees the chart's markers, their cards, the Mentions list and the Keywords
 tab at once (`postmetric demo`).
 
-The integrations are shown connected and synced, with no token: they never sync on their own
-(`next_sync_at` is empty), and "Sync now" says the demo has nothing to fetch. Each refresh replaces the
-synced annotations (their times follow the new traffic); notes someone wrote by hand are kept.
+The integrations are shown connected and synced, with no token and `"demo": true` in their config: they
+never sync on their own (`next_sync_at` is empty), and "Sync now" says the demo has nothing to fetch.
+Each refresh replaces the synced annotations (their times follow the new traffic); notes someone wrote by
+hand are kept.
 Draws come from `random.Random(seed)`, so a seed and an end time always give the same annotations.
 """
 
@@ -74,11 +75,11 @@ def _commits(rng: random.Random, site: Site, start: datetime, now: datetime) -> 
                     continue
                 sha = hashlib.sha1(f"{site.id}:{time.isoformat()}:{rng.random()}".encode()).hexdigest()
                 message = rng.choice(COMMITS)
+                lines = {"additions": int(rng.paretovariate(1.2) * 12), "deletions": int(rng.paretovariate(1.4) * 4)}
                 commits.append(Annotation(
-                    site_id=site.id, kind="github", external_id=sha, time=time, text=message, author=rng.choice(AUTHORS),
-                    url=f"https://github.com/{REPOSITORY}/commit/{sha}",
-                    details={"type": "commit", "sha": sha, "additions": int(rng.paretovariate(1.2) * 12),
-                             "deletions": int(rng.paretovariate(1.4) * 4)}))
+                    site_id=site.id, kind="github", external_id=sha, time=time, text=message,
+                    author=rng.choice(AUTHORS), url=f"https://github.com/{REPOSITORY}/commit/{sha}",
+                    details={"type": "commit", "sha": sha, "tag": None, **lines}))
         day += timedelta(days=1)
     return commits
 
@@ -121,7 +122,8 @@ def _posts(rng: random.Random, site: Site, start: datetime, now: datetime) -> li
 KEYWORDS = (
     ("postmetric", "/", 120, 1.1), ("postmetric analytics", "/", 45, 1.3), ("postmetric login", "/login", 30, 1.2),
     ("postmetric pricing", "/pricing", 18, 1.4), ("self hosted web analytics", "/", 260, 6.5),
-    ("plausible alternative", "/blog/plausible-alternative", 190, 8.2), ("umami vs plausible", "/blog/umami-vs-plausible", 140, 5.4),
+    ("plausible alternative", "/blog/plausible-alternative", 190, 8.2),
+    ("umami vs plausible", "/blog/umami-vs-plausible", 140, 5.4),
     ("revenue analytics", "/features", 210, 9.8), ("stripe revenue attribution", "/docs/revenue", 75, 3.9),
     ("google analytics alternative", "/", 900, 17.5), ("privacy friendly analytics", "/features", 320, 11.2),
     ("cookieless analytics gdpr", "/docs/tracking/cookieless", 95, 6.1), ("duckdb analytics", "/blog/duckdb", 60, 4.4),
@@ -162,9 +164,9 @@ def _working_hour(rng: random.Random, day: datetime) -> datetime:
 
 def _connect(session: Session, site: Site, now: datetime) -> None:
     """The three integrations shown connected, synced now, with no token and no next run."""
-    configs = {"github": {"repository": REPOSITORY, "branch": "main"},
-               "x": {"query": f"\"{site.domain}\" OR @{HANDLE} -is:retweet", "handle": HANDLE},
-               "search_console": {"property": f"sc-domain:{site.domain}"}}
+    configs = {"github": {"repository": REPOSITORY, "branch": "main", "demo": True},
+               "x": {"query": f"\"{site.domain}\" OR @{HANDLE} -is:retweet", "handle": HANDLE, "demo": True},
+               "search_console": {"property": f"sc-domain:{site.domain}", "demo": True}}
     stored = {row.kind: row for row in session.scalars(select(Integration).where(Integration.site_id == site.id))}
     for kind, config in configs.items():
         row = stored.get(kind) or Integration(site_id=site.id, kind=kind, cursor={}, failures=0)

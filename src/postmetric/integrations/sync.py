@@ -243,6 +243,8 @@ class IntegrationSync:
             token_stored = integration.token
             site_id, kind = integration.site_id, integration.kind
             config, cursor = dict(integration.config), dict(integration.cursor)
+        if config.get("demo"):  # `postmetric demo`'s integrations show data but have nothing to fetch
+            return self._record(integration_id, now, provider, SyncResult(cursor, "demo data: nothing to fetch"))
         try:
             token = self._box.open(token_stored, context=token_context(site_id, kind)) if token_stored else None
         except SecretUnreadable as error:

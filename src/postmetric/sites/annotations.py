@@ -39,11 +39,13 @@ MAX_NOTES_PER_SITE = 10_000
 
 @dataclass(frozen=True, slots=True)
 class Listing:
-    """Which annotations to list: `start <= time < end` (either open), newest first, at most `limit`."""
+    """Which annotations to list: `start <= time < end` (either open), of `kinds` (all when empty), newest
+    first, at most `limit`."""
 
     start: datetime | None = None
     end: datetime | None = None
     limit: int = DEFAULT_LIMIT
+    kinds: tuple[str, ...] = ()
 
 
 def parse_listing(params: Mapping[str, str]) -> Listing:
@@ -65,6 +67,8 @@ def list_annotations(session: Session, site: Site, listing: Listing = Listing())
         query = query.where(Annotation.time >= listing.start)
     if listing.end is not None:
         query = query.where(Annotation.time < listing.end)
+    if listing.kinds:
+        query = query.where(Annotation.kind.in_(listing.kinds))
     query = query.order_by(Annotation.time.desc(), Annotation.id.desc()).limit(listing.limit)
     return list(session.scalars(query))
 
@@ -84,7 +88,7 @@ def create_annotation(session: Session, site: Site, body: dict[str, Any], *, use
 
 def update_annotation(session: Session, site: Site, annotation_id: int, body: dict[str, Any]) -> Annotation:
     """The note rewritten by `body`, which says all of it, as for `create_annotation`."""
-    annotation = _annotation(session, site, annotation_id)
+    annotation = get_annotation(session, site, annotation_id)
     if annotation.kind not in WRITABLE_KINDS:
         raise ValidationError("kind", f"a {annotation.kind!r} annotation is synced by its integration; "
                                       "only notes are edited, though any annotation may be deleted")
@@ -95,11 +99,12 @@ def update_annotation(session: Session, site: Site, annotation_id: int, body: di
 
 
 def delete_annotation(session: Session, site: Site, annotation_id: int) -> None:
-    session.delete(_annotation(session, site, annotation_id))
+    session.delete(get_annotation(session, site, annotation_id))
     session.flush()
 
 
-def _annotation(session: Session, site: Site, annotation_id: int) -> Annotation:
+def get_annotation(session: Session, site: Site, annotation_id: int) -> Annotation:
+    """The site's annotation `annotation_id`; NotFound for a missing one or another site's."""
     annotation = session.get(Annotation, annotation_id)
     if annotation is None or annotation.site_id != site.id:  # another site's is as unknown as a missing one
         raise NotFound("annotation", annotation_id)

@@ -310,6 +310,14 @@ async def require_account_site(request: Request, caller: Caller, manages: str = 
     return await require_site(request, caller, request.path_params["id"])
 
 
+async def chart_reader_site(request: Request, caller: Caller) -> VisibleSite:
+    """The path's `{id}` site for what its chart shows (annotations): a member's, or the share link's own site;
+    a site key (which reads stats only) gets 403."""
+    if caller.kind != "share":
+        account_user_id(caller, "annotations")
+    return await require_site(request, caller, request.path_params["id"])
+
+
 async def require_site(request: Request, caller: Caller, ref: str | None) -> VisibleSite:
     """The site `ref` (public id or domain) if the caller may read it; without `ref`, a site key's own site.
 

@@ -21,7 +21,19 @@ from typing import Any
 
 import orjson
 
-from postmetric.web.contract import accounts, annotations, goals, ingest, integrations, privacy, revenue, stats
+from postmetric.web.contract import (
+    accounts,
+    annotations,
+    goals,
+    impact,
+    ingest,
+    integrations,
+    privacy,
+    revenue,
+    search_console,
+    stats,
+    x_posts,
+)
 from postmetric.web.contract.common import SECURITY_SCHEMES, SHARED_RESPONSES, Health
 from postmetric.web.contract.operation import Answer, Operation, build_document
 
@@ -45,7 +57,7 @@ OPENAPI: dict[str, Any] = build_document(
     tags=[*ingest.TAGS, *stats.TAGS, {"name": "Payments"}, *accounts.TAGS, *goals.TAGS, *annotations.TAGS, *integrations.TAGS, *revenue.TAGS,
           *privacy.TAGS, {"name": "Meta"}],
     operations=[*ingest.OPERATIONS, *stats.OPERATIONS, *revenue.PAYMENT_OPERATIONS, *accounts.OPERATIONS,
-                *goals.OPERATIONS, *annotations.OPERATIONS, *integrations.OPERATIONS, *revenue.REVENUE_OPERATIONS, *privacy.OPERATIONS, *_META],
+                *goals.OPERATIONS, *annotations.OPERATIONS, *impact.OPERATIONS, *integrations.OPERATIONS, *search_console.OPERATIONS, *x_posts.OPERATIONS, *revenue.REVENUE_OPERATIONS, *privacy.OPERATIONS, *_META],
     security_schemes=SECURITY_SCHEMES,
     responses=SHARED_RESPONSES,
 )

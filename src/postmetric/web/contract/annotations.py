@@ -8,7 +8,7 @@ import msgspec
 
 from postmetric.sites.annotations import DEFAULT_LIMIT, MAX_LIMIT, MAX_TEXT, MAX_URL
 from postmetric.web.contract.accounts import Shape
-from postmetric.web.contract.common import COOKIE, E400, E401, E403, E404, NO_CONTENT, SITE_PARAM, path_integer
+from postmetric.web.contract.common import COOKIE, E400, E401, E403, E404, NO_CONTENT, READERS, SITE_PARAM, path_integer
 from postmetric.web.contract.operation import Answer, Operation, error
 
 
@@ -67,9 +67,9 @@ ANNOTATION_ID = path_integer("annotation_id")
 
 OPERATIONS = [
     Operation("get", "/api/v1/sites/{id}/annotations", "list_annotations", A,
-              "The site's annotations, newest first (any member).",
+              "The site's annotations, newest first (any member, and the site's share link).",
               {200: Answer("OK", Annotations, {"annotations": [NOTE, COMMIT]}), **E400, **E401, **E403, **E404},
-              security=COOKIE, parameters=[
+              security=READERS, parameters=[
                   SITE_PARAM,
                   {"name": "from", "in": "query", "required": False, "schema": {"type": "string"},
                    "description": "Only annotations at or after this ISO 8601 date and time (with its offset)."},

@@ -26,7 +26,8 @@ SECURITY_SCHEMES = {
                                   "`csrf_token`."},
     "shareLink": {"type": "apiKey", "in": "header", "name": "X-Postmetric-Share",
                   "description": "A share link's token (or the pm_share cookie): POST /api/v1/query and "
-                                 "GET /api/v1/realtime* and the funnels' GET routes for that site only."},
+                                 "GET /api/v1/realtime*, the funnels' GET routes and the annotations' GET routes (with "
+                                 "impact and mentions) for that site only."},
 }
 
 RATE_HEADERS = {

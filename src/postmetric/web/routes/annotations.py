@@ -5,7 +5,8 @@ first (any member); `POST` → 201 the note, `PUT /api/v1/sites/{id}/annotations
 the note rewritten, `DELETE` → 204 (owners and admins, as for goals). An annotation is `{"id",
 "kind", "time", "text", "url", "external_id", "author", "details", "created_at", "updated_at"}`; a body is `{"time", "text", "url"?,
 "kind"?: "note"}`. Callers as for the goals API: the dashboard session (CSRF header on changes) or
-an account token; a site key gets 403. Another site's annotation is 404, as a missing one.
+an account token; a site key gets 403. The listing also admits the site's share link (the shared chart
+shows the annotations read-only). Another site's annotation is 404, as a missing one.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from postmetric.sites.annotations import (
 )
 from postmetric.sites.members import MANAGERS, require_role
 from postmetric.store.metadata import Annotation, Site
-from postmetric.web.auth import Caller, api_endpoint, path_id, require_account_site
+from postmetric.web.auth import Caller, api_endpoint, chart_reader_site, path_id, require_account_site
 from postmetric.web.bodies import json_object
 from postmetric.web.contract import annotations as contract
 from postmetric.web.db import transaction
@@ -37,10 +38,10 @@ def annotation_json(annotation: Annotation) -> contract.Annotation:
                                updated_at=iso_time(annotation.updated_at))
 
 
-@api_endpoint
+@api_endpoint(share=True)
 async def get_annotations(request: Request, caller: Caller) -> Response:
     """`GET /api/v1/sites/{id}/annotations` → `{"annotations": [...]}`, newest first."""
-    visible = await require_account_site(request, caller)
+    visible = await chart_reader_site(request, caller)
     listing = parse_listing(request.query_params)
     annotations = await transaction(request, lambda session: [
         annotation_json(annotation)
