@@ -441,7 +441,7 @@ def _store_migrate(settings: Settings, args: argparse.Namespace) -> int:
     finally:
         target.close()
         source.close()
-    return _print_json({"events": copied.events, "payments": copied.payments})
+    return _print_json({"events": copied.events, "payments": copied.payments, "search_rows": copied.search_rows})
 
 
 def _copy_metadata(settings: Settings) -> int:

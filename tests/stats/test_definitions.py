@@ -44,8 +44,10 @@ def test_every_dimension_has_a_label(dimension):
 
 @pytest.mark.parametrize("metric", [m.name for m in METRIC_DEFINITIONS])
 def test_every_metric_is_answered_on_both_dialects(shared_event_store, metric):
-    """By a page (every metric splits by it), and alone where a metric needs no dimension."""
-    by_page = ask(shared_event_store, metrics=[metric], dimensions=["event:page"], include={"total_rows": True})
+    """By a page (every metric splits by it: Search Console's by search:page), and alone where a metric
+    needs no dimension."""
+    page = "search:page" if metric in registry.SEARCH_METRICS else "event:page"
+    by_page = ask(shared_event_store, metrics=[metric], dimensions=[page], include={"total_rows": True})
     assert by_page["results"] == [] and by_page["meta"]["total_rows"] == 0
     definition = next(m for m in METRIC_DEFINITIONS if m.name == metric)
     if Source.TOTAL not in definition.needs and definition.kind is not MetricKind.ENGAGEMENT:
@@ -62,7 +64,9 @@ def test_a_goals_conversion_rate_is_answered_on_both_dialects(shared_event_store
 @pytest.mark.parametrize("dimension", [d.name for d in DIMENSION_DEFINITIONS])
 def test_every_dimension_groups_and_filters_on_both_dialects(shared_event_store, dimension):
     filters = [["is_not", dimension, ["x"]]] if registry.is_filterable(dimension) else []
-    answer = ask(shared_event_store, metrics=["visitors", "revenue"], dimensions=[dimension], filters=filters)
+    metrics = (["search:clicks", "search:position"] if dimension in registry.SEARCH_DIMENSIONS
+               else ["visitors", "revenue"])
+    answer = ask(shared_event_store, metrics=metrics, dimensions=[dimension], filters=filters)
     assert answer["results"] == []
 
 
@@ -74,7 +78,7 @@ def test_the_dashboards_definitions_are_generated_from_these():
     assert [m["name"] for m in generated["metrics"]] == list(registry.METRICS)
     assert all(m["label"] and m["format"] for m in generated["metrics"])
     assert [d["name"] for d in generated["dimensions"]] == [
-        *registry.TIME_DIMENSIONS, *registry.EVENT_DIMENSIONS, *registry.VISIT_DIMENSIONS]
+        *registry.TIME_DIMENSIONS, *registry.EVENT_DIMENSIONS, *registry.VISIT_DIMENSIONS, *registry.SEARCH_DIMENSIONS]
 
 
 def test_the_registry_names_are_the_definitions():
@@ -86,3 +90,5 @@ def test_the_registry_names_are_the_definitions():
                                       "revenue_per_visitor", "average_order_value")
     assert registry.VISIT_METRICS == ("visits", "views_per_visit", "bounce_rate", "visit_duration")
     assert registry.PER_EVENT_ONLY_DIMENSIONS == ("event:goal", "event:name")
+    assert registry.SEARCH_METRICS == ("search:clicks", "search:impressions", "search:ctr", "search:position")
+    assert registry.SEARCH_DIMENSIONS == ("search:query", "search:page", "search:country", "search:device")

@@ -3,7 +3,7 @@ answers every dashboard query, funnel and visitor profile exactly as it did on D
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
@@ -20,6 +20,8 @@ from postmetric.stats.visitors import visitor_profile
 from postmetric.store.clickhouse_events import connect
 from postmetric.store.duckdb_events import DuckDBEventStore
 from postmetric.store.journal import EventJournal, Position
+from postmetric.store.search import SearchRow
+from postmetric.store.transfer import copy_to_clickhouse
 
 NOW = datetime(2026, 5, 31, 18, 0, tzinfo=timezone.utc)
 SITES = (DemoSite(1, "example.com", 0.9), DemoSite(2, "shop.example.org", 0.1, subdomains=False))
@@ -44,7 +46,14 @@ QUERIES = [
     breakdown("visit:exit_page"), breakdown("visit:country"), breakdown("visit:city"), breakdown("visit:browser"),
     breakdown("event:goal", ("visitors", "conversions", "conversion_rate", "revenue")),
     breakdown("visit:utm_campaign", filters=[["is", "visit:device", ["Desktop"]]]),
+    {"metrics": ["search:clicks", "search:impressions", "search:ctr", "search:position"],
+     "dimensions": ["search:query", "time:week"], "include": {"comparison": "previous_period"}},
 ]
+# Search Console rows of the first site, two to a day.
+SEARCH_ROWS = [SearchRow(day=date(2026, 5, 1) + timedelta(days=n // 2), query=f"query {n % 3}",
+                         page=f"https://example.com/{n % 4}", path=f"/{n % 4}", country="DE",
+                         device=("desktop", "mobile")[n % 2], clicks=n % 5, impressions=10 + n,
+                         position=1.5 + n % 7) for n in range(60)]
 
 
 def answers(store, site_id: int) -> list:
@@ -68,10 +77,12 @@ def embedded_install(tmp_path, monkeypatch):
     demo.generate(data_dir / "events.duckdb", sites=SITES, events=12_000, now=NOW, days=60)
     store = DuckDBEventStore(data_dir / "events.duckdb")
     store.load(b"", journal_position=Position(4, 1234))
+    store.replace_search_rows(1, date(2026, 5, 1), date(2026, 5, 31), SEARCH_ROWS)
     expected = {site.site_id: answers(store, site.site_id) for site in SITES}
     store.close()
     revenue, profile = expected[1][1]["results"][0]["metrics"][0], expected[1][-1]
     assert revenue > 0 and profile["payments"]  # the comparison covers revenue and a payer's journey
+    assert expected[1][len(QUERIES) - 1]["results"]  # and Search Console's rows
     monkeypatch.setenv("POSTMETRIC_DATA_DIR", str(data_dir))
     monkeypatch.setenv("POSTMETRIC_CLICKHOUSE_URL", clickhouse_url(tmp_path))
     return data_dir, expected
@@ -84,12 +95,30 @@ def test_copied_data_answers_every_query_as_before(embedded_install, tmp_path, c
     assert "store migrate: [" in err and "done" in err  # progress, for a person watching
     store = connect(clickhouse_url(tmp_path), journal_id=EventJournal(data_dir / "journal").journal_id)
     try:
-        assert '"events": 12000' in out
+        assert '"events": 12000' in out and '"search_rows": 60' in out
         assert store.journal_position() == Position(4, 1234)  # the node replays what DuckDB had not loaded
         for site in SITES:
             assert answers(store, site.site_id) == expected[site.site_id]
     finally:
         store.close()
+
+
+def test_search_rows_are_copied_whole_days_at_a_time(tmp_path):
+    """Batches of 7 rows cut at day boundaries (two rows a day): every row arrives once, of its own site."""
+    source = DuckDBEventStore(tmp_path / "events.duckdb")
+    target = connect(clickhouse_url(tmp_path))
+    try:
+        source.replace_search_rows(1, date(2026, 5, 1), date(2026, 5, 31), SEARCH_ROWS)
+        source.replace_search_rows(2, date(2026, 5, 1), date(2026, 5, 31), SEARCH_ROWS[:5])
+        assert copy_to_clickhouse(source, target, batch_rows=7).search_rows == 65
+        columns = "site_id, day, query, page, path, country, device, clicks, impressions, position"
+        order = " ORDER BY site_id, day, query, page, device"
+        assert [tuple(r.values()) for r in target.fetch(f"SELECT {columns} FROM search_console{order}")] == [
+            tuple(r.values()) for r in source.fetch(f"SELECT {columns} FROM search_console{order}")]
+        assert target.search_span(2) == (date(2026, 5, 1), date(2026, 5, 3))
+    finally:
+        target.close()
+        source.close()
 
 
 def test_copying_twice_is_refused(embedded_install, capsys):

@@ -14,7 +14,7 @@ import { RevenueUnavailable } from "./RevenueUnavailable";
 import { useSiteView } from "./SiteContext";
 
 /** A column header that sorts the rows by its metric: descending first, a second click ascending. */
-function SortHeader({ metric, label, sort, onSort, className }:
+export function SortHeader({ metric, label, sort, onSort, className }:
   { metric: Metric; label?: string; sort: Sort; onSort: (sort: Sort) => void; className?: string }) {
   const active = sort[0] === metric;
   const name = METRIC_LABELS[metric] ?? metric;

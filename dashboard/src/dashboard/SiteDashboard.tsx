@@ -6,6 +6,7 @@ import { AttributionToggle, DateRangePicker, FilterChips } from "./Controls";
 import { FunnelPanel } from "./FunnelPanel";
 import { GoalsPanel } from "./GoalsPanel";
 import { Headline } from "./Headline";
+import { KeywordsTab } from "./KeywordsTab";
 import { MentionsPanel } from "./MentionsPanel";
 import { Panel } from "./MetricsTable";
 import { DEVICE_TABS, LOCATION_TABS, PAGE_TABS, SOURCE_TABS } from "./panels";
@@ -45,7 +46,7 @@ export function SiteDashboard({ view }: { view: SiteView }) {
         <Headline />
         <Suspense fallback={<Spinner />}><MainChart /></Suspense>
         <div className="grid gap-4 md:grid-cols-2">
-          <Panel title="Sources" tabs={SOURCE_TABS} />
+          <Panel title="Sources" tabs={SOURCE_TABS} extraTabs={{ Keywords: <KeywordsTab /> }} />
           <Panel title="Pages" tabs={PAGE_TABS} />
           <Panel title="Locations" tabs={LOCATION_TABS} footer={DBIP_CREDIT}
             extraTabs={{ Map: <Suspense fallback={<Spinner />}><WorldMap /></Suspense> }} />

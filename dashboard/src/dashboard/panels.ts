@@ -18,6 +18,10 @@ export const SOURCE_TABS: PanelTab[] = [
   { id: "referrers", label: "Referrers", dimension: "visit:referrer", metrics: ["visitors", "revenue"] },
   { id: "campaigns", label: "Campaigns", dimension: "visit:utm_campaign", metrics: ["visitors", "revenue"] },
 ];
+/** The Keywords tab without Search Console: the `utm_term` of tagged links (paid search campaigns). */
+export const UTM_TERM_TAB: PanelTab = {
+  id: "utm_terms", label: "Keywords", dimension: "visit:utm_term", metrics: ["visitors", "revenue"],
+};
 export const PAGE_TABS: PanelTab[] = [
   { id: "pages", label: "Pages", dimension: "event:page", metrics: ["visitors", "pageviews", "revenue"] },
   { id: "entry", label: "Entry", dimension: "visit:entry_page", metrics: ["visitors", "revenue"] },

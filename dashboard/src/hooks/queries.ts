@@ -4,6 +4,7 @@ import {
   type Annotation, api, ApiError, type AroundImpact, type Funnel, type Mentions, type PostImpact, type FunnelResults, type Goal, queryStats, type Realtime, type SessionInfo, setCsrfToken,
   type Metric, type Site, type StatsQuery, type StatsResponse, type StatsRow, type VisitorProfile,
 } from "../lib/api";
+import type { Integration } from "../routes/integrations/types";
 import { withoutRevenue } from "../state/query";
 
 /** Every query's retry rule (the QueryClient's default): once more after a network or server
@@ -32,6 +33,15 @@ export function useSitesQuery() {
 
 export function useSiteQuery(siteId: string) {
   return useQuery({ queryKey: ["site", siteId], queryFn: () => api<Site>(`/api/v1/sites/${siteId}`) });
+}
+
+/** The site's integrations and their sync state (the same cache as Settings → Integrations). */
+export function useIntegrationsQuery(siteId: string, { enabled = true }: { enabled?: boolean } = {}) {
+  return useQuery({
+    queryKey: ["integrations", siteId],
+    queryFn: () => api<{ integrations: Integration[] }>(`/api/v1/sites/${siteId}/integrations`),
+    enabled,
+  });
 }
 
 /** Any stats query; the previous answer stays on screen while a new filter or range loads. */

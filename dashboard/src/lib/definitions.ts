@@ -6,7 +6,7 @@
  */
 import generated from "../generated/definitions.json";
 
-export type MetricKind = "event" | "visit" | "revenue" | "engagement";
+export type MetricKind = "event" | "visit" | "revenue" | "engagement" | "search";
 export type MetricFormat = "count" | "percent" | "seconds" | "money" | "decimal";
 
 export interface MetricDefinition {
@@ -23,7 +23,7 @@ export interface MetricDefinition {
 export interface DimensionDefinition {
   name: string;
   label: string;
-  kind: "time" | "event" | "visit";
+  kind: "time" | "event" | "visit" | "search";
   filterable: boolean;
 }
 

@@ -29,6 +29,7 @@ describe("percentages and changes", () => {
     expect(formatChange(0)).toBe("0%");
     expect(formatChange(null)).toBe("");
     expect(formatChange(4, "pp")).toBe("+4 pp");
+    expect(formatChange(-0.4, "")).toBe("−0.4"); // a search position's places
   });
 });
 

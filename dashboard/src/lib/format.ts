@@ -38,12 +38,13 @@ export function formatPercent(value: number | null | undefined): string {
   return `${Number.isInteger(value) ? value : value.toFixed(1).replace(/\.0$/, "")}%`;
 }
 
-/** A change from the comparison: "+12%", "−3.5%", or "" when there is none (growth from zero). */
-export function formatChange(change: number | null | undefined, unit: "%" | "pp" = "%"): string {
+/** A change from the comparison: "+12%", "−3.5%", "+2 pp", "−0.4" (unit ""), or "" when there is none
+ * (growth from zero). */
+export function formatChange(change: number | null | undefined, unit: "%" | "pp" | "" = "%"): string {
   if (change === null || change === undefined || Number.isNaN(change)) return "";
   const sign = change > 0 ? "+" : change < 0 ? "−" : "";
   const text = Math.abs(change).toFixed(1).replace(/\.0$/, "");
-  return `${sign}${text}${unit === "pp" ? " pp" : "%"}`;
+  return `${sign}${text}${unit === "pp" ? " pp" : unit}`;
 }
 
 const moneyFormats = new Map<string, Intl.NumberFormat>();

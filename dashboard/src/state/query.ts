@@ -112,3 +112,22 @@ export function panelQuery(siteId: string, state: DashboardState, { dimension, m
     metrics, dimensions: [dimension], scope: filters, orderBy: [sort], limit, totalRows: true,
   });
 }
+
+/** The Keywords tab: Search Console's searches that showed the site, with their clicks, impressions, CTR
+ * and average position. */
+export const KEYWORD_METRICS: Metric[] = ["search:clicks", "search:impressions", "search:ctr", "search:position"];
+
+/** The URL's filters Search Console data can take: the page filter (it reads the result's path). Every
+ * other filter describes visits, which Search Console knows nothing of. */
+export function searchFilters(state: DashboardState): { applied: Filter[]; ignored: Filter[] } {
+  const applied = state.filters.filter(([, dimension]) => dimension === "event:page");
+  return { applied, ignored: state.filters.filter((filter) => !applied.includes(filter)) };
+}
+
+export function keywordsQuery(siteId: string, state: DashboardState, limit = 10,
+                              sort: Sort = [KEYWORD_METRICS[0], "desc"]): StatsQuery {
+  const query = buildQuery(siteId, state, {
+    metrics: KEYWORD_METRICS, dimensions: ["search:query"], orderBy: [sort], limit, totalRows: true, comparison: true,
+  });
+  return { ...query, filters: searchFilters(state).applied };
+}

@@ -32,13 +32,14 @@ export function stubApi(handler: (request: Sent) => [number, unknown]): Sent[] {
   return sent;
 }
 
-/** `element` at `url` under `path`, inside a site's dashboard context; returns the router. */
-export function renderAt(url: string, element: ReactNode, path = "/sites/:siteId") {
+/** `element` at `url` under `path`, inside a site's dashboard context (the shared view's when
+ * `readOnly`); returns the router. */
+export function renderAt(url: string, element: ReactNode, path = "/sites/:siteId", { readOnly = false } = {}) {
   const router = createMemoryRouter([{ path, element }], { initialEntries: [url] });
   const client = new QueryClient({ defaultOptions: { queries: { retry: false } } });
   render(
     <QueryClientProvider client={client}>
-      <SiteContext.Provider value={{ site: SITE, readOnly: false }}><RouterProvider router={router} /></SiteContext.Provider>
+      <SiteContext.Provider value={{ site: SITE, readOnly }}><RouterProvider router={router} /></SiteContext.Provider>
     </QueryClientProvider>,
   );
   return router;

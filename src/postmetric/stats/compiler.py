@@ -85,7 +85,7 @@ class _Compiler(Fragments):
             body = self._combined(dims, traffic_raw, revenue_raw)
         sql = f"SELECT * FROM (\n{body}\n) AS result"
         if order:
-            sql += "\nORDER BY " + ", ".join(self._order(dims))
+            sql += "\nORDER BY " + ", ".join(self.order(dims))
         if paginate and q.dimensions:  # one row without dimensions: nothing to page through
             sql += f"\nLIMIT {self.param(q.limit, 'int')} OFFSET {self.param(q.offset, 'int')}"
         return Compiled(sql, self.params, tuple(dims))
@@ -308,18 +308,3 @@ class _Compiler(Fragments):
         if "total_visitors" in raw:
             columns.append(f"(SELECT {d.count_distinct('visitor_id')} FROM matched) AS total_visitors")
         return f"{ctes}\nSELECT {', '.join(columns)}\nFROM {source}"
-
-    def _order(self, dims: list[str]) -> list[str]:
-        q, d = self.query, self.dialect
-        by_name = dict(zip(q.dimensions, dims))
-        goal_rate = goal_in_context(q)
-        sort_keys = {name: METRICS_BY_NAME[name].plan_for(goal_in_context=goal_rate).sort_key(d)
-                     for name in q.metrics}
-        order = list(q.order_by)
-        if not order:
-            order = [(x, "asc") for x in q.dimensions if x in TIME_DIMENSIONS]
-            order.append((q.metrics[0], "desc"))
-        clauses = [f"{by_name.get(name) or sort_keys[name]} {direction.upper()}" for name, direction in order]
-        # Dimension values break ties, so pages of results never overlap.
-        clauses += [f"{x} ASC" for x in dims]
-        return clauses

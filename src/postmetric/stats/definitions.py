@@ -45,6 +45,7 @@ class Source(StrEnum):
     PAYMENTS = "payments"  # the payments ledger
     ENGAGEMENT = "engagement"  # engagement events' scroll depths
     GOAL_BASE = "goal_base"  # who could have converted: the group's visitors without the goal
+    SEARCH = "search"  # Google Search Console's rows (store/search.py), never mixed with the others
 
 
 # Every sum the compiler returns, and where it is read.
@@ -57,6 +58,9 @@ SUMS: dict[str, Source] = {
     "payment_count": Source.PAYMENTS, "customer_count": Source.PAYMENTS, "payer_count": Source.PAYMENTS,
     "scroll_sum": Source.ENGAGEMENT, "scroll_visitors": Source.ENGAGEMENT,
     "base_visitors": Source.GOAL_BASE,
+    # search_position_milli: the rows' positions weighted by their impressions, in thousandths, summed as
+    # integers so that every engine adds up the same.
+    "search_clicks": Source.SEARCH, "search_impressions": Source.SEARCH, "search_position_milli": Source.SEARCH,
 }
 
 
@@ -69,6 +73,7 @@ class MetricKind(StrEnum):
     VISIT = "visit"  # of whole visits: cannot be split by a single event's name, goal or props
     REVENUE = "revenue"  # of the payments ledger, attributed to visits by the query's model
     ENGAGEMENT = "engagement"  # measured by engagement events, per page
+    SEARCH = "search"  # of Google Search results (Search Console), by day: search:* dimensions only
 
 
 class Format(StrEnum):
@@ -123,6 +128,7 @@ class DimensionKind(StrEnum):
     TIME = "time"
     EVENT = "event"  # a value of each event
     VISIT = "visit"  # the same for all of a visit's events (the exit page: of its span)
+    SEARCH = "search"  # of a Search Console row: for search:* metrics only
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,6 +218,17 @@ def _scroll_depth(get: Sums, _: int) -> Number | None:
     return int(round_half_up(Fraction(get("scroll_sum"), measured), 0)) if measured else None
 
 
+def _search_ctr(get: Sums, digits: int) -> Number | None:
+    """Clicks per 100 impressions, two decimals; none without impressions (nothing was shown)."""
+    return _rate("search_clicks", "search_impressions", 2)(get, digits) if get("search_impressions") else None
+
+
+def _search_position(get: Sums, _: int) -> Number | None:
+    """The impression-weighted average position, one decimal as Search Console shows it."""
+    impressions = get("search_impressions")
+    return float(round_half_up(Fraction(get("search_position_milli"), impressions * 1000), 1)) if impressions else None
+
+
 def _visit_duration(get: Sums, _: int) -> Number:
     visits = get("visits")
     return int(round_half_up(Fraction(get("duration_us"), visits * 1_000_000), 0)) if visits else 0
@@ -256,6 +273,17 @@ METRIC_DEFINITIONS: tuple[Metric, ...] = (
     Metric("average_order_value", "Average order", MetricKind.REVENUE, Format.MONEY,
            Plan(("new_minor", "renewal_minor", "payment_count"), _average_order_value,
                 _ratio(GROSS_MINOR, "payment_count"))),
+    # Search Console (store/search.py): a query's clicks and impressions in Google Search, the share of
+    # impressions clicked, and the average position (1 = top) weighted by impressions.
+    Metric("search:clicks", "Clicks", MetricKind.SEARCH, Format.COUNT, _count("search_clicks")),
+    Metric("search:impressions", "Impressions", MetricKind.SEARCH, Format.COUNT, _count("search_impressions")),
+    Metric("search:ctr", "CTR", MetricKind.SEARCH, Format.PERCENT,
+           Plan(("search_clicks", "search_impressions"), _search_ctr, _ratio("search_clicks", "search_impressions")),
+           change=Change.POINTS, measured=True),
+    Metric("search:position", "Position", MetricKind.SEARCH, Format.DECIMAL,
+           Plan(("search_position_milli", "search_impressions"), _search_position,
+                _ratio("search_position_milli", "search_impressions")),
+           change=Change.POINTS, lower_is_better=True, measured=True),
     # A group's share of all groups' visitors.
     Metric("percentage", "%", MetricKind.EVENT, Format.PERCENT,
            Plan(("visitors", "total_visitors"), _rate("visitors", "total_visitors", 1), _column("visitors"))),
@@ -264,7 +292,7 @@ METRICS_BY_NAME: dict[str, Metric] = {metric.name: metric for metric in METRIC_D
 
 # -- the dimensions ----------------------------------------------------------------------
 
-_TIME, _EVENT, _VISIT = DimensionKind.TIME, DimensionKind.EVENT, DimensionKind.VISIT
+_TIME, _EVENT, _VISIT, _SEARCH = DimensionKind.TIME, DimensionKind.EVENT, DimensionKind.VISIT, DimensionKind.SEARCH
 
 DIMENSION_DEFINITIONS: tuple[Dimension, ...] = (
     Dimension("time", "Time", _TIME, None, unit="day"),  # days, as time:day
@@ -296,6 +324,11 @@ DIMENSION_DEFINITIONS: tuple[Dimension, ...] = (
     Dimension("visit:os", "OS", _VISIT, "os"),
     Dimension("visit:os_version", "OS version", _VISIT, "os_version"),
     Dimension("visit:device", "Device", _VISIT, "device"),
+    # Search Console rows (store/search.py): the page is the result's path, as event:page is a pageview's.
+    Dimension("search:query", "Query", _SEARCH, "query"),
+    Dimension("search:page", "Page", _SEARCH, "path"),
+    Dimension("search:country", "Country", _SEARCH, "country"),
+    Dimension("search:device", "Device", _SEARCH, "device"),
 )
 DIMENSIONS_BY_NAME: dict[str, Dimension] = {dimension.name: dimension for dimension in DIMENSION_DEFINITIONS}
 # A custom property of an event: `event:props:<key>`, read from the event's props.

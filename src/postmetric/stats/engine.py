@@ -1,7 +1,9 @@
 """Run a `Query` against an event store and shape the answer of SPEC §5.
 
 The SQL returns sums per group; ratios, rounding, time labels, comparisons and the
-filling of empty time buckets happen here, once for every dialect.
+filling of empty time buckets happen here, once for every dialect. A query of search:* metrics
+reads Search Console's rows (stats/search_plan.py) instead of the events, and the same shaping
+applies to its answer.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from postmetric.stats.fragments import Scope, goal_in_context, time_unit
 from postmetric.stats.parse import check_time_buckets
 from postmetric.stats.query import Filter, FilterExpression, Query
 from postmetric.stats.registry import TIME_DIMENSIONS
+from postmetric.stats.search_plan import compile_search, is_search_query, previous_days
 from postmetric.store.events import EventStore
 
 Number = int | float
@@ -80,7 +83,8 @@ class StatsEngine:
         return {"results": results, "meta": meta, "query": normalised(query, scope)}
 
     def _groups(self, query: Query, scope: Scope, *, paginate: bool, order: bool = True) -> list[dict[str, Any]]:
-        compiled = compile_query(query, scope, self._dialect, paginate=paginate, order=order)
+        compile = compile_search if is_search_query(query) else compile_query
+        compiled = compile(query, scope, self._dialect, paginate=paginate, order=order)
         rows = self._store.fetch(compiled.sql, compiled.params)
         unit = time_unit(query)
         for row in rows:
@@ -92,7 +96,8 @@ class StatsEngine:
     def _scope(self, query: Query, site_id: int, currency: str, goals: tuple[GoalDefinition, ...]) -> Scope:
         start, end = query.date_range.start, query.date_range.end
         if query.date_range.name == "all":
-            start = self._first_visit_day(site_id, query.timezone, end)
+            start = (self._first_search_day(site_id, query.timezone, end) if is_search_query(query)
+                     else self._first_visit_day(site_id, query.timezone, end))
         return Scope(site_id, start, end, by_event_time=query.date_range.name == "realtime", currency=currency,
                      goals=goals)
 
@@ -110,6 +115,15 @@ class StatsEngine:
         else:
             first = first_stored_moment(rows[0]["first"], end)
         return datetime.combine(first.astimezone(tz).date(), time(0), tzinfo=tz).astimezone(timezone.utc)
+
+    def _first_search_day(self, site_id: int, tz_name: str, end: datetime) -> datetime:
+        """Where `all` begins for search:* metrics: local midnight of the site's first Search Console day
+        (of `end`'s last day if none)."""
+        tz = ZoneInfo(tz_name)
+        last = (end - timedelta(microseconds=1)).astimezone(tz).date()
+        span = self._store.search_span(site_id)
+        first = min(span[0], last) if span else last
+        return datetime.combine(first, time(0), tzinfo=tz).astimezone(timezone.utc)
 
 
 def first_stored_moment(micros: int, end: datetime) -> datetime:
@@ -195,6 +209,8 @@ def _compare(query: Query, results: list[dict[str, Any]], previous_rows: Sequenc
 
 def comparison_scope(query: Query, scope: Scope) -> Scope:
     if query.comparison == "previous_period":
+        if is_search_query(query):
+            return previous_days(scope, query.timezone)
         length = scope.end - scope.start
         return replace(scope, start=scope.start - length, end=scope.start)
     tz = ZoneInfo(query.timezone)

@@ -17,10 +17,11 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from postmetric.sites.goals import GoalDefinition
-from postmetric.stats.definitions import DIMENSIONS_BY_NAME, DimensionKind
+from postmetric.stats.definitions import DIMENSIONS_BY_NAME, METRICS_BY_NAME, DimensionKind
 from postmetric.sites.patterns import page_pattern
 from postmetric.store.dialects import Dialect, ParamKind
 from postmetric.stats.query import Filter, FilterExpression, Logical, Query, leaves
+from postmetric.stats.registry import TIME_DIMENSIONS
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,6 +163,23 @@ class Fragments:
         pages = "".join(f" WHEN type = 'pageview' AND {self._page_match(goal)}"
                         f" THEN {self.param(goal.display_name, 'string')}" for goal in self.page_goals)
         return f"(CASE WHEN type = 'goal' THEN {event_name}{pages} ELSE '' END)"
+
+    def order(self, dims: list[str]) -> list[str]:
+        """The ORDER BY clauses of the query's groups, whose dimension values are in columns `dims`:
+        as asked, else by time and then the first metric, largest first."""
+        q, d = self.query, self.dialect
+        by_name = dict(zip(q.dimensions, dims))
+        goal_rate = goal_in_context(q)
+        sort_keys = {name: METRICS_BY_NAME[name].plan_for(goal_in_context=goal_rate).sort_key(d)
+                     for name in q.metrics}
+        order = list(q.order_by)
+        if not order:
+            order = [(x, "asc") for x in q.dimensions if x in TIME_DIMENSIONS]
+            order.append((q.metrics[0], "desc"))
+        clauses = [f"{by_name.get(name) or sort_keys[name]} {direction.upper()}" for name, direction in order]
+        # Dimension values break ties, so pages of results never overlap.
+        clauses += [f"{x} ASC" for x in dims]
+        return clauses
 
     def uses(self, name: str) -> bool:
         """Whether the query names dimension `name` as a dimension or in a filter."""

@@ -71,15 +71,19 @@ def parse_query(raw: object, *, site_timezone: str, now: datetime) -> Query:
     attribution = raw.get("attribution", "first_touch")
     if attribution not in registry.ATTRIBUTIONS:
         raise QueryError("attribution", f"must be one of {', '.join(registry.ATTRIBUTIONS)}")
+    filters = _filters(raw.get("filters", []))
+    _check_search(metrics, dimensions, filters)
     share = next((m for m in metrics if Source.TOTAL in METRICS_BY_NAME[m].needs), None)
     if share and not dimensions:
         raise QueryError("metrics", f"{share} needs a dimension to divide by")
     _check_combinations(metrics, dimensions)
-    filters = _filters(raw.get("filters", []))
     for metric in metrics:
         if METRICS_BY_NAME[metric].kind is MetricKind.ENGAGEMENT:
             _check_measured_per_page(metric, dimensions, filters)
     date_range = _date_range(raw.get("date_range"), tz, now)
+    if date_range.name == "realtime" and metrics[0] in registry.SEARCH_METRICS:
+        raise QueryError("date_range", f"Search Console reports whole days: {metrics[0]} cannot cover the last "
+                                       "30 minutes; choose day or longer")
     time_labels = _boolean("include.time_labels", include.get("time_labels", False))
     if (time_labels or comparison) and date_range.name != "all":  # `all`: once the engine knows its start
         check_time_buckets(dimensions, date_range.start, date_range.end)
@@ -144,6 +148,42 @@ def _check_combinations(metrics: tuple[str, ...], dimensions: tuple[str, ...]) -
             raise QueryError(
                 "metrics", f"{visit_metric} describes whole visits and cannot be split by {dimension}; "
                            "use visitors, events or conversions, or a visit:* or event:page dimension")
+
+
+def _check_search(metrics: tuple[str, ...], dimensions: tuple[str, ...], filters: tuple[FilterExpression, ...]
+                  ) -> None:
+    """search:* metrics read Search Console's rows (stats/search_plan.py), which know days, queries,
+    pages, countries and devices, and nothing of visits; search:* dimensions describe only those rows."""
+    search = next((m for m in metrics if m in registry.SEARCH_METRICS), None)
+    if search is None:
+        named = next((d for d in dimensions if d in registry.SEARCH_DIMENSIONS), None)
+        if named:
+            raise QueryError("dimensions", f"{named} splits search:* metrics only (Search Console data); ask for "
+                                           f"{', '.join(registry.SEARCH_METRICS)}")
+        filtered = next((leaf.dimension for leaf in leaves(filters) if leaf.dimension in registry.SEARCH_DIMENSIONS),
+                        None)
+        if filtered:
+            raise QueryError("filters", f"{filtered} filters search:* metrics only (Search Console data)")
+        return
+    other = next((m for m in metrics if m not in registry.SEARCH_METRICS), None)
+    if other:
+        raise QueryError("metrics", f"{other} cannot be asked together with {search}: search:* metrics come from "
+                                    "Search Console, not from visits; ask for them in a query of their own")
+    for dimension in dimensions:
+        if dimension in registry.TIME_DIMENSIONS:
+            unit = dimension.partition(":")[2] or "day"
+            if unit not in registry.SEARCH_TIME_UNITS:
+                raise QueryError("dimensions", f"Search Console reports whole days: {dimension} cannot split "
+                                               f"{search}; use time:day, time:week or time:month")
+        elif dimension == "event:page":  # a filter on it is the dashboard's page filter, but a split names its own
+            raise QueryError("dimensions", f"{search} splits by search:page, the result's path, not event:page")
+        elif dimension not in registry.SEARCH_DIMENSIONS:
+            raise QueryError("dimensions", f"{dimension} is not in Search Console data: {search} splits by "
+                                           f"{', '.join(registry.SEARCH_DIMENSIONS)} and time:day, week or month")
+    for leaf in leaves(filters):
+        if leaf.dimension not in registry.SEARCH_FILTERS:
+            raise QueryError("filters", f"{leaf.dimension} is not in Search Console data: {search} is filtered by "
+                                        f"{', '.join(registry.SEARCH_FILTERS)} (the result's path)")
 
 
 def _check_measured_per_page(metric: str, dimensions: tuple[str, ...], filters: tuple[FilterExpression, ...]) -> None:

@@ -29,6 +29,9 @@ MONEY_METRICS: tuple[str, ...] = tuple(m.name for m in METRIC_DEFINITIONS if m.f
 # and by the pages and hostnames a visit saw, but not by a single event's name or props.
 VISIT_METRICS: tuple[str, ...] = tuple(m.name for m in METRIC_DEFINITIONS if m.kind is MetricKind.VISIT)
 PER_EVENT_ONLY_DIMENSIONS: tuple[str, ...] = tuple(d.name for d in DIMENSION_DEFINITIONS if d.per_event_only)
+# Metrics of Google Search Console's rows (stats/search_plan.py): they split by search:* and time dimensions
+# (days and longer) only, and mix with no other metric.
+SEARCH_METRICS: tuple[str, ...] = tuple(m.name for m in METRIC_DEFINITIONS if m.kind is MetricKind.SEARCH)
 
 
 def _dimensions(kind: DimensionKind) -> tuple[str, ...]:
@@ -38,6 +41,10 @@ def _dimensions(kind: DimensionKind) -> tuple[str, ...]:
 TIME_DIMENSIONS: tuple[str, ...] = _dimensions(DimensionKind.TIME)
 EVENT_DIMENSIONS: tuple[str, ...] = _dimensions(DimensionKind.EVENT)
 VISIT_DIMENSIONS: tuple[str, ...] = _dimensions(DimensionKind.VISIT)
+SEARCH_DIMENSIONS: tuple[str, ...] = _dimensions(DimensionKind.SEARCH)
+# What search:* metrics are filtered by besides their own dimensions: the dashboard's page filter (the path).
+SEARCH_FILTERS: tuple[str, ...] = (*SEARCH_DIMENSIONS, "event:page")
+SEARCH_TIME_UNITS: tuple[str, ...] = ("day", "week", "month")
 FILTER_OPERATORS: tuple[str, ...] = ("is", "is_not", "contains", "contains_not", "matches", "matches_not")
 LOGICAL_OPERATORS: tuple[str, ...] = ("and", "or", "not")
 

@@ -54,6 +54,10 @@ class Dialect(Protocol):
 
     def add_seconds(self, timestamp: str, seconds: str) -> str: ...
 
+    def day_start(self, day: str) -> str:
+        """The timestamp of midnight starting the date `day`, read as UTC."""
+        ...
+
     def epoch_micros(self, timestamp: str) -> str: ...
 
     def bucket_start(self, unit: str, local_timestamp: str) -> str:
@@ -137,6 +141,9 @@ class DuckDB:
 
     def add_seconds(self, timestamp: str, seconds: str) -> str:
         return f"({timestamp} + to_seconds({seconds}))"
+
+    def day_start(self, day: str) -> str:
+        return f"CAST({day} AS TIMESTAMP)"
 
     def epoch_micros(self, timestamp: str) -> str:
         return f"epoch_us({timestamp})"
@@ -227,6 +234,9 @@ class ClickHouse:
 
     def add_seconds(self, timestamp: str, seconds: str) -> str:
         return f"addSeconds({timestamp}, {seconds})"
+
+    def day_start(self, day: str) -> str:
+        return f"toDateTime({day}, 'UTC')"
 
     def epoch_micros(self, timestamp: str) -> str:
         return f"toUnixTimestamp64Micro({timestamp})"

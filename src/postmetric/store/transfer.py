@@ -6,8 +6,8 @@ To ClickHouse, the event store:
 Events go in as loads, in the journal's CSV format, so ClickHouse builds its sessions and
 identities tables from them by the same rules as at ingestion. The payments follow, as stored
 (links included), in bulk: loaded after the events, no load re-links them, and the database had
-none (it is refused unless empty). Last, the node's journal
-checkpoint, so events journaled but not yet loaded are loaded into ClickHouse at the next start.
+none (it is refused unless empty). Then the Search Console rows, whole days at a time. Last, the node's
+journal checkpoint, so events journaled but not yet loaded are loaded into ClickHouse at the next start.
 
 To PostgreSQL, the metadata: every table row for row, ids included (so site public ids, keys, share
 links and webhook secrets keep working), parents before children; then each id sequence is set past
@@ -29,6 +29,7 @@ from postmetric.store.duckdb_events import DuckDBEventStore
 from postmetric.store.events import encode_rows
 from postmetric.store.metadata import Base
 from postmetric.store.payments import PAYMENT_COLUMN_NAMES, payment_from_row
+from postmetric.store.search import SEARCH_COLUMN_NAMES, SearchRow
 
 Progress = Callable[[str, float], None]
 BATCH_ROWS = 50_000
@@ -46,12 +47,15 @@ class TargetNotEmpty(Conflict):
 class Copied:
     events: int
     payments: int
+    search_rows: int = 0
 
 
 def copy_to_clickhouse(source: DuckDBEventStore, target: ClickHouseEventStore, *, batch_rows: int = BATCH_ROWS,
                        progress: Progress = lambda step, done: None) -> Copied:
-    if target.fetch("SELECT (SELECT count() FROM events) + (SELECT count() FROM payments) AS n")[0]["n"]:
-        raise TargetNotEmpty("the ClickHouse database already holds events or payments; copy into an empty one")
+    if target.fetch("SELECT (SELECT count() FROM events) + (SELECT count() FROM payments)"
+                    " + (SELECT count() FROM search_console) AS n")[0]["n"]:
+        raise TargetNotEmpty("the ClickHouse database already holds events, payments or Search Console rows;"
+                             " copy into an empty one")
     [total] = source.fetch("SELECT count(*) AS n FROM events")
     copied = 0
     progress("events", 0.0)
@@ -67,9 +71,38 @@ def copy_to_clickhouse(source: DuckDBEventStore, target: ClickHouseEventStore, *
     for start in range(0, len(payments), _PAYMENT_BATCH):
         target.import_payments(payments[start:start + _PAYMENT_BATCH])
         progress("payments", min(start + _PAYMENT_BATCH, len(payments)) / len(payments))
+    search_rows = _copy_search_rows(source, target, batch_rows, progress)
     target.load(b"", journal_position=source.journal_position())
     progress("done", 1.0)
-    return Copied(events=copied, payments=len(payments))
+    return Copied(events=copied, payments=len(payments), search_rows=search_rows)
+
+
+def _copy_search_rows(source: DuckDBEventStore, target: ClickHouseEventStore, batch_rows: int,
+                      progress: Progress) -> int:
+    """Each site's Search Console rows as stored, about `batch_rows` at a time; a batch ends with a day, so
+    no batch replaces the days of another."""
+    [total] = source.fetch("SELECT count(*) AS n FROM search_console")
+    copied, site_id, batch = 0, None, []
+    progress("search console", 0.0)
+
+    def flush() -> None:
+        nonlocal copied
+        if batch:
+            copied += target.replace_search_rows(site_id, batch[0].day, batch[-1].day, batch)
+            progress("search console", copied / total["n"])
+
+    with source.cursor() as cursor:
+        cursor.execute(f"SELECT {', '.join(SEARCH_COLUMN_NAMES)} FROM search_console ORDER BY site_id, day")
+        while rows := cursor.fetchmany(batch_rows):
+            for site, *values in rows:
+                row = SearchRow(*values)
+                if batch and (site != site_id or (len(batch) >= batch_rows and row.day != batch[-1].day)):
+                    flush()
+                    batch = []
+                site_id = site
+                batch.append(row)
+    flush()
+    return copied
 
 
 

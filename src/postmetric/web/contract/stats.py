@@ -26,7 +26,8 @@ def _enum(names: tuple[str, ...]) -> Any:
 
 
 Metric = _enum(registry.METRICS)
-Dimension = _enum((*registry.TIME_DIMENSIONS, *registry.EVENT_DIMENSIONS, *registry.VISIT_DIMENSIONS)) | Annotated[
+Dimension = _enum((*registry.TIME_DIMENSIONS, *registry.EVENT_DIMENSIONS, *registry.VISIT_DIMENSIONS,
+                   *registry.SEARCH_DIMENSIONS)) | Annotated[
     str, msgspec.Meta(pattern=registry.PROPERTY_DIMENSION.pattern)]
 DateRangeName = _enum(registry.DATE_RANGES)
 Attribution = _enum(registry.ATTRIBUTIONS)
