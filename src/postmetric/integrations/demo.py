@@ -165,7 +165,7 @@ def _working_hour(rng: random.Random, day: datetime) -> datetime:
 def _connect(session: Session, site: Site, now: datetime) -> None:
     """The three integrations shown connected, synced now, with no token and no next run."""
     configs = {"github": {"repository": REPOSITORY, "branch": "main", "demo": True},
-               "x": {"query": f"\"{site.domain}\" OR @{HANDLE} -is:retweet", "handle": HANDLE, "demo": True},
+               "x": {"query": None, "handle": HANDLE, "demo": True},  # the default query
                "search_console": {"property": f"sc-domain:{site.domain}", "demo": True}}
     stored = {row.kind: row for row in session.scalars(select(Integration).where(Integration.site_id == site.id))}
     for kind, config in configs.items():
