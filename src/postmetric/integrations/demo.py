@@ -33,12 +33,12 @@ COMMITS = (
     "Add team invitations", "Translate the landing page to German", "Move the CTA above the fold",
 )
 POSTS = (
-    ("indiemaker", "Sam Rivera", "Just moved our analytics to {domain} — revenue per channel in one chart. 🤯"),
+    ("indiemaker", "Sam Rivera", "Just moved our analytics to {domain} — revenue per channel in one chart."),
     ("growthnotes", "Priya Shah", "If you sell online, {domain} shows which post actually paid for itself."),
     ("devtoolsdaily", "Dev Tools Daily", "Tool of the day: {domain}. Self-hosted, fast, and it links Stripe payments."),
-    ("katie_builds", "Katie Builds", "Launch week! We shipped team invitations on {domain} 🚀"),
+    ("katie_builds", "Katie Builds", "Launch week! We shipped team invitations on {domain}"),
     ("saas_founder", "Omar Haddad", "Our pricing page test: +18% signups. Measured with {domain}."),
-    ("thenewstack_fan", "Lee Park", "Thread: how we cut our analytics bill to zero with {domain} 🧵"),
+    ("thenewstack_fan", "Lee Park", "Thread: how we cut our analytics bill to zero with {domain}"),
 )
 NOTES = (
     (75, "Launched on Product Hunt", "https://www.producthunt.com/"),
