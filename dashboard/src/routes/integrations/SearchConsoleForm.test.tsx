@@ -62,5 +62,15 @@ describe("Search Console form", () => {
     fireEvent.click(screen.getByRole("button", { name: "Use this property" }));
     await waitFor(() => expect(saved).toHaveBeenCalledOnce());
     expect(sent.find((request) => request.method === "PUT")?.body).toEqual({ property: "sc-domain:example.com" });
+    expect(screen.queryByTestId("search-console-current-property")).toBeNull();
+  });
+
+  it("names the property a connection syncs", async () => {
+    stubApi(({ url }) => url === `${BASE}/oauth` ? [200, { configured: false, redirect_uri: "https://a.example/cb" }]
+      : [200, { properties: [] }]);
+    const syncing = { ...CONNECTED, config: { auth: "oauth", property: "sc-domain:example.com" } };
+    renderAt("/", <SearchConsoleForm siteId="pm_test" integration={syncing} onSaved={vi.fn()} />, "/");
+    expect((await screen.findByTestId("search-console-current-property")).textContent)
+      .toBe("Syncing the property sc-domain:example.com.");
   });
 });

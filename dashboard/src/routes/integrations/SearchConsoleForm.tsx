@@ -93,8 +93,12 @@ export function SearchConsoleForm({ siteId, integration, onSaved }: IntegrationF
   });
   const connected = integration.connected && integration.has_token;
   const email = integration.config.client_email as string | undefined;
+  const property = integration.config.property as string | null | undefined;
   return (
     <div className="space-y-4">
+      {integration.connected && property && (
+        <p className="text-sm" data-testid="search-console-current-property">Syncing the property <code>{property}</code>.</p>
+      )}
       {connected && (
         <p className="text-sm text-gray-600 dark:text-gray-400">
           {integration.config.auth === "service_account"
