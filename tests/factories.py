@@ -49,3 +49,23 @@ def stored_event(*, visitor_id=None, session_id=None, session_started_at=None, *
         attributes=tuple(visit_values.get(name, "") for name in VISIT_FIELDS),
     )
     return event
+
+
+def hold_integrations_job(settings) -> None:
+    """Another node holds the "integrations" job's lease for good: an app started on this database never
+    syncs on its own, so every sync in a test is the one the test asks for (the job's tick would otherwise
+    race a "Sync now")."""
+    from datetime import datetime, timezone
+
+    from postmetric.store.database import create_engine, migrate, session_factory
+    from postmetric.store.metadata import JobLease
+
+    settings.ensure_data_dir()
+    migrate(settings.metadata_url)
+    engine = create_engine(settings.metadata_url)
+    try:
+        with session_factory(engine).begin() as session:
+            session.merge(JobLease(name="integrations", holder="another node",
+                                   expires_at=datetime(2999, 1, 1, tzinfo=timezone.utc)))
+    finally:
+        engine.dispose()

@@ -17,6 +17,7 @@ from postmetric.app import create_app
 from postmetric.config import Settings
 from postmetric.web.routes.dashboard import DASHBOARD_DIR
 
+from factories import hold_integrations_job
 from live_app import add_site, serving, sign_up, watched_page
 
 sys.path.insert(0, str(Path(__file__).parent.parent / "integrations"))
@@ -51,6 +52,7 @@ def server(tmp_path_factory, derived_data_dir, github):
     """(base URL, app): the app under uvicorn, with its GitHub API pointed at the local one."""
     settings = Settings(data_dir=tmp_path_factory.mktemp("github-e2e"), cache_dir=derived_data_dir,
                         ingest_rate_limit="", github_api_url=github.base_url)
+    hold_integrations_job(settings)
     app = create_app(settings)
     with serving(app) as url:
         yield url, app

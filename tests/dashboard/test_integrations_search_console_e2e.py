@@ -16,7 +16,7 @@ import pytest
 import uvicorn
 from playwright.sync_api import expect
 
-from factories import Clock
+from factories import Clock, hold_integrations_job
 from live_app import add_site, free_port, serving, sign_up, watched_page
 from postmetric.app import create_app
 from postmetric.config import Settings
@@ -45,6 +45,7 @@ def server(tmp_path_factory, derived_data_dir, google):
                         ingest_rate_limit="", signup="open", base_url=url, google_api_url=google.base_url,
                         google_oauth_url=google.base_url, google_token_url=google.token_url,
                         google_client_id=google.client_id, google_client_secret=google.client_secret)
+    hold_integrations_job(settings)
     app = create_app(settings, clock=Clock(time.time()))
     uvicorn_server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=uvicorn_server.run, daemon=True)

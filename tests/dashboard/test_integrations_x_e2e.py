@@ -5,7 +5,6 @@ sync now, add a post by its URL without a token; screenshots go to `tests/dashbo
 from __future__ import annotations
 
 import sys
-from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -13,10 +12,9 @@ from playwright.sync_api import expect
 
 from postmetric.app import create_app
 from postmetric.config import Settings
-from postmetric.store.database import create_engine, migrate, session_factory
-from postmetric.store.metadata import JobLease
 from postmetric.web.routes.dashboard import DASHBOARD_DIR
 
+from factories import hold_integrations_job
 from live_app import add_site, serving, sign_up, watched_page
 
 sys.path.insert(0, str(Path(__file__).parent.parent / "integrations"))
@@ -48,13 +46,7 @@ def server(tmp_path_factory, derived_data_dir, x_api):
         settings = Settings(data_dir=tmp_path_factory.mktemp("x-e2e"), cache_dir=derived_data_dir,
                             ingest_rate_limit="")
     assert settings.x_api_url == x_api[1]
-    settings.ensure_data_dir()
-    migrate(settings.metadata_url)
-    engine = create_engine(settings.metadata_url)
-    with session_factory(engine).begin() as session:
-        session.add(JobLease(name="integrations", holder="another node",
-                             expires_at=datetime.now(timezone.utc) + timedelta(days=1)))
-    engine.dispose()
+    hold_integrations_job(settings)
     app = create_app(settings)
     with serving(app) as url:
         yield url, app

@@ -29,7 +29,7 @@ from postmetric.store.database import create_engine, session_factory
 from postmetric.store.duckdb_events import DuckDBEventStore
 from postmetric.store.metadata import Annotation, Integration, Site
 
-from factories import Clock
+from factories import Clock, hold_integrations_job
 from github_server import GitHubFake, Repository
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=timezone.utc)
@@ -425,6 +425,7 @@ def api(settings, clock, metadata_engine) -> Iterator[tuple[TestClient, str, dic
         site = create_site(session, owner=owner, domain="example.com")
         _, raw = create_account_token(session, user=owner, name="api")
         public_id = site.public_id
+    hold_integrations_job(settings)
     with TestClient(create_app(settings, clock=clock)) as client:
         yield client, f"/api/v1/sites/{public_id}/integrations", {"Authorization": f"Bearer {raw}"}
 

@@ -15,7 +15,7 @@ from starlette.testclient import TestClient
 
 from google_server import MAX_ROW_LIMIT, GoogleServer, daily_rows, recorded_rows
 from live_app import serving
-from factories import Clock
+from factories import Clock, hold_integrations_job
 from postmetric.app import create_app
 from postmetric.config import Settings
 from postmetric.integrations import google_oauth
@@ -106,6 +106,7 @@ def signed_up(client: TestClient, email: str) -> str:
 
 @pytest.fixture
 def app(settings, clock):
+    hold_integrations_job(settings)
     with TestClient(create_app(settings, clock=clock), base_url="https://analytics.example.org") as client:
         csrf = signed_up(client, "owner@example.com")
         site = client.post("/api/v1/sites", json={"domain": "example.com", "timezone": "UTC"},
