@@ -39,13 +39,14 @@ from postmetric.integrations.sync import (
     Connection,
     RateLimited,
     SourceNotFound,
-    SyncedAnnotation,
     SyncError,
     SyncResult,
     SyncRun,
+    SyncedAnnotation,
     TokenRejected,
     UpstreamFailed,
     delete_annotations,
+    read_body,
 )
 from postmetric.store.events import EventStore
 
@@ -57,7 +58,6 @@ MAX_COMMIT_PAGES = 10  # 1,000 commits a run: the newest, when there are more
 MAX_RELEASE_PAGES = 3
 # Each is one request; unauthenticated clients get 60 an hour per IP, tokens 5,000.
 STATS_PER_RUN, STATS_PER_RUN_WITHOUT_TOKEN = 30, 5
-MAX_BODY_BYTES = 8 * 1024 * 1024
 MAX_TEXT = 500
 # GitHub asks for a minute's pause after a secondary rate limit that names no time.
 SECONDARY_LIMIT_PAUSE = timedelta(minutes=1)
@@ -340,12 +340,8 @@ class _Sync:
 
 
 def _read_json(response: httpx.Response) -> Any:
-    """The body as JSON, read up to `MAX_BODY_BYTES`; None for an empty or unreadable error body."""
-    data = bytearray()
-    for chunk in response.iter_bytes():
-        data += chunk
-        if len(data) > MAX_BODY_BYTES:
-            raise UpstreamFailed(f"GitHub's answer is larger than {MAX_BODY_BYTES // 1024 // 1024} MB")
+    """The body as JSON (at most `read_body`'s bound); None for an empty or unreadable error body."""
+    data = read_body(response, provider="GitHub")
     try:
         return json.loads(data) if data else None
     except ValueError:

@@ -50,7 +50,6 @@ from postmetric.integrations.sync import (
     Connection,
     RateLimited,
     SourceNotFound,
-    SyncAbandoned,
     SyncResult,
     SyncRun,
     TokenRejected,
@@ -134,7 +133,7 @@ class SearchConsoleProvider:
         day = start
         while day <= today:
             rows = list(api.day_rows(chosen, day))
-            _still_claimed(run)
+            run.ensure_claimed()  # a disconnect that deleted the rows must not see them written again
             total += run.events.replace_search_rows(run.site_id, day, day, rows)
             day += timedelta(days=1)
         days = (today - start).days + 1
@@ -144,15 +143,6 @@ class SearchConsoleProvider:
 
     def delete_data(self, Session: sessionmaker, events: EventStore, site_id: int) -> None:
         events.delete_search_rows(site_id)
-
-
-def _still_claimed(run: SyncRun) -> None:
-    """SyncAbandoned once the integration is disconnected or taken over: a disconnect that deleted the
-    rows must not see them written again by a sync that was already running."""
-    with run.Session() as session:
-        holder = session.scalar(select(Integration.claimed_by).where(Integration.id == run.integration_id))
-    if holder != run.holder:
-        raise SyncAbandoned(f"integration {run.integration_id} was disconnected during its sync")
 
 
 def connect_with_google(session: Session, site: Site, refresh_token: str, *, box: SecretBox, now: datetime

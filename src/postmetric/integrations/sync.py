@@ -159,8 +159,7 @@ class SyncRun:
             return 0
         by_id = {annotation.external_id: annotation for annotation in annotations}
         with self.Session.begin() as session:
-            if not _still_ours(session, self.integration_id, self.holder):
-                raise SyncAbandoned(f"integration {self.integration_id} was disconnected during its sync")
+            self._ensure_claimed(session)
             stored = {row.external_id: row for row in session.scalars(select(Annotation).where(
                 Annotation.site_id == self.site_id, Annotation.kind == self.kind,
                 Annotation.external_id.in_(list(by_id))))}
@@ -176,6 +175,17 @@ class SyncRun:
         self.new_annotations += new
         return new
 
+    def ensure_claimed(self) -> None:
+        """SyncAbandoned once the integration is disconnected or taken over by another node: a provider
+        writing elsewhere than annotations calls this before each write."""
+        with self.Session() as session:
+            self._ensure_claimed(session)
+
+    def _ensure_claimed(self, session: Session) -> None:
+        if session.scalar(select(Integration.id).where(
+                Integration.id == self.integration_id, Integration.claimed_by == self.holder)) is None:
+            raise SyncAbandoned(f"integration {self.integration_id} was disconnected during its sync")
+
 
 def delete_annotations(Session: sessionmaker[Session], site_id: int, kind: str) -> int:
     """A provider's `delete_data` for what it stores as annotations."""
@@ -190,6 +200,19 @@ def token_context(site_id: int, kind: str) -> str:
 
 
 HttpFactory = Callable[[], httpx.Client]
+
+
+MAX_BODY_BYTES = 8 * 1024 * 1024  # far above any page the providers send
+
+
+def read_body(response: httpx.Response, *, provider: str) -> bytes:
+    """A streamed answer's body, read up to MAX_BODY_BYTES: a larger one is a failure, not a memory bill."""
+    data = bytearray()
+    for chunk in response.iter_bytes():
+        data += chunk
+        if len(data) > MAX_BODY_BYTES:
+            raise UpstreamFailed(f"{provider}'s answer is larger than {MAX_BODY_BYTES // 1024 // 1024} MB")
+    return bytes(data)
 
 
 def default_http() -> httpx.Client:
@@ -311,7 +334,3 @@ def integrations_job(engine: IntegrationSync, *, interval_seconds: float = 60.0)
     """Every minute, on the one node holding the "integrations" lease: the due syncs."""
     return Job(name="integrations", interval_seconds=interval_seconds, run=engine.sync_due)
 
-
-def _still_ours(session: Session, integration_id: int, holder: str) -> bool:
-    return session.scalar(select(Integration.id).where(
-        Integration.id == integration_id, Integration.claimed_by == holder)) is not None

@@ -35,12 +35,13 @@ from postmetric.integrations.sync import (
     Connection,
     RateLimited,
     SettingsRejected,
-    SyncedAnnotation,
     SyncResult,
     SyncRun,
+    SyncedAnnotation,
     TokenRejected,
     UpstreamFailed,
     delete_annotations,
+    read_body,
 )
 from postmetric.store.events import EventStore
 from postmetric.store.metadata import Annotation, Site
@@ -55,7 +56,6 @@ SINCE_ID_MAX_AGE = timedelta(days=6, hours=12)
 RESUME_MAX_AGE = timedelta(days=1)  # a `next_token` older than this starts its pass again
 MAX_QUERY = 512  # X's query length for self-serve access to recent search
 MAX_TEXT = 500
-MAX_BODY = 8 * 1024 * 1024  # a page of 100 posts with their authors is well under 1 MB
 # Posts added by hand, through an account token too: a bound keeps the chart's listing small.
 MAX_HAND_ADDED = 10_000
 CONFIG_FIELDS = ("query", "handle", "token")
@@ -306,15 +306,9 @@ def _search(run: SyncRun, query: str, walk: PageWalk) -> dict[str, Any]:
 
 
 def _bounded_json(response: httpx.Response) -> dict[str, Any] | None:
-    """The body as a JSON object, or None; more than `MAX_BODY` bytes is a failure, not a memory bill."""
-    chunks, size = [], 0
-    for chunk in response.iter_bytes():
-        size += len(chunk)
-        if size > MAX_BODY:
-            raise UpstreamFailed(f"X answered with more than {MAX_BODY // (1024 * 1024)} MB")
-        chunks.append(chunk)
+    """The body as a JSON object (at most `read_body`'s bound), or None."""
     try:
-        body = json.loads(b"".join(chunks))
+        body = json.loads(read_body(response, provider="X"))
     except ValueError:
         return None
     return body if isinstance(body, dict) else None
