@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
@@ -148,7 +148,6 @@ class SyncRun:
     Session: sessionmaker[Session]
     integration_id: int = 0
     holder: str = ""
-    new_annotations: int = field(default=0, init=False)
 
     def save_annotations(self, annotations: Sequence[SyncedAnnotation]) -> int:
         """Insert or update (by external id) these annotations of the run's kind; how many were new.
@@ -172,7 +171,6 @@ class SyncRun:
                     new += 1
                 row.time, row.text, row.url = synced.time, synced.text[:500], synced.url
                 row.author, row.details = synced.author, synced.details
-        self.new_annotations += new
         return new
 
     def ensure_claimed(self) -> None:
